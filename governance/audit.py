@@ -1,0 +1,79 @@
+"""Append-only, hash-chained audit events.
+
+Each event's hash covers its own fields and the previous event's hash, so an
+edited, deleted or reordered row breaks the chain at that point. Writers call
+`record()` inside the transaction that makes the change they describe.
+"""
+
+import json
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+
+from governance.models import AuditEvent, canonical_json
+from opmodel.middleware import current_request_id
+
+GENESIS_HASH = "0" * 64
+# Any constant works; it names the advisory lock that serialises chain appends on PostgreSQL.
+_CHAIN_LOCK_ID = 0x0A0D17
+
+
+def record(action: str, obj, *, actor, before=None, after=None, initiative_id: int | None = None) -> AuditEvent:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit.record() must run inside the transaction that makes the change")
+    _lock_chain()
+    prev_hash = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS_HASH
+    event = AuditEvent(
+        actor_id=getattr(actor, "pk", None),
+        actor_username=getattr(actor, "username", "") or "system",
+        action=action,
+        object_type=obj._meta.label_lower if hasattr(obj, "_meta") else str(type(obj).__name__),
+        object_id=str(obj.pk),
+        initiative_id=initiative_id,
+        before=_jsonable(before),
+        after=_jsonable(after),
+        request_id=current_request_id.get(),
+        prev_hash=prev_hash,
+    )
+    event.hash = event.compute_hash()
+    event.save(force_insert=True)
+    return event
+
+
+def _jsonable(value):
+    # Store exactly what is hashed: Decimals, dates and the like become strings.
+    return None if value is None else json.loads(canonical_json(value))
+
+
+def _lock_chain() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_ID])
+    # SQLite takes the database write lock at BEGIN IMMEDIATE (see settings), which already serialises.
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    checked: int
+    broken_at: int | None = None
+    problem: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_at is None
+
+
+def verify_chain() -> ChainReport:
+    """Walk the chain in order and report the first event whose link does not hold."""
+    expected_prev = GENESIS_HASH
+    checked = 0
+    for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
+        if event.prev_hash != expected_prev:
+            return ChainReport(
+                checked, event.pk, "its previous-hash does not match the event before it (a row was deleted or reordered)"
+            )
+        if event.compute_hash() != event.hash:
+            return ChainReport(checked, event.pk, "its contents do not match its hash (the row was edited)")
+        expected_prev = event.hash
+        checked += 1
+    return ChainReport(checked)

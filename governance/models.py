@@ -1,0 +1,278 @@
+import hashlib
+import json
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from initiatives.models import Initiative, Role, Stage
+
+
+class Gate(models.TextChoices):
+    CHARTER_SIGNOFF = "charter-signoff", "Charter sign-off"
+    FOUNDATION_READY = "foundation-ready", "Foundation ready"
+    SCALE_OUT = "scale-out", "Scale-out approval"
+    REUSE_READY = "reuse-ready", "Reuse ready"
+
+    @classmethod
+    def leaving(cls, stage: str) -> "Gate | None":
+        return GATE_FROM_STAGE.get(stage)
+
+    @property
+    def from_stage(self) -> Stage:
+        return {v: k for k, v in GATE_FROM_STAGE.items()}[self]
+
+    @property
+    def to_stage(self) -> Stage:
+        stages = Stage.ordered()
+        return stages[stages.index(self.from_stage) + 1]
+
+
+GATE_FROM_STAGE = {
+    Stage.DEFINE_OUTCOME: Gate.CHARTER_SIGNOFF,
+    Stage.SECURE_FOUNDATION: Gate.FOUNDATION_READY,
+    Stage.MEASURE_IMPACT: Gate.SCALE_OUT,
+    Stage.STANDARDIZE_REUSE: Gate.REUSE_READY,
+}
+
+
+class GatePolicyQuerySet(models.QuerySet):
+    def current(self, gate: str, risk_tier: str) -> "GatePolicy":
+        """The newest published version for a gate and risk tier."""
+        return (
+            self.filter(gate=gate, risk_tier=risk_tier, published_at__isnull=False)
+            .order_by("-version")
+            .first()
+        )
+
+
+class GatePolicy(models.Model):
+    """Criteria and approvers of one gate for one risk tier, as versioned data.
+
+    A published version never changes: admins copy it to a new draft, edit the
+    draft and publish that. Each review records the version it ran under.
+    """
+
+    gate = models.CharField(max_length=20, choices=Gate.choices)
+    risk_tier = models.CharField(max_length=10, choices=Initiative.RiskTier.choices)
+    version = models.PositiveIntegerField()
+    criteria = models.JSONField(default=list, help_text="Criterion keys, in the order shown.")
+    approver_slots = models.JSONField(
+        default=list,
+        help_text='Each slot is a list of roles, any one of which may fill it, e.g. [["cto", "executive-sponsor"], ["security-risk"]].',
+    )
+    review_due_days = models.PositiveIntegerField(default=5)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    objects = GatePolicyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["gate", "risk_tier", "-version"]
+        verbose_name_plural = "gate policies"
+        constraints = [
+            models.UniqueConstraint(fields=["gate", "risk_tier", "version"], name="governance_policy_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_gate_display()} · {self.risk_tier} · v{self.version}"
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+    def clean(self):
+        from governance.criteria import CATALOGUE
+
+        unknown = [key for key in self.criteria if key not in CATALOGUE]
+        if unknown:
+            raise ValidationError({"criteria": f"Unknown criteria: {', '.join(unknown)}."})
+        if not self.approver_slots or not all(isinstance(slot, list) and slot for slot in self.approver_slots):
+            raise ValidationError({"approver_slots": "Give at least one slot, each a non-empty list of roles."})
+        bad = sorted({r for slot in self.approver_slots for r in slot if r not in Role.values})
+        if bad:
+            raise ValidationError({"approver_slots": f"Unknown roles: {', '.join(bad)}."})
+
+    def save(self, *args, **kwargs):
+        if self.pk and GatePolicy.objects.filter(pk=self.pk, published_at__isnull=False).exists():
+            raise ValidationError("A published gate policy never changes; copy it to a new draft version.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.is_published:
+            raise ValidationError("A published gate policy cannot be deleted.")
+        return super().delete(*args, **kwargs)
+
+
+class GateReview(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Awaiting decision"
+        APPROVED = "approved", "Approved"
+        CHANGES_REQUESTED = "changes-requested", "Changes requested"
+        REJECTED = "rejected", "Rejected"
+        HELD = "held", "Held"
+        KILLED = "killed", "Killed"
+        RECYCLED = "recycled", "Recycled"
+
+    initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="gate_reviews")
+    gate = models.CharField(max_length=20, choices=Gate.choices)
+    policy = models.ForeignKey(GatePolicy, on_delete=models.PROTECT, related_name="reviews")
+    from_stage = models.CharField(max_length=20, choices=Stage.choices)
+    to_stage = models.CharField(max_length=20, choices=Stage.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    override_reason = models.TextField(blank=True)
+    criteria_results = models.JSONField(default=list)
+    snapshot = models.JSONField(default=dict)
+    snapshot_hash = models.CharField(max_length=64)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["initiative"], condition=Q(status="open"), name="governance_one_open_review_per_initiative"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_gate_display()} for {self.initiative}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+    @property
+    def is_overridden(self) -> bool:
+        return bool(self.override_reason)
+
+
+class GateDecision(models.Model):
+    class Kind(models.TextChoices):
+        APPROVE = "approve", "Approve"
+        REQUEST_CHANGES = "request-changes", "Request changes"
+        REJECT = "reject", "Reject"
+        HOLD = "hold", "Hold"
+        KILL = "kill", "Kill"
+        RECYCLE = "recycle", "Recycle"
+
+    review = models.ForeignKey(GateReview, on_delete=models.CASCADE, related_name="decisions")
+    decision = models.CharField(max_length=20, choices=Kind.choices)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The required role this approval fills (approvals only); its slot index in the policy.
+    role = models.CharField(max_length=30, choices=Role.choices, blank=True)
+    slot = models.PositiveSmallIntegerField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+    recycle_to = models.CharField(max_length=20, choices=Stage.choices, blank=True)
+    snapshot_hash = models.CharField(max_length=64)
+    is_stale = models.BooleanField(default=False)
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["decided_at", "id"]
+        constraints = [
+            # One person counts for one required role only, and each role slot is filled once.
+            models.UniqueConstraint(
+                fields=["review", "decided_by"],
+                condition=Q(decision="approve", is_stale=False),
+                name="governance_one_live_approval_per_person",
+            ),
+            models.UniqueConstraint(
+                fields=["review", "slot"],
+                condition=Q(decision="approve", is_stale=False),
+                name="governance_one_live_approval_per_slot",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()} by {self.decided_by}"
+
+
+def canonical_json(value) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class AuditEvent(models.Model):
+    """Append-only, hash-chained record of a state change.
+
+    Rows never reference other tables by constraint, so deleting an initiative
+    or a user leaves its history intact. On PostgreSQL a trigger refuses UPDATE
+    and DELETE on this table (migration 0002).
+    """
+
+    occurred_at = models.DateTimeField(default=timezone.now)
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    actor_username = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=60)
+    object_type = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=80)
+    initiative_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    # Unique, so two writers can never fork the chain from the same predecessor.
+    prev_hash = models.CharField(max_length=64, unique=True)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.action} {self.object_type}:{self.object_id}"
+
+    def payload(self) -> dict:
+        return {
+            "occurred_at": self.occurred_at.isoformat(),
+            "actor_id": self.actor_id,
+            "actor_username": self.actor_username,
+            "action": self.action,
+            "object_type": self.object_type,
+            "object_id": str(self.object_id),
+            "initiative_id": self.initiative_id,
+            "before": self.before,
+            "after": self.after,
+            "request_id": self.request_id,
+        }
+
+    def compute_hash(self) -> str:
+        return sha256_hex(self.prev_hash + canonical_json(self.payload()))
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def usable(self):
+        now = timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+
+
+class ApiToken(models.Model):
+    """A REST client's credential. Only the SHA-256 of the key is stored."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=8, help_text="First characters of the key, to tell tokens apart.")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_usable(self) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > timezone.now())

@@ -1,0 +1,73 @@
+"""Who may see, change and decide what. Browser views, the API and the admin all ask here."""
+
+from django.core.exceptions import PermissionDenied
+
+from initiatives.models import Role
+
+LEADERSHIP_GROUP = "portfolio-leadership"
+# Members of the leadership group act as sponsor or CTO on every initiative.
+LEADERSHIP_ROLES = frozenset({Role.EXECUTIVE_SPONSOR, Role.CTO})
+EDITOR_ROLES = frozenset({Role.PRODUCT_MANAGER, Role.EXECUTIVE_SPONSOR})
+
+
+def is_leader(user) -> bool:
+    if not user.is_authenticated:
+        return False
+    if not hasattr(user, "_opmodel_is_leader"):
+        user._opmodel_is_leader = user.is_superuser or user.groups.filter(name=LEADERSHIP_GROUP).exists()
+    return user._opmodel_is_leader
+
+
+def roles_held(user, initiative) -> set[str]:
+    if not user.is_authenticated:
+        return set()
+    assignments = getattr(initiative, "_prefetched_objects_cache", {}).get("role_assignments")
+    if assignments is not None:
+        return {a.role for a in assignments if a.user_id == user.pk}
+    return set(initiative.role_assignments.filter(user=user).values_list("role", flat=True))
+
+
+def can_view(user, initiative) -> bool:
+    return is_leader(user) or initiative.created_by_id == user.pk or bool(roles_held(user, initiative))
+
+
+def can_edit(user, initiative) -> bool:
+    """The charter, roles and gate requests: the PM, the sponsor, the creator, the charter owner, leaders."""
+    if is_leader(user) or initiative.created_by_id == user.pk:
+        return True
+    if getattr(initiative.charter, "owner_id", None) == user.pk:
+        return True
+    return bool(roles_held(user, initiative) & EDITOR_ROLES)
+
+
+def can_change_risk_tier(user, initiative) -> bool:
+    return is_leader(user) or Role.SECURITY_RISK in roles_held(user, initiative)
+
+
+def deciding_roles(user, initiative) -> set[str]:
+    """Roles in which this user may decide gates on this initiative."""
+    roles = roles_held(user, initiative)
+    if is_leader(user):
+        roles |= LEADERSHIP_ROLES
+    return roles
+
+
+def open_slots_for(user, review) -> list[tuple[int, str]]:
+    """Unfilled approver slots this user may fill, as (slot index, role), segregation of duties applied."""
+    filled = {d.slot for d in review.decisions.all() if d.decision == "approve" and not d.is_stale}
+    mine = deciding_roles(user, review.initiative)
+    return [
+        (index, next(role for role in slot if role in mine))
+        for index, slot in enumerate(review.policy.approver_slots)
+        if index not in filled and mine.intersection(slot)
+    ]
+
+
+def check_can_decide(user, review) -> None:
+    """Segregation of duties, enforced for browser, API and admin alike. Raises PermissionDenied."""
+    if review.requested_by_id == user.pk:
+        raise PermissionDenied("You requested this review, so you cannot decide it (segregation of duties).")
+    required = {role for slot in review.policy.approver_slots for role in slot}
+    if not deciding_roles(user, review.initiative) & required:
+        names = ", ".join(sorted(Role(r).label for r in required))
+        raise PermissionDenied(f"Only holders of a required role ({names}) or portfolio leaders may decide this review.")

@@ -1,0 +1,238 @@
+"""Gate reviews and decisions: the only code that changes an initiative's stage."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from governance import audit
+from governance.criteria import evaluate
+from governance.models import Gate, GateDecision, GatePolicy, GateReview
+from governance.permissions import can_edit, check_can_decide, is_leader, open_slots_for
+from governance.snapshots import build_snapshot
+from initiatives.models import Initiative, Stage
+
+
+class TransitionError(Exception):
+    """The request is valid but the initiative or review is not in a state that allows it (HTTP 409)."""
+
+
+def gate_for(initiative: Initiative) -> Gate | None:
+    return Gate.leaving(initiative.stage)
+
+
+def policy_for(initiative: Initiative, gate: Gate) -> GatePolicy:
+    policy = GatePolicy.objects.current(gate, initiative.risk_tier)
+    if policy is None:
+        raise TransitionError(f"No published {gate.label} policy for {initiative.risk_tier} risk; ask an admin to publish one.")
+    return policy
+
+
+def criteria_for(initiative: Initiative):
+    """The next gate's criteria evaluated now, or [] when there is no next gate."""
+    gate = gate_for(initiative)
+    if gate is None:
+        return []
+    policy = GatePolicy.objects.current(gate, initiative.risk_tier)
+    return evaluate(initiative, policy.criteria) if policy else []
+
+
+@transaction.atomic
+def request_review(initiative_id: int, *, acting_user, override_reason: str = "") -> GateReview:
+    """1. lock the initiative; 2. check it may move; 3. evaluate criteria; 4. snapshot; 5. audit; 6. notify."""
+    initiative = Initiative.objects.select_for_update().get(pk=initiative_id)
+    if not can_edit(acting_user, initiative):
+        raise PermissionDenied("Only the initiative's product manager, sponsor, owner or a portfolio leader may request a gate review.")
+    if not initiative.is_active:
+        raise TransitionError(f"The initiative is {initiative.get_status_display().lower()}; it cannot request a gate review.")
+    gate = gate_for(initiative)
+    if gate is None:
+        raise TransitionError("The initiative is scaled: there is no further gate.")
+    if initiative.gate_reviews.filter(status=GateReview.Status.OPEN).exists():
+        raise TransitionError("A gate review is already open for this initiative.")
+    policy = policy_for(initiative, gate)
+    results = evaluate(initiative, policy.criteria)
+    override_reason = override_reason.strip()
+    unmet = [r for r in results if not r.passed]
+    if unmet and not override_reason:
+        raise TransitionError(
+            "Gate criteria not met: " + "; ".join(f"{r.label}: {r.reason}" for r in unmet)
+            + ". Give an override reason to request the review anyway."
+        )
+    snapshot, snapshot_hash = build_snapshot(initiative)
+    review = GateReview.objects.create(
+        initiative=initiative,
+        gate=gate,
+        policy=policy,
+        from_stage=initiative.stage,
+        to_stage=gate.to_stage,
+        requested_by=acting_user,
+        override_reason=override_reason if unmet else "",
+        criteria_results=[r.as_dict() for r in results],
+        snapshot=snapshot,
+        snapshot_hash=snapshot_hash,
+    )
+    audit.record(
+        "gate.requested",
+        review,
+        actor=acting_user,
+        after={"gate": gate.value, "policy": str(policy), "override_reason": review.override_reason,
+               "criteria_unmet": [r.key for r in unmet], "snapshot_hash": snapshot_hash},
+        initiative_id=initiative.pk,
+    )
+    from governance.tasks import notify_review_requested_task
+
+    notify_review_requested_task.delay_on_commit(review.pk)
+    return review
+
+
+@transaction.atomic
+def decide(review_id: int, *, acting_user, decision: str, comment: str = "", recycle_to: str = "") -> GateDecision:
+    """Record one approver's decision; the last required approval advances the stage.
+
+    The review row is locked first, so two approvers clicking at once are
+    serialised and the stage can only advance once.
+    """
+    review = GateReview.objects.select_for_update().select_related("policy").get(pk=review_id)
+    initiative = Initiative.objects.select_for_update().get(pk=review.initiative_id)
+    review.initiative = initiative
+    if decision not in GateDecision.Kind.values:
+        raise ValidationError({"decision": f"Choose one of: {', '.join(GateDecision.Kind.values)}."})
+    check_can_decide(acting_user, review)
+    if not review.is_open:
+        raise TransitionError(f"This review is already closed ({review.get_status_display().lower()}).")
+    comment = comment.strip()
+    if decision == GateDecision.Kind.APPROVE:
+        return _approve(review, initiative, acting_user, comment)
+    if not comment:
+        raise ValidationError({"comment": "Say why: a comment is required for every decision except approve."})
+    if decision == GateDecision.Kind.RECYCLE:
+        recycle_to = _check_recycle_target(initiative, recycle_to)
+    return _close(review, initiative, acting_user, decision, comment, recycle_to)
+
+
+def _approve(review, initiative, user, comment) -> GateDecision:
+    if review.decisions.filter(decision=GateDecision.Kind.APPROVE, decided_by=user, is_stale=False).exists():
+        raise TransitionError("You have already approved this review; one person counts for one required role only.")
+    slots = open_slots_for(user, review)
+    if not slots:
+        raise TransitionError("Every required role you could fill has already approved.")
+    slot, role = slots[0]
+    try:
+        with transaction.atomic():
+            approval = GateDecision.objects.create(
+                review=review, decision=GateDecision.Kind.APPROVE, decided_by=user, role=role, slot=slot,
+                comment=comment, snapshot_hash=review.snapshot_hash,
+            )
+    except IntegrityError:
+        raise TransitionError("That approval was already recorded.") from None
+    audit.record(
+        "gate.decided", approval, actor=user, initiative_id=initiative.pk,
+        after={"review": review.pk, "decision": "approve", "role": role, "comment": comment,
+               "snapshot_hash": review.snapshot_hash},
+    )
+    live = review.decisions.filter(decision=GateDecision.Kind.APPROVE, is_stale=False).count()
+    if live == len(review.policy.approver_slots):
+        _finish(review, GateReview.Status.APPROVED, user)
+        _move_stage(initiative, review.to_stage, user, review)
+    return approval
+
+
+def _close(review, initiative, user, decision, comment, recycle_to) -> GateDecision:
+    record = GateDecision.objects.create(
+        review=review, decision=decision, decided_by=user, comment=comment,
+        recycle_to=recycle_to, snapshot_hash=review.snapshot_hash,
+    )
+    audit.record(
+        "gate.decided", record, actor=user, initiative_id=initiative.pk,
+        after={"review": review.pk, "decision": decision, "comment": comment, "recycle_to": recycle_to},
+    )
+    outcome = {
+        GateDecision.Kind.REQUEST_CHANGES: GateReview.Status.CHANGES_REQUESTED,
+        GateDecision.Kind.REJECT: GateReview.Status.REJECTED,
+        GateDecision.Kind.HOLD: GateReview.Status.HELD,
+        GateDecision.Kind.KILL: GateReview.Status.KILLED,
+        GateDecision.Kind.RECYCLE: GateReview.Status.RECYCLED,
+    }[decision]
+    _finish(review, outcome, user)
+    if decision == GateDecision.Kind.HOLD:
+        _set_status(initiative, Initiative.Status.ON_HOLD, user)
+    elif decision == GateDecision.Kind.KILL:
+        _set_status(initiative, Initiative.Status.KILLED, user)
+    elif decision == GateDecision.Kind.RECYCLE:
+        _move_stage(initiative, recycle_to, user, review)
+    return record
+
+
+def _check_recycle_target(initiative: Initiative, recycle_to: str) -> str:
+    earlier = initiative.earlier_stages()
+    if not earlier:
+        raise TransitionError("The initiative is in its first stage; there is no earlier stage to recycle to.")
+    if not recycle_to:
+        return earlier[-1].value
+    if recycle_to not in [s.value for s in earlier]:
+        raise ValidationError({"recycle_to": f"Choose an earlier stage: {', '.join(s.value for s in earlier)}."})
+    return recycle_to
+
+
+def _finish(review: GateReview, status: str, user) -> None:
+    before = review.status
+    review.status = status
+    review.closed_at = timezone.now()
+    review.save(update_fields=["status", "closed_at"])
+    audit.record("gate.closed", review, actor=user, initiative_id=review.initiative_id,
+                 before={"status": before}, after={"status": status})
+
+
+def _move_stage(initiative: Initiative, to_stage: str, user, review: GateReview) -> None:
+    before = initiative.stage
+    initiative.stage = to_stage
+    initiative.stage_entered_at = timezone.now()
+    initiative.save(update_fields=["stage", "stage_entered_at", "updated_at"])
+    audit.record("initiative.stage_changed", initiative, actor=user, initiative_id=initiative.pk,
+                 before={"stage": before}, after={"stage": to_stage, "review": review.pk})
+
+
+def _set_status(initiative: Initiative, status: str, user) -> None:
+    before = initiative.status
+    initiative.status = status
+    initiative.save(update_fields=["status", "updated_at"])
+    audit.record("initiative.status_changed", initiative, actor=user, initiative_id=initiative.pk,
+                 before={"status": before}, after={"status": status})
+
+
+@transaction.atomic
+def resume_initiative(initiative_id: int, *, acting_user, comment: str) -> Initiative:
+    """Take an initiative off hold. Killed initiatives stay killed."""
+    initiative = Initiative.objects.select_for_update().get(pk=initiative_id)
+    if not is_leader(acting_user) and "executive-sponsor" not in {
+        a.role for a in initiative.role_assignments.filter(user=acting_user)
+    }:
+        raise PermissionDenied("Only the executive sponsor or a portfolio leader may resume an initiative.")
+    if initiative.status != Initiative.Status.ON_HOLD:
+        raise TransitionError(f"The initiative is {initiative.get_status_display().lower()}, not on hold.")
+    if not comment.strip():
+        raise ValidationError({"comment": "Say why the initiative resumes."})
+    _set_status(initiative, Initiative.Status.ACTIVE, acting_user)
+    return initiative
+
+
+def mark_stale_approvals(initiative: Initiative, *, acting_user) -> int:
+    """After a material edit: approvals bound to other content go stale, and an open review re-snapshots.
+
+    Must run inside the editing transaction. Returns how many approvals went stale.
+    """
+    snapshot, snapshot_hash = build_snapshot(initiative)
+    stale = list(
+        GateDecision.objects.select_for_update()
+        .filter(review__initiative=initiative, decision=GateDecision.Kind.APPROVE, is_stale=False)
+        .exclude(snapshot_hash=snapshot_hash)
+    )
+    for approval in stale:
+        approval.is_stale = True
+        approval.save(update_fields=["is_stale"])
+        audit.record("gate.approval_stale", approval, actor=acting_user, initiative_id=initiative.pk,
+                     before={"snapshot_hash": approval.snapshot_hash}, after={"snapshot_hash": snapshot_hash})
+    GateReview.objects.filter(initiative=initiative, status=GateReview.Status.OPEN).exclude(
+        snapshot_hash=snapshot_hash
+    ).update(snapshot=snapshot, snapshot_hash=snapshot_hash)
+    return len(stale)

@@ -1,0 +1,47 @@
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from governance.audit import verify_chain
+from governance.models import GateReview
+from governance.notifications import email_approvers
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def notify_review_requested_task(review_id: int) -> int:
+    review = GateReview.objects.select_related("initiative", "policy", "requested_by").filter(pk=review_id).first()
+    if review is None or not review.is_open:
+        return 0  # withdrawn or decided before the mail went out
+    return email_approvers(review, subject_prefix="Decision needed")
+
+
+@shared_task
+def remind_overdue_reviews_task() -> int:
+    """Remind approvers of reviews open past the reminder age, at most once a day per review."""
+    now = timezone.now()
+    due = GateReview.objects.filter(
+        status=GateReview.Status.OPEN,
+        requested_at__lt=now - timedelta(days=settings.REVIEW_REMINDER_AFTER_DAYS),
+    ).exclude(reminded_at__gt=now - timedelta(days=1))
+    sent = 0
+    for review in due.select_related("initiative", "policy", "requested_by"):
+        # Claim the reminder first, so a second beat or a retry never mails twice.
+        claimed = GateReview.objects.filter(pk=review.pk, reminded_at=review.reminded_at).update(reminded_at=now)
+        if claimed == 1:
+            sent += email_approvers(review, subject_prefix="Overdue decision")
+    return sent
+
+
+@shared_task
+def verify_audit_chain_task() -> bool:
+    report = verify_chain()
+    if report.ok:
+        log.info("Audit chain intact: %d events checked.", report.checked)
+    else:
+        log.error("Audit chain broken at event #%s: %s", report.broken_at, report.problem)
+    return report.ok

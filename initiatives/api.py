@@ -1,0 +1,94 @@
+import django_filters
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
+from rest_framework.response import Response
+
+from initiatives import services
+from initiatives.models import Initiative, RoleAssignment
+from initiatives.serializers import (
+    CharterSerializer,
+    InitiativeDetailSerializer,
+    InitiativeSerializer,
+    InitiativeUpdateSerializer,
+    RoleAssignmentSerializer,
+)
+
+
+class InitiativeFilter(django_filters.FilterSet):
+    owner = django_filters.CharFilter(field_name="charter__owner__username", label="Charter owner (username)")
+    business_unit = django_filters.CharFilter(lookup_expr="iexact")
+
+    class Meta:
+        model = Initiative
+        fields = ["stage", "status", "risk_tier", "business_unit", "owner"]
+
+
+class InitiativeViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    lookup_field = "slug"
+    filterset_class = InitiativeFilter
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return (
+            Initiative.objects.visible_to(self.request.user)
+            .select_related("charter__owner")
+            .prefetch_related(Prefetch("role_assignments", queryset=RoleAssignment.objects.select_related("user")))
+            .order_by("title", "id")
+        )
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return InitiativeDetailSerializer
+        if self.action == "partial_update":
+            return InitiativeUpdateSerializer
+        return InitiativeSerializer
+
+    def perform_create(self, serializer):
+        serializer.instance = services.create_initiative(acting_user=self.request.user, **serializer.validated_data)
+
+    @extend_schema(request=InitiativeUpdateSerializer, responses=InitiativeDetailSerializer)
+    def partial_update(self, request, slug=None):
+        initiative = self.get_object()
+        data = InitiativeUpdateSerializer(initiative, data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        updated = services.update_initiative(initiative.pk, acting_user=request.user, **data.validated_data)
+        return Response(InitiativeDetailSerializer(updated, context=self.get_serializer_context()).data)
+
+    @extend_schema(methods=["get"], responses=CharterSerializer)
+    @extend_schema(methods=["patch"], request=CharterSerializer, responses=CharterSerializer)
+    @action(detail=True, methods=["get", "patch"])
+    def charter(self, request, slug=None):
+        initiative = self.get_object()
+        if request.method == "PATCH":
+            data = CharterSerializer(initiative.charter, data=request.data, partial=True)
+            data.is_valid(raise_exception=True)
+            services.update_charter(initiative.pk, acting_user=request.user, **data.validated_data)
+            initiative.charter.refresh_from_db()
+        return Response(CharterSerializer(initiative.charter).data)
+
+    @extend_schema(methods=["get"], responses=RoleAssignmentSerializer(many=True))
+    @extend_schema(methods=["post"], request=RoleAssignmentSerializer, responses={201: RoleAssignmentSerializer})
+    @action(detail=True, methods=["get", "post"])
+    def roles(self, request, slug=None):
+        initiative = self.get_object()
+        if request.method == "POST":
+            data = RoleAssignmentSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            assignment = services.assign_role(initiative.pk, acting_user=request.user, **data.validated_data)
+            return Response(RoleAssignmentSerializer(assignment).data, status=status.HTTP_201_CREATED)
+        assignments = initiative.role_assignments.select_related("user", "assigned_by")
+        return Response(RoleAssignmentSerializer(assignments, many=True).data)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"roles/(?P<assignment_id>\d+)")
+    def remove_role(self, request, slug=None, assignment_id=None):
+        initiative = self.get_object()
+        assignment = get_object_or_404(initiative.role_assignments, pk=assignment_id)
+        services.remove_role(assignment.pk, acting_user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,38 @@
+"""Gate criteria and snapshot parts computed from the data this app owns."""
+
+from governance.criteria import criterion
+from governance.snapshots import snapshot_part
+from initiatives.models import Role
+
+
+@criterion("charter-complete")
+def charter_complete(initiative) -> tuple[bool, str]:
+    missing = initiative.charter.missing_fields()
+    if missing:
+        return False, "Missing: " + ", ".join(str(m) for m in missing) + "."
+    return True, "Every charter field is filled in."
+
+
+@criterion("pilot-theater-answered")
+def pilot_theater_answered(initiative) -> tuple[bool, str]:
+    missing = initiative.charter.missing_pilot_theater_answers()
+    if missing:
+        return False, "Unanswered: " + " ".join(str(m) for m in missing)
+    return True, "Outcome, data, control and reuse are all answered."
+
+
+@criterion("service-owner-accepted")
+def service_owner_accepted(initiative) -> tuple[bool, str]:
+    owner = initiative.role_assignments.filter(role=Role.SERVICE_OWNER).select_related("user").first()
+    if owner is None:
+        return False, "No AI service owner is assigned (the “no scale owner” failure mode)."
+    if owner.accepted_at is None:
+        return False, f"{owner.user.get_full_name() or owner.user.username} has not accepted the service-owner role yet."
+    return True, f"{owner.user.get_full_name() or owner.user.username} accepted on {owner.accepted_at:%d %b %Y}."
+
+
+@snapshot_part("charter")
+def charter_snapshot(initiative) -> dict:
+    from initiatives.services import charter_state
+
+    return charter_state(initiative.charter)

@@ -1,0 +1,224 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+
+class Stage(models.TextChoices):
+    DEFINE_OUTCOME = "define-outcome", "Define outcome"
+    SECURE_FOUNDATION = "secure-foundation", "Secure foundation"
+    MEASURE_IMPACT = "measure-impact", "Measure impact"
+    STANDARDIZE_REUSE = "standardize-reuse", "Standardize & reuse"
+    SCALED = "scaled", "Scaled"
+
+    @classmethod
+    def ordered(cls) -> list["Stage"]:
+        return list(cls)
+
+    @property
+    def index(self) -> int:
+        return list(Stage).index(self)
+
+
+class Role(models.TextChoices):
+    EXECUTIVE_SPONSOR = "executive-sponsor", "Executive sponsor"
+    CTO = "cto", "CTO"
+    PRODUCT_MANAGER = "product-manager", "Product manager"
+    SECURITY_RISK = "security-risk", "Security / risk"
+    DATA_PLATFORM = "data-platform", "Data platform"
+    PLATFORM_ENGINEERING = "platform-engineering", "Platform engineering"
+    PRODUCT_OPS = "product-ops", "Product / ops"
+    ENABLEMENT = "enablement", "Enablement"
+    LEGAL_COMPLIANCE = "legal-compliance", "Legal / compliance"
+    SERVICE_OWNER = "service-owner", "AI service owner"
+
+
+# Accountable roles have exactly one holder: the person the framework says owns
+# business value (sponsor), the use case (PM) and the service after launch.
+ACCOUNTABLE_ROLES = frozenset({Role.EXECUTIVE_SPONSOR, Role.PRODUCT_MANAGER, Role.SERVICE_OWNER})
+
+ROLE_DUTIES = {
+    Role.EXECUTIVE_SPONSOR: "Owns the business outcome, budget and the decision to scale.",
+    Role.CTO: "Platform integrity, risk posture, architecture and the economics of AI at scale.",
+    Role.PRODUCT_MANAGER: "Use-case definition, workflow redesign, KPI instrumentation, rollout readiness.",
+    Role.SECURITY_RISK: "Policy boundaries, approval and risk review (governance layer).",
+    Role.DATA_PLATFORM: "Data quality, freshness, lineage and retrieval scopes (data layer).",
+    Role.PLATFORM_ENGINEERING: "Reusability, observability and cost control (architecture layer).",
+    Role.PRODUCT_OPS: "Human-in-the-loop, escalation and the live workflow (workflow layer).",
+    Role.ENABLEMENT: "Training, change management and adoption (adoption layer).",
+    Role.LEGAL_COMPLIANCE: "Validates control design for regulated or high-risk use.",
+    Role.SERVICE_OWNER: "Owns adoption, supportability, cost and lifecycle after launch.",
+}
+
+
+class InitiativeQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "InitiativeQuerySet":
+        """Leaders see the whole portfolio; everyone else what they created or hold a role on."""
+        from governance.permissions import is_leader
+
+        if not user.is_authenticated:
+            return self.none()
+        if is_leader(user):
+            return self
+        return self.filter(Q(created_by=user) | Q(role_assignments__user=user)).distinct()
+
+
+class Initiative(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        ON_HOLD = "on-hold", "On hold"
+        KILLED = "killed", "Killed"
+
+    class RiskTier(models.TextChoices):
+        LOW = "low", "Low"
+        MEDIUM = "medium", "Medium"
+        HIGH = "high", "High"
+
+    slug = models.SlugField(max_length=80, unique=True)
+    title = models.CharField(max_length=200)
+    business_unit = models.CharField(max_length=100)
+    risk_tier = models.CharField(max_length=10, choices=RiskTier.choices, default=RiskTier.MEDIUM)
+    # Written only by governance.services when a gate decision is taken.
+    stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.DEFINE_OUTCOME)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    started_on = models.DateField()
+    stage_entered_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = InitiativeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title"]
+        indexes = [models.Index(fields=["stage", "status"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("initiatives:detail", args=[self.slug])
+
+    def next_stage(self) -> Stage | None:
+        stages = Stage.ordered()
+        i = stages.index(Stage(self.stage))
+        return stages[i + 1] if i + 1 < len(stages) else None
+
+    def earlier_stages(self) -> list[Stage]:
+        stages = Stage.ordered()
+        return stages[: stages.index(Stage(self.stage))]
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class Charter(models.Model):
+    """The experiment charter: what step one of the framework asks a team to sign off."""
+
+    # Fields a charter needs before it can be signed off, with the framework's own words.
+    REQUIRED_FIELDS = (
+        "problem_user",
+        "problem_task",
+        "expected_business_result",
+        "constraints",
+        "outcome_statement",
+        "owner",
+        "target_users",
+        "guardrails",
+        "expected_impact",
+    )
+    PILOT_THEATER_FIELDS = ("outcome_supported", "data_dependencies", "control_needed", "reuse_plan")
+
+    initiative = models.OneToOneField(Initiative, on_delete=models.CASCADE, related_name="charter")
+    problem_user = models.CharField(
+        "Target user", max_length=300, blank=True, help_text="Who does the work today, e.g. “Sales operations analysts”."
+    )
+    problem_task = models.TextField(
+        "Task or decision", blank=True, help_text="The task or decision the AI step improves."
+    )
+    expected_business_result = models.TextField(
+        "Expected business result", blank=True, help_text="In business terms, e.g. “forecast reviews prepared in under 30 minutes”."
+    )
+    constraints = models.TextField(
+        "Constraints", blank=True, help_text="Limits the result must respect, e.g. “no more than 2 % factual errors”."
+    )
+    outcome_statement = models.TextField(
+        "Outcome statement", blank=True, help_text="One measurable sentence, e.g. “reduce support handling time by 20 %”."
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="Owner",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="owned_charters",
+        help_text="The person accountable for the outcome.",
+    )
+    target_users = models.TextField("Target users", blank=True, help_text="The cohort who will use it, and how many.")
+    guardrails = models.TextField("Guardrails", blank=True, help_text="What must not get worse, with bounds.")
+    expected_impact = models.TextField("Expected impact", blank=True, help_text="The size of the win, and when.")
+    scope = models.TextField("Scope", blank=True, help_text="In and out of scope; what gets retired.")
+    outcome_supported = models.TextField(
+        "What outcome does it support?", blank=True
+    )
+    data_dependencies = models.TextField("What data does it depend on?", blank=True)
+    control_needed = models.TextField("What control does it need?", blank=True)
+    reuse_plan = models.TextField("What gets reused afterward?", blank=True)
+    plan_start_on = models.DateField("Day 1", null=True, blank=True)
+    scorecard_due_on = models.DateField("Day 30: scorecard and charter signed off", null=True, blank=True)
+    foundation_due_on = models.DateField("Day 60: foundation hardened and tested", null=True, blank=True)
+    launch_due_on = models.DateField("Day 90: launched, trained and standardized", null=True, blank=True)
+    cost_per_1000_inferences = models.DecimalField(
+        "Cost per 1,000 inferences", max_digits=12, decimal_places=4, null=True, blank=True
+    )
+    expected_monthly_volume = models.PositiveIntegerField(
+        "Expected volume (inferences per month)", null=True, blank=True
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Charter of {self.initiative}"
+
+    def missing_fields(self) -> list[str]:
+        return [self._meta.get_field(f).verbose_name for f in self.REQUIRED_FIELDS if not self._filled(f)]
+
+    def missing_pilot_theater_answers(self) -> list[str]:
+        return [self._meta.get_field(f).verbose_name for f in self.PILOT_THEATER_FIELDS if not self._filled(f)]
+
+    def _filled(self, name: str) -> bool:
+        value = getattr(self, name if name != "owner" else "owner_id")
+        return value is not None and str(value).strip() != ""
+
+    @property
+    def is_complete(self) -> bool:
+        return not self.missing_fields() and not self.missing_pilot_theater_answers()
+
+
+class RoleAssignment(models.Model):
+    initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="role_assignments")
+    role = models.CharField(max_length=30, choices=Role.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="role_assignments")
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    assigned_at = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["role", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["initiative", "role", "user"], name="initiatives_role_once_per_user"),
+            models.UniqueConstraint(
+                fields=["initiative", "role"],
+                condition=Q(role__in=sorted(ACCOUNTABLE_ROLES)),
+                name="initiatives_accountable_role_single_holder",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()}: {self.user}"
+
+    @property
+    def is_accountable(self) -> bool:
+        return self.role in ACCOUNTABLE_ROLES
