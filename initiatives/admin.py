@@ -1,3 +1,53 @@
 from django.contrib import admin
 
-# Register your models here.
+from initiatives.models import Charter, Initiative, RoleAssignment
+
+
+class CharterInline(admin.StackedInline):
+    model = Charter
+    can_delete = False
+
+
+class RoleAssignmentInline(admin.TabularInline):
+    model = RoleAssignment
+    extra = 0
+    fk_name = "initiative"
+    autocomplete_fields = ["user"]
+    readonly_fields = ["assigned_by", "assigned_at", "accepted_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False  # assign roles on the initiative page, so the change is audited
+
+
+@admin.register(Initiative)
+class InitiativeAdmin(admin.ModelAdmin):
+    """Stage and status are read-only: only gate decisions move them."""
+
+    list_display = ["title", "business_unit", "risk_tier", "stage", "status", "started_on"]
+    list_filter = ["stage", "status", "risk_tier", "business_unit"]
+    search_fields = ["title", "slug", "business_unit"]
+    readonly_fields = ["slug", "title", "business_unit", "risk_tier", "stage", "status", "stage_entered_at",
+                       "started_on", "created_by", "created_at", "updated_at"]
+    inlines = [CharterInline, RoleAssignmentInline]
+
+    def has_add_permission(self, request):
+        return False  # create initiatives in the app, where the creator becomes PM and the event is audited
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser and obj is None
+
+
+@admin.register(RoleAssignment)
+class RoleAssignmentAdmin(admin.ModelAdmin):
+    list_display = ["initiative", "role", "user", "assigned_by", "assigned_at", "accepted_at"]
+    list_filter = ["role"]
+    search_fields = ["initiative__title", "user__username"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -188,11 +188,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 CELERY_TIMEZONE = "UTC"
 REVIEW_REMINDER_AFTER_DAYS = env_int("REVIEW_REMINDER_AFTER_DAYS", 5, minimum=1)
+REVIEW_REMINDER_EVERY_SECONDS = env_int("REVIEW_REMINDER_EVERY_SECONDS", 3600, minimum=1)
 CELERY_BEAT_SCHEDULE = {
-    # Every hour at :15 UTC: remind approvers of reviews open longer than REVIEW_REMINDER_AFTER_DAYS.
+    # Hourly by default: remind approvers of reviews open longer than REVIEW_REMINDER_AFTER_DAYS.
     "remind-overdue-gate-reviews": {
         "task": "governance.tasks.remind_overdue_reviews_task",
-        "schedule": crontab(minute=15),
+        "schedule": REVIEW_REMINDER_EVERY_SECONDS,
     },
     # Nightly at 02:30 UTC: walk the audit hash chain and log the first broken link, if any.
     "verify-audit-chain-nightly": {

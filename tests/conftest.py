@@ -33,11 +33,16 @@ COMPLETE_CHARTER = {
 
 
 @pytest.fixture(autouse=True)
-def _plain_http(settings):
-    # The suite speaks plain HTTP to the test client and the live server.
+def _test_settings(settings):
+    # The suite speaks plain HTTP to the test client and the live server, and
+    # serves static files from the source tree instead of a collectstatic manifest.
     settings.SECURE_SSL_REDIRECT = False
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 def _user(username: str, first: str, last: str) -> User:
