@@ -20,7 +20,7 @@ DROP FUNCTION IF EXISTS governance_auditevent_append_only();
 
 def forwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
+        schema_editor.execute(CREATE, params=None)  # the function body has a literal %, not a placeholder
 
 
 def backwards(apps, schema_editor):
