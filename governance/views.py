@@ -13,7 +13,7 @@ from governance.forms import DecisionForm, TokenForm
 from governance.models import ApiToken, GateDecision, GateReview
 from governance.permissions import check_can_decide, open_slots_for
 from governance.tokens import issue_token, revoke_token
-from initiatives.models import Initiative, RoleAssignment
+from initiatives.models import Initiative, Role, RoleAssignment
 
 
 def _reviews_visible_to(user):
@@ -75,7 +75,7 @@ def _decision_pack(user, review: GateReview, form) -> dict:
         blocked_reason = str(exc)
     approvals = [d for d in review.decisions.all() if d.decision == GateDecision.Kind.APPROVE and not d.is_stale]
     slots = [
-        {"roles": roles, "approval": next((a for a in approvals if a.slot == index), None)}
+        {"roles": [Role(r).label for r in roles], "approval": next((a for a in approvals if a.slot == index), None)}
         for index, roles in enumerate(review.policy.approver_slots)
     ]
     initiative = review.initiative
@@ -86,7 +86,7 @@ def _decision_pack(user, review: GateReview, form) -> dict:
         "slots": slots,
         "can_decide": not blocked_reason,
         "blocked_reason": blocked_reason,
-        "my_slots": open_slots_for(user, review) if review.is_open else [],
+        "my_role": next((Role(role).label for _, role in open_slots_for(user, review)), "") if review.is_open else "",
         "live_criteria": services.criteria_for(initiative) if review.is_open else [],
         "charter": review.snapshot.get("charter", {}),
         "charter_changed": review.is_open and bool(review.decisions.filter(is_stale=True).exists()),

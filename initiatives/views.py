@@ -20,6 +20,10 @@ def _get_initiative_for_user(request, slug) -> Initiative:
     return get_object_or_404(queryset, slug=slug)
 
 
+def _name(user) -> str:
+    return user.get_full_name() or user.username
+
+
 def _apply_errors(form, error: ValidationError) -> None:
     if hasattr(error, "error_dict"):
         for field, errors in error.message_dict.items():
@@ -87,6 +91,8 @@ def initiative_edit(request, slug):
 
 @login_required
 def initiative_detail(request, slug):
+    from kpis.views import tree_context
+
     initiative = _get_initiative_for_user(request, slug)
     assignments = list(initiative.role_assignments.select_related("user"))
     reviews = initiative.gate_reviews.select_related("requested_by", "policy").prefetch_related(
@@ -112,6 +118,7 @@ def initiative_detail(request, slug):
         and (is_leader(request.user) or any(
             a.user_id == request.user.pk and a.role == Role.EXECUTIVE_SPONSOR for a in assignments)),
         "resume_form": ResumeForm(),
+        **tree_context(initiative, request.user),
     }
     return render(request, "initiatives/initiative_detail.html", context)
 
@@ -168,7 +175,7 @@ def role_assign(request, slug):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, f"{assignment.user} is now {assignment.get_role_display()}.")
+            messages.success(request, f"{_name(assignment.user)} is now {assignment.get_role_display()}.")
     else:
         messages.error(request, "Choose a role and a person.")
     return redirect(initiative)
@@ -180,7 +187,7 @@ def role_remove(request, slug, assignment_id):
     initiative = _get_initiative_for_user(request, slug)
     assignment = get_object_or_404(initiative.role_assignments, pk=assignment_id)
     services.remove_role(assignment.pk, acting_user=request.user)
-    messages.success(request, f"{assignment.user} no longer holds {assignment.get_role_display()}.")
+    messages.success(request, f"{_name(assignment.user)} no longer holds {assignment.get_role_display()}.")
     return redirect(initiative)
 
 

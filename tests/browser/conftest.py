@@ -1,0 +1,84 @@
+"""Playwright against pytest-django's live server, driving Debian's Chromium.
+
+The live server runs in a thread of this process, so every browser test is a
+transactional test. A transactional test ends by emptying every table, which
+would also drop the gate policies that migration governance/0003 ships;
+serialized_rollback puts the migrated rows back before each test.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM refuses
+# to run inside one unless told the caller knows what it is doing.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+PASSWORD = "pw-for-tests-only"
+SHOTS = Path("/tmp/opmodel-shots")  # noqa: S108 - screenshots for a person to open, not a secret
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _database_inside_playwright_loop(request, django_db_setup):
+    """Give the migrated rows saved at database setup to the connection the tests will use.
+
+    While an event loop runs, Django hands out other connection objects than before it
+    started. When other tests created the database first, the rows serialized for
+    serialized_rollback sit on the old connection, and every browser test after the
+    first would start without gate policies.
+    """
+    from django.db import connections
+
+    saved = {alias: getattr(connections[alias], "_test_serialized_contents", None) for alias in connections}
+    request.getfixturevalue("playwright")  # starts the loop
+    for alias, contents in saved.items():
+        if contents is not None:
+            connections[alias]._test_serialized_contents = contents
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "headless": True,
+        "args": [
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-quic",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args, live_server):
+    return {**browser_context_args, "base_url": live_server.url}
+
+
+@pytest.fixture(autouse=True)
+def _fail_fast(page):
+    # A missing label should fail in seconds, not after Playwright's default 30.
+    page.set_default_timeout(10_000)
+
+
+@pytest.fixture
+def login(page):
+    def log_in(user) -> None:
+        page.goto("/accounts/login/")
+        page.get_by_label("Username").fill(user.username)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+    return log_in
+
+
+@pytest.fixture
+def screenshot(page):
+    """Saves the page for a person to look at; nothing asserts on it."""
+
+    def save(name: str) -> None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+    return save

@@ -1,0 +1,84 @@
+"""Leaders and sponsors decide a charter sign-off from their inbox and the decision pack."""
+
+import pytest
+from playwright.sync_api import expect
+
+from governance.models import AuditEvent, GateDecision, GateReview
+from governance.services import request_review
+from tests.conftest import COMPLETE_CHARTER
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+OVERRIDE = "The KPI tree is tracked in the BI workbook until OpModel can compute it."
+
+
+@pytest.fixture
+def review(initiative, alice):
+    """Alice's open charter sign-off request on her complete charter."""
+    return request_review(initiative.pk, acting_user=alice, override_reason=OVERRIDE)
+
+
+def test_leader_approves_from_the_inbox_and_the_initiative_moves_on(page, login, screenshot, review, initiative, lee):
+    login(lee)
+
+    page.goto("/approvals/")
+    inbox = page.locator("section").filter(has=page.get_by_role("heading", name="Waiting for my decision"))
+    expect(inbox).to_contain_text("Charter sign-off")
+    inbox.get_by_role("link", name=initiative.title).click()
+
+    expect(page.get_by_role("heading", name=f"Charter sign-off: {initiative.title}")).to_be_visible()
+    snapshot = page.locator("section").filter(has=page.get_by_role("heading", name="What you are approving"))
+    expect(snapshot).to_contain_text(COMPLETE_CHARTER["outcome_statement"])
+    expect(snapshot).to_contain_text(COMPLETE_CHARTER["reuse_plan"])
+    expect(page.locator("section").filter(has_text="Requested with an override")).to_contain_text(OVERRIDE)
+    screenshot("decision-pack")
+
+    page.get_by_label("Comment").fill("Clear outcome and guardrails; go build the foundation.")
+    page.get_by_role("button", name="Approve").click()
+    expect(page.get_by_role("status")).to_contain_text("Recorded: Approve.")
+    expect(page.get_by_role("button", name="Approve")).to_have_count(0)
+
+    page.get_by_role("link", name="Open the initiative page").click()
+    stage_track = page.get_by_role("list", name="Stage")
+    expect(stage_track.locator("[aria-current=step]")).to_have_text("Secure foundation")
+    audit = page.locator("section").filter(has=page.get_by_role("heading", name="Audit trail"))
+    expect(audit).to_contain_text("gate.decided")
+    expect(audit).to_contain_text("initiative.stage_changed")
+
+    initiative.refresh_from_db()
+    review.refresh_from_db()
+    assert initiative.stage == "secure-foundation"
+    assert review.status == GateReview.Status.APPROVED
+    decision = review.decisions.get()
+    assert (decision.decision, decision.decided_by, decision.comment) == (
+        GateDecision.Kind.APPROVE, lee, "Clear outcome and guardrails; go build the foundation."
+    )
+    assert AuditEvent.objects.filter(initiative_id=initiative.pk, action="initiative.stage_changed").count() == 1
+
+
+def test_sponsor_must_say_why_when_requesting_changes(page, login, review, initiative, sam):
+    login(sam)
+    page.goto(f"/approvals/{review.pk}/")
+
+    page.get_by_role("button", name="Request changes").click()
+    comment_field = page.locator(".field").filter(has=page.get_by_label("Comment"))
+    expect(comment_field.get_by_role("alert")).to_have_text(
+        "Say why: a comment is required for every decision except approve."
+    )
+    review.refresh_from_db()
+    assert review.status == GateReview.Status.OPEN
+    assert not review.decisions.exists()
+
+    page.get_by_label("Comment").fill("Name the guardrail owner before we sign.")
+    page.get_by_role("button", name="Request changes").click()
+    expect(page.get_by_role("status")).to_contain_text("Recorded: Request changes.")
+    expect(page.get_by_text("Changes requested", exact=True).first).to_be_visible()
+
+    review.refresh_from_db()
+    initiative.refresh_from_db()
+    assert review.status == GateReview.Status.CHANGES_REQUESTED
+    assert initiative.stage == "define-outcome"
+    decision = review.decisions.get()
+    assert (decision.decision, decision.decided_by, decision.comment) == (
+        GateDecision.Kind.REQUEST_CHANGES, sam, "Name the guardrail owner before we sign."
+    )
