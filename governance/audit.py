@@ -42,7 +42,12 @@ def record(action: str, obj, *, actor, before=None, after=None, initiative_id: i
 
 def _jsonable(value):
     # Store exactly what is hashed: Decimals, dates and the like become strings.
-    return None if value is None else json.loads(canonical_json(value))
+    return None if value is None else json.loads(canonical_json(value), parse_float=_parse_float)
+
+
+def _parse_float(text: str):
+    # PostgreSQL's jsonb returns 1e+20 as 100000000000000000000, so such floats are stored (and hashed) as ints.
+    return int(float(text)) if "e+" in text else float(text)
 
 
 def _lock_chain() -> None:

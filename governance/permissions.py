@@ -53,14 +53,27 @@ def deciding_roles(user, initiative) -> set[str]:
 
 
 def open_slots_for(user, review) -> list[tuple[int, str]]:
-    """Unfilled approver slots this user may fill, as (slot index, role), segregation of duties applied."""
+    """Unfilled approver slots this user may fill, as (slot index, role), segregation of duties applied.
+
+    Slots for roles the user holds come first, then slots nobody else could fill: a leader who
+    approves first stands in for a missing role instead of taking the named sponsor's slot.
+    """
     filled = {d.slot for d in review.decisions.all() if d.decision == "approve" and not d.is_stale}
+    held = roles_held(user, review.initiative)
     mine = deciding_roles(user, review.initiative)
-    return [
-        (index, next(role for role in slot if role in mine))
+    others = {a.role for a in _assignments(review.initiative) if a.user_id not in {user.pk, review.requested_by_id}}
+    slots = [
+        (index, sorted(slot, key=lambda role: role not in held))
         for index, slot in enumerate(review.policy.approver_slots)
         if index not in filled and mine.intersection(slot)
     ]
+    slots.sort(key=lambda item: (not held.intersection(item[1]), bool(others.intersection(item[1]))))
+    return [(index, next(role for role in slot if role in mine)) for index, slot in slots]
+
+
+def _assignments(initiative):
+    prefetched = getattr(initiative, "_prefetched_objects_cache", {}).get("role_assignments")
+    return prefetched if prefetched is not None else initiative.role_assignments.all()
 
 
 def check_can_decide(user, review) -> None:
@@ -71,3 +84,8 @@ def check_can_decide(user, review) -> None:
     if not deciding_roles(user, review.initiative) & required:
         names = ", ".join(sorted(Role(r).label for r in required))
         raise PermissionDenied(f"Only holders of a required role ({names}) or portfolio leaders may decide this review.")
+
+
+def can_edit_kpis(user, initiative) -> bool:
+    """The outcome tree: the PM and every role holder on the initiative, its creator and leaders."""
+    return is_leader(user) or initiative.created_by_id == user.pk or bool(roles_held(user, initiative))

@@ -89,11 +89,13 @@ def request_review(initiative_id: int, *, acting_user, override_reason: str = ""
 def decide(review_id: int, *, acting_user, decision: str, comment: str = "", recycle_to: str = "") -> GateDecision:
     """Record one approver's decision; the last required approval advances the stage.
 
-    The review row is locked first, so two approvers clicking at once are
-    serialised and the stage can only advance once.
+    The initiative row is locked first, then the review, so two approvers clicking
+    at once are serialised and the stage can only advance once. Every writer locks
+    the initiative first, so a charter edit racing a decision cannot deadlock.
     """
-    review = GateReview.objects.select_for_update().select_related("policy").get(pk=review_id)
-    initiative = Initiative.objects.select_for_update().get(pk=review.initiative_id)
+    initiative_id = GateReview.objects.values_list("initiative_id", flat=True).get(pk=review_id)
+    initiative = Initiative.objects.select_for_update().get(pk=initiative_id)
+    review = GateReview.objects.select_for_update(of=("self",)).select_related("policy").get(pk=review_id)
     review.initiative = initiative
     if decision not in GateDecision.Kind.values:
         raise ValidationError({"decision": f"Choose one of: {', '.join(GateDecision.Kind.values)}."})
@@ -105,8 +107,7 @@ def decide(review_id: int, *, acting_user, decision: str, comment: str = "", rec
         return _approve(review, initiative, acting_user, comment)
     if not comment:
         raise ValidationError({"comment": "Say why: a comment is required for every decision except approve."})
-    if decision == GateDecision.Kind.RECYCLE:
-        recycle_to = _check_recycle_target(initiative, recycle_to)
+    recycle_to = _check_recycle_target(initiative, recycle_to) if decision == GateDecision.Kind.RECYCLE else ""
     return _close(review, initiative, acting_user, decision, comment, recycle_to)
 
 

@@ -4,6 +4,7 @@ Apps register the part they own (the charter now; the KPI tree and asset
 versions later). Whitespace-only edits do not change the hash.
 """
 
+import json
 from collections.abc import Callable
 
 from governance.models import canonical_json, sha256_hex
@@ -20,8 +21,9 @@ def snapshot_part(name: str):
 
 
 def build_snapshot(initiative) -> tuple[dict, str]:
-    snapshot = {name: _normalise(build(initiative)) for name, build in sorted(_PARTS.items())}
-    return snapshot, sha256_hex(canonical_json(snapshot))
+    text = canonical_json({name: _normalise(build(initiative)) for name, build in sorted(_PARTS.items())})
+    # Stored in a JSONField as exactly what was hashed: dates and Decimals become strings.
+    return json.loads(text), sha256_hex(text)
 
 
 def _normalise(value):

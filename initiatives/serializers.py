@@ -23,6 +23,7 @@ class InitiativeSerializer(serializers.ModelSerializer):
             "stage_entered_at", "owner", "created_at", "updated_at",
         ]
         read_only_fields = ["stage", "status", "stage_entered_at", "created_at", "updated_at"]
+        extra_kwargs = {"started_on": {"required": False, "help_text": "Defaults to today."}}
 
 
 class InitiativeUpdateSerializer(serializers.ModelSerializer):

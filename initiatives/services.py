@@ -54,7 +54,9 @@ def _initiative_state(initiative: Initiative) -> dict:
 def update_initiative(initiative_id: int, *, acting_user, **changes) -> Initiative:
     """Change title, business unit, start date or risk tier. The stage is never written here."""
     initiative = Initiative.objects.select_for_update().get(pk=initiative_id)
-    if not can_edit(acting_user, initiative):
+    # The security/risk owner may set the risk tier without being an editor of the rest.
+    tier_only = set(changes) <= {"risk_tier"} and can_change_risk_tier(acting_user, initiative)
+    if not can_edit(acting_user, initiative) and not tier_only:
         raise PermissionDenied("Only the product manager, sponsor, owner or a portfolio leader may edit this initiative.")
     allowed = {"title", "business_unit", "started_on", "risk_tier"}
     unknown = set(changes) - allowed

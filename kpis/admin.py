@@ -1,3 +1,59 @@
 from django.contrib import admin
 
-# Register your models here.
+from kpis.models import Driver, IngestBatch, Kpi, Measurement, Objective
+
+
+class DriverInline(admin.TabularInline):
+    model = Driver
+    extra = 0
+
+
+@admin.register(Objective)
+class ObjectiveAdmin(admin.ModelAdmin):
+    list_display = ["statement", "initiative"]
+    search_fields = ["statement", "initiative__title"]
+    inlines = [DriverInline]
+
+
+@admin.register(Kpi)
+class KpiAdmin(admin.ModelAdmin):
+    """Read-only: edit the tree on the initiative page, where edits are audited and approvals go stale."""
+
+    list_display = ["key", "name", "initiative", "kind", "direction", "category", "cadence", "owner"]
+    list_filter = ["kind", "category", "cadence"]
+    search_fields = ["key", "name", "initiative__title"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Measurement)
+class MeasurementAdmin(admin.ModelAdmin):
+    list_display = ["kpi", "timestamp", "value", "source", "batch_id"]
+    list_filter = ["source"]
+    search_fields = ["kpi__key"]
+    date_hierarchy = "timestamp"
+    list_select_related = ["kpi"]
+    show_full_result_count = False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(IngestBatch)
+class IngestBatchAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "user", "token", "channel", "received", "created", "updated", "unchanged"]
+    list_filter = ["channel"]
+    search_fields = ["user__username", "request_id"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False

@@ -1,3 +1,169 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
+from django.urls import reverse
 
-# Create your models here.
+from initiatives.models import Initiative
+
+KEY_VALIDATOR = RegexValidator(
+    r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*)*$",
+    "Use lowercase letters, digits and hyphens, with dots between parts, e.g. support-triage.handle-time.",
+)
+
+
+class Objective(models.Model):
+    """The root of an initiative's outcome tree: the business objective."""
+
+    initiative = models.OneToOneField(Initiative, on_delete=models.CASCADE, related_name="objective")
+    statement = models.CharField(max_length=300)
+
+    def __str__(self) -> str:
+        return self.statement
+
+
+class Driver(models.Model):
+    """An operational driver of the objective; KPIs hang under drivers."""
+
+    objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="drivers")
+    name = models.CharField(max_length=200)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class KpiQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(initiative__in=Initiative.objects.visible_to(user))
+
+
+class Kpi(models.Model):
+    class Kind(models.TextChoices):
+        LEADING = "leading", "Leading"
+        LAGGING = "lagging", "Lagging"
+        GUARDRAIL = "guardrail", "Guardrail"
+
+    class Direction(models.TextChoices):
+        INCREASE = "increase", "Increase"
+        DECREASE = "decrease", "Decrease"
+
+    class Cadence(models.TextChoices):
+        DAILY = "daily", "Daily"
+        WEEKLY = "weekly", "Weekly"
+        MONTHLY = "monthly", "Monthly"
+
+    class Category(models.TextChoices):
+        OUTCOME = "outcome", "Outcome"
+        ADOPTION = "adoption", "Adoption"
+        PLATFORM = "platform", "Platform"
+        COST = "cost", "Cost"
+        VALUE = "value", "Value"
+
+    # Denormalised from driver.objective so ingest and scorecards join one table, not three.
+    initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="kpis")
+    driver = models.ForeignKey(Driver, on_delete=models.CASCADE, related_name="kpis")
+    key = models.CharField(max_length=120, unique=True, validators=[KEY_VALIDATOR])
+    name = models.CharField(max_length=200)
+    unit = models.CharField(max_length=40, help_text="e.g. minutes, %, EUR, hours/week")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    category = models.CharField(max_length=10, choices=Category.choices, default=Category.OUTCOME)
+    baseline_value = models.FloatField(null=True, blank=True)
+    baseline_date = models.DateField(null=True, blank=True)
+    target_value = models.FloatField(null=True, blank=True)
+    target_date = models.DateField(null=True, blank=True)
+    guardrail_bound = models.FloatField(
+        null=True, blank=True,
+        help_text="Guardrails only: the worst acceptable value (a maximum when the KPI should decrease).",
+    )
+    cadence = models.CharField(max_length=10, choices=Cadence.choices, default=Cadence.WEEKLY)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="owned_kpis"
+    )
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = KpiQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = "KPI"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("kpis:detail", args=[self.key])
+
+    @property
+    def has_baseline_and_target(self) -> bool:
+        return None not in (self.baseline_value, self.baseline_date, self.target_value, self.target_date)
+
+    def clean(self):
+        errors = {}
+        if self.kind == self.Kind.GUARDRAIL and self.guardrail_bound is None:
+            errors["guardrail_bound"] = "A guardrail needs a bound: the worst value it may reach."
+        if self.baseline_value is not None and self.target_value is not None:
+            if self.direction == self.Direction.DECREASE and self.target_value >= self.baseline_value:
+                errors["target_value"] = "This KPI should decrease, so its target must be below its baseline."
+            if self.direction == self.Direction.INCREASE and self.target_value <= self.baseline_value:
+                errors["target_value"] = "This KPI should increase, so its target must be above its baseline."
+        if self.baseline_date and self.target_date and self.target_date <= self.baseline_date:
+            errors["target_date"] = "The target date must come after the baseline date."
+        if errors:
+            raise ValidationError(errors)
+
+
+class IngestBatch(models.Model):
+    """Provenance of one push of measurements: who, with which token, and what it changed."""
+
+    class Channel(models.TextChoices):
+        API = "api", "REST API"
+        CSV = "csv", "CSV upload"
+        SEED = "seed", "Demo data"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    token = models.ForeignKey(
+        "governance.ApiToken", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.API)
+    received = models.PositiveIntegerField()
+    created = models.PositiveIntegerField()
+    updated = models.PositiveIntegerField()
+    unchanged = models.PositiveIntegerField()
+    kpi_count = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    request_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "ingest batches"
+
+    def __str__(self) -> str:
+        return f"{self.received} points by {self.user} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class Measurement(models.Model):
+    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="measurements")
+    timestamp = models.DateTimeField()
+    value = models.FloatField()
+    source = models.CharField(max_length=100, default="api")
+    # Which push wrote the current value. No constraint or index: batches are never
+    # deleted, and skipping both keeps the bulk write close to raw COPY speed.
+    batch = models.ForeignKey(
+        IngestBatch, on_delete=models.DO_NOTHING, null=True, blank=True, related_name="+",
+        db_constraint=False, db_index=False,
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kpi", "timestamp", "source"], name="kpis_measurement_one_per_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kpi.key} @ {self.timestamp:%Y-%m-%d %H:%M}: {self.value}"

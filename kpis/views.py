@@ -1,3 +1,218 @@
-from django.shortcuts import render
+import csv
+import io
 
-# Create your views here.
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Max, Prefetch
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from governance.permissions import can_edit_kpis
+from initiatives.models import Initiative
+from initiatives.views import _apply_errors, _get_initiative_for_user
+from kpis import charts, services
+from kpis.forms import CsvUploadForm, DriverForm, KpiForm, ObjectiveForm, TemplateForm
+from kpis.ingest import BatchRejected, record_measurements
+from kpis.models import Driver, IngestBatch, Kpi, Objective
+
+CHART_POINTS = 2000
+
+
+def tree_context(initiative: Initiative, user) -> dict:
+    """The outcome tree panel of the initiative page: objective → drivers → KPIs, with point counts."""
+    objective = Objective.objects.filter(initiative=initiative).first()
+    drivers = []
+    if objective:
+        kpis = Kpi.objects.filter(initiative=initiative).annotate(
+            points=Count("measurements"), last_at=Max("measurements__timestamp")
+        ).select_related("owner")
+        drivers = objective.drivers.prefetch_related(Prefetch("kpis", queryset=kpis.order_by("position", "id")))
+    editable = can_edit_kpis(user, initiative)
+    return {
+        "objective": objective, "drivers": drivers, "tree_editable": editable,
+        "driver_form": DriverForm(), "objective_form": ObjectiveForm(initial={
+            "statement": objective.statement if objective else initiative.charter.outcome_statement}),
+        "template_form": TemplateForm(),
+    }
+
+
+def _get_kpi_for_user(request, key) -> Kpi:
+    return get_object_or_404(Kpi.objects.visible_to(request.user).select_related("initiative", "driver", "owner"),
+                             key=key)
+
+
+def _editable_initiative(request, slug) -> Initiative:
+    initiative = _get_initiative_for_user(request, slug)
+    if not can_edit_kpis(request.user, initiative):
+        raise PermissionDenied("Only the initiative's role holders or a portfolio leader may edit its outcome tree.")
+    return initiative
+
+
+def _tree_url(initiative) -> str:
+    return initiative.get_absolute_url() + "#outcome-tree"
+
+
+@login_required
+@require_POST
+def objective_set(request, slug):
+    initiative = _editable_initiative(request, slug)
+    try:
+        services.set_objective(initiative.pk, acting_user=request.user, statement=request.POST.get("statement", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect(_tree_url(initiative))
+
+
+@login_required
+@require_POST
+def driver_add(request, slug):
+    initiative = _editable_initiative(request, slug)
+    try:
+        driver = services.add_driver(initiative.pk, acting_user=request.user, name=request.POST.get("name", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Driver “{driver.name}” added. Now add its KPIs.")
+    return redirect(_tree_url(initiative))
+
+
+@login_required
+@require_POST
+def driver_remove(request, slug, driver_id):
+    initiative = _editable_initiative(request, slug)
+    driver = get_object_or_404(Driver, pk=driver_id, objective__initiative=initiative)
+    try:
+        services.remove_driver(driver.pk, acting_user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect(_tree_url(initiative))
+
+
+@login_required
+@require_POST
+def template_apply(request, slug):
+    initiative = _editable_initiative(request, slug)
+    form = TemplateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a template.")
+        return redirect(_tree_url(initiative))
+    created = services.apply_template(initiative.pk, acting_user=request.user, template=form.cleaned_data["template"])
+    messages.success(request, f"Added {len(created)} KPIs from the template. Fill in their baselines and targets.")
+    return redirect(_tree_url(initiative))
+
+
+@login_required
+def kpi_create(request, slug):
+    initiative = _editable_initiative(request, slug)
+    if not Driver.objects.filter(objective__initiative=initiative).exists():
+        messages.info(request, "Add an operational driver first: KPIs hang under drivers.")
+        return redirect(_tree_url(initiative))
+    form = KpiForm(request.POST or None, initiative=initiative, initial={"driver": request.GET.get("driver")})
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        try:
+            kpi = services.add_kpi(initiative.pk, acting_user=request.user, **data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"KPI “{kpi.name}” added.")
+            return redirect(_tree_url(initiative))
+    return render(request, "kpis/kpi_form.html", {"form": form, "initiative": initiative})
+
+
+@login_required
+def kpi_edit(request, key):
+    kpi = _get_kpi_for_user(request, key)
+    initiative = _editable_initiative(request, kpi.initiative.slug)
+    form = KpiForm(request.POST or None, instance=Kpi.objects.get(pk=kpi.pk), initiative=initiative)
+    if request.method == "POST" and form.is_valid():
+        changes = {name: form.cleaned_data[name] for name in form.changed_data if name != "key"}
+        try:
+            services.update_kpi(kpi.pk, acting_user=request.user, **changes)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"KPI “{form.cleaned_data['name']}” saved.")
+            return redirect(_tree_url(initiative))
+    return render(request, "kpis/kpi_form.html", {"form": form, "initiative": initiative, "kpi": kpi})
+
+
+@login_required
+@require_POST
+def kpi_move(request, key):
+    kpi = _get_kpi_for_user(request, key)
+    offset = -1 if request.POST.get("direction") == "up" else 1
+    services.move_kpi(kpi.pk, acting_user=request.user, offset=offset)
+    return redirect(_tree_url(kpi.initiative))
+
+
+@login_required
+def kpi_remove(request, key):
+    """GET asks first when the KPI has data; POST removes it."""
+    kpi = _get_kpi_for_user(request, key)
+    initiative = _editable_initiative(request, kpi.initiative.slug)
+    points = kpi.measurements.count()
+    if request.method == "POST":
+        try:
+            services.remove_kpi(kpi.pk, acting_user=request.user, confirmed=request.POST.get("confirm") == "yes")
+        except services.NeedsConfirmation:
+            return render(request, "kpis/kpi_confirm_remove.html", {"kpi": kpi, "points": points})
+        messages.success(request, f"KPI “{kpi.name}” removed.")
+        return redirect(_tree_url(initiative))
+    return render(request, "kpis/kpi_confirm_remove.html", {"kpi": kpi, "points": points})
+
+
+@login_required
+def kpi_detail(request, key):
+    kpi = _get_kpi_for_user(request, key)
+    recent = list(kpi.measurements.order_by("-timestamp").values("timestamp", "value", "source")[:CHART_POINTS])
+    recent.reverse()
+    context = {
+        "kpi": kpi,
+        "figure": charts.kpi_trend(kpi, recent),
+        "latest": recent[-20:][::-1],
+        "points": len(recent),
+        "editable": can_edit_kpis(request.user, kpi.initiative),
+        "upload_form": CsvUploadForm(),
+    }
+    return render(request, "kpis/kpi_detail.html", context)
+
+
+@login_required
+def measurements_upload(request, slug):
+    """CSV upload for teams without a pipeline: the same validation and errors as the API, per line."""
+    initiative = _get_initiative_for_user(request, slug)
+    form = CsvUploadForm(request.POST or None, request.FILES or None)
+    context = {"initiative": initiative, "form": form, "line_errors": [], "result": None}
+    if request.method == "POST" and form.is_valid():
+        items, problem = _read_csv(form.cleaned_data["file"])
+        if problem:
+            form.add_error("file", problem)
+        else:
+            try:
+                context["result"] = record_measurements(
+                    items, acting_user=request.user, channel=IngestBatch.Channel.CSV
+                )
+            except BatchRejected as rejected:
+                form.add_error("file", rejected.detail)
+                # Line 1 is the header, so item i is on line i + 2.
+                context["line_errors"] = [
+                    {**e, "line": e["index"] + 2 if "index" in e else None} for e in rejected.errors
+                ]
+    return render(request, "kpis/measurements_upload.html", context)
+
+
+def _read_csv(upload) -> tuple[list[dict], str]:
+    try:
+        text = io.TextIOWrapper(upload.file, encoding="utf-8-sig", newline="")
+        reader = csv.DictReader(text)
+        header = [h.strip().lower() for h in (reader.fieldnames or [])]
+        missing = [c for c in ("kpi", "timestamp", "value") if c not in header]
+        if missing:
+            return [], f"The first line must name the columns kpi, timestamp, value (missing: {', '.join(missing)})."
+        reader.fieldnames = header
+        items = [{k: (v.strip() if isinstance(v, str) else v) for k, v in row.items() if k} for row in reader]
+    except (UnicodeDecodeError, csv.Error) as exc:
+        return [], f"Could not read the file as UTF-8 CSV: {exc}."
+    return items, ""

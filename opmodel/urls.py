@@ -5,17 +5,21 @@ from rest_framework.routers import DefaultRouter
 
 from governance.api import GateReviewViewSet
 from initiatives.api import InitiativeViewSet
+from kpis.api import KpiViewSet, MeasurementIngestView
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("initiatives", InitiativeViewSet, basename="initiative")
 router.register("gate-reviews", GateReviewViewSet, basename="gate-review")
+router.register("kpis", KpiViewSet, basename="kpi")
 
 urlpatterns = [
     path("", include("initiatives.urls")),
     path("", include("governance.urls")),
+    path("", include("kpis.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/measurements/", MeasurementIngestView.as_view(), name="measurements-ingest"),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -14,7 +14,8 @@ from initiatives.models import Initiative, Role
 from opmodel.celery import app as celery_app
 
 # Unit tests run tasks in-process; tests marked e2e start a real worker and beat instead.
-celery_app.conf.task_always_eager = True
+# (The Django settings namespace wins over Celery's own key, hence the CELERY_ spelling.)
+celery_app.conf.CELERY_TASK_ALWAYS_EAGER = True
 
 COMPLETE_CHARTER = {
     "problem_user": "Tier-1 support agents",
@@ -39,6 +40,7 @@ def _test_settings(settings):
     settings.SECURE_SSL_REDIRECT = False
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

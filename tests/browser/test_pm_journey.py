@@ -66,8 +66,8 @@ def test_pm_creates_an_initiative_and_submits_its_charter_for_sign_off(page, log
 
     # 3. Submitting with unmet criteria and no override reason is refused.
     page.get_by_role("button", name="Submit for approval").click()
-    expect(page.get_by_role("status")).to_contain_text("Gate criteria not met")
-    expect(page.get_by_role("status")).to_contain_text("Give an override reason")
+    expect(page.get_by_role("alert")).to_contain_text("Gate criteria not met")
+    expect(page.get_by_role("alert")).to_contain_text("Give an override reason")
     assert not GateReview.objects.exists()
 
     # 4. Complete every field of the charter, with Alice as its owner.
@@ -96,7 +96,7 @@ def test_pm_creates_an_initiative_and_submits_its_charter_for_sign_off(page, log
     assert initiative.role_assignments.filter(role=Role.EXECUTIVE_SPONSOR, user=sam).exists()
 
     expect(page.get_by_text("Next gate: Charter sign-off")).to_be_visible()
-    expect(page.locator("#next-gate")).to_contain_text("Not yet available")
+    expect(page.locator("#next-gate")).to_contain_text("Needs a leading and a lagging KPI")
     screenshot("initiative-page")
 
     # 6. Submit with an override reason: she lands on the decision pack and may not decide it.

@@ -1,0 +1,110 @@
+import django_filters
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from governance.models import ApiToken
+from governance.permissions import can_edit_kpis
+from kpis import services
+from kpis.ingest import BatchRejected, record_measurements
+from kpis.models import Driver, Kpi, Measurement
+from kpis.serializers import (
+    IngestResultSerializer,
+    KpiSerializer,
+    KpiUpdateSerializer,
+    MeasurementBatchSerializer,
+    MeasurementQuerySerializer,
+    MeasurementSerializer,
+)
+from opmodel.api import problem_response
+
+
+class KpiFilter(django_filters.FilterSet):
+    initiative = django_filters.CharFilter(field_name="initiative__slug")
+    owner = django_filters.CharFilter(field_name="owner__username")
+
+    class Meta:
+        model = Kpi
+        fields = ["initiative", "kind", "category", "cadence", "owner"]
+
+
+def _driver(initiative, name: str, acting_user) -> Driver:
+    existing = Driver.objects.filter(objective__initiative=initiative, name__iexact=name.strip()).first()
+    return existing or services.add_driver(initiative.pk, acting_user=acting_user, name=name)
+
+
+class KpiViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                 mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    lookup_field = "key"
+    lookup_value_regex = r"[a-z0-9.-]+"
+    filterset_class = KpiFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return Kpi.objects.visible_to(self.request.user).select_related("initiative", "driver", "owner").order_by("key")
+
+    def get_serializer_class(self):
+        return KpiUpdateSerializer if self.action == "partial_update" else KpiSerializer
+
+    def get_serializer(self, *args, **kwargs):
+        if self.action == "create":
+            kwargs["user"] = self.request.user
+        return super().get_serializer(*args, **kwargs)
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        initiative = data.pop("initiative")
+        if not can_edit_kpis(self.request.user, initiative):
+            raise PermissionDenied("Only the initiative's role holders or a portfolio leader may add KPIs.")
+        driver = _driver(initiative, data.pop("driver")["name"], self.request.user)
+        serializer.instance = services.add_kpi(initiative.pk, acting_user=self.request.user, driver=driver, **data)
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        kpi = serializer.instance
+        if "driver" in data:
+            data["driver"] = _driver(kpi.initiative, data["driver"]["name"], self.request.user)
+        serializer.instance = services.update_kpi(kpi.pk, acting_user=self.request.user, **data)
+
+    @extend_schema(
+        parameters=[MeasurementQuerySerializer],
+        responses=MeasurementSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"])
+    def measurements(self, request, key=None):
+        kpi = self.get_object()
+        query = MeasurementQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        points = Measurement.objects.filter(kpi=kpi).order_by("timestamp", "source")
+        if "since" in query.validated_data:
+            points = points.filter(timestamp__gte=query.validated_data["since"])
+        if "until" in query.validated_data:
+            points = points.filter(timestamp__lt=query.validated_data["until"])
+        if "source" in query.validated_data:
+            points = points.filter(source=query.validated_data["source"])
+        page = self.paginate_queryset(points.values("timestamp", "value", "source"))
+        return self.get_paginated_response(MeasurementSerializer(page, many=True).data)
+
+
+class MeasurementIngestView(APIView):
+    """Push measurements in bulk: atomic, idempotent on (kpi, timestamp, source)."""
+
+    @extend_schema(
+        request=MeasurementBatchSerializer,
+        responses={200: IngestResultSerializer},
+        parameters=[OpenApiParameter("X-Request-ID", str, OpenApiParameter.HEADER, required=False)],
+    )
+    def post(self, request):
+        items = request.data.get("measurements") if isinstance(request.data, dict) else None
+        token = request.auth if isinstance(request.auth, ApiToken) else None
+        try:
+            result = record_measurements(items, acting_user=request.user, token=token)
+        except BatchRejected as rejected:
+            code = {400: "validation-error", 403: "permission-denied", 413: "batch-too-large"}[rejected.status]
+            return problem_response(rejected.status, rejected.detail, errors=rejected.errors, code=code)
+        return Response(result.as_dict(), status=status.HTTP_200_OK)
+
+

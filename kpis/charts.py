@@ -1,0 +1,54 @@
+"""Plotly figures as plain dicts: built and tested in Python, drawn by static/js/charts.js."""
+
+from collections import defaultdict
+from datetime import UTC, datetime, time
+
+from kpis.models import Kpi
+
+SOURCE_COLOURS = ["#2251cc", "#1d7a46", "#8a4fd3", "#c2410c", "#0e7490", "#6b7280"]
+
+
+def kpi_trend(kpi: Kpi, points: list[dict]) -> dict:
+    """Points by source, the baseline, the line from baseline to target, and the guardrail bound."""
+    by_source: dict[str, list[dict]] = defaultdict(list)
+    for point in points:
+        by_source[point["source"]].append(point)
+    data = [
+        {
+            "type": "scatter", "mode": "lines+markers", "name": source,
+            "x": [p["timestamp"].isoformat() for p in series], "y": [p["value"] for p in series],
+            "line": {"color": SOURCE_COLOURS[n % len(SOURCE_COLOURS)], "width": 2}, "marker": {"size": 5},
+        }
+        for n, (source, series) in enumerate(sorted(by_source.items()))
+    ]
+    xs = [p["timestamp"] for p in points]
+    start = min([*xs, *_dates(kpi.baseline_date)], default=None)
+    end = max([*xs, *_dates(kpi.target_date)], default=None)
+    if kpi.baseline_value is not None and start is not None:
+        data.append(_line("Baseline", [start, end], [kpi.baseline_value] * 2, "#6b7280", "dot"))
+    if kpi.has_baseline_and_target:
+        data.append(_line("Target path", _dates(kpi.baseline_date) + _dates(kpi.target_date),
+                          [kpi.baseline_value, kpi.target_value], "#1d7a46", "dash"))
+    if kpi.guardrail_bound is not None and start is not None:
+        data.append(_line("Guardrail bound", [start, end], [kpi.guardrail_bound] * 2, "#b3261e", "dashdot"))
+    layout = {
+        "margin": {"l": 50, "r": 20, "t": 10, "b": 40},
+        "height": 340,
+        "xaxis": {"type": "date"},
+        "yaxis": {"title": {"text": kpi.unit}},
+        "legend": {"orientation": "h", "y": -0.2},
+        "hovermode": "x unified",
+    }
+    return {"data": data, "layout": layout}
+
+
+def _dates(value) -> list:
+    # Dates become midnight UTC so they compare with measurement timestamps.
+    return [datetime.combine(value, time(), tzinfo=UTC)] if value else []
+
+
+def _line(name: str, xs: list, ys: list, colour: str, dash: str) -> dict:
+    return {
+        "type": "scatter", "mode": "lines", "name": name, "x": [x.isoformat() for x in xs], "y": ys,
+        "line": {"color": colour, "dash": dash, "width": 1.5}, "hoverinfo": "name+y",
+    }

@@ -1,0 +1,67 @@
+from django import forms
+from django.contrib.auth import get_user_model
+
+from initiatives.forms import DateInput, UserChoiceField
+from kpis.catalogue import ARCHETYPES, FRAMEWORK_SETS
+from kpis.models import Kpi
+
+MAX_CSV_BYTES = 5 * 1024 * 1024
+
+
+class KpiForm(forms.ModelForm):
+    owner = UserChoiceField(
+        label="Owner", required=False, queryset=get_user_model().objects.filter(is_active=True).order_by("username")
+    )
+
+    class Meta:
+        model = Kpi
+        fields = [
+            "driver", "key", "name", "unit", "kind", "direction", "category", "baseline_value", "baseline_date",
+            "target_value", "target_date", "guardrail_bound", "cadence", "owner",
+        ]
+        labels = {
+            "key": "Key", "name": "Name", "unit": "Unit", "kind": "Kind", "direction": "Direction",
+            "category": "Category", "baseline_value": "Baseline value", "baseline_date": "Baseline date",
+            "target_value": "Target value", "target_date": "Target date", "guardrail_bound": "Guardrail bound",
+            "cadence": "Cadence", "driver": "Driver",
+        }
+        help_texts = {"key": "Globally unique, used by REST clients, e.g. support-triage.handle-time."}
+        widgets = {"baseline_date": DateInput(), "target_date": DateInput()}
+
+    def __init__(self, *args, initiative, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["driver"].queryset = initiative.objective.drivers.all() if hasattr(initiative, "objective") else \
+            self.fields["driver"].queryset.none()
+        self.fields["driver"].empty_label = None
+        if not self.instance.pk:
+            self.initial.setdefault("key", f"{initiative.slug}.")
+        else:
+            self.fields["key"].disabled = True
+
+
+class DriverForm(forms.Form):
+    name = forms.CharField(label="Driver name", max_length=200)
+
+
+class ObjectiveForm(forms.Form):
+    statement = forms.CharField(label="Objective", max_length=300)
+
+
+class TemplateForm(forms.Form):
+    template = forms.ChoiceField(
+        label="Start from a template",
+        choices=[("Archetypes", [(t.slug, t.name) for t in ARCHETYPES]),
+                 ("Framework KPI sets", [(t.slug, t.name) for t in FRAMEWORK_SETS])],
+    )
+
+
+class CsvUploadForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file", help_text="Columns: kpi, timestamp, value and optionally source. Up to 10,000 rows."
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_CSV_BYTES:
+            raise forms.ValidationError("The file is larger than 5 MB; split it into smaller files.")
+        return upload

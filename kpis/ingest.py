@@ -1,0 +1,254 @@
+"""Bulk, replay-safe measurement ingest.
+
+The whole batch is validated in plain Python (one query resolves every KPI key,
+one more tells which initiatives the caller may write), then written in one
+set-based statement: on PostgreSQL, COPY into a temporary table and a single
+INSERT ... ON CONFLICT DO UPDATE; on SQLite the same upsert from a temporary
+table filled with executemany. Replaying a batch changes nothing.
+"""
+
+import io
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from governance.permissions import is_leader
+from initiatives.models import RoleAssignment
+from kpis.models import IngestBatch, Kpi
+from opmodel.middleware import current_request_id
+
+MAX_BATCH = 10_000
+MAX_SOURCE_LENGTH = 100
+DEFAULT_SOURCE = "api"
+FUTURE_TOLERANCE = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Row:
+    kpi_id: int
+    timestamp: datetime
+    value: float
+    source: str
+
+
+@dataclass
+class IngestResult:
+    received: int
+    created: int
+    updated: int
+    unchanged: int
+    batch_id: int | None = None
+
+    def as_dict(self) -> dict:
+        return {"received": self.received, "created": self.created, "updated": self.updated, "unchanged": self.unchanged}
+
+
+@dataclass
+class BatchRejected(Exception):
+    """Nothing was written. `status` is 400 (invalid), 403 (not allowed) or 413 (too large)."""
+
+    status: int
+    detail: str
+    errors: list[dict] = field(default_factory=list)
+
+
+def record_measurements(items, *, acting_user, token=None, channel=IngestBatch.Channel.API) -> IngestResult:
+    """Validate every item, then upsert one value per (kpi, timestamp, source) in one statement."""
+    rows = validate_batch(items, acting_user=acting_user)
+    return _write(rows, received=len(items), acting_user=acting_user, token=token, channel=channel)
+
+
+def validate_batch(items, *, acting_user) -> list[Row]:
+    if not isinstance(items, list) or not items:
+        raise BatchRejected(400, "Send between 1 and 10,000 measurements.",
+                            [{"field": "measurements", "message": "Must be a non-empty list."}])
+    if len(items) > MAX_BATCH:
+        raise BatchRejected(413, f"A batch holds at most {MAX_BATCH:,} measurements; this one has {len(items):,}.",
+                            [{"field": "measurements", "message": f"At most {MAX_BATCH:,} items."}])
+    now = timezone.now()
+    errors: list[dict] = []
+    parsed = [_parse_item(index, item, now, errors) for index, item in enumerate(items)]
+    keys = {p[0] for p in parsed if p is not None}
+    kpis = {key: (pk, initiative_id, owner_id) for key, pk, initiative_id, owner_id in
+            Kpi.objects.filter(key__in=keys).values_list("key", "id", "initiative_id", "owner_id")}
+    writable = _writable_initiatives(acting_user, {k[1] for k in kpis.values()})
+    rows, forbidden = [], []
+    for index, p in enumerate(parsed):
+        if p is None:
+            continue
+        key, ts, value, source = p
+        if key not in kpis:
+            errors.append({"index": index, "field": "kpi", "message": f"Unknown KPI “{key}”."})
+            continue
+        kpi_id, initiative_id, owner_id = kpis[key]
+        if writable is not None and initiative_id not in writable and owner_id != acting_user.pk:
+            forbidden.append({"index": index, "field": "kpi", "message": f"You may not write KPI “{key}”."})
+            continue
+        rows.append(Row(kpi_id, ts, value, source))
+    if errors:
+        errors = sorted(errors + forbidden, key=lambda e: e["index"])
+        raise BatchRejected(400, f"{len({e['index'] for e in errors})} of {len(items)} measurements are invalid; "
+                                 "nothing was written.", errors)
+    if forbidden:
+        raise BatchRejected(403, "You may not write every KPI in this batch; nothing was written.", forbidden)
+    return rows
+
+
+def _writable_initiatives(user, initiative_ids: set[int]) -> set[int] | None:
+    """Initiatives whose KPIs the caller may write (any role on them); None means all (leaders)."""
+    if is_leader(user):
+        return None
+    return set(
+        RoleAssignment.objects.filter(user=user, initiative_id__in=initiative_ids)
+        .values_list("initiative_id", flat=True)
+    )
+
+
+def _parse_item(index: int, item, now: datetime, errors: list[dict]):
+    def bad(name: str, message: str):
+        errors.append({"index": index, "field": name, "message": message})
+
+    if not isinstance(item, dict):
+        bad("", "Each measurement must be an object with kpi, timestamp and value.")
+        return None
+    before = len(errors)
+    key = item.get("kpi")
+    if key is None or key == "":
+        bad("kpi", "This field is required.")
+    elif not isinstance(key, str):
+        bad("kpi", "Must be a KPI key (a string).")
+    ts = _parse_timestamp(item.get("timestamp"), now, lambda message: bad("timestamp", message))
+    value = _parse_value(item.get("value"), lambda message: bad("value", message))
+    source = item.get("source", DEFAULT_SOURCE)
+    if source is None or source == "":
+        source = DEFAULT_SOURCE
+    elif not isinstance(source, str):
+        bad("source", "Must be a string.")
+    elif len(source) > MAX_SOURCE_LENGTH:
+        bad("source", f"At most {MAX_SOURCE_LENGTH} characters (got {len(source)}).")
+    return None if len(errors) > before else (key, ts, value, source)
+
+
+def _parse_timestamp(raw, now: datetime, bad):
+    if raw is None or raw == "":
+        return bad("This field is required.")
+    if not isinstance(raw, str):
+        return bad("Must be an ISO 8601 string with a UTC offset, e.g. 2026-11-26T09:00:00+00:00.")
+    try:
+        ts = datetime.fromisoformat(raw)
+    except ValueError:
+        return bad(f"“{raw[:40]}” is not an ISO 8601 timestamp, e.g. 2026-11-26T09:00:00+00:00.")
+    if ts.tzinfo is None or ts.utcoffset() is None:
+        return bad("The timestamp needs a UTC offset (e.g. +00:00 or Z); naive times are ambiguous.")
+    if ts > now + FUTURE_TOLERANCE:
+        return bad("The timestamp is more than one day in the future.")
+    return ts
+
+
+def _parse_value(raw, bad):
+    if raw is None or raw == "":
+        return bad("This field is required.")
+    if isinstance(raw, bool):
+        return bad("Must be a number, not true/false.")
+    if isinstance(raw, str):
+        try:
+            raw = float(raw.strip())
+        except ValueError:
+            return bad(f"“{raw[:40]}” is not a number.")
+    if not isinstance(raw, (int, float)):
+        return bad("Must be a number.")
+    try:
+        value = float(raw)
+    except OverflowError:
+        return bad("The number is too large.")
+    if not math.isfinite(value):
+        return bad("Must be a finite number (not NaN or infinity).")
+    return value
+
+
+@transaction.atomic
+def _write(rows: list[Row], *, received: int, acting_user, token, channel) -> IngestResult:
+    # Last write wins inside a batch too: one row per key reaches the database.
+    unique = {(r.kpi_id, r.timestamp, r.source): r for r in rows}
+    batch = IngestBatch.objects.create(
+        user=acting_user, token=token, channel=channel, received=received, created=0, updated=0, unchanged=0,
+        kpi_count=len({r.kpi_id for r in rows}), request_id=current_request_id.get(),
+    )
+    upsert = _upsert_postgresql if connection.vendor == "postgresql" else _upsert_sqlite
+    created, updated = upsert(list(unique.values()), batch.pk)
+    unchanged = received - created - updated
+    IngestBatch.objects.filter(pk=batch.pk).update(created=created, updated=updated, unchanged=unchanged)
+    return IngestResult(received, created, updated, unchanged, batch.pk)
+
+
+_PG_STAGE = """
+CREATE TEMP TABLE IF NOT EXISTS kpis_ingest_stage (
+    kpi_id bigint, ts timestamptz, value double precision, source varchar(100)
+)
+"""
+# Draining the stage in the same statement leaves it empty for the next batch on this connection.
+_PG_UPSERT = """
+WITH staged AS (
+    DELETE FROM kpis_ingest_stage RETURNING kpi_id, ts, value, source
+), written AS (
+    INSERT INTO kpis_measurement AS m (kpi_id, "timestamp", value, source, batch_id)
+    SELECT kpi_id, ts, value, source, %s FROM staged
+    ON CONFLICT (kpi_id, "timestamp", source)
+    DO UPDATE SET value = EXCLUDED.value, batch_id = EXCLUDED.batch_id
+    WHERE m.value IS DISTINCT FROM EXCLUDED.value
+    RETURNING (xmax = 0) AS inserted
+)
+SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written
+"""
+
+
+def _upsert_postgresql(rows: list[Row], batch_id: int) -> tuple[int, int]:
+    buffer = io.StringIO()
+    # repr() of a float round-trips exactly; sources are escaped for COPY's text format.
+    buffer.writelines(
+        f"{r.kpi_id}\t{r.timestamp.isoformat()}\t{r.value!r}\t{_copy_escape(r.source)}\n" for r in rows
+    )
+    buffer.seek(0)
+    with connection.cursor() as cursor:
+        cursor.execute(_PG_STAGE)
+        cursor.cursor.copy_expert("COPY kpis_ingest_stage (kpi_id, ts, value, source) FROM STDIN", buffer)
+        cursor.execute(_PG_UPSERT, [batch_id])
+        created, updated = cursor.fetchone()
+    return created, updated
+
+
+def _copy_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+_SQLITE_STAGE = "CREATE TEMP TABLE IF NOT EXISTS kpis_ingest_stage (kpi_id integer, ts text, value real, source text)"
+_SQLITE_COUNT = """
+SELECT count(m.id), count(m.id) FILTER (WHERE m.value IS NOT s.value)
+FROM kpis_ingest_stage s
+JOIN kpis_measurement m ON m.kpi_id = s.kpi_id AND m."timestamp" = s.ts AND m.source = s.source
+"""
+_SQLITE_UPSERT = """
+INSERT INTO kpis_measurement (kpi_id, "timestamp", value, source, batch_id)
+SELECT kpi_id, ts, value, source, ? FROM kpis_ingest_stage WHERE true
+ON CONFLICT (kpi_id, "timestamp", source)
+DO UPDATE SET value = excluded.value, batch_id = excluded.batch_id WHERE value IS NOT excluded.value
+"""
+
+
+def _upsert_sqlite(rows: list[Row], batch_id: int) -> tuple[int, int]:
+    adapt = connection.ops.adapt_datetimefield_value  # the exact text the ORM stores, so keys collide
+    with connection.cursor() as cursor:
+        cursor.execute(_SQLITE_STAGE)
+        cursor.execute("DELETE FROM kpis_ingest_stage")
+        cursor.executemany(
+            "INSERT INTO kpis_ingest_stage VALUES (%s, %s, %s, %s)",
+            [(r.kpi_id, adapt(r.timestamp), r.value, r.source) for r in rows],
+        )
+        cursor.execute(_SQLITE_COUNT)
+        existing, changed = cursor.fetchone()
+        cursor.execute(_SQLITE_UPSERT.replace("?", "%s"), [batch_id])
+        cursor.execute("DELETE FROM kpis_ingest_stage")
+    return len(rows) - existing, changed

@@ -1,0 +1,66 @@
+from rest_framework import serializers
+
+from initiatives.models import Initiative
+from initiatives.serializers import UsernameField
+from kpis.models import Kpi
+
+
+class KpiSerializer(serializers.ModelSerializer):
+    initiative = serializers.SlugRelatedField(slug_field="slug", queryset=Initiative.objects.all())
+    driver = serializers.CharField(source="driver.name", help_text="Operational driver; created when new.")
+    owner = UsernameField(required=False, allow_null=True)
+
+    class Meta:
+        model = Kpi
+        fields = [
+            "key", "initiative", "driver", "name", "unit", "kind", "direction", "category", "baseline_value",
+            "baseline_date", "target_value", "target_date", "guardrail_bound", "cadence", "owner", "updated_at",
+        ]
+        read_only_fields = ["updated_at"]
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user is not None:
+            self.fields["initiative"].queryset = Initiative.objects.visible_to(user)
+
+
+class KpiUpdateSerializer(KpiSerializer):
+    class Meta(KpiSerializer.Meta):
+        read_only_fields = ["key", "initiative", "updated_at"]
+
+
+class MeasurementSerializer(serializers.Serializer):
+    timestamp = serializers.DateTimeField()
+    value = serializers.FloatField()
+    source = serializers.CharField()
+
+
+class MeasurementQuerySerializer(serializers.Serializer):
+    since = serializers.DateTimeField(required=False, help_text="Inclusive, ISO 8601 with offset.")
+    until = serializers.DateTimeField(required=False, help_text="Exclusive, ISO 8601 with offset.")
+    source = serializers.CharField(required=False, max_length=100)
+
+    def validate(self, attrs):
+        if "since" in attrs and "until" in attrs and attrs["until"] <= attrs["since"]:
+            raise serializers.ValidationError({"until": "Must be after since."})
+        return attrs
+
+
+class MeasurementItemSerializer(serializers.Serializer):
+    """Documents one item of an ingest batch; the batch itself is validated in plain Python."""
+
+    kpi = serializers.CharField(help_text="The KPI key, e.g. support-triage.handle-time.")
+    timestamp = serializers.DateTimeField(help_text="ISO 8601 with a UTC offset; at most one day ahead.")
+    value = serializers.FloatField(help_text="A finite number.")
+    source = serializers.CharField(required=False, max_length=100, default="api")
+
+
+class MeasurementBatchSerializer(serializers.Serializer):
+    measurements = MeasurementItemSerializer(many=True, help_text="1 to 10,000 items.")
+
+
+class IngestResultSerializer(serializers.Serializer):
+    received = serializers.IntegerField()
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()

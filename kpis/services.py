@@ -1,0 +1,191 @@
+"""Verbs on an initiative's outcome tree. Each is one transaction with its audit row.
+
+Every edit of the tree is material: approvals bound to an older tree go stale.
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max
+
+from governance import audit
+from governance.permissions import can_edit_kpis
+from governance.services import mark_stale_approvals
+from initiatives.models import Initiative
+from kpis.catalogue import TEMPLATES
+from kpis.models import Driver, Kpi, Objective
+
+KPI_FIELDS = [
+    "key", "name", "unit", "kind", "direction", "category", "baseline_value", "baseline_date", "target_value",
+    "target_date", "guardrail_bound", "cadence", "owner",
+]
+
+
+class NeedsConfirmation(Exception):
+    """Removing a KPI that has measurements deletes them; the caller must confirm."""
+
+
+def _lock_for_edit(initiative_id: int, acting_user) -> Initiative:
+    initiative = Initiative.objects.select_for_update().get(pk=initiative_id)
+    if not can_edit_kpis(acting_user, initiative):
+        raise PermissionDenied("Only the initiative's role holders or a portfolio leader may edit its outcome tree.")
+    return initiative
+
+
+def _tree_changed(initiative: Initiative, action: str, obj, acting_user, *, before=None, after=None) -> None:
+    audit.record(action, obj, actor=acting_user, initiative_id=initiative.pk, before=before, after=after)
+    mark_stale_approvals(initiative, acting_user=acting_user)
+
+
+def kpi_state(kpi: Kpi) -> dict:
+    state = {name: getattr(kpi, name) for name in KPI_FIELDS if name != "owner"}
+    state["owner"] = kpi.owner.username if kpi.owner_id else None
+    state["driver"] = kpi.driver.name
+    return state
+
+
+def _objective(initiative: Initiative) -> Objective:
+    objective = Objective.objects.filter(initiative=initiative).first()
+    if objective is None:
+        statement = initiative.charter.outcome_statement.strip()[:300] or initiative.title
+        objective = Objective.objects.create(initiative=initiative, statement=statement)
+    return objective
+
+
+@transaction.atomic
+def set_objective(initiative_id: int, *, acting_user, statement: str) -> Objective:
+    initiative = _lock_for_edit(initiative_id, acting_user)
+    statement = statement.strip()
+    if not statement:
+        raise ValidationError({"statement": "State the business objective the tree serves."})
+    objective = _objective(initiative)
+    before = objective.statement
+    if before != statement:
+        objective.statement = statement
+        objective.full_clean(exclude=["initiative"])
+        objective.save()
+        _tree_changed(initiative, "kpi_tree.objective_set", objective, acting_user,
+                      before={"statement": before}, after={"statement": statement})
+    return objective
+
+
+@transaction.atomic
+def add_driver(initiative_id: int, *, acting_user, name: str) -> Driver:
+    initiative = _lock_for_edit(initiative_id, acting_user)
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Name the operational driver, e.g. “Faster first response”."})
+    objective = _objective(initiative)
+    if objective.drivers.filter(name__iexact=name).exists():
+        raise ValidationError({"name": f"This tree already has a driver named “{name}”."})
+    position = (objective.drivers.aggregate(p=Max("position"))["p"] or 0) + 1
+    driver = Driver.objects.create(objective=objective, name=name, position=position)
+    _tree_changed(initiative, "kpi_tree.driver_added", driver, acting_user, after={"name": name})
+    return driver
+
+
+@transaction.atomic
+def remove_driver(driver_id: int, *, acting_user) -> None:
+    driver = Driver.objects.select_related("objective").get(pk=driver_id)
+    initiative = _lock_for_edit(driver.objective.initiative_id, acting_user)
+    if driver.kpis.exists():
+        raise ValidationError({"driver": f"Move or remove the KPIs under “{driver.name}” first."})
+    _tree_changed(initiative, "kpi_tree.driver_removed", driver, acting_user, before={"name": driver.name})
+    driver.delete()
+
+
+@transaction.atomic
+def add_kpi(initiative_id: int, *, acting_user, driver: Driver, **fields) -> Kpi:
+    initiative = _lock_for_edit(initiative_id, acting_user)
+    if driver.objective.initiative_id != initiative.pk:
+        raise ValidationError({"driver": "Choose a driver of this initiative's tree."})
+    position = (driver.kpis.aggregate(p=Max("position"))["p"] or 0) + 1
+    kpi = Kpi(initiative=initiative, driver=driver, position=position, **fields)
+    kpi.full_clean()
+    kpi.save()
+    _tree_changed(initiative, "kpi_tree.kpi_added", kpi, acting_user, after=kpi_state(kpi))
+    return kpi
+
+
+@transaction.atomic
+def update_kpi(kpi_id: int, *, acting_user, **changes) -> Kpi:
+    kpi = Kpi.objects.select_related("driver", "owner").get(pk=kpi_id)
+    initiative = _lock_for_edit(kpi.initiative_id, acting_user)
+    unknown = set(changes) - set(KPI_FIELDS) - {"driver"}
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed here." for name in sorted(unknown)})
+    if "driver" in changes and changes["driver"].objective.initiative_id != initiative.pk:
+        raise ValidationError({"driver": "Choose a driver of this initiative's tree."})
+    before = kpi_state(kpi)
+    for name, value in changes.items():
+        setattr(kpi, name, value)
+    kpi.full_clean()
+    after = kpi_state(kpi)
+    if before != after:
+        kpi.save()
+        diff_before = {k: v for k, v in before.items() if after[k] != v}
+        diff_after = {k: v for k, v in after.items() if before[k] != v}
+        _tree_changed(initiative, "kpi_tree.kpi_updated", kpi, acting_user, before=diff_before, after=diff_after)
+    return kpi
+
+
+@transaction.atomic
+def move_kpi(kpi_id: int, *, acting_user, offset: int) -> Kpi:
+    """Move a KPI up (-1) or down (+1) among its driver's KPIs."""
+    kpi = Kpi.objects.get(pk=kpi_id)
+    initiative = _lock_for_edit(kpi.initiative_id, acting_user)
+    siblings = list(Kpi.objects.filter(driver_id=kpi.driver_id).order_by("position", "id"))
+    i = next(n for n, k in enumerate(siblings) if k.pk == kpi.pk)
+    j = i + offset
+    if not 0 <= j < len(siblings):
+        return kpi
+    siblings[i], siblings[j] = siblings[j], siblings[i]
+    for position, sibling in enumerate(siblings, start=1):
+        if sibling.position != position:
+            Kpi.objects.filter(pk=sibling.pk).update(position=position)
+    _tree_changed(initiative, "kpi_tree.kpi_moved", kpi, acting_user, before={"position": i + 1},
+                  after={"position": j + 1})
+    return kpi
+
+
+@transaction.atomic
+def remove_kpi(kpi_id: int, *, acting_user, confirmed: bool = False) -> None:
+    kpi = Kpi.objects.select_related("driver").get(pk=kpi_id)
+    initiative = _lock_for_edit(kpi.initiative_id, acting_user)
+    points = kpi.measurements.count()
+    if points and not confirmed:
+        raise NeedsConfirmation(f"“{kpi.name}” has {points} measurements; removing it deletes them.")
+    _tree_changed(initiative, "kpi_tree.kpi_removed", kpi, acting_user,
+                  before={**kpi_state(kpi), "measurements": points})
+    kpi.delete()
+
+
+@transaction.atomic
+def apply_template(initiative_id: int, *, acting_user, template: str) -> list[Kpi]:
+    """Create the template's drivers and KPIs that are missing; keys are prefixed with the initiative's slug."""
+    initiative = _lock_for_edit(initiative_id, acting_user)
+    spec = TEMPLATES.get(template)
+    if spec is None:
+        raise ValidationError({"template": f"Choose one of: {', '.join(TEMPLATES)}."})
+    objective = _objective(initiative)
+    if spec.objective and objective.statement == initiative.title:
+        objective.statement = spec.objective
+        objective.save(update_fields=["statement"])
+    existing_keys = set(Kpi.objects.filter(key__startswith=f"{initiative.slug}.").values_list("key", flat=True))
+    created = []
+    for position, (driver_name, kpis) in enumerate(spec.drivers.items(), start=objective.drivers.count() + 1):
+        driver = objective.drivers.filter(name=driver_name).first() or Driver.objects.create(
+            objective=objective, name=driver_name, position=position
+        )
+        for n, k in enumerate(kpis, start=1):
+            key = f"{initiative.slug}.{k.suffix}"
+            if key in existing_keys:
+                continue
+            kpi = Kpi(initiative=initiative, driver=driver, key=key, name=k.name, unit=k.unit, kind=k.kind,
+                      direction=k.direction, category=k.category, cadence=k.cadence,
+                      guardrail_bound=k.guardrail_bound, position=n)
+            kpi.full_clean()
+            created.append(kpi)
+    Kpi.objects.bulk_create(created)
+    _tree_changed(initiative, "kpi_tree.template_applied", objective, acting_user,
+                  after={"template": template, "kpis_added": [k.key for k in created]})
+    return created

@@ -1,0 +1,99 @@
+"""One entry point for every OpModel process: `python -m opmodel web|worker|beat|dev`.
+
+docker-compose runs `web`, `worker` and `beat` as separate services; `make run`
+runs `dev`, which starts all three and stops them together. Each command is
+configured by environment variables only: PORT or BIND and WEB_CONCURRENCY for
+`web`, WORKER_CONCURRENCY for `worker`, plus everything opmodel/settings.py reads.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+
+def _bind() -> str:
+    return os.environ.get("BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"
+
+
+def web() -> None:
+    import django
+    from django.conf import settings
+    from django.core.management import call_command
+
+    # Importing the settings here makes a malformed variable fail before gunicorn forks.
+    django.setup()
+    if not settings.DEBUG:
+        # The manifest storage needs collected files; DEBUG serves them from the finders instead.
+        call_command("collectstatic", interactive=False, verbosity=0)
+    workers = os.environ.get("WEB_CONCURRENCY", "2")
+    _exec("gunicorn", "opmodel.wsgi", "--bind", _bind(), "--workers", workers, "--access-logfile", "-")
+
+
+def worker() -> None:
+    concurrency = os.environ.get("WORKER_CONCURRENCY", "2")
+    _exec("celery", "-A", "opmodel", "worker", "--concurrency", concurrency, "--loglevel", "INFO")
+
+
+def beat() -> None:
+    # The schedule file is CELERY_BEAT_SCHEDULE_FILENAME, under VAR_DIR/celery.
+    _exec("celery", "-A", "opmodel", "beat", "--loglevel", "INFO")
+
+
+def _exec(module: str, *args: str) -> None:
+    # Run the module with this interpreter, so the venv's gunicorn/celery is used without PATH.
+    os.execv(sys.executable, [sys.executable, "-m", module, *args])  # noqa: S606
+
+
+class _Stop(Exception):
+    pass
+
+
+def _raise_stop(signum, frame):
+    raise _Stop
+
+
+def dev() -> None:
+    """1. start web, worker and beat; 2. wait for a signal or a child to die; 3. stop them all."""
+    env = {**os.environ, "WORKER_CONCURRENCY": os.environ.get("WORKER_CONCURRENCY", "1")}
+    # Installed explicitly: a shell may have started us with SIGINT ignored.
+    signal.signal(signal.SIGINT, _raise_stop)
+    signal.signal(signal.SIGTERM, _raise_stop)
+    children: dict[str, subprocess.Popen] = {}
+    status = 0
+    try:
+        for name in ("web", "worker", "beat"):
+            children[name] = subprocess.Popen([sys.executable, "-m", "opmodel", name], env=env)  # noqa: S603
+        print(f"OpModel: serving http://{_bind()}/ with a Celery worker and beat. Ctrl-C stops all three.", flush=True)
+        while not (dead := [name for name, child in children.items() if child.poll() is not None]):
+            time.sleep(0.5)
+        print(f"OpModel: {dead[0]} exited with code {children[dead[0]].returncode}; stopping.", flush=True)
+        status = 1
+    except _Stop:
+        pass
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    for child in children.values():
+        if child.poll() is None:
+            child.terminate()
+    for name, child in children.items():
+        try:
+            child.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            print(f"OpModel: {name} did not stop in 30 s; killing it.", flush=True)
+            child.kill()
+            child.wait()
+    print("OpModel: web, worker and beat stopped.", flush=True)
+    sys.exit(status)
+
+
+def main(argv: list[str]) -> None:
+    commands = {"web": web, "worker": worker, "beat": beat, "dev": dev}
+    if len(argv) != 1 or argv[0] not in commands:
+        sys.exit(f"usage: python -m opmodel {'|'.join(commands)}")
+    commands[argv[0]]()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,221 @@
+"""POST /api/v1/measurements/: atomic, idempotent, validated item by item, at a constant query count."""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from rest_framework.test import APIClient
+
+from governance.tokens import issue_token
+from kpis import services as kpi_services
+from kpis.models import IngestBatch, Kpi, Measurement
+
+URL = "/api/v1/measurements/"
+
+
+@pytest.fixture
+def kpi(initiative, alice):
+    driver = kpi_services.add_driver(initiative.pk, acting_user=alice, name="Faster handling")
+    return kpi_services.add_kpi(
+        initiative.pk, acting_user=alice, driver=driver, key="support-triage.handle-time",
+        name="Average handling time", unit="minutes", kind=Kpi.Kind.LAGGING, direction=Kpi.Direction.DECREASE,
+    )
+
+
+@pytest.fixture
+def other_kpi(make_initiative, alice):
+    initiative = make_initiative("Quote creation")
+    driver = kpi_services.add_driver(initiative.pk, acting_user=alice, name="Faster quotes")
+    return kpi_services.add_kpi(
+        initiative.pk, acting_user=alice, driver=driver, key="quote-creation.cycle-time",
+        name="Quote creation time", unit="hours", kind=Kpi.Kind.LAGGING, direction=Kpi.Direction.DECREASE,
+    )
+
+
+def token_client(user) -> APIClient:
+    token, key = issue_token(acting_user=user, user=user, name="pipeline")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    client.token = token
+    return client
+
+
+def points(key: str, n: int, *, start=datetime(2025, 1, 1, tzinfo=UTC), value=10.0, source=None) -> list[dict]:
+    items = [
+        {"kpi": key, "timestamp": (start + timedelta(hours=i)).isoformat(), "value": value + i} for i in range(n)
+    ]
+    if source:
+        for item in items:
+            item["source"] = source
+    return items
+
+
+def push(client, items):
+    return client.post(URL, {"measurements": items}, format="json")
+
+
+def test_a_batch_is_created_then_replayed_without_changes(kpi, alice):
+    client = token_client(alice)
+    first = push(client, points(kpi.key, 5))
+    assert first.status_code == 200
+    assert first.json() == {"received": 5, "created": 5, "updated": 0, "unchanged": 0}
+    replay = push(client, points(kpi.key, 5))
+    assert replay.json() == {"received": 5, "created": 0, "updated": 0, "unchanged": 5}
+    assert Measurement.objects.filter(kpi=kpi).count() == 5
+
+
+def test_pushing_a_key_again_overwrites_its_value_and_counts_it_updated(kpi, alice):
+    client = token_client(alice)
+    push(client, points(kpi.key, 3))
+    response = push(client, points(kpi.key, 3, value=20.0))
+    assert response.json() == {"received": 3, "created": 0, "updated": 3, "unchanged": 0}
+    assert sorted(Measurement.objects.values_list("value", flat=True)) == [20.0, 21.0, 22.0]
+
+
+def test_the_same_instant_in_another_offset_is_the_same_key(kpi, alice):
+    client = token_client(alice)
+    push(client, [{"kpi": kpi.key, "timestamp": "2026-10-01T10:00:00+02:00", "value": 1}])
+    response = push(client, [{"kpi": kpi.key, "timestamp": "2026-10-01T08:00:00Z", "value": 2}])
+    assert response.json()["updated"] == 1
+    assert Measurement.objects.get().value == 2
+
+
+def test_sources_keep_separate_values_and_default_to_api(kpi, alice):
+    client = token_client(alice)
+    items = points(kpi.key, 1) + points(kpi.key, 1, source="bi-export")
+    assert push(client, items).json()["created"] == 2
+    assert set(Measurement.objects.values_list("source", flat=True)) == {"api", "bi-export"}
+
+
+def test_duplicates_inside_one_batch_keep_the_last_value(kpi, alice):
+    client = token_client(alice)
+    items = points(kpi.key, 1, value=1) + points(kpi.key, 1, value=7)
+    response = push(client, items)
+    assert response.json() == {"received": 2, "created": 1, "updated": 0, "unchanged": 1}
+    assert Measurement.objects.get().value == 7
+
+
+@pytest.mark.parametrize(
+    ("item", "field", "message"),
+    [
+        ({"kpi": "no-such.kpi", "timestamp": "2026-10-01T00:00:00Z", "value": 1}, "kpi", "Unknown KPI"),
+        ({"timestamp": "2026-10-01T00:00:00Z", "value": 1}, "kpi", "required"),
+        ({"kpi": "K", "value": 1}, "timestamp", "required"),
+        ({"kpi": "K", "timestamp": "2026-10-01T00:00:00Z"}, "value", "required"),
+        ({"kpi": "K", "timestamp": "2026-10-01T00:00:00Z", "value": "twelve"}, "value", "not a number"),
+        ({"kpi": "K", "timestamp": "2026-10-01T00:00:00Z", "value": True}, "value", "not true/false"),
+        ({"kpi": "K", "timestamp": "2026-10-01T00:00:00", "value": 1}, "timestamp", "UTC offset"),
+        ({"kpi": "K", "timestamp": "yesterday", "value": 1}, "timestamp", "not an ISO 8601"),
+        ({"kpi": "K", "timestamp": "2999-01-01T00:00:00Z", "value": 1}, "timestamp", "future"),
+        ({"kpi": "K", "timestamp": "2026-10-01T00:00:00Z", "value": 1, "source": "x" * 101}, "source", "At most 100"),
+        ({"kpi": "K", "timestamp": "2026-10-01T00:00:00Z", "value": 1, "source": 5}, "source", "string"),
+        ("not an object", "", "must be an object"),
+    ],
+)
+def test_each_invalid_item_is_named_by_index_and_nothing_is_written(kpi, alice, item, field, message):
+    if isinstance(item, dict) and item.get("kpi") == "K":
+        item["kpi"] = kpi.key
+    response = push(token_client(alice), points(kpi.key, 2) + [item])
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == 400
+    assert len(body["errors"]) == 1
+    error = body["errors"][0]
+    assert (error["index"], error["field"]) == (2, field)
+    assert message in error["message"]
+    assert not Measurement.objects.exists()
+    assert not IngestBatch.objects.exists()
+
+
+@pytest.mark.parametrize("raw", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_non_finite_values_are_rejected(kpi, alice, raw):
+    body = '{"measurements": [{"kpi": "%s", "timestamp": "2026-10-01T00:00:00Z", "value": %s}]}' % (kpi.key, raw)
+    response = token_client(alice).post(URL, body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "value"
+    assert not Measurement.objects.exists()
+
+
+def test_every_bad_item_is_listed(kpi, alice):
+    items = points(kpi.key, 3)
+    items[0]["value"] = None
+    items[2]["timestamp"] = "2026-13-45"
+    errors = push(token_client(alice), items).json()["errors"]
+    assert [(e["index"], e["field"]) for e in errors] == [(0, "value"), (2, "timestamp")]
+
+
+@pytest.mark.parametrize("body", [{}, {"measurements": []}, {"measurements": "x"}, []])
+def test_the_batch_must_be_a_non_empty_list(kpi, alice, body):
+    response = token_client(alice).post(URL, body, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "measurements"
+
+
+def test_malformed_json_is_a_400_problem(kpi, alice):
+    response = token_client(alice).post(URL, "{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+
+
+def test_more_than_ten_thousand_items_is_413(kpi, alice):
+    response = push(token_client(alice), points(kpi.key, 10_001))
+    assert response.status_code == 413
+    assert response.json()["status"] == 413
+    assert not Measurement.objects.exists()
+
+
+def test_ten_thousand_items_are_accepted(kpi, alice):
+    response = push(token_client(alice), points(kpi.key, 10_000))
+    assert response.json()["created"] == 10_000
+
+
+def test_a_kpi_the_caller_may_not_write_forbids_the_whole_batch(kpi, alice, charlie, other_kpi):
+    items = points(other_kpi.key, 2)
+    response = push(token_client(charlie), items)
+    assert response.status_code == 403
+    assert response["Content-Type"] == "application/problem+json"
+    assert [e["index"] for e in response.json()["errors"]] == [0, 1]
+    assert not Measurement.objects.exists()
+
+
+def test_writable_and_unwritable_kpis_in_one_batch_write_nothing(kpi, other_kpi, sam):
+    # Sam is sponsor on both (make_initiative assigns him), so make him a stranger to one of them.
+    other_kpi.initiative.role_assignments.filter(user=sam).delete()
+    response = push(token_client(sam), points(kpi.key, 2) + points(other_kpi.key, 1))
+    assert response.status_code == 403
+    assert [e["index"] for e in response.json()["errors"]] == [2]
+    assert not Measurement.objects.exists()
+
+
+def test_leaders_may_write_any_kpi(kpi, lee):
+    assert push(token_client(lee), points(kpi.key, 2)).json()["created"] == 2
+
+
+def test_anonymous_callers_get_401(kpi, client):
+    response = client.post(URL, {"measurements": points(kpi.key, 1)}, content_type="application/json")
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/problem+json"
+
+
+def test_each_batch_records_its_provenance(kpi, alice):
+    client = token_client(alice)
+    push(client, points(kpi.key, 4))
+    push(client, points(kpi.key, 4, value=50))
+    first, second = IngestBatch.objects.order_by("id")
+    assert (first.user, first.token, first.received, first.created, first.kpi_count) == (alice, client.token, 4, 4, 1)
+    assert (second.updated, second.unchanged) == (4, 0)
+    assert set(Measurement.objects.values_list("batch_id", flat=True)) == {second.pk}
+
+
+def test_the_query_count_does_not_grow_with_the_batch(kpi, alice, django_assert_max_num_queries):
+    client = token_client(alice)
+    push(client, points(kpi.key, 1, start=datetime(2024, 1, 1, tzinfo=UTC)))  # stamps the token's last use
+    counts = []
+    for size, start in ((10, datetime(2025, 1, 1, tzinfo=UTC)), (5000, datetime(2025, 6, 1, tzinfo=UTC))):
+        body = json.dumps({"measurements": points(kpi.key, size, start=start)})
+        with django_assert_max_num_queries(15) as captured:
+            response = client.post(URL, body, content_type="application/json")
+        assert response.json()["created"] == size
+        counts.append(len(captured))
+    assert counts[0] == counts[1]
