@@ -167,20 +167,24 @@ def apply_template(initiative_id: int, *, acting_user, template: str) -> list[Kp
     if spec is None:
         raise ValidationError({"template": f"Choose one of: {', '.join(TEMPLATES)}."})
     objective = _objective(initiative)
+    existing_keys = set(Kpi.objects.filter(key__startswith=f"{initiative.slug}.").values_list("key", flat=True))
+    missing = {name: [k for k in kpis if f"{initiative.slug}.{k.suffix}" not in existing_keys]
+               for name, kpis in spec.drivers.items()}
+    if not any(missing.values()):
+        return []  # applied before: nothing to add, nothing to audit
     if spec.objective and objective.statement == initiative.title:
         objective.statement = spec.objective
         objective.save(update_fields=["statement"])
-    existing_keys = set(Kpi.objects.filter(key__startswith=f"{initiative.slug}.").values_list("key", flat=True))
     created = []
-    for position, (driver_name, kpis) in enumerate(spec.drivers.items(), start=objective.drivers.count() + 1):
+    for position, (driver_name, kpis) in enumerate(missing.items(), start=objective.drivers.count() + 1):
+        if not kpis:
+            continue
         driver = objective.drivers.filter(name=driver_name).first() or Driver.objects.create(
             objective=objective, name=driver_name, position=position
         )
-        for n, k in enumerate(kpis, start=1):
-            key = f"{initiative.slug}.{k.suffix}"
-            if key in existing_keys:
-                continue
-            kpi = Kpi(initiative=initiative, driver=driver, key=key, name=k.name, unit=k.unit, kind=k.kind,
+        first = (driver.kpis.aggregate(p=Max("position"))["p"] or 0) + 1
+        for n, k in enumerate(kpis, start=first):
+            kpi = Kpi(initiative=initiative, driver=driver, key=f"{initiative.slug}.{k.suffix}", name=k.name, unit=k.unit, kind=k.kind,
                       direction=k.direction, category=k.category, cadence=k.cadence,
                       guardrail_bound=k.guardrail_bound, position=n)
             kpi.full_clean()

@@ -166,7 +166,7 @@ def kpi_remove(request, key):
 @login_required
 def kpi_detail(request, key):
     kpi = _get_kpi_for_user(request, key)
-    recent = list(kpi.measurements.order_by("-timestamp").values("timestamp", "value", "source")[:CHART_POINTS])
+    recent = list(kpi.measurements.order_by("-timestamp", "source").values("timestamp", "value", "source")[:CHART_POINTS])
     recent.reverse()
     context = {
         "kpi": kpi,

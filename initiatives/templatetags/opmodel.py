@@ -9,3 +9,12 @@ def person(user) -> str:
     if not user:
         return "—"
     return user.get_full_name() or user.username
+
+
+@register.filter
+def number(value, places: int = 3) -> str:
+    """A number without padding zeros: 9.6 stays 9.6, 12.0 becomes 12, 1234.5678 becomes 1,234.568."""
+    if value is None or value == "":
+        return "—"
+    text = f"{float(value):,.{int(places)}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
