@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from governance import audit
@@ -222,6 +223,11 @@ def mark_stale_approvals(initiative: Initiative, *, acting_user) -> int:
 
     Must run inside the editing transaction. Returns how many approvals went stale.
     """
+    bound = GateReview.objects.filter(initiative=initiative).filter(
+        Q(status=GateReview.Status.OPEN) | Q(decisions__decision=GateDecision.Kind.APPROVE, decisions__is_stale=False)
+    )
+    if not bound.exists():
+        return 0  # nothing is bound to the old content: skip building a snapshot
     snapshot, snapshot_hash = build_snapshot(initiative)
     stale = list(
         GateDecision.objects.select_for_update()

@@ -1,0 +1,16 @@
+# One image for web, worker and beat; docker-compose.yml picks the command.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /app
+
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+
+COPY . .
+# Local state from a developer checkout never goes into the image.
+RUN rm -rf .venv var && useradd --system --no-create-home opmodel && mkdir var && chown opmodel var
+USER opmodel
+
+EXPOSE 8000
+CMD ["python", "-m", "opmodel", "web"]
