@@ -13,7 +13,6 @@ import json
 import os
 import secrets
 import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -63,8 +62,16 @@ def prepare() -> tuple[str, list[str]]:
     if not Kpi.objects.filter(initiative=initiative).exists():
         driver = services.add_driver(initiative.pk, acting_user=user, name="Bench driver")
         for n in range(KPIS):
-            services.add_kpi(initiative.pk, acting_user=user, driver=driver, key=f"bench.kpi-{n:03d}",
-                             name=f"Bench KPI {n}", unit="x", kind="leading", direction="increase")
+            services.add_kpi(
+                initiative.pk,
+                acting_user=user,
+                driver=driver,
+                key=f"bench.kpi-{n:03d}",
+                name=f"Bench KPI {n}",
+                unit="x",
+                kind="leading",
+                direction="increase",
+            )
     _, key = issue_token(acting_user=user, user=user, name=f"bench {datetime.now(UTC):%H:%M:%S}")
     return key, [f"bench.kpi-{n:03d}" for n in range(KPIS)]
 
@@ -104,12 +111,22 @@ def free_port() -> int:
 
 def start_server(port: int) -> subprocess.Popen:
     env = {
-        **os.environ, "DEBUG": "0", "HTTPS_ONLY": "0", "ALLOWED_HOSTS": "127.0.0.1", "BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "4"), "LOG_LEVEL": "WARNING",
+        **os.environ,
+        "DEBUG": "0",
+        "HTTPS_ONLY": "0",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "4"),
+        "LOG_LEVEL": "WARNING",
         "API_THROTTLE_RATE": "1000000/minute",
     }
-    server = subprocess.Popen([sys.executable, "-m", "opmodel", "web"], cwd=ROOT, env=env,  # noqa: S603
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "opmodel", "web"],
+        cwd=ROOT,
+        env=env,  # noqa: S603
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     for _ in range(200):
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
@@ -180,7 +197,7 @@ def main() -> None:
     truncate()
 
     items = [{"kpi": k, "timestamp": ts.isoformat(), "value": v} for k, ts, v in rows]
-    batches = [json.dumps({"measurements": items[i:i + BATCH]}).encode() for i in range(0, total, BATCH)]
+    batches = [json.dumps({"measurements": items[i : i + BATCH]}).encode() for i in range(0, total, BATCH)]
     bodies = [batches[c::CLIENTS] for c in range(CLIENTS)]
 
     port = free_port()
@@ -198,16 +215,22 @@ def main() -> None:
     rate = total / wall
     replay_rate = total / replay_wall
     ratio = rate / baseline
-    print(f"\nIngest benchmark on PostgreSQL: {total:,} points, {CLIENTS} clients, {BATCH:,}-point batches, "
-          f"{os.environ.get('WEB_CONCURRENCY', '4')} gunicorn workers, {os.cpu_count()} CPUs")
+    print(
+        f"\nIngest benchmark on PostgreSQL: {total:,} points, {CLIENTS} clients, {BATCH:,}-point batches, "
+        f"{os.environ.get('WEB_CONCURRENCY', '4')} gunicorn workers, {os.cpu_count()} CPUs"
+    )
     print(f"  raw COPY into kpis_measurement (baseline) {baseline:>12,.0f} rows/s")
-    print(f"  HTTP ingest, first push                   {rate:>12,.0f} rows/s   ratio {ratio:.0%} of COPY   "
-          f"p50 {percentile(latencies, 50) * 1000:.0f} ms   p99 {percentile(latencies, 99) * 1000:.0f} ms   "
-          f"created {counts['created']:,} updated {counts['updated']:,}")
-    print(f"  HTTP ingest, replay of every batch        {replay_rate:>12,.0f} rows/s   ratio {replay_rate / baseline:.0%} "
-          f"of COPY   p50 {percentile(replay_latencies, 50) * 1000:.0f} ms   "
-          f"p99 {percentile(replay_latencies, 99) * 1000:.0f} ms   created {replay_counts['created']:,} "
-          f"updated {replay_counts['updated']:,} unchanged {replay_counts['unchanged']:,}")
+    print(
+        f"  HTTP ingest, first push                   {rate:>12,.0f} rows/s   ratio {ratio:.0%} of COPY   "
+        f"p50 {percentile(latencies, 50) * 1000:.0f} ms   p99 {percentile(latencies, 99) * 1000:.0f} ms   "
+        f"created {counts['created']:,} updated {counts['updated']:,}"
+    )
+    print(
+        f"  HTTP ingest, replay of every batch        {replay_rate:>12,.0f} rows/s   "
+        f"ratio {replay_rate / baseline:.0%} of COPY   p50 {percentile(replay_latencies, 50) * 1000:.0f} ms   "
+        f"p99 {percentile(replay_latencies, 99) * 1000:.0f} ms   created {replay_counts['created']:,} "
+        f"updated {replay_counts['updated']:,} unchanged {replay_counts['unchanged']:,}"
+    )
     checks = [
         ("HTTP ingest >= 40 % of raw COPY", ratio >= TARGETS["ratio"]),
         ("HTTP ingest >= 30,000 points/s", rate >= TARGETS["rows_per_s"]),

@@ -29,10 +29,16 @@ class GatePolicyAdmin(admin.ModelAdmin):
     @admin.action(description="Copy to a new draft version")
     def copy_to_draft(self, request, queryset):
         for policy in queryset:
-            latest = GatePolicy.objects.filter(gate=policy.gate, risk_tier=policy.risk_tier).aggregate(v=Max("version"))["v"]
+            latest = GatePolicy.objects.filter(gate=policy.gate, risk_tier=policy.risk_tier).aggregate(
+                v=Max("version")
+            )["v"]
             GatePolicy.objects.create(
-                gate=policy.gate, risk_tier=policy.risk_tier, version=latest + 1, criteria=policy.criteria,
-                approver_slots=policy.approver_slots, review_due_days=policy.review_due_days,
+                gate=policy.gate,
+                risk_tier=policy.risk_tier,
+                version=latest + 1,
+                criteria=policy.criteria,
+                approver_slots=policy.approver_slots,
+                review_due_days=policy.review_due_days,
                 notes=f"Copied from v{policy.version}.",
             )
         self.message_user(request, "Draft version(s) created; edit, then publish.")

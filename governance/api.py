@@ -44,7 +44,9 @@ class GateReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             acting_user=request.user,
             override_reason=data.validated_data["override_reason"],
         )
-        return Response(GateReviewSerializer(self.get_queryset().get(pk=review.pk)).data, status=status.HTTP_201_CREATED)
+        return Response(
+            GateReviewSerializer(self.get_queryset().get(pk=review.pk)).data, status=status.HTTP_201_CREATED
+        )
 
     @extend_schema(request=DecisionInputSerializer, responses={201: GateDecisionSerializer})
     @action(detail=True, methods=["post"])

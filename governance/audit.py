@@ -75,7 +75,9 @@ def verify_chain() -> ChainReport:
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
         if event.prev_hash != expected_prev:
             return ChainReport(
-                checked, event.pk, "its previous-hash does not match the event before it (a row was deleted or reordered)"
+                checked,
+                event.pk,
+                "its previous-hash does not match the event before it (a row was deleted or reordered)",
             )
         if event.compute_hash() != event.hash:
             return ChainReport(checked, event.pk, "its contents do not match its hash (the row was edited)")

@@ -12,7 +12,9 @@ PASS, FAIL, UNAVAILABLE = "pass", "fail", "unavailable"
 
 # key -> label, in the words of PRODUCT.md section 2.
 CATALOGUE = {
-    "charter-complete": "Charter complete (problem statement, outcome, owner, target users, guardrails, expected impact)",
+    "charter-complete": (
+        "Charter complete (problem statement, outcome, owner, target users, guardrails, expected impact)"
+    ),
     "pilot-theater-answered": "The four pilot-theater questions answered",
     "kpis-leading-lagging": "At least one leading and one lagging KPI with baseline and target",
     "foundation-controls": "Every foundation layer has its controls in place or waived with a reason",
@@ -65,7 +67,9 @@ def evaluate(initiative, keys: list[str]) -> list[CriterionResult]:
         label = CATALOGUE.get(key, key)
         check = _CHECKS.get(key)
         if check is None:
-            results.append(CriterionResult(key, label, UNAVAILABLE, "Not yet available: OpModel does not track this data yet."))
+            results.append(
+                CriterionResult(key, label, UNAVAILABLE, "Not yet available: OpModel does not track this data yet.")
+            )
             continue
         passed, reason = check(initiative)
         results.append(CriterionResult(key, label, PASS if passed else FAIL, reason))

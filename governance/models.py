@@ -1,5 +1,6 @@
 import hashlib
 import json
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -41,11 +42,7 @@ GATE_FROM_STAGE = {
 class GatePolicyQuerySet(models.QuerySet):
     def current(self, gate: str, risk_tier: str) -> "GatePolicy":
         """The newest published version for a gate and risk tier."""
-        return (
-            self.filter(gate=gate, risk_tier=risk_tier, published_at__isnull=False)
-            .order_by("-version")
-            .first()
-        )
+        return self.filter(gate=gate, risk_tier=risk_tier, published_at__isnull=False).order_by("-version").first()
 
 
 class GatePolicy(models.Model):
@@ -61,7 +58,10 @@ class GatePolicy(models.Model):
     criteria = models.JSONField(default=list, help_text="Criterion keys, in the order shown.")
     approver_slots = models.JSONField(
         default=list,
-        help_text='Each slot is a list of roles, any one of which may fill it, e.g. [["cto", "executive-sponsor"], ["security-risk"]].',
+        help_text=(
+            'Each slot is a list of roles, any one of which may fill it, e.g. [["cto", "executive-sponsor"], '
+            '["security-risk"]].'
+        ),
     )
     review_due_days = models.PositiveIntegerField(default=5)
     notes = models.TextField(blank=True)
@@ -80,6 +80,16 @@ class GatePolicy(models.Model):
     def __str__(self) -> str:
         return f"{self.get_gate_display()} · {self.risk_tier} · v{self.version}"
 
+    def save(self, *args, **kwargs):
+        if self.pk and GatePolicy.objects.filter(pk=self.pk, published_at__isnull=False).exists():
+            raise ValidationError("A published gate policy never changes; copy it to a new draft version.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.is_published:
+            raise ValidationError("A published gate policy cannot be deleted.")
+        return super().delete(*args, **kwargs)
+
     @property
     def is_published(self) -> bool:
         return self.published_at is not None
@@ -95,16 +105,6 @@ class GatePolicy(models.Model):
         bad = sorted({r for slot in self.approver_slots for r in slot if r not in Role.values})
         if bad:
             raise ValidationError({"approver_slots": f"Unknown roles: {', '.join(bad)}."})
-
-    def save(self, *args, **kwargs):
-        if self.pk and GatePolicy.objects.filter(pk=self.pk, published_at__isnull=False).exists():
-            raise ValidationError("A published gate policy never changes; copy it to a new draft version.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        if self.is_published:
-            raise ValidationError("A published gate policy cannot be deleted.")
-        return super().delete(*args, **kwargs)
 
 
 class GateReview(models.Model):
@@ -150,6 +150,14 @@ class GateReview(models.Model):
     @property
     def is_overridden(self) -> bool:
         return bool(self.override_reason)
+
+    @property
+    def due_at(self):
+        return self.requested_at + timedelta(days=self.policy.review_due_days)
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_open and timezone.now() > self.due_at
 
 
 class GateDecision(models.Model):
@@ -234,7 +242,9 @@ class AuditEvent(models.Model):
         before, after = self.before or {}, self.after or {}
         if not isinstance(before, dict) or not isinstance(after, dict):
             return [{"field": "", "before": before, "after": after}]
-        return [{"field": k, "before": before.get(k), "after": after.get(k)} for k in list(dict.fromkeys([*before, *after]))]
+        return [
+            {"field": k, "before": before.get(k), "after": after.get(k)} for k in list(dict.fromkeys([*before, *after]))
+        ]
 
     def payload(self) -> dict:
         return {

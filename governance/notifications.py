@@ -15,9 +15,7 @@ def approvers_of(review):
     who = Q(role_assignments__initiative=review.initiative_id, role_assignments__role__in=roles)
     if roles & LEADERSHIP_ROLES:
         who |= Q(groups__name=LEADERSHIP_GROUP)
-    return (
-        get_user_model().objects.filter(who, is_active=True).exclude(pk=review.requested_by_id).distinct()
-    )
+    return get_user_model().objects.filter(who, is_active=True).exclude(pk=review.requested_by_id).distinct()
 
 
 def email_approvers(review, *, subject_prefix: str) -> int:
@@ -29,8 +27,6 @@ def email_approvers(review, *, subject_prefix: str) -> int:
         f"Open the decision pack: {url}\n"
     )
     messages = [
-        (subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
-        for user in approvers_of(review)
-        if user.email
+        (subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]) for user in approvers_of(review) if user.email
     ]
     return send_mass_mail(messages, fail_silently=False)

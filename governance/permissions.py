@@ -83,7 +83,9 @@ def check_can_decide(user, review) -> None:
     required = {role for slot in review.policy.approver_slots for role in slot}
     if not deciding_roles(user, review.initiative) & required:
         names = ", ".join(sorted(Role(r).label for r in required))
-        raise PermissionDenied(f"Only holders of a required role ({names}) or portfolio leaders may decide this review.")
+        raise PermissionDenied(
+            f"Only holders of a required role ({names}) or portfolio leaders may decide this review."
+        )
 
 
 def can_edit_kpis(user, initiative) -> bool:

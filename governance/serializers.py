@@ -17,7 +17,10 @@ class DecisionInputSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=GateDecision.Kind.choices)
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
     recycle_to = serializers.ChoiceField(
-        choices=Stage.choices, required=False, allow_blank=True, default="",
+        choices=Stage.choices,
+        required=False,
+        allow_blank=True,
+        default="",
         help_text="For recycle: the earlier stage to go back to (default: the previous stage).",
     )
 
@@ -32,9 +35,21 @@ class GateReviewSerializer(serializers.ModelSerializer):
     class Meta:
         model = GateReview
         fields = [
-            "id", "initiative", "gate", "from_stage", "to_stage", "status", "requested_by", "requested_at",
-            "override_reason", "policy_version", "approver_slots", "criteria_results", "snapshot_hash",
-            "decisions", "closed_at",
+            "id",
+            "initiative",
+            "gate",
+            "from_stage",
+            "to_stage",
+            "status",
+            "requested_by",
+            "requested_at",
+            "override_reason",
+            "policy_version",
+            "approver_slots",
+            "criteria_results",
+            "snapshot_hash",
+            "decisions",
+            "closed_at",
         ]
         read_only_fields = fields
 
@@ -42,7 +57,10 @@ class GateReviewSerializer(serializers.ModelSerializer):
 class GateReviewRequestSerializer(serializers.Serializer):
     initiative = serializers.SlugRelatedField(slug_field="slug", queryset=Initiative.objects.all())
     override_reason = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=5000,
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=5000,
         help_text="Required when a criterion is not met; shown to approvers.",
     )
 

@@ -10,7 +10,7 @@ from governance.criteria import evaluate
 from governance.models import Gate, GateDecision, GatePolicy, GateReview
 from governance.permissions import can_edit, check_can_decide, is_leader, open_slots_for
 from governance.snapshots import build_snapshot
-from initiatives.models import Initiative, Stage
+from initiatives.models import Initiative
 
 
 class TransitionError(Exception):
@@ -24,7 +24,9 @@ def gate_for(initiative: Initiative) -> Gate | None:
 def policy_for(initiative: Initiative, gate: Gate) -> GatePolicy:
     policy = GatePolicy.objects.current(gate, initiative.risk_tier)
     if policy is None:
-        raise TransitionError(f"No published {gate.label} policy for {initiative.risk_tier} risk; ask an admin to publish one.")
+        raise TransitionError(
+            f"No published {gate.label} policy for {initiative.risk_tier} risk; ask an admin to publish one."
+        )
     return policy
 
 
@@ -42,9 +44,13 @@ def request_review(initiative_id: int, *, acting_user, override_reason: str = ""
     """1. lock the initiative; 2. check it may move; 3. evaluate criteria; 4. snapshot; 5. audit; 6. notify."""
     initiative = Initiative.objects.select_for_update().get(pk=initiative_id)
     if not can_edit(acting_user, initiative):
-        raise PermissionDenied("Only the initiative's product manager, sponsor, owner or a portfolio leader may request a gate review.")
+        raise PermissionDenied(
+            "Only the initiative's product manager, sponsor, owner or a portfolio leader may request a gate review."
+        )
     if not initiative.is_active:
-        raise TransitionError(f"The initiative is {initiative.get_status_display().lower()}; it cannot request a gate review.")
+        raise TransitionError(
+            f"The initiative is {initiative.get_status_display().lower()}; it cannot request a gate review."
+        )
     gate = gate_for(initiative)
     if gate is None:
         raise TransitionError("The initiative is scaled: there is no further gate.")
@@ -56,7 +62,8 @@ def request_review(initiative_id: int, *, acting_user, override_reason: str = ""
     unmet = [r for r in results if not r.passed]
     if unmet and not override_reason:
         raise TransitionError(
-            "Gate criteria not met: " + "; ".join(f"{r.label}: {r.reason}" for r in unmet)
+            "Gate criteria not met: "
+            + "; ".join(f"{r.label}: {r.reason}" for r in unmet)
             + ". Give an override reason to request the review anyway."
         )
     snapshot, snapshot_hash = build_snapshot(initiative)
@@ -76,8 +83,13 @@ def request_review(initiative_id: int, *, acting_user, override_reason: str = ""
         "gate.requested",
         review,
         actor=acting_user,
-        after={"gate": gate.value, "policy": str(policy), "override_reason": review.override_reason,
-               "criteria_unmet": [r.key for r in unmet], "snapshot_hash": snapshot_hash},
+        after={
+            "gate": gate.value,
+            "policy": str(policy),
+            "override_reason": review.override_reason,
+            "criteria_unmet": [r.key for r in unmet],
+            "snapshot_hash": snapshot_hash,
+        },
         initiative_id=initiative.pk,
     )
     from governance.tasks import notify_review_requested_task
@@ -122,15 +134,28 @@ def _approve(review, initiative, user, comment) -> GateDecision:
     try:
         with transaction.atomic():
             approval = GateDecision.objects.create(
-                review=review, decision=GateDecision.Kind.APPROVE, decided_by=user, role=role, slot=slot,
-                comment=comment, snapshot_hash=review.snapshot_hash,
+                review=review,
+                decision=GateDecision.Kind.APPROVE,
+                decided_by=user,
+                role=role,
+                slot=slot,
+                comment=comment,
+                snapshot_hash=review.snapshot_hash,
             )
     except IntegrityError:
         raise TransitionError("That approval was already recorded.") from None
     audit.record(
-        "gate.decided", approval, actor=user, initiative_id=initiative.pk,
-        after={"review": review.pk, "decision": "approve", "role": role, "comment": comment,
-               "snapshot_hash": review.snapshot_hash},
+        "gate.decided",
+        approval,
+        actor=user,
+        initiative_id=initiative.pk,
+        after={
+            "review": review.pk,
+            "decision": "approve",
+            "role": role,
+            "comment": comment,
+            "snapshot_hash": review.snapshot_hash,
+        },
     )
     live = review.decisions.filter(decision=GateDecision.Kind.APPROVE, is_stale=False).count()
     if live == len(review.policy.approver_slots):
@@ -141,11 +166,18 @@ def _approve(review, initiative, user, comment) -> GateDecision:
 
 def _close(review, initiative, user, decision, comment, recycle_to) -> GateDecision:
     record = GateDecision.objects.create(
-        review=review, decision=decision, decided_by=user, comment=comment,
-        recycle_to=recycle_to, snapshot_hash=review.snapshot_hash,
+        review=review,
+        decision=decision,
+        decided_by=user,
+        comment=comment,
+        recycle_to=recycle_to,
+        snapshot_hash=review.snapshot_hash,
     )
     audit.record(
-        "gate.decided", record, actor=user, initiative_id=initiative.pk,
+        "gate.decided",
+        record,
+        actor=user,
+        initiative_id=initiative.pk,
         after={"review": review.pk, "decision": decision, "comment": comment, "recycle_to": recycle_to},
     )
     outcome = {
@@ -181,8 +213,14 @@ def _finish(review: GateReview, status: str, user) -> None:
     review.status = status
     review.closed_at = timezone.now()
     review.save(update_fields=["status", "closed_at"])
-    audit.record("gate.closed", review, actor=user, initiative_id=review.initiative_id,
-                 before={"status": before}, after={"status": status})
+    audit.record(
+        "gate.closed",
+        review,
+        actor=user,
+        initiative_id=review.initiative_id,
+        before={"status": before},
+        after={"status": status},
+    )
 
 
 def _move_stage(initiative: Initiative, to_stage: str, user, review: GateReview) -> None:
@@ -190,16 +228,28 @@ def _move_stage(initiative: Initiative, to_stage: str, user, review: GateReview)
     initiative.stage = to_stage
     initiative.stage_entered_at = timezone.now()
     initiative.save(update_fields=["stage", "stage_entered_at", "updated_at"])
-    audit.record("initiative.stage_changed", initiative, actor=user, initiative_id=initiative.pk,
-                 before={"stage": before}, after={"stage": to_stage, "review": review.pk})
+    audit.record(
+        "initiative.stage_changed",
+        initiative,
+        actor=user,
+        initiative_id=initiative.pk,
+        before={"stage": before},
+        after={"stage": to_stage, "review": review.pk},
+    )
 
 
 def _set_status(initiative: Initiative, status: str, user) -> None:
     before = initiative.status
     initiative.status = status
     initiative.save(update_fields=["status", "updated_at"])
-    audit.record("initiative.status_changed", initiative, actor=user, initiative_id=initiative.pk,
-                 before={"status": before}, after={"status": status})
+    audit.record(
+        "initiative.status_changed",
+        initiative,
+        actor=user,
+        initiative_id=initiative.pk,
+        before={"status": before},
+        after={"status": status},
+    )
 
 
 @transaction.atomic
@@ -237,8 +287,14 @@ def mark_stale_approvals(initiative: Initiative, *, acting_user) -> int:
     for approval in stale:
         approval.is_stale = True
         approval.save(update_fields=["is_stale"])
-        audit.record("gate.approval_stale", approval, actor=acting_user, initiative_id=initiative.pk,
-                     before={"snapshot_hash": approval.snapshot_hash}, after={"snapshot_hash": snapshot_hash})
+        audit.record(
+            "gate.approval_stale",
+            approval,
+            actor=acting_user,
+            initiative_id=initiative.pk,
+            before={"snapshot_hash": approval.snapshot_hash},
+            after={"snapshot_hash": snapshot_hash},
+        )
     GateReview.objects.filter(initiative=initiative, status=GateReview.Status.OPEN).exclude(
         snapshot_hash=snapshot_hash
     ).update(snapshot=snapshot, snapshot_hash=snapshot_hash)

@@ -2,7 +2,6 @@ import logging
 from datetime import timedelta
 
 from celery import shared_task
-from django.conf import settings
 from django.utils import timezone
 
 from governance.audit import verify_chain
@@ -22,14 +21,15 @@ def notify_review_requested_task(review_id: int) -> int:
 
 @shared_task
 def remind_overdue_reviews_task() -> int:
-    """Remind approvers of reviews open past the reminder age, at most once a day per review."""
+    """Remind approvers of reviews open past their policy's review_due_days, at most once a day per review."""
     now = timezone.now()
-    due = GateReview.objects.filter(
-        status=GateReview.Status.OPEN,
-        requested_at__lt=now - timedelta(days=settings.REVIEW_REMINDER_AFTER_DAYS),
-    ).exclude(reminded_at__gt=now - timedelta(days=1))
+    open_reviews = GateReview.objects.filter(status=GateReview.Status.OPEN).exclude(
+        reminded_at__gt=now - timedelta(days=1)
+    )
     sent = 0
-    for review in due.select_related("initiative", "policy", "requested_by"):
+    for review in open_reviews.select_related("initiative", "policy", "requested_by"):
+        if not review.is_overdue:
+            continue
         # Claim the reminder first, so a second beat or a retry never mails twice.
         claimed = GateReview.objects.filter(pk=review.pk, reminded_at=review.reminded_at).update(reminded_at=now)
         if claimed == 1:

@@ -27,9 +27,17 @@ def issue_token(*, acting_user, user, name: str, expires_at=None) -> tuple[ApiTo
     token = ApiToken.objects.create(
         user=user, name=name, prefix=key[:8], key_hash=sha256_hex(key), expires_at=expires_at
     )
-    audit.record("token.issued", token, actor=acting_user,
-                 after={"user": user.username, "name": name, "prefix": token.prefix,
-                        "expires_at": expires_at.isoformat() if expires_at else None})
+    audit.record(
+        "token.issued",
+        token,
+        actor=acting_user,
+        after={
+            "user": user.username,
+            "name": name,
+            "prefix": token.prefix,
+            "expires_at": expires_at.isoformat() if expires_at else None,
+        },
+    )
     return token, key
 
 
@@ -41,8 +49,12 @@ def revoke_token(token_id: int, *, acting_user) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        audit.record("token.revoked", token, actor=acting_user,
-                     after={"user": token.user.username, "name": token.name, "prefix": token.prefix})
+        audit.record(
+            "token.revoked",
+            token,
+            actor=acting_user,
+            after={"user": token.user.username, "name": token.name, "prefix": token.prefix},
+        )
     return token
 
 

@@ -26,8 +26,19 @@ class InitiativeAdmin(admin.ModelAdmin):
     list_display = ["title", "business_unit", "risk_tier", "stage", "status", "started_on"]
     list_filter = ["stage", "status", "risk_tier", "business_unit"]
     search_fields = ["title", "slug", "business_unit"]
-    readonly_fields = ["slug", "title", "business_unit", "risk_tier", "stage", "status", "stage_entered_at",
-                       "started_on", "created_by", "created_at", "updated_at"]
+    readonly_fields = [
+        "slug",
+        "title",
+        "business_unit",
+        "risk_tier",
+        "stage",
+        "status",
+        "stage_entered_at",
+        "started_on",
+        "created_by",
+        "created_at",
+        "updated_at",
+    ]
     inlines = [CharterInline, RoleAssignmentInline]
 
     def has_add_permission(self, request):

@@ -27,7 +27,10 @@ def service_owner_accepted(initiative) -> tuple[bool, str]:
     if owner is None:
         return False, "No AI service owner is assigned (the “no scale owner” failure mode)."
     if owner.accepted_at is None:
-        return False, f"{owner.user.get_full_name() or owner.user.username} has not accepted the service-owner role yet."
+        return (
+            False,
+            f"{owner.user.get_full_name() or owner.user.username} has not accepted the service-owner role yet.",
+        )
     return True, f"{owner.user.get_full_name() or owner.user.username} accepted on {owner.accepted_at:%d %b %Y}."
 
 

@@ -28,26 +28,58 @@ class InitiativeForm(forms.ModelForm):
 
 class CharterForm(forms.ModelForm):
     owner = UserChoiceField(
-        label="Owner", required=False, queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
+        label="Owner",
+        required=False,
+        queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
         help_text="The person accountable for the outcome.",
     )
 
     class Meta:
         model = Charter
         fields = [
-            "problem_user", "problem_task", "expected_business_result", "constraints",
-            "outcome_statement", "owner", "target_users", "guardrails", "expected_impact", "scope",
-            "outcome_supported", "data_dependencies", "control_needed", "reuse_plan",
-            "plan_start_on", "scorecard_due_on", "foundation_due_on", "launch_due_on",
-            "cost_per_1000_inferences", "expected_monthly_volume",
+            "problem_user",
+            "problem_task",
+            "expected_business_result",
+            "constraints",
+            "outcome_statement",
+            "owner",
+            "target_users",
+            "guardrails",
+            "expected_impact",
+            "scope",
+            "outcome_supported",
+            "data_dependencies",
+            "control_needed",
+            "reuse_plan",
+            "plan_start_on",
+            "scorecard_due_on",
+            "foundation_due_on",
+            "launch_due_on",
+            "cost_per_1000_inferences",
+            "expected_monthly_volume",
         ]
         widgets = {
-            **{name: forms.Textarea(attrs={"rows": 2}) for name in (
-                "problem_task", "expected_business_result", "constraints", "outcome_statement", "target_users",
-                "guardrails", "expected_impact", "scope", "outcome_supported", "data_dependencies",
-                "control_needed", "reuse_plan",
-            )},
-            **{name: DateInput() for name in ("plan_start_on", "scorecard_due_on", "foundation_due_on", "launch_due_on")},
+            **{
+                name: forms.Textarea(attrs={"rows": 2})
+                for name in (
+                    "problem_task",
+                    "expected_business_result",
+                    "constraints",
+                    "outcome_statement",
+                    "target_users",
+                    "guardrails",
+                    "expected_impact",
+                    "scope",
+                    "outcome_supported",
+                    "data_dependencies",
+                    "control_needed",
+                    "reuse_plan",
+                )
+            },
+            **{
+                name: DateInput()
+                for name in ("plan_start_on", "scorecard_due_on", "foundation_due_on", "launch_due_on")
+            },
         }
 
     def clean(self):
@@ -61,12 +93,16 @@ class CharterForm(forms.ModelForm):
 
 class RoleAssignmentForm(forms.Form):
     role = forms.ChoiceField(label="Role", choices=Role.choices)
-    user = UserChoiceField(label="Person", queryset=get_user_model().objects.filter(is_active=True).order_by("username"))
+    user = UserChoiceField(
+        label="Person", queryset=get_user_model().objects.filter(is_active=True).order_by("username")
+    )
 
 
 class ReviewRequestForm(forms.Form):
     override_reason = forms.CharField(
-        label="Override reason", required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        label="Override reason",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Needed only when a criterion is not met; approvers see it.",
     )
 

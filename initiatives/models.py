@@ -83,9 +83,7 @@ class Initiative(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     started_on = models.DateField()
     stage_entered_at = models.DateTimeField()
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -134,19 +132,26 @@ class Charter(models.Model):
 
     initiative = models.OneToOneField(Initiative, on_delete=models.CASCADE, related_name="charter")
     problem_user = models.CharField(
-        "Target user", max_length=300, blank=True, help_text="Who does the work today, e.g. “Sales operations analysts”."
+        "Target user",
+        max_length=300,
+        blank=True,
+        help_text="Who does the work today, e.g. “Sales operations analysts”.",
     )
     problem_task = models.TextField(
         "Task or decision", blank=True, help_text="The task or decision the AI step improves."
     )
     expected_business_result = models.TextField(
-        "Expected business result", blank=True, help_text="In business terms, e.g. “forecast reviews prepared in under 30 minutes”."
+        "Expected business result",
+        blank=True,
+        help_text="In business terms, e.g. “forecast reviews prepared in under 30 minutes”.",
     )
     constraints = models.TextField(
         "Constraints", blank=True, help_text="Limits the result must respect, e.g. “no more than 2 % factual errors”."
     )
     outcome_statement = models.TextField(
-        "Outcome statement", blank=True, help_text="One measurable sentence, e.g. “reduce support handling time by 20 %”."
+        "Outcome statement",
+        blank=True,
+        help_text="One measurable sentence, e.g. “reduce support handling time by 20 %”.",
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -161,9 +166,7 @@ class Charter(models.Model):
     guardrails = models.TextField("Guardrails", blank=True, help_text="What must not get worse, with bounds.")
     expected_impact = models.TextField("Expected impact", blank=True, help_text="The size of the win, and when.")
     scope = models.TextField("Scope", blank=True, help_text="In and out of scope; what gets retired.")
-    outcome_supported = models.TextField(
-        "What outcome does it support?", blank=True
-    )
+    outcome_supported = models.TextField("What outcome does it support?", blank=True)
     data_dependencies = models.TextField("What data does it depend on?", blank=True)
     control_needed = models.TextField("What control does it need?", blank=True)
     reuse_plan = models.TextField("What gets reused afterward?", blank=True)

@@ -19,8 +19,17 @@ class InitiativeSerializer(serializers.ModelSerializer):
     class Meta:
         model = Initiative
         fields = [
-            "slug", "title", "business_unit", "risk_tier", "stage", "status", "started_on",
-            "stage_entered_at", "owner", "created_at", "updated_at",
+            "slug",
+            "title",
+            "business_unit",
+            "risk_tier",
+            "stage",
+            "status",
+            "started_on",
+            "stage_entered_at",
+            "owner",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = ["stage", "status", "stage_entered_at", "created_at", "updated_at"]
         extra_kwargs = {"started_on": {"required": False, "help_text": "Defaults to today."}}
@@ -73,11 +82,29 @@ class CharterSerializer(serializers.ModelSerializer):
     class Meta:
         model = Charter
         fields = [
-            "problem_user", "problem_task", "expected_business_result", "constraints", "outcome_statement",
-            "owner", "target_users", "guardrails", "expected_impact", "scope", "outcome_supported",
-            "data_dependencies", "control_needed", "reuse_plan", "plan_start_on", "scorecard_due_on",
-            "foundation_due_on", "launch_due_on", "cost_per_1000_inferences", "expected_monthly_volume",
-            "is_complete", "missing_fields", "updated_at",
+            "problem_user",
+            "problem_task",
+            "expected_business_result",
+            "constraints",
+            "outcome_statement",
+            "owner",
+            "target_users",
+            "guardrails",
+            "expected_impact",
+            "scope",
+            "outcome_supported",
+            "data_dependencies",
+            "control_needed",
+            "reuse_plan",
+            "plan_start_on",
+            "scorecard_due_on",
+            "foundation_due_on",
+            "launch_due_on",
+            "cost_per_1000_inferences",
+            "expected_monthly_volume",
+            "is_complete",
+            "missing_fields",
+            "updated_at",
         ]
         read_only_fields = ["updated_at"]
 

@@ -26,28 +26,56 @@ def unique_slug(title: str) -> str:
 
 @transaction.atomic
 def create_initiative(
-    *, acting_user, title: str, business_unit: str, risk_tier: str = Initiative.RiskTier.MEDIUM,
-    started_on: date | None = None, slug: str = "",
+    *,
+    acting_user,
+    title: str,
+    business_unit: str,
+    risk_tier: str = Initiative.RiskTier.MEDIUM,
+    started_on: date | None = None,
+    slug: str = "",
 ) -> Initiative:
     """Create the initiative with an empty charter; its creator becomes its product manager."""
     if slug and Initiative.objects.filter(slug=slug).exists():
         raise ValidationError({"slug": f"The slug “{slug}” is already taken."})
     initiative = Initiative.objects.create(
-        slug=slug or unique_slug(title), title=title, business_unit=business_unit, risk_tier=risk_tier,
-        started_on=started_on or timezone.localdate(), stage_entered_at=timezone.now(), created_by=acting_user,
+        slug=slug or unique_slug(title),
+        title=title,
+        business_unit=business_unit,
+        risk_tier=risk_tier,
+        started_on=started_on or timezone.localdate(),
+        stage_entered_at=timezone.now(),
+        created_by=acting_user,
     )
     Charter.objects.create(initiative=initiative)
-    audit.record("initiative.created", initiative, actor=acting_user, initiative_id=initiative.pk,
-                 after=_initiative_state(initiative))
-    RoleAssignment.objects.create(initiative=initiative, role=Role.PRODUCT_MANAGER, user=acting_user,
-                                  assigned_by=acting_user, accepted_at=timezone.now())
-    audit.record("role.assigned", initiative, actor=acting_user, initiative_id=initiative.pk,
-                 after={"role": Role.PRODUCT_MANAGER.value, "user": acting_user.username})
+    audit.record(
+        "initiative.created",
+        initiative,
+        actor=acting_user,
+        initiative_id=initiative.pk,
+        after=_initiative_state(initiative),
+    )
+    RoleAssignment.objects.create(
+        initiative=initiative,
+        role=Role.PRODUCT_MANAGER,
+        user=acting_user,
+        assigned_by=acting_user,
+        accepted_at=timezone.now(),
+    )
+    audit.record(
+        "role.assigned",
+        initiative,
+        actor=acting_user,
+        initiative_id=initiative.pk,
+        after={"role": Role.PRODUCT_MANAGER.value, "user": acting_user.username},
+    )
     return initiative
 
 
 def _initiative_state(initiative: Initiative) -> dict:
-    return {f: getattr(initiative, f) for f in ("slug", "title", "business_unit", "risk_tier", "stage", "status", "started_on")}
+    return {
+        f: getattr(initiative, f)
+        for f in ("slug", "title", "business_unit", "risk_tier", "stage", "status", "started_on")
+    }
 
 
 @transaction.atomic
@@ -57,22 +85,30 @@ def update_initiative(initiative_id: int, *, acting_user, **changes) -> Initiati
     # The security/risk owner may set the risk tier without being an editor of the rest.
     tier_only = set(changes) <= {"risk_tier"} and can_change_risk_tier(acting_user, initiative)
     if not can_edit(acting_user, initiative) and not tier_only:
-        raise PermissionDenied("Only the product manager, sponsor, owner or a portfolio leader may edit this initiative.")
+        raise PermissionDenied(
+            "Only the product manager, sponsor, owner or a portfolio leader may edit this initiative."
+        )
     allowed = {"title", "business_unit", "started_on", "risk_tier"}
     unknown = set(changes) - allowed
     if unknown:
-        raise ValidationError({name: "This field cannot be changed here." for name in sorted(unknown)})
-    if "risk_tier" in changes and changes["risk_tier"] != initiative.risk_tier:
-        if not can_change_risk_tier(acting_user, initiative):
-            raise PermissionDenied("Only a security/risk role holder or a portfolio leader may change the risk tier.")
+        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed here."))
+    tier_changes = "risk_tier" in changes and changes["risk_tier"] != initiative.risk_tier
+    if tier_changes and not can_change_risk_tier(acting_user, initiative):
+        raise PermissionDenied("Only a security/risk role holder or a portfolio leader may change the risk tier.")
     before = _initiative_state(initiative)
     for name, value in changes.items():
         setattr(initiative, name, value)
     after = _initiative_state(initiative)
     if before != after:
         initiative.save()
-        audit.record("initiative.updated", initiative, actor=acting_user, initiative_id=initiative.pk,
-                     before=_diff(before, after), after=_diff(after, before))
+        audit.record(
+            "initiative.updated",
+            initiative,
+            actor=acting_user,
+            initiative_id=initiative.pk,
+            before=_diff(before, after),
+            after=_diff(after, before),
+        )
     return initiative
 
 
@@ -94,7 +130,7 @@ def update_charter(initiative_id: int, *, acting_user, **changes) -> Charter:
         raise PermissionDenied("Only the product manager, sponsor, owner or a portfolio leader may edit the charter.")
     unknown = set(changes) - set(CHARTER_FIELDS)
     if unknown:
-        raise ValidationError({name: "Not a charter field." for name in sorted(unknown)})
+        raise ValidationError(dict.fromkeys(sorted(unknown), "Not a charter field."))
     charter = initiative.charter
     before = charter_state(charter)
     for name, value in changes.items():
@@ -104,8 +140,14 @@ def update_charter(initiative_id: int, *, acting_user, **changes) -> Charter:
     if before == after:
         return charter
     charter.save()
-    audit.record("charter.updated", charter, actor=acting_user, initiative_id=initiative.pk,
-                 before=_diff(before, after), after=_diff(after, before))
+    audit.record(
+        "charter.updated",
+        charter,
+        actor=acting_user,
+        initiative_id=initiative.pk,
+        before=_diff(before, after),
+        after=_diff(after, before),
+    )
     mark_stale_approvals(initiative, acting_user=acting_user)
     return charter
 
@@ -129,12 +171,20 @@ def assign_role(initiative_id: int, *, acting_user, role: str, user) -> RoleAssi
         for old in replaced:
             old.delete()
     assignment = RoleAssignment.objects.create(
-        initiative=initiative, role=role, user=user, assigned_by=acting_user,
+        initiative=initiative,
+        role=role,
+        user=user,
+        assigned_by=acting_user,
         accepted_at=timezone.now() if user == acting_user else None,
     )
-    audit.record("role.assigned", assignment, actor=acting_user, initiative_id=initiative.pk,
-                 before={"role": role, "users": [a.user.username for a in replaced]} if replaced else None,
-                 after={"role": role, "user": user.username})
+    audit.record(
+        "role.assigned",
+        assignment,
+        actor=acting_user,
+        initiative_id=initiative.pk,
+        before={"role": role, "users": [a.user.username for a in replaced]} if replaced else None,
+        after={"role": role, "user": user.username},
+    )
     return assignment
 
 
@@ -144,8 +194,13 @@ def remove_role(assignment_id: int, *, acting_user) -> None:
     initiative = Initiative.objects.select_for_update().get(pk=assignment.initiative_id)
     if not can_edit(acting_user, initiative):
         raise PermissionDenied("Only the product manager, sponsor, owner or a portfolio leader may remove roles.")
-    audit.record("role.removed", assignment, actor=acting_user, initiative_id=initiative.pk,
-                 before={"role": assignment.role, "user": assignment.user.username})
+    audit.record(
+        "role.removed",
+        assignment,
+        actor=acting_user,
+        initiative_id=initiative.pk,
+        before={"role": assignment.role, "user": assignment.user.username},
+    )
     assignment.delete()
 
 
@@ -158,8 +213,13 @@ def accept_role(assignment_id: int, *, acting_user) -> RoleAssignment:
     if assignment.accepted_at is None:
         assignment.accepted_at = timezone.now()
         assignment.save(update_fields=["accepted_at"])
-        audit.record("role.accepted", assignment, actor=acting_user, initiative_id=assignment.initiative_id,
-                     after={"role": assignment.role, "user": acting_user.username})
+        audit.record(
+            "role.accepted",
+            assignment,
+            actor=acting_user,
+            initiative_id=assignment.initiative_id,
+            after={"role": assignment.role, "user": acting_user.username},
+        )
     return assignment
 
 

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from governance import services as governance
-from governance.models import AuditEvent, GateDecision, GateReview
+from governance.models import AuditEvent, GateDecision
 from governance.permissions import can_edit, is_leader
 from initiatives import services
 from initiatives.forms import CharterForm, InitiativeForm, ResumeForm, ReviewRequestForm, RoleAssignmentForm
@@ -56,8 +56,11 @@ def initiative_list(request):
         queryset = queryset.filter(status=status)
     page = Paginator(queryset, 25).get_page(request.GET.get("page"))
     context = {
-        "page": page, "stages": Stage.choices, "statuses": Initiative.Status.choices,
-        "stage": stage, "status": status,
+        "page": page,
+        "stages": Stage.choices,
+        "statuses": Initiative.Status.choices,
+        "stage": stage,
+        "status": status,
     }
     return render(request, "initiatives/initiative_list.html", context)
 
@@ -106,7 +109,9 @@ def initiative_detail(request, slug):
         "criteria": governance.criteria_for(initiative),
         "next_gate": governance.gate_for(initiative),
         "open_review": open_review,
-        "can_request": editable and initiative.is_active and open_review is None
+        "can_request": editable
+        and initiative.is_active
+        and open_review is None
         and governance.gate_for(initiative) is not None,
         "editable": editable,
         "roles": _role_rows(assignments),
@@ -115,8 +120,10 @@ def initiative_detail(request, slug):
         "reviews": reviews,
         "events": AuditEvent.objects.filter(initiative_id=initiative.pk).order_by("-id")[:50],
         "can_resume": initiative.status == Initiative.Status.ON_HOLD
-        and (is_leader(request.user) or any(
-            a.user_id == request.user.pk and a.role == Role.EXECUTIVE_SPONSOR for a in assignments)),
+        and (
+            is_leader(request.user)
+            or any(a.user_id == request.user.pk and a.role == Role.EXECUTIVE_SPONSOR for a in assignments)
+        ),
         "resume_form": ResumeForm(),
         **tree_context(initiative, request.user),
     }
@@ -134,7 +141,9 @@ def _stage_track(initiative: Initiative) -> list[dict]:
 def _role_rows(assignments: list[RoleAssignment]) -> list[dict]:
     return [
         {
-            "role": role, "duty": ROLE_DUTIES[role], "accountable": role in ACCOUNTABLE_ROLES,
+            "role": role,
+            "duty": ROLE_DUTIES[role],
+            "accountable": role in ACCOUNTABLE_ROLES,
             "holders": [a for a in assignments if a.role == role],
         }
         for role in Role
@@ -224,13 +233,9 @@ def initiative_resume(request, slug):
     initiative = _get_initiative_for_user(request, slug)
     form = ResumeForm(request.POST)
     try:
-        governance.resume_initiative(
-            initiative.pk, acting_user=request.user, comment=form.data.get("comment", "")
-        )
+        governance.resume_initiative(initiative.pk, acting_user=request.user, comment=form.data.get("comment", ""))
     except (governance.TransitionError, ValidationError) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
     else:
         messages.success(request, "The initiative is active again.")
     return redirect(initiative)
-
-

@@ -36,8 +36,13 @@ def _driver(initiative, name: str, acting_user) -> Driver:
     return existing or services.add_driver(initiative.pk, acting_user=acting_user, name=name)
 
 
-class KpiViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                 mixins.UpdateModelMixin, viewsets.GenericViewSet):
+class KpiViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
     lookup_field = "key"
     lookup_value_regex = r"[a-z0-9.-]+"
     filterset_class = KpiFilter
@@ -106,5 +111,3 @@ class MeasurementIngestView(APIView):
             code = {400: "validation-error", 403: "permission-denied", 413: "batch-too-large"}[rejected.status]
             return problem_response(rejected.status, rejected.detail, errors=rejected.errors, code=code)
         return Response(result.as_dict(), status=status.HTTP_200_OK)
-
-

@@ -43,19 +43,49 @@ PM_SET = {
 
 CTO_SET = {
     "Platform health, cost and risk (CTO KPI set)": [
-        K("inference-latency", "Average inference latency", "ms", "guardrail", "decrease", "platform", "daily",
-          guardrail_bound=2500),
+        K(
+            "inference-latency",
+            "Average inference latency",
+            "ms",
+            "guardrail",
+            "decrease",
+            "platform",
+            "daily",
+            guardrail_bound=2500,
+        ),
         K("failure-rate", "Failure rate", "%", "guardrail", "decrease", "platform", "daily", guardrail_bound=2),
         K("guardrail-trigger-rate", "Guardrail trigger rate", "%", "leading", "decrease", "platform", "daily"),
         K("model-spend", "Model spend for this business unit", "EUR/month", "lagging", "decrease", "cost", "monthly"),
         K("prompt-reuse", "Prompt reuse percentage", "%", "leading", "increase", "platform", "monthly"),
-        K("compliance-exceptions", "Compliance exception count", "count", "guardrail", "decrease", "platform",
-          "monthly", guardrail_bound=0),
-        K("deployment-frequency", "Deployment frequency of AI-enabled features", "per week", "leading", "increase",
-          "platform"),
+        K(
+            "compliance-exceptions",
+            "Compliance exception count",
+            "count",
+            "guardrail",
+            "decrease",
+            "platform",
+            "monthly",
+            guardrail_bound=0,
+        ),
+        K(
+            "deployment-frequency",
+            "Deployment frequency of AI-enabled features",
+            "per week",
+            "leading",
+            "increase",
+            "platform",
+        ),
         K("rollback-rate", "Rollback rate", "%", "guardrail", "decrease", "platform", guardrail_bound=5),
-        K("audit-log-completeness", "Audit-log completeness", "%", "guardrail", "increase", "platform", "daily",
-          guardrail_bound=99),
+        K(
+            "audit-log-completeness",
+            "Audit-log completeness",
+            "%",
+            "guardrail",
+            "increase",
+            "platform",
+            "daily",
+            guardrail_bound=99,
+        ),
         K("cost-per-1000-inferences", "Cost per 1,000 inferences", "EUR", "lagging", "decrease", "cost", "monthly"),
     ]
 }
@@ -68,75 +98,148 @@ VALUE_SET = {
 }
 
 ARCHETYPES = [
-    TreeTemplate("support-triage", "Support triage", "Reduce customer support handling time by 20 %", {
-        "Faster handling and resolution": [
-            K("handle-time", "Average handling time", "minutes", "lagging", "decrease", "outcome"),
-            K("first-response-time", "First-response time", "minutes", "lagging", "decrease", "outcome"),
-            K("routing-accuracy", "Case routing accuracy", "%", "lagging", "increase", "outcome"),
-            K("escalation-rate", "Escalation rate", "%", "guardrail", "decrease", "outcome", guardrail_bound=12),
-            K("csat", "Customer satisfaction (CSAT)", "score 1-5", "guardrail", "increase", "outcome",
-              guardrail_bound=4.2),
-        ],
-        "Agent adoption": [
-            K("assisted-tickets", "Tickets answered with the assistant", "%", "leading", "increase", "adoption"),
-        ],
-        **VALUE_SET,
-    }),
-    TreeTemplate("document-processing", "Document processing", "Process documents faster with fewer errors", {
-        "Straight-through processing": [
-            K("cycle-time", "Document cycle time", "hours", "lagging", "decrease", "outcome"),
-            K("straight-through-rate", "Straight-through rate", "%", "lagging", "increase", "outcome"),
-            K("extraction-error-rate", "Extraction error rate", "%", "guardrail", "decrease", "outcome",
-              guardrail_bound=3),
-        ],
-        "Reviewer adoption": [
-            K("reviewed-with-ai", "Documents pre-filled by AI", "%", "leading", "increase", "adoption"),
-        ],
-        **VALUE_SET,
-    }),
-    TreeTemplate("sales-summaries", "Sales account summaries",
-                 "Weekly forecast reviews prepared in under 30 minutes with at most 2 % factual errors", {
-        "Faster preparation": [
-            K("prep-time", "Forecast review preparation time", "minutes", "lagging", "decrease", "outcome"),
-            K("summaries-used", "Account summaries used in reviews", "%", "leading", "increase", "adoption"),
-        ],
-        "Trustworthy summaries": [
-            K("factual-error-rate", "Factual error rate", "%", "guardrail", "decrease", "outcome", guardrail_bound=2),
-        ],
-        **VALUE_SET,
-    }),
-    TreeTemplate("coding-assistant", "Coding assistant", "Ship changes faster without hurting quality", {
-        "Delivery speed": [
-            K("lead-time", "Lead time for changes", "hours", "lagging", "decrease", "outcome"),
-            K("suggestion-acceptance", "Suggestion acceptance rate", "%", "leading", "increase", "adoption"),
-        ],
-        "Quality": [
-            K("change-failure-rate", "Change failure rate", "%", "guardrail", "decrease", "outcome",
-              guardrail_bound=15),
-        ],
-        **VALUE_SET,
-    }),
-    TreeTemplate("quote-creation", "Quote creation", "Shorten quote creation from two days to four hours", {
-        "Faster quotes": [
-            K("quote-cycle-time", "Quote creation time", "hours", "lagging", "decrease", "outcome"),
-            K("quotes-drafted-by-ai", "Quotes drafted with AI", "%", "leading", "increase", "adoption"),
-        ],
-        "Pricing accuracy": [
-            K("pricing-error-rate", "Pricing error rate", "%", "guardrail", "decrease", "outcome", guardrail_bound=1),
-        ],
-        **VALUE_SET,
-    }),
-    TreeTemplate("underwriting", "Underwriting decisions", "Decrease time-to-decision in underwriting", {
-        "Faster decisions": [
-            K("time-to-decision", "Time to decision", "days", "lagging", "decrease", "outcome"),
-            K("files-pre-assessed", "Files pre-assessed by AI", "%", "leading", "increase", "adoption"),
-        ],
-        "Sound decisions": [
-            K("decision-reversal-rate", "Decision reversal rate", "%", "guardrail", "decrease", "outcome",
-              guardrail_bound=4),
-        ],
-        **VALUE_SET,
-    }),
+    TreeTemplate(
+        "support-triage",
+        "Support triage",
+        "Reduce customer support handling time by 20 %",
+        {
+            "Faster handling and resolution": [
+                K("handle-time", "Average handling time", "minutes", "lagging", "decrease", "outcome"),
+                K("first-response-time", "First-response time", "minutes", "lagging", "decrease", "outcome"),
+                K("routing-accuracy", "Case routing accuracy", "%", "lagging", "increase", "outcome"),
+                K("escalation-rate", "Escalation rate", "%", "guardrail", "decrease", "outcome", guardrail_bound=12),
+                K(
+                    "csat",
+                    "Customer satisfaction (CSAT)",
+                    "score 1-5",
+                    "guardrail",
+                    "increase",
+                    "outcome",
+                    guardrail_bound=4.2,
+                ),
+            ],
+            "Agent adoption": [
+                K("assisted-tickets", "Tickets answered with the assistant", "%", "leading", "increase", "adoption"),
+            ],
+            **VALUE_SET,
+        },
+    ),
+    TreeTemplate(
+        "document-processing",
+        "Document processing",
+        "Process documents faster with fewer errors",
+        {
+            "Straight-through processing": [
+                K("cycle-time", "Document cycle time", "hours", "lagging", "decrease", "outcome"),
+                K("straight-through-rate", "Straight-through rate", "%", "lagging", "increase", "outcome"),
+                K(
+                    "extraction-error-rate",
+                    "Extraction error rate",
+                    "%",
+                    "guardrail",
+                    "decrease",
+                    "outcome",
+                    guardrail_bound=3,
+                ),
+            ],
+            "Reviewer adoption": [
+                K("reviewed-with-ai", "Documents pre-filled by AI", "%", "leading", "increase", "adoption"),
+            ],
+            **VALUE_SET,
+        },
+    ),
+    TreeTemplate(
+        "sales-summaries",
+        "Sales account summaries",
+        "Weekly forecast reviews prepared in under 30 minutes with at most 2 % factual errors",
+        {
+            "Faster preparation": [
+                K("prep-time", "Forecast review preparation time", "minutes", "lagging", "decrease", "outcome"),
+                K("summaries-used", "Account summaries used in reviews", "%", "leading", "increase", "adoption"),
+            ],
+            "Trustworthy summaries": [
+                K(
+                    "factual-error-rate",
+                    "Factual error rate",
+                    "%",
+                    "guardrail",
+                    "decrease",
+                    "outcome",
+                    guardrail_bound=2,
+                ),
+            ],
+            **VALUE_SET,
+        },
+    ),
+    TreeTemplate(
+        "coding-assistant",
+        "Coding assistant",
+        "Ship changes faster without hurting quality",
+        {
+            "Delivery speed": [
+                K("lead-time", "Lead time for changes", "hours", "lagging", "decrease", "outcome"),
+                K("suggestion-acceptance", "Suggestion acceptance rate", "%", "leading", "increase", "adoption"),
+            ],
+            "Quality": [
+                K(
+                    "change-failure-rate",
+                    "Change failure rate",
+                    "%",
+                    "guardrail",
+                    "decrease",
+                    "outcome",
+                    guardrail_bound=15,
+                ),
+            ],
+            **VALUE_SET,
+        },
+    ),
+    TreeTemplate(
+        "quote-creation",
+        "Quote creation",
+        "Shorten quote creation from two days to four hours",
+        {
+            "Faster quotes": [
+                K("quote-cycle-time", "Quote creation time", "hours", "lagging", "decrease", "outcome"),
+                K("quotes-drafted-by-ai", "Quotes drafted with AI", "%", "leading", "increase", "adoption"),
+            ],
+            "Pricing accuracy": [
+                K(
+                    "pricing-error-rate",
+                    "Pricing error rate",
+                    "%",
+                    "guardrail",
+                    "decrease",
+                    "outcome",
+                    guardrail_bound=1,
+                ),
+            ],
+            **VALUE_SET,
+        },
+    ),
+    TreeTemplate(
+        "underwriting",
+        "Underwriting decisions",
+        "Decrease time-to-decision in underwriting",
+        {
+            "Faster decisions": [
+                K("time-to-decision", "Time to decision", "days", "lagging", "decrease", "outcome"),
+                K("files-pre-assessed", "Files pre-assessed by AI", "%", "leading", "increase", "adoption"),
+            ],
+            "Sound decisions": [
+                K(
+                    "decision-reversal-rate",
+                    "Decision reversal rate",
+                    "%",
+                    "guardrail",
+                    "decrease",
+                    "outcome",
+                    guardrail_bound=4,
+                ),
+            ],
+            **VALUE_SET,
+        },
+    ),
 ]
 
 FRAMEWORK_SETS = [

@@ -15,9 +15,13 @@ def kpi_trend(kpi: Kpi, points: list[dict]) -> dict:
         by_source[point["source"]].append(point)
     data = [
         {
-            "type": "scatter", "mode": "lines+markers", "name": source,
-            "x": [p["timestamp"].isoformat() for p in series], "y": [p["value"] for p in series],
-            "line": {"color": SOURCE_COLOURS[n % len(SOURCE_COLOURS)], "width": 2}, "marker": {"size": 5},
+            "type": "scatter",
+            "mode": "lines+markers",
+            "name": source,
+            "x": [p["timestamp"].isoformat() for p in series],
+            "y": [p["value"] for p in series],
+            "line": {"color": SOURCE_COLOURS[n % len(SOURCE_COLOURS)], "width": 2},
+            "marker": {"size": 5},
         }
         for n, (source, series) in enumerate(sorted(by_source.items()))
     ]
@@ -27,8 +31,15 @@ def kpi_trend(kpi: Kpi, points: list[dict]) -> dict:
     if kpi.baseline_value is not None and start is not None:
         data.append(_line("Baseline", [start, end], [kpi.baseline_value] * 2, "#6b7280", "dot"))
     if kpi.has_baseline_and_target:
-        data.append(_line("Target path", _dates(kpi.baseline_date) + _dates(kpi.target_date),
-                          [kpi.baseline_value, kpi.target_value], "#1d7a46", "dash"))
+        data.append(
+            _line(
+                "Target path",
+                _dates(kpi.baseline_date) + _dates(kpi.target_date),
+                [kpi.baseline_value, kpi.target_value],
+                "#1d7a46",
+                "dash",
+            )
+        )
     if kpi.guardrail_bound is not None and start is not None:
         data.append(_line("Guardrail bound", [start, end], [kpi.guardrail_bound] * 2, "#b3261e", "dashdot"))
     layout = {
@@ -49,6 +60,11 @@ def _dates(value) -> list:
 
 def _line(name: str, xs: list, ys: list, colour: str, dash: str) -> dict:
     return {
-        "type": "scatter", "mode": "lines", "name": name, "x": [x.isoformat() for x in xs], "y": ys,
-        "line": {"color": colour, "dash": dash, "width": 1.5}, "hoverinfo": "name+y",
+        "type": "scatter",
+        "mode": "lines",
+        "name": name,
+        "x": [x.isoformat() for x in xs],
+        "y": ys,
+        "line": {"color": colour, "dash": dash, "width": 1.5},
+        "hoverinfo": "name+y",
     }

@@ -25,9 +25,17 @@ def kpi_tree_snapshot(initiative) -> dict:
         "objective": objective.statement if objective else "",
         "kpis": [
             {
-                "key": k.key, "name": k.name, "driver": k.driver.name, "unit": k.unit, "kind": k.kind,
-                "direction": k.direction, "baseline_value": k.baseline_value, "baseline_date": k.baseline_date,
-                "target_value": k.target_value, "target_date": k.target_date, "guardrail_bound": k.guardrail_bound,
+                "key": k.key,
+                "name": k.name,
+                "driver": k.driver.name,
+                "unit": k.unit,
+                "kind": k.kind,
+                "direction": k.direction,
+                "baseline_value": k.baseline_value,
+                "baseline_date": k.baseline_date,
+                "target_value": k.target_value,
+                "target_date": k.target_date,
+                "guardrail_bound": k.guardrail_bound,
             }
             for k in kpis
         ],

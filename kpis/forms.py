@@ -16,22 +16,46 @@ class KpiForm(forms.ModelForm):
     class Meta:
         model = Kpi
         fields = [
-            "driver", "key", "name", "unit", "kind", "direction", "category", "baseline_value", "baseline_date",
-            "target_value", "target_date", "guardrail_bound", "cadence", "owner",
+            "driver",
+            "key",
+            "name",
+            "unit",
+            "kind",
+            "direction",
+            "category",
+            "baseline_value",
+            "baseline_date",
+            "target_value",
+            "target_date",
+            "guardrail_bound",
+            "cadence",
+            "owner",
         ]
         labels = {
-            "key": "Key", "name": "Name", "unit": "Unit", "kind": "Kind", "direction": "Direction",
-            "category": "Category", "baseline_value": "Baseline value", "baseline_date": "Baseline date",
-            "target_value": "Target value", "target_date": "Target date", "guardrail_bound": "Guardrail bound",
-            "cadence": "Cadence", "driver": "Driver",
+            "key": "Key",
+            "name": "Name",
+            "unit": "Unit",
+            "kind": "Kind",
+            "direction": "Direction",
+            "category": "Category",
+            "baseline_value": "Baseline value",
+            "baseline_date": "Baseline date",
+            "target_value": "Target value",
+            "target_date": "Target date",
+            "guardrail_bound": "Guardrail bound",
+            "cadence": "Cadence",
+            "driver": "Driver",
         }
         help_texts = {"key": "Globally unique, used by REST clients, e.g. support-triage.handle-time."}
         widgets = {"baseline_date": DateInput(), "target_date": DateInput()}
 
     def __init__(self, *args, initiative, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["driver"].queryset = initiative.objective.drivers.all() if hasattr(initiative, "objective") else \
-            self.fields["driver"].queryset.none()
+        self.fields["driver"].queryset = (
+            initiative.objective.drivers.all()
+            if hasattr(initiative, "objective")
+            else self.fields["driver"].queryset.none()
+        )
         self.fields["driver"].empty_label = None
         if not self.instance.pk:
             self.initial.setdefault("key", f"{initiative.slug}.")
@@ -50,8 +74,10 @@ class ObjectiveForm(forms.Form):
 class TemplateForm(forms.Form):
     template = forms.ChoiceField(
         label="Start from a template",
-        choices=[("Archetypes", [(t.slug, t.name) for t in ARCHETYPES]),
-                 ("Framework KPI sets", [(t.slug, t.name) for t in FRAMEWORK_SETS])],
+        choices=[
+            ("Archetypes", [(t.slug, t.name) for t in ARCHETYPES]),
+            ("Framework KPI sets", [(t.slug, t.name) for t in FRAMEWORK_SETS]),
+        ],
     )
 
 

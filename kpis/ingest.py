@@ -44,7 +44,12 @@ class IngestResult:
     batch_id: int | None = None
 
     def as_dict(self) -> dict:
-        return {"received": self.received, "created": self.created, "updated": self.updated, "unchanged": self.unchanged}
+        return {
+            "received": self.received,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+        }
 
 
 @dataclass
@@ -64,11 +69,17 @@ def record_measurements(items, *, acting_user, token=None, channel=IngestBatch.C
 
 def validate_batch(items, *, acting_user) -> list[Row]:
     if not isinstance(items, list) or not items:
-        raise BatchRejected(400, "Send between 1 and 10,000 measurements.",
-                            [{"field": "measurements", "message": "Must be a non-empty list."}])
+        raise BatchRejected(
+            400,
+            "Send between 1 and 10,000 measurements.",
+            [{"field": "measurements", "message": "Must be a non-empty list."}],
+        )
     if len(items) > MAX_BATCH:
-        raise BatchRejected(413, f"A batch holds at most {MAX_BATCH:,} measurements; this one has {len(items):,}.",
-                            [{"field": "measurements", "message": f"At most {MAX_BATCH:,} items."}])
+        raise BatchRejected(
+            413,
+            f"A batch holds at most {MAX_BATCH:,} measurements; this one has {len(items):,}.",
+            [{"field": "measurements", "message": f"At most {MAX_BATCH:,} items."}],
+        )
     latest = timezone.now() + FUTURE_TOLERANCE
     errors: list[dict] = []
     parsed = [_parse_item(index, item, latest, errors) for index, item in enumerate(items)]
@@ -86,8 +97,11 @@ def validate_batch(items, *, acting_user) -> list[Row]:
             rows.append(Row(kpis[key][0], ts, value, source))
     if errors:
         errors = sorted(errors + forbidden, key=lambda e: e["index"])
-        raise BatchRejected(400, f"{len({e['index'] for e in errors})} of {len(items)} measurements are invalid; "
-                                 "nothing was written.", errors)
+        raise BatchRejected(
+            400,
+            f"{len({e['index'] for e in errors})} of {len(items)} measurements are invalid; nothing was written.",
+            errors,
+        )
     if forbidden:
         raise BatchRejected(403, "You may not write every KPI in this batch; nothing was written.", forbidden)
     return rows
@@ -115,8 +129,15 @@ def _parse_item(index: int, item, latest: datetime, errors: list[dict]):
     try:
         key, raw_ts, value = item["kpi"], item["timestamp"], item["value"]
         source = item.get("source", DEFAULT_SOURCE)
-        if (type(key) is str and key and type(source) is str and 0 < len(source) <= MAX_SOURCE_LENGTH
-                and type(value) in _NUMBER_TYPES and math.isfinite(value) and type(raw_ts) is str):
+        if (
+            type(key) is str
+            and key
+            and type(source) is str
+            and 0 < len(source) <= MAX_SOURCE_LENGTH
+            and type(value) in _NUMBER_TYPES
+            and math.isfinite(value)
+            and type(raw_ts) is str
+        ):
             ts = datetime.fromisoformat(raw_ts)
             if ts.tzinfo is not None and ts <= latest:
                 return key, ts, float(value), source
@@ -192,8 +213,15 @@ def _write(rows: list[Row], *, received: int, acting_user, token, channel) -> In
     # Last write wins inside a batch too: one row per key reaches the database.
     unique = {(r.kpi_id, r.timestamp, r.source): r for r in rows}
     batch = IngestBatch.objects.create(
-        user=acting_user, token=token, channel=channel, received=received, created=0, updated=0, unchanged=0,
-        kpi_count=len({r.kpi_id for r in rows}), request_id=current_request_id.get(),
+        user=acting_user,
+        token=token,
+        channel=channel,
+        received=received,
+        created=0,
+        updated=0,
+        unchanged=0,
+        kpi_count=len({r.kpi_id for r in rows}),
+        request_id=current_request_id.get(),
     )
     upsert = _upsert_postgresql if connection.vendor == "postgresql" else _upsert_sqlite
     created, updated = upsert(list(unique.values()), batch.pk)
@@ -226,9 +254,7 @@ SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FR
 def _upsert_postgresql(rows: list[Row], batch_id: int) -> tuple[int, int]:
     buffer = io.StringIO()
     # repr() of a float round-trips exactly; sources are escaped for COPY's text format.
-    buffer.writelines(
-        f"{r.kpi_id}\t{r.timestamp.isoformat()}\t{r.value!r}\t{_copy_escape(r.source)}\n" for r in rows
-    )
+    buffer.writelines(f"{r.kpi_id}\t{r.timestamp.isoformat()}\t{r.value!r}\t{_copy_escape(r.source)}\n" for r in rows)
     buffer.seek(0)
     with connection.cursor() as cursor:
         cursor.execute(_PG_STAGE)

@@ -77,7 +77,8 @@ class Kpi(models.Model):
     target_value = models.FloatField(null=True, blank=True)
     target_date = models.DateField(null=True, blank=True)
     guardrail_bound = models.FloatField(
-        null=True, blank=True,
+        null=True,
+        blank=True,
         help_text="Guardrails only: the worst acceptable value (a maximum when the KPI should decrease).",
     )
     cadence = models.CharField(max_length=10, choices=Cadence.choices, default=Cadence.WEEKLY)
@@ -128,9 +129,7 @@ class IngestBatch(models.Model):
         SEED = "seed", "Demo data"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    token = models.ForeignKey(
-        "governance.ApiToken", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    token = models.ForeignKey("governance.ApiToken", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.API)
     received = models.PositiveIntegerField()
     created = models.PositiveIntegerField()
@@ -156,8 +155,13 @@ class Measurement(models.Model):
     # Which push wrote the current value. No constraint or index: batches are never
     # deleted, and skipping both keeps the bulk write close to raw COPY speed.
     batch = models.ForeignKey(
-        IngestBatch, on_delete=models.DO_NOTHING, null=True, blank=True, related_name="+",
-        db_constraint=False, db_index=False,
+        IngestBatch,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
 
     class Meta:

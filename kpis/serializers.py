@@ -13,8 +13,22 @@ class KpiSerializer(serializers.ModelSerializer):
     class Meta:
         model = Kpi
         fields = [
-            "key", "initiative", "driver", "name", "unit", "kind", "direction", "category", "baseline_value",
-            "baseline_date", "target_value", "target_date", "guardrail_bound", "cadence", "owner", "updated_at",
+            "key",
+            "initiative",
+            "driver",
+            "name",
+            "unit",
+            "kind",
+            "direction",
+            "category",
+            "baseline_value",
+            "baseline_date",
+            "target_value",
+            "target_date",
+            "guardrail_bound",
+            "cadence",
+            "owner",
+            "updated_at",
         ]
         read_only_fields = ["updated_at"]
 

@@ -15,8 +15,19 @@ from kpis.catalogue import TEMPLATES
 from kpis.models import Driver, Kpi, Objective
 
 KPI_FIELDS = [
-    "key", "name", "unit", "kind", "direction", "category", "baseline_value", "baseline_date", "target_value",
-    "target_date", "guardrail_bound", "cadence", "owner",
+    "key",
+    "name",
+    "unit",
+    "kind",
+    "direction",
+    "category",
+    "baseline_value",
+    "baseline_date",
+    "target_value",
+    "target_date",
+    "guardrail_bound",
+    "cadence",
+    "owner",
 ]
 
 
@@ -63,8 +74,14 @@ def set_objective(initiative_id: int, *, acting_user, statement: str) -> Objecti
         objective.statement = statement
         objective.full_clean(exclude=["initiative"])
         objective.save()
-        _tree_changed(initiative, "kpi_tree.objective_set", objective, acting_user,
-                      before={"statement": before}, after={"statement": statement})
+        _tree_changed(
+            initiative,
+            "kpi_tree.objective_set",
+            objective,
+            acting_user,
+            before={"statement": before},
+            after={"statement": statement},
+        )
     return objective
 
 
@@ -112,7 +129,7 @@ def update_kpi(kpi_id: int, *, acting_user, **changes) -> Kpi:
     initiative = _lock_for_edit(kpi.initiative_id, acting_user)
     unknown = set(changes) - set(KPI_FIELDS) - {"driver"}
     if unknown:
-        raise ValidationError({name: "This field cannot be changed here." for name in sorted(unknown)})
+        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed here."))
     if "driver" in changes and changes["driver"].objective.initiative_id != initiative.pk:
         raise ValidationError({"driver": "Choose a driver of this initiative's tree."})
     before = kpi_state(kpi)
@@ -142,8 +159,9 @@ def move_kpi(kpi_id: int, *, acting_user, offset: int) -> Kpi:
     for position, sibling in enumerate(siblings, start=1):
         if sibling.position != position:
             Kpi.objects.filter(pk=sibling.pk).update(position=position)
-    _tree_changed(initiative, "kpi_tree.kpi_moved", kpi, acting_user, before={"position": i + 1},
-                  after={"position": j + 1})
+    _tree_changed(
+        initiative, "kpi_tree.kpi_moved", kpi, acting_user, before={"position": i + 1}, after={"position": j + 1}
+    )
     return kpi
 
 
@@ -154,8 +172,9 @@ def remove_kpi(kpi_id: int, *, acting_user, confirmed: bool = False) -> None:
     points = kpi.measurements.count()
     if points and not confirmed:
         raise NeedsConfirmation(f"“{kpi.name}” has {points} measurements; removing it deletes them.")
-    _tree_changed(initiative, "kpi_tree.kpi_removed", kpi, acting_user,
-                  before={**kpi_state(kpi), "measurements": points})
+    _tree_changed(
+        initiative, "kpi_tree.kpi_removed", kpi, acting_user, before={**kpi_state(kpi), "measurements": points}
+    )
     kpi.delete()
 
 
@@ -168,8 +187,10 @@ def apply_template(initiative_id: int, *, acting_user, template: str) -> list[Kp
         raise ValidationError({"template": f"Choose one of: {', '.join(TEMPLATES)}."})
     objective = _objective(initiative)
     existing_keys = set(Kpi.objects.filter(key__startswith=f"{initiative.slug}.").values_list("key", flat=True))
-    missing = {name: [k for k in kpis if f"{initiative.slug}.{k.suffix}" not in existing_keys]
-               for name, kpis in spec.drivers.items()}
+    missing = {
+        name: [k for k in kpis if f"{initiative.slug}.{k.suffix}" not in existing_keys]
+        for name, kpis in spec.drivers.items()
+    }
     if not any(missing.values()):
         return []  # applied before: nothing to add, nothing to audit
     if spec.objective and objective.statement == initiative.title:
@@ -184,12 +205,27 @@ def apply_template(initiative_id: int, *, acting_user, template: str) -> list[Kp
         )
         first = (driver.kpis.aggregate(p=Max("position"))["p"] or 0) + 1
         for n, k in enumerate(kpis, start=first):
-            kpi = Kpi(initiative=initiative, driver=driver, key=f"{initiative.slug}.{k.suffix}", name=k.name, unit=k.unit, kind=k.kind,
-                      direction=k.direction, category=k.category, cadence=k.cadence,
-                      guardrail_bound=k.guardrail_bound, position=n)
+            kpi = Kpi(
+                initiative=initiative,
+                driver=driver,
+                key=f"{initiative.slug}.{k.suffix}",
+                name=k.name,
+                unit=k.unit,
+                kind=k.kind,
+                direction=k.direction,
+                category=k.category,
+                cadence=k.cadence,
+                guardrail_bound=k.guardrail_bound,
+                position=n,
+            )
             kpi.full_clean()
             created.append(kpi)
     Kpi.objects.bulk_create(created)
-    _tree_changed(initiative, "kpi_tree.template_applied", objective, acting_user,
-                  after={"template": template, "kpis_added": [k.key for k in created]})
+    _tree_changed(
+        initiative,
+        "kpi_tree.template_applied",
+        objective,
+        acting_user,
+        after={"template": template, "kpis_added": [k.key for k in created]},
+    )
     return created

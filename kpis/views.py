@@ -24,22 +24,29 @@ def tree_context(initiative: Initiative, user) -> dict:
     objective = Objective.objects.filter(initiative=initiative).first()
     drivers = []
     if objective:
-        kpis = Kpi.objects.filter(initiative=initiative).annotate(
-            points=Count("measurements"), last_at=Max("measurements__timestamp")
-        ).select_related("owner")
+        kpis = (
+            Kpi.objects.filter(initiative=initiative)
+            .annotate(points=Count("measurements"), last_at=Max("measurements__timestamp"))
+            .select_related("owner")
+        )
         drivers = objective.drivers.prefetch_related(Prefetch("kpis", queryset=kpis.order_by("position", "id")))
     editable = can_edit_kpis(user, initiative)
     return {
-        "objective": objective, "drivers": drivers, "tree_editable": editable,
-        "driver_form": DriverForm(), "objective_form": ObjectiveForm(initial={
-            "statement": objective.statement if objective else initiative.charter.outcome_statement}),
+        "objective": objective,
+        "drivers": drivers,
+        "tree_editable": editable,
+        "driver_form": DriverForm(),
+        "objective_form": ObjectiveForm(
+            initial={"statement": objective.statement if objective else initiative.charter.outcome_statement}
+        ),
         "template_form": TemplateForm(),
     }
 
 
 def _get_kpi_for_user(request, key) -> Kpi:
-    return get_object_or_404(Kpi.objects.visible_to(request.user).select_related("initiative", "driver", "owner"),
-                             key=key)
+    return get_object_or_404(
+        Kpi.objects.visible_to(request.user).select_related("initiative", "driver", "owner"), key=key
+    )
 
 
 def _editable_initiative(request, slug) -> Initiative:
@@ -166,7 +173,9 @@ def kpi_remove(request, key):
 @login_required
 def kpi_detail(request, key):
     kpi = _get_kpi_for_user(request, key)
-    recent = list(kpi.measurements.order_by("-timestamp", "source").values("timestamp", "value", "source")[:CHART_POINTS])
+    recent = list(
+        kpi.measurements.order_by("-timestamp", "source").values("timestamp", "value", "source")[:CHART_POINTS]
+    )
     recent.reverse()
     context = {
         "kpi": kpi,

@@ -198,10 +198,9 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 CELERY_TIMEZONE = "UTC"
-REVIEW_REMINDER_AFTER_DAYS = env_int("REVIEW_REMINDER_AFTER_DAYS", 5, minimum=1)
 REVIEW_REMINDER_EVERY_SECONDS = env_int("REVIEW_REMINDER_EVERY_SECONDS", 3600, minimum=1)
 CELERY_BEAT_SCHEDULE = {
-    # Hourly by default: remind approvers of reviews open longer than REVIEW_REMINDER_AFTER_DAYS.
+    # Hourly by default: remind approvers of reviews open past their gate policy's review_due_days.
     "remind-overdue-gate-reviews": {
         "task": "governance.tasks.remind_overdue_reviews_task",
         "schedule": REVIEW_REMINDER_EVERY_SECONDS,

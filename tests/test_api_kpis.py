@@ -22,13 +22,30 @@ def api():
 @pytest.fixture
 def kpi(initiative, alice):
     driver = services.add_driver(initiative.pk, acting_user=alice, name="Faster handling")
-    return services.add_kpi(initiative.pk, acting_user=alice, driver=driver, key="support.handle-time",
-                            name="Handling time", unit="min", kind="lagging", direction="decrease",
-                            baseline_value=12, target_value=9.6)
+    return services.add_kpi(
+        initiative.pk,
+        acting_user=alice,
+        driver=driver,
+        key="support.handle-time",
+        name="Handling time",
+        unit="min",
+        kind="lagging",
+        direction="decrease",
+        baseline_value=12,
+        target_value=9.6,
+    )
 
 
-NEW_KPI = {"key": "support.csat", "driver": "Customer experience", "name": "CSAT", "unit": "score",
-           "kind": "guardrail", "direction": "increase", "guardrail_bound": 4.2, "category": "outcome"}
+NEW_KPI = {
+    "key": "support.csat",
+    "driver": "Customer experience",
+    "name": "CSAT",
+    "unit": "score",
+    "kind": "guardrail",
+    "direction": "increase",
+    "guardrail_bound": 4.2,
+    "category": "outcome",
+}
 
 
 def test_list_is_paginated_filtered_and_scoped(api, kpi, alice, charlie, lee):
@@ -48,8 +65,9 @@ def test_create_makes_the_driver_and_audits(api, initiative, alice):
 
 
 def test_create_validation_names_the_field(api, initiative, alice):
-    response = api(alice).post("/api/v1/kpis/", {**NEW_KPI, "initiative": initiative.slug, "guardrail_bound": None},
-                               format="json")
+    response = api(alice).post(
+        "/api/v1/kpis/", {**NEW_KPI, "initiative": initiative.slug, "guardrail_bound": None}, format="json"
+    )
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
     assert [e["field"] for e in response.json()["errors"]] == ["guardrail_bound"]

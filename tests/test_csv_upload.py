@@ -1,9 +1,8 @@
 """CSV upload: the API's validation and errors, shown per line, and nothing half-written."""
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-
-import pytest
 
 from kpis import services
 from kpis.models import IngestBatch, Measurement
@@ -12,8 +11,16 @@ from kpis.models import IngestBatch, Measurement
 @pytest.fixture
 def kpi(initiative, alice):
     driver = services.add_driver(initiative.pk, acting_user=alice, name="Faster handling")
-    return services.add_kpi(initiative.pk, acting_user=alice, driver=driver, key="support.handle-time",
-                            name="Handling time", unit="min", kind="lagging", direction="decrease")
+    return services.add_kpi(
+        initiative.pk,
+        acting_user=alice,
+        driver=driver,
+        key="support.handle-time",
+        name="Handling time",
+        unit="min",
+        kind="lagging",
+        direction="decrease",
+    )
 
 
 def upload(client, initiative, text: str):
@@ -23,9 +30,11 @@ def upload(client, initiative, text: str):
 
 def test_a_valid_file_is_written_and_a_second_upload_changes_nothing(client, initiative, alice, kpi):
     client.force_login(alice)
-    text = ("kpi,timestamp,value,source\n"
-            f"{kpi.key},2026-10-01T09:00:00+00:00,11.5,helpdesk\n"
-            f"{kpi.key},2026-10-02T09:00:00+00:00,11.0,\n")
+    text = (
+        "kpi,timestamp,value,source\n"
+        f"{kpi.key},2026-10-01T09:00:00+00:00,11.5,helpdesk\n"
+        f"{kpi.key},2026-10-02T09:00:00+00:00,11.0,\n"
+    )
     first = upload(client, initiative, text)
     assert "2 created, 0 updated, 0 unchanged" in first.content.decode()
     assert sorted(Measurement.objects.values_list("source", flat=True)) == ["api", "helpdesk"]
@@ -36,11 +45,13 @@ def test_a_valid_file_is_written_and_a_second_upload_changes_nothing(client, ini
 
 def test_bad_lines_are_listed_by_line_number_and_nothing_is_written(client, initiative, alice, kpi):
     client.force_login(alice)
-    text = ("kpi,timestamp,value\n"
-            f"{kpi.key},2026-10-01T09:00:00+00:00,11.5\n"
-            f"{kpi.key},2026-10-02T09:00:00,11\n"
-            f"unknown.kpi,2026-10-02T09:00:00Z,11\n"
-            f"{kpi.key},2026-10-03T09:00:00Z,NaN\n")
+    text = (
+        "kpi,timestamp,value\n"
+        f"{kpi.key},2026-10-01T09:00:00+00:00,11.5\n"
+        f"{kpi.key},2026-10-02T09:00:00,11\n"
+        f"unknown.kpi,2026-10-02T09:00:00Z,11\n"
+        f"{kpi.key},2026-10-03T09:00:00Z,NaN\n"
+    )
     response = upload(client, initiative, text)
     rows = [(e["line"], e["field"]) for e in response.context["line_errors"]]
     assert rows == [(3, "timestamp"), (4, "kpi"), (5, "value")]

@@ -13,9 +13,15 @@ from kpis.catalogue import CTO_SET, PM_SET, TEMPLATES
 from kpis.models import Kpi, Measurement
 
 HANDLE_TIME = {
-    "key": "support-triage.handle-time", "name": "Average handling time", "unit": "minutes",
-    "kind": "lagging", "direction": "decrease", "baseline_value": 12.0, "baseline_date": date(2026, 9, 1),
-    "target_value": 9.6, "target_date": date(2026, 12, 1),
+    "key": "support-triage.handle-time",
+    "name": "Average handling time",
+    "unit": "minutes",
+    "kind": "lagging",
+    "direction": "decrease",
+    "baseline_value": 12.0,
+    "baseline_date": date(2026, 9, 1),
+    "target_value": 9.6,
+    "target_date": date(2026, 12, 1),
 }
 
 
@@ -71,11 +77,23 @@ def test_only_role_holders_edit_the_tree(initiative, charlie, rita, alice):
 
 def test_templates_carry_the_framework_kpi_sets():
     names = {k.name for kpis in CTO_SET.values() for k in kpis}
-    assert {"Average inference latency", "Failure rate", "Guardrail trigger rate", "Prompt reuse percentage",
-            "Compliance exception count", "Deployment frequency of AI-enabled features", "Rollback rate",
-            "Audit-log completeness"} <= names
-    assert {"Task completion time", "Share of tasks assisted by AI", "User satisfaction", "Human override rate",
-            "Error correction time"} <= {k.name for kpis in PM_SET.values() for k in kpis}
+    assert {
+        "Average inference latency",
+        "Failure rate",
+        "Guardrail trigger rate",
+        "Prompt reuse percentage",
+        "Compliance exception count",
+        "Deployment frequency of AI-enabled features",
+        "Rollback rate",
+        "Audit-log completeness",
+    } <= names
+    assert {
+        "Task completion time",
+        "Share of tasks assisted by AI",
+        "User satisfaction",
+        "Human override rate",
+        "Error correction time",
+    } <= {k.name for kpis in PM_SET.values() for k in kpis}
     for template in TEMPLATES.values():
         for kpis in template.drivers.values():
             for spec in kpis:
@@ -103,8 +121,18 @@ def test_the_charter_gate_needs_a_leading_and_a_lagging_kpi_with_baseline_and_ta
     assert verdict().status == "fail"
     add(initiative, alice, driver)
     assert "leading" in verdict().reason
-    add(initiative, alice, driver, key="support-triage.assisted", name="Assisted tickets", unit="%", kind="leading",
-        direction="increase", baseline_value=0.0, target_value=60.0)
+    add(
+        initiative,
+        alice,
+        driver,
+        key="support-triage.assisted",
+        name="Assisted tickets",
+        unit="%",
+        kind="leading",
+        direction="increase",
+        baseline_value=0.0,
+        target_value=60.0,
+    )
     assert verdict().status == "pass"
 
 
@@ -139,11 +167,15 @@ def test_moving_a_kpi_reorders_its_driver(initiative, alice, driver):
 
 def test_tree_pages_add_edit_and_confirm_removal(client, initiative, alice, driver):
     client.force_login(alice)
-    response = client.post(reverse("kpis:create", args=[initiative.slug]), {**HANDLE_TIME, "driver": driver.pk,
-                           "category": "outcome", "cadence": "weekly", "target_value": 15})
+    response = client.post(
+        reverse("kpis:create", args=[initiative.slug]),
+        {**HANDLE_TIME, "driver": driver.pk, "category": "outcome", "cadence": "weekly", "target_value": 15},
+    )
     assert "must be below its baseline" in response.content.decode()
-    client.post(reverse("kpis:create", args=[initiative.slug]),
-                {**HANDLE_TIME, "driver": driver.pk, "category": "outcome", "cadence": "weekly"})
+    client.post(
+        reverse("kpis:create", args=[initiative.slug]),
+        {**HANDLE_TIME, "driver": driver.pk, "category": "outcome", "cadence": "weekly"},
+    )
     kpi = Kpi.objects.get()
     page = client.get(initiative.get_absolute_url()).content.decode()
     assert "Average handling time" in page and "Outcome tree" in page

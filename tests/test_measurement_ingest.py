@@ -17,8 +17,14 @@ URL = "/api/v1/measurements/"
 def kpi(initiative, alice):
     driver = kpi_services.add_driver(initiative.pk, acting_user=alice, name="Faster handling")
     return kpi_services.add_kpi(
-        initiative.pk, acting_user=alice, driver=driver, key="support-triage.handle-time",
-        name="Average handling time", unit="minutes", kind=Kpi.Kind.LAGGING, direction=Kpi.Direction.DECREASE,
+        initiative.pk,
+        acting_user=alice,
+        driver=driver,
+        key="support-triage.handle-time",
+        name="Average handling time",
+        unit="minutes",
+        kind=Kpi.Kind.LAGGING,
+        direction=Kpi.Direction.DECREASE,
     )
 
 
@@ -27,8 +33,14 @@ def other_kpi(make_initiative, alice):
     initiative = make_initiative("Quote creation")
     driver = kpi_services.add_driver(initiative.pk, acting_user=alice, name="Faster quotes")
     return kpi_services.add_kpi(
-        initiative.pk, acting_user=alice, driver=driver, key="quote-creation.cycle-time",
-        name="Quote creation time", unit="hours", kind=Kpi.Kind.LAGGING, direction=Kpi.Direction.DECREASE,
+        initiative.pk,
+        acting_user=alice,
+        driver=driver,
+        key="quote-creation.cycle-time",
+        name="Quote creation time",
+        unit="hours",
+        kind=Kpi.Kind.LAGGING,
+        direction=Kpi.Direction.DECREASE,
     )
 
 
@@ -41,9 +53,7 @@ def token_client(user) -> APIClient:
 
 
 def points(key: str, n: int, *, start=datetime(2025, 1, 1, tzinfo=UTC), value=10.0, source=None) -> list[dict]:
-    items = [
-        {"kpi": key, "timestamp": (start + timedelta(hours=i)).isoformat(), "value": value + i} for i in range(n)
-    ]
+    items = [{"kpi": key, "timestamp": (start + timedelta(hours=i)).isoformat(), "value": value + i} for i in range(n)]
     if source:
         for item in items:
             item["source"] = source
@@ -130,7 +140,8 @@ def test_each_invalid_item_is_named_by_index_and_nothing_is_written(kpi, alice, 
 
 @pytest.mark.parametrize("raw", ["NaN", "Infinity", "-Infinity", "1e999"])
 def test_non_finite_values_are_rejected(kpi, alice, raw):
-    body = '{"measurements": [{"kpi": "%s", "timestamp": "2026-10-01T00:00:00Z", "value": %s}]}' % (kpi.key, raw)
+    # json.dumps would refuse these literals, so the body is written by hand.
+    body = f'{{"measurements": [{{"kpi": "{kpi.key}", "timestamp": "2026-10-01T00:00:00Z", "value": {raw}}}]}}'
     response = token_client(alice).post(URL, body, content_type="application/json")
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "value"

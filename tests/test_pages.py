@@ -64,8 +64,16 @@ def test_create_initiative_makes_the_creator_its_product_manager(login, alice):
 
 def test_detail_shows_stage_track_roles_criteria_and_submit_button(login, initiative, alice):
     html = login(alice).get(initiative.get_absolute_url()).content.decode()
-    for text in ("Define outcome", "Executive sponsor", "Missing", "Charter complete", "Needs a leading and a lagging KPI",
-                 "Submit for approval", "Audit trail", "charter.updated"):
+    for text in (
+        "Define outcome",
+        "Executive sponsor",
+        "Missing",
+        "Charter complete",
+        "Needs a leading and a lagging KPI",
+        "Submit for approval",
+        "Audit trail",
+        "charter.updated",
+    ):
         assert text in html
 
 

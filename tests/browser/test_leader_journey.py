@@ -51,7 +51,9 @@ def test_leader_approves_from_the_inbox_and_the_initiative_moves_on(page, login,
     assert review.status == GateReview.Status.APPROVED
     decision = review.decisions.get()
     assert (decision.decision, decision.decided_by, decision.comment) == (
-        GateDecision.Kind.APPROVE, lee, "Clear outcome and guardrails; go build the foundation."
+        GateDecision.Kind.APPROVE,
+        lee,
+        "Clear outcome and guardrails; go build the foundation.",
     )
     assert AuditEvent.objects.filter(initiative_id=initiative.pk, action="initiative.stage_changed").count() == 1
 
@@ -80,5 +82,7 @@ def test_sponsor_must_say_why_when_requesting_changes(page, login, review, initi
     assert initiative.stage == "define-outcome"
     decision = review.decisions.get()
     assert (decision.decision, decision.decided_by, decision.comment) == (
-        GateDecision.Kind.REQUEST_CHANGES, sam, "Name the guardrail owner before we sign."
+        GateDecision.Kind.REQUEST_CHANGES,
+        sam,
+        "Name the guardrail owner before we sign.",
     )
