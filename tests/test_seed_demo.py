@@ -11,7 +11,9 @@ from django.utils import timezone
 from governance.audit import verify_chain
 from governance.models import AuditEvent, GateDecision, GateReview
 from governance.permissions import open_slots_for
-from initiatives.management.commands.seed_demo import DEMO_PASSWORD, DEMOS, TREES, USERS, series
+from initiatives.demo.people import DEMO_PASSWORD, USERS
+from initiatives.demo.portfolio import DEMOS
+from initiatives.demo.trees import TREES, series
 from initiatives.models import Initiative, RoleAssignment, Stage
 from kpis.models import IngestBatch, Kpi, Measurement, Objective
 

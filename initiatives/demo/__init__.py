@@ -1,0 +1,1 @@
+"""The demo portfolio loaded by `python manage.py seed_demo`: people, initiatives, outcome trees."""
