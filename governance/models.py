@@ -130,6 +130,7 @@ class GateReview(models.Model):
     snapshot = models.JSONField(default=dict)
     snapshot_hash = models.CharField(max_length=64)
     closed_at = models.DateTimeField(null=True, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -92,9 +92,8 @@ def request_review(initiative_id: int, *, acting_user, override_reason: str = ""
         },
         initiative_id=initiative.pk,
     )
-    from governance.tasks import notify_review_requested_task
-
-    notify_review_requested_task.delay_on_commit(review.pk)
+    # Approvers hear of it from the scheduled notify_new_reviews_task: nothing here waits on the broker.
+    Initiative.objects.filter(pk=initiative.pk).mark_dirty()
     return review
 
 
@@ -221,6 +220,7 @@ def _finish(review: GateReview, status: str, user) -> None:
         before={"status": before},
         after={"status": status},
     )
+    Initiative.objects.filter(pk=review.initiative_id).mark_dirty()
 
 
 def _move_stage(initiative: Initiative, to_stage: str, user, review: GateReview) -> None:
@@ -250,6 +250,7 @@ def _set_status(initiative: Initiative, status: str, user) -> None:
         before={"status": before},
         after={"status": status},
     )
+    Initiative.objects.filter(pk=initiative.pk).mark_dirty()
 
 
 @transaction.atomic

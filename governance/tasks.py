@@ -12,11 +12,15 @@ log = logging.getLogger(__name__)
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def notify_review_requested_task(review_id: int) -> int:
-    review = GateReview.objects.select_related("initiative", "policy", "requested_by").filter(pk=review_id).first()
-    if review is None or not review.is_open:
-        return 0  # withdrawn or decided before the mail went out
-    return email_approvers(review, subject_prefix="Decision needed")
+def notify_new_reviews_task() -> int:
+    """Email the approvers of each review requested since the last run, once per review."""
+    sent = 0
+    pending = GateReview.objects.filter(status=GateReview.Status.OPEN, notified_at__isnull=True)
+    for review in pending.select_related("initiative", "policy", "requested_by"):
+        # Claim first, so a second beat or a retry never mails twice.
+        if GateReview.objects.filter(pk=review.pk, notified_at__isnull=True).update(notified_at=timezone.now()):
+            sent += email_approvers(review, subject_prefix="Decision needed")
+    return sent
 
 
 @shared_task

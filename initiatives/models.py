@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.urls import reverse
 
 
@@ -52,6 +53,10 @@ ROLE_DUTIES = {
 
 
 class InitiativeQuerySet(models.QuerySet):
+    def mark_dirty(self) -> int:
+        """Ask the next scheduled recompute to refresh these initiatives' scorecards."""
+        return self.update(scorecard_dirty_at=Now())
+
     def visible_to(self, user) -> "InitiativeQuerySet":
         """Leaders see the whole portfolio; everyone else what they created or hold a role on."""
         from governance.permissions import is_leader
@@ -83,6 +88,9 @@ class Initiative(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     started_on = models.DateField()
     stage_entered_at = models.DateTimeField()
+    # Set, in the same transaction, by anything that changes what the scorecard shows;
+    # the scheduled recompute picks dirty initiatives up, so a broker outage loses nothing.
+    scorecard_dirty_at = models.DateTimeField(null=True, blank=True, db_index=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -44,6 +44,7 @@ def create_initiative(
         risk_tier=risk_tier,
         started_on=started_on or timezone.localdate(),
         stage_entered_at=timezone.now(),
+        scorecard_dirty_at=timezone.now(),
         created_by=acting_user,
     )
     Charter.objects.create(initiative=initiative)
@@ -101,6 +102,7 @@ def update_initiative(initiative_id: int, *, acting_user, **changes) -> Initiati
     after = _initiative_state(initiative)
     if before != after:
         initiative.save()
+        Initiative.objects.filter(pk=initiative.pk).mark_dirty()
         audit.record(
             "initiative.updated",
             initiative,
@@ -140,6 +142,7 @@ def update_charter(initiative_id: int, *, acting_user, **changes) -> Charter:
     if before == after:
         return charter
     charter.save()
+    Initiative.objects.filter(pk=initiative.pk).mark_dirty()
     audit.record(
         "charter.updated",
         charter,
@@ -185,6 +188,7 @@ def assign_role(initiative_id: int, *, acting_user, role: str, user) -> RoleAssi
         before={"role": role, "users": [a.user.username for a in replaced]} if replaced else None,
         after={"role": role, "user": user.username},
     )
+    Initiative.objects.filter(pk=initiative.pk).mark_dirty()
     return assignment
 
 
@@ -202,6 +206,7 @@ def remove_role(assignment_id: int, *, acting_user) -> None:
         before={"role": assignment.role, "user": assignment.user.username},
     )
     assignment.delete()
+    Initiative.objects.filter(pk=initiative.pk).mark_dirty()
 
 
 @transaction.atomic
@@ -220,6 +225,7 @@ def accept_role(assignment_id: int, *, acting_user) -> RoleAssignment:
             initiative_id=assignment.initiative_id,
             after={"role": assignment.role, "user": acting_user.username},
         )
+        Initiative.objects.filter(pk=assignment.initiative_id).mark_dirty()
     return assignment
 
 

@@ -18,6 +18,7 @@ class KpiSpec:
     category: str
     cadence: str = "weekly"
     guardrail_bound: float | None = None
+    value_measure: str = ""
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,16 @@ CTO_SET = {
 
 VALUE_SET = {
     "Time returned to the business": [
-        K("time-saved", "Time saved", "hours/week", "leading", "increase", "value"),
-        K("time-reallocated", "Time reallocated to higher-value work", "hours/week", "lagging", "increase", "value"),
+        K("time-saved", "Time saved", "hours/week", "leading", "increase", "value", value_measure="time-saved"),
+        K(
+            "time-reallocated",
+            "Time reallocated to higher-value work",
+            "hours/week",
+            "lagging",
+            "increase",
+            "value",
+            value_measure="time-reallocated",
+        ),
     ]
 }
 

@@ -1,13 +1,23 @@
-"""The charter gate's KPI criterion and the KPI tree's part of a gate snapshot."""
+"""Gate criteria computed from the outcome tree and its measurements, and the tree's snapshot part.
+
+Each check reads `kpis_with_latest(initiative)` and the initiative's prefetched relations, so a
+scorecard run evaluates every initiative's criteria without a query per initiative.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
 
 from governance.criteria import criterion
 from governance.snapshots import snapshot_part
 from kpis.models import Kpi
+from kpis.scorecards import GREEN, RED, kpis_with_latest, launched_at, score_kpi
 
 
 @criterion("kpis-leading-lagging")
 def leading_and_lagging_kpis(initiative) -> tuple[bool, str]:
-    kpis = list(Kpi.objects.filter(initiative=initiative, kind__in=[Kpi.Kind.LEADING, Kpi.Kind.LAGGING]))
+    kpis = [k for k in kpis_with_latest(initiative) if k.kind in (Kpi.Kind.LEADING, Kpi.Kind.LAGGING)]
     ready = {kind: [k for k in kpis if k.kind == kind and k.has_baseline_and_target] for kind in ("leading", "lagging")}
     missing = [kind for kind, found in ready.items() if not found]
     if missing:
@@ -15,6 +25,77 @@ def leading_and_lagging_kpis(initiative) -> tuple[bool, str]:
         hint = f" ({', '.join(without[:3])} still need a baseline and target)" if without else ""
         return False, f"Needs a {' and a '.join(missing)} KPI with baseline and target{hint}."
     return True, f"{len(ready['leading'])} leading and {len(ready['lagging'])} lagging KPIs have a baseline and target."
+
+
+def _lagging(initiative) -> list[Kpi]:
+    return [k for k in kpis_with_latest(initiative) if k.kind == Kpi.Kind.LAGGING]
+
+
+@criterion("baseline-before-launch")
+def baseline_before_launch(initiative) -> tuple[bool, str]:
+    launch = launched_at(initiative)
+    lagging = _lagging(initiative)
+    if launch is None:
+        return False, "Not launched yet."
+    if not lagging:
+        return False, "No lagging KPI to compare against a baseline."
+    late = [k.name for k in lagging if k.baseline_date is None or k.baseline_date > launch.date()]
+    if late:
+        return False, f"Baseline missing or taken after launch ({launch:%d %b %Y}): {', '.join(late[:3])}."
+    return True, f"Every lagging KPI has a baseline from before launch ({launch:%d %b %Y})."
+
+
+@criterion("observation-window")
+def observation_window(initiative) -> tuple[bool, str]:
+    launch = launched_at(initiative)
+    if launch is None:
+        return False, "Not launched yet."
+    days = settings.OBSERVATION_WINDOW_DAYS
+    observed = (timezone.now() - launch).days
+    if observed < days:
+        return False, f"{observed} of {days} days observed since launch."
+    if not any(k.latest_at and k.latest_at >= launch + timedelta(days=days) for k in _lagging(initiative)):
+        return False, f"{observed} days since launch, but no lagging KPI was measured after day {days}."
+    return True, f"{observed} days observed since launch (minimum {days})."
+
+
+@criterion("lagging-kpis-moving")
+def lagging_kpis_moving(initiative) -> tuple[bool, str]:
+    now = timezone.now()
+    scores = [score_kpi(k, now) for k in _lagging(initiative)]
+    if not scores:
+        return False, "No lagging KPI."
+    stuck = [s.name for s in scores if s.progress is None or s.progress <= 0]
+    if stuck:
+        return False, f"Not moving toward target (or no data): {', '.join(stuck[:3])}."
+    return True, ", ".join(f"{s.name} {s.progress:.0%} of the way" for s in scores[:3]) + "."
+
+
+@criterion("guardrails-within-bounds")
+def guardrails_within_bounds(initiative) -> tuple[bool, str]:
+    now = timezone.now()
+    scores = [score_kpi(k, now) for k in kpis_with_latest(initiative) if k.kind == Kpi.Kind.GUARDRAIL]
+    if not scores:
+        return False, "No guardrail KPI defines what must not get worse."
+    broken = [s for s in scores if s.status == RED]
+    unknown = [s.name for s in scores if s.status not in (GREEN, RED)]
+    if broken:
+        return False, " ".join(s.reason for s in broken[:2])
+    if unknown:
+        return False, f"No data for {', '.join(unknown[:3])}."
+    return True, f"All {len(scores)} guardrails within their bounds."
+
+
+@criterion("cost-known-and-projected")
+def cost_known_and_projected(initiative) -> tuple[bool, str]:
+    charter = initiative.charter
+    if charter.cost_per_1000_inferences is None or not charter.expected_monthly_volume:
+        return False, "The charter needs the cost per 1,000 inferences and the expected monthly volume."
+    monthly = float(charter.cost_per_1000_inferences) * charter.expected_monthly_volume / 1000
+    return True, (
+        f"{float(charter.cost_per_1000_inferences) / 1000:.4f} per transaction; {monthly:,.0f} a month now, "
+        f"{2 * monthly:,.0f} at twice the volume."
+    )
 
 
 @snapshot_part("kpi_tree")

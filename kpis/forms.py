@@ -29,6 +29,7 @@ class KpiForm(forms.ModelForm):
             "target_date",
             "guardrail_bound",
             "cadence",
+            "value_measure",
             "owner",
         ]
         labels = {

@@ -17,7 +17,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from governance.permissions import is_leader
-from initiatives.models import RoleAssignment
+from initiatives.models import Initiative, RoleAssignment
 from kpis.models import IngestBatch, Kpi
 from opmodel.middleware import current_request_id
 
@@ -226,6 +226,7 @@ def _write(rows: list[Row], *, received: int, acting_user, token, channel) -> In
     upsert = _upsert_postgresql if connection.vendor == "postgresql" else _upsert_sqlite
     created, updated = upsert(list(unique.values()), batch.pk)
     unchanged = received - created - updated
+    Initiative.objects.filter(kpis__in={r.kpi_id for r in rows}).mark_dirty()
     IngestBatch.objects.filter(pk=batch.pk).update(created=created, updated=updated, unchanged=unchanged)
     return IngestResult(received, created, updated, unchanged, batch.pk)
 

@@ -56,6 +56,10 @@ class Kpi(models.Model):
         WEEKLY = "weekly", "Weekly"
         MONTHLY = "monthly", "Monthly"
 
+    class ValueMeasure(models.TextChoices):
+        TIME_SAVED = "time-saved", "Time saved (hours per week)"
+        TIME_REALLOCATED = "time-reallocated", "Time reallocated (hours per week)"
+
     class Category(models.TextChoices):
         OUTCOME = "outcome", "Outcome"
         ADOPTION = "adoption", "Adoption"
@@ -84,6 +88,13 @@ class Kpi(models.Model):
     cadence = models.CharField(max_length=10, choices=Cadence.choices, default=Cadence.WEEKLY)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="owned_kpis"
+    )
+    value_measure = models.CharField(
+        "Value realisation",
+        max_length=20,
+        choices=ValueMeasure.choices,
+        blank=True,
+        help_text="Mark the KPIs that count hours saved and hours reallocated to higher-value work.",
     )
     position = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -171,3 +182,69 @@ class Measurement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kpi.key} @ {self.timestamp:%Y-%m-%d %H:%M}: {self.value}"
+
+
+class ScorecardQuerySet(models.QuerySet):
+    def latest_per_initiative(self, *, as_of=None):
+        """The newest scorecard of each initiative computed at or before `as_of` (default: now)."""
+        newest = Scorecard.objects.filter(initiative=models.OuterRef("initiative"))
+        if as_of is not None:
+            newest = newest.filter(computed_at__lte=as_of)
+        newest = newest.order_by("-computed_at", "-id").values("id")[:1]
+        candidates = self if as_of is None else self.filter(computed_at__lte=as_of)
+        return candidates.filter(id=models.Subquery(newest))
+
+
+class Scorecard(models.Model):
+    """An immutable snapshot of one initiative's scorecard; every recompute adds one."""
+
+    class Health(models.TextChoices):
+        GREEN = "green", "Green"
+        AMBER = "amber", "Amber"
+        RED = "red", "Red"
+        NO_DATA = "no-data", "No data"
+
+    class Confidence(models.TextChoices):
+        FRESH = "fresh", "Fresh"
+        STALE = "stale", "Stale"
+
+    initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="scorecards")
+    computed_at = models.DateTimeField()
+    stage = models.CharField(max_length=20)
+    status = models.CharField(max_length=10)
+    health = models.CharField(max_length=10, choices=Health.choices)
+    confidence = models.CharField(max_length=10, choices=Confidence.choices)
+    next_gate = models.CharField(max_length=20, blank=True)
+    readiness_met = models.PositiveSmallIntegerField(default=0)
+    readiness_total = models.PositiveSmallIntegerField(default=0)
+    missing_roles = models.JSONField(default=list)
+    flags = models.JSONField(default=list, help_text="Failure modes found, each {code, label, reason}.")
+    time_saved_hours = models.FloatField(null=True, blank=True)
+    time_reallocated_hours = models.FloatField(null=True, blank=True)
+    modelled_value = models.FloatField(null=True, blank=True, help_text="Time saved × hourly rate, per week.")
+    realised_value = models.FloatField(null=True, blank=True, help_text="Time reallocated × hourly rate, per week.")
+    cost_per_transaction = models.FloatField(null=True, blank=True)
+    monthly_cost = models.FloatField(null=True, blank=True)
+    monthly_cost_at_2x = models.FloatField(null=True, blank=True)
+    kpis = models.JSONField(default=list)
+    criteria = models.JSONField(default=list)
+
+    objects = ScorecardQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-computed_at", "-id"]
+        indexes = [models.Index(fields=["initiative", "-computed_at"], name="kpis_scorecard_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.initiative} {self.health} @ {self.computed_at:%Y-%m-%d %H:%M}"
+
+
+class JobLease(models.Model):
+    """A named lease taken with a conditional UPDATE, so one scheduled job runs at a time."""
+
+    name = models.CharField(max_length=60, primary_key=True)
+    holder = models.CharField(max_length=100, blank=True)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} held by {self.holder or 'nobody'} until {self.expires_at:%H:%M:%S}"

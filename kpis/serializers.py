@@ -27,6 +27,7 @@ class KpiSerializer(serializers.ModelSerializer):
             "target_date",
             "guardrail_bound",
             "cadence",
+            "value_measure",
             "owner",
             "updated_at",
         ]

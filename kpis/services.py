@@ -27,6 +27,7 @@ KPI_FIELDS = [
     "target_date",
     "guardrail_bound",
     "cadence",
+    "value_measure",
     "owner",
 ]
 
@@ -44,6 +45,7 @@ def _lock_for_edit(initiative_id: int, acting_user) -> Initiative:
 
 def _tree_changed(initiative: Initiative, action: str, obj, acting_user, *, before=None, after=None) -> None:
     audit.record(action, obj, actor=acting_user, initiative_id=initiative.pk, before=before, after=after)
+    Initiative.objects.filter(pk=initiative.pk).mark_dirty()
     mark_stale_approvals(initiative, acting_user=acting_user)
 
 
@@ -216,6 +218,7 @@ def apply_template(initiative_id: int, *, acting_user, template: str) -> list[Kp
                 category=k.category,
                 cadence=k.cadence,
                 guardrail_bound=k.guardrail_bound,
+                value_measure=k.value_measure,
                 position=n,
             )
             kpi.full_clean()

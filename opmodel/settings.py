@@ -199,11 +199,43 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 CELERY_TIMEZONE = "UTC"
 REVIEW_REMINDER_EVERY_SECONDS = env_int("REVIEW_REMINDER_EVERY_SECONDS", 3600, minimum=1)
+# Scorecards (README.md, "Scorecards"): status thresholds, value and failure-mode rules.
+SCORECARD_RECOMPUTE_SECONDS = env_int("SCORECARD_RECOMPUTE_SECONDS", 300, minimum=1)
+SCORECARD_AMBER_GAP = env_int("SCORECARD_AMBER_GAP_PERCENT", 10, minimum=0) / 100
+SCORECARD_RED_GAP = env_int("SCORECARD_RED_GAP_PERCENT", 30, minimum=0) / 100
+VALUE_HOURLY_RATE = env_int("VALUE_HOURLY_RATE", 60, minimum=0)
+OBSERVATION_WINDOW_DAYS = env_int("OBSERVATION_WINDOW_DAYS", 28, minimum=0)
+PILOT_THEATER_DAYS = env_int("PILOT_THEATER_DAYS", 90, minimum=1)
+STUCK_AFTER_DAYS = env_int("STUCK_AFTER_DAYS", 60, minimum=1)
+
+NOTIFY_EVERY_SECONDS = env_int("NOTIFY_EVERY_SECONDS", 60, minimum=1)
+
 CELERY_BEAT_SCHEDULE = {
+    # Every minute: email approvers of newly requested gate reviews.
+    "email-approvers-of-new-reviews": {
+        "task": "governance.tasks.notify_new_reviews_task",
+        "schedule": NOTIFY_EVERY_SECONDS,
+    },
     # Hourly by default: remind approvers of reviews open past their gate policy's review_due_days.
     "remind-overdue-gate-reviews": {
         "task": "governance.tasks.remind_overdue_reviews_task",
         "schedule": REVIEW_REMINDER_EVERY_SECONDS,
+    },
+    # Every SCORECARD_RECOMPUTE_SECONDS (5 minutes): recompute the scorecards of dirty initiatives.
+    "recompute-dirty-scorecards": {
+        "task": "kpis.tasks.recompute_scorecards_task",
+        "schedule": SCORECARD_RECOMPUTE_SECONDS,
+    },
+    # Nightly at 01:00 UTC: recompute every scorecard (expected progress and staleness move with time).
+    "recompute-all-scorecards-nightly": {
+        "task": "kpis.tasks.recompute_scorecards_task",
+        "schedule": crontab(hour=1, minute=0),
+        "kwargs": {"full": True},
+    },
+    # Daily at 07:00 UTC: tell KPI owners which of their KPIs went stale.
+    "email-stale-kpi-owners": {
+        "task": "kpis.tasks.notify_stale_kpis_task",
+        "schedule": crontab(hour=7, minute=0),
     },
     # Nightly at 02:30 UTC: walk the audit hash chain and log the first broken link, if any.
     "verify-audit-chain-nightly": {

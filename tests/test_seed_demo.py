@@ -98,15 +98,21 @@ def test_initiatives_past_launch_have_repeatable_seed_measurements(seeded):
     assert first and first == series(TREES[demo.slug], demo, now)
 
 
+def _recent_mean(key: str, points: int = 10) -> float:
+    """The mean of the newest points: the seed adds noise, so one point alone can stray either way."""
+    values = list(Measurement.objects.filter(kpi__key=key).order_by("-timestamp").values_list("value", flat=True))
+    return sum(values[:points]) / len(values[:points])
+
+
 def test_the_measurements_tell_each_initiatives_story(seeded):
     # On track: the lagging KPIs of support triage and the coding assistant reached their targets.
     for key in ("support-triage-assistant.handle-time", "coding-assistant.lead-time"):
         kpi = Kpi.objects.get(key=key)
         assert kpi.kind == Kpi.Kind.LAGGING and kpi.direction == Kpi.Direction.DECREASE
-        assert _latest(key).value <= kpi.target_value * 1.05, key
+        assert _recent_mean(key) <= kpi.target_value * 1.05, key
     # Off track: underwriting decisions are no faster than before launch.
     underwriting = Kpi.objects.get(key="underwriting-decision-support.time-to-decision")
-    assert _latest(underwriting.key).value >= underwriting.baseline_value * 0.97
+    assert _recent_mean(underwriting.key) >= underwriting.baseline_value * 0.97
     # Breached guardrail: the quote copilot's pricing errors are above their bound right now.
     pricing = Kpi.objects.get(key="quote-drafting-copilot.pricing-error-rate")
     assert pricing.kind == Kpi.Kind.GUARDRAIL and pricing.direction == Kpi.Direction.DECREASE

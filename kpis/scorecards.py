@@ -1,0 +1,270 @@
+"""Scorecards: each KPI against its baseline and target, the initiative's health, value and cost,
+and the framework's failure modes, computed for many initiatives with a fixed number of queries.
+
+Rules (README.md, "Scorecards", explains them to leaders):
+- progress = (latest − baseline) / (target − baseline), so it respects the KPI's direction;
+  expected = share of the time from baseline date to target date that has passed.
+- A lagging or leading KPI is green when it met its target or trails the expected progress by at
+  most SCORECARD_AMBER_GAP, amber up to SCORECARD_RED_GAP, red beyond; no-data without a
+  measurement, a baseline or a target.
+- A guardrail is green inside its bound and red outside it.
+- A KPI is stale when its latest point is older than two periods of its cadence.
+- Health is the weakest status among lagging and guardrail KPIs that have data; confidence is
+  stale when any of them is stale or has no data.
+"""
+
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import OuterRef, Prefetch, Subquery
+from django.utils import timezone
+
+from governance.models import GateReview
+from initiatives.models import Role, RoleAssignment, Stage
+from kpis.models import Kpi, Measurement
+
+GREEN, AMBER, RED, NO_DATA = "green", "amber", "red", "no-data"
+_RANK = {RED: 0, AMBER: 1, GREEN: 2}
+CADENCE_PERIOD = {
+    Kpi.Cadence.DAILY: timedelta(days=1),
+    Kpi.Cadence.WEEKLY: timedelta(days=7),
+    Kpi.Cadence.MONTHLY: timedelta(days=31),
+}
+_LAUNCHED = {Stage.MEASURE_IMPACT, Stage.STANDARDIZE_REUSE, Stage.SCALED}
+
+
+def with_latest_values(kpis):
+    """Annotate each KPI with its newest point: one SQL statement for any number of KPIs."""
+    newest = Measurement.objects.filter(kpi=OuterRef("pk")).order_by("-timestamp", "source")
+    return kpis.annotate(
+        latest_value=Subquery(newest.values("value")[:1]),
+        latest_at=Subquery(newest.values("timestamp")[:1]),
+    )
+
+
+def with_scorecard_data(initiatives):
+    """Everything scorecards and gate criteria read, loaded in a fixed number of queries."""
+    return initiatives.select_related("charter").prefetch_related(
+        Prefetch("role_assignments", queryset=RoleAssignment.objects.select_related("user")),
+        Prefetch("kpis", queryset=with_latest_values(Kpi.objects.order_by("position", "id"))),
+        Prefetch("gate_reviews", queryset=GateReview.objects.select_related("policy")),
+    )
+
+
+def kpis_with_latest(initiative) -> list[Kpi]:
+    """The initiative's KPIs with latest_value/latest_at, from the prefetch when there is one."""
+    cached = getattr(initiative, "_prefetched_objects_cache", {}).get("kpis")
+    if cached is not None and (not cached or hasattr(cached[0], "latest_value")):
+        return list(cached)
+    return list(with_latest_values(Kpi.objects.filter(initiative=initiative).order_by("position", "id")))
+
+
+def launched_at(initiative) -> datetime | None:
+    """When the initiative entered measure-impact (its launch), if it has."""
+    if initiative.stage not in _LAUNCHED:
+        return None
+    approvals = [
+        r.closed_at
+        for r in initiative.gate_reviews.all()
+        if r.to_stage == Stage.MEASURE_IMPACT and r.status == GateReview.Status.APPROVED and r.closed_at
+    ]
+    return max(approvals, default=initiative.stage_entered_at)
+
+
+@dataclass(frozen=True)
+class KpiScore:
+    key: str
+    name: str
+    kind: str
+    unit: str
+    direction: str
+    status: str
+    reason: str
+    stale: bool
+    latest_value: float | None
+    latest_at: datetime | None
+    baseline_value: float | None
+    target_value: float | None
+    guardrail_bound: float | None
+    progress: float | None
+    expected: float | None
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "latest_at": self.latest_at.isoformat() if self.latest_at else None}
+
+
+def score_kpi(kpi: Kpi, now: datetime) -> KpiScore:
+    latest, latest_at = kpi.latest_value, kpi.latest_at
+    stale = latest_at is None or now - latest_at > 2 * CADENCE_PERIOD[kpi.cadence]
+    progress = expected = None
+    if latest is None:
+        status, reason = NO_DATA, "No measurement yet."
+    elif kpi.kind == Kpi.Kind.GUARDRAIL:
+        status, reason = _guardrail_status(kpi, latest)
+    elif not kpi.has_baseline_and_target or kpi.target_value == kpi.baseline_value:
+        status, reason = NO_DATA, "No baseline and target to measure against."
+    else:
+        progress = (latest - kpi.baseline_value) / (kpi.target_value - kpi.baseline_value)
+        expected = _expected_progress(kpi, now)
+        status, reason = _progress_status(progress, expected)
+    if stale and latest is not None:
+        reason += f" Stale: no {kpi.get_cadence_display().lower()} point since {latest_at:%d %b %Y}."
+    return KpiScore(
+        key=kpi.key,
+        name=kpi.name,
+        kind=kpi.kind,
+        unit=kpi.unit,
+        direction=kpi.direction,
+        status=status,
+        reason=reason,
+        stale=stale,
+        latest_value=latest,
+        latest_at=latest_at,
+        baseline_value=kpi.baseline_value,
+        target_value=kpi.target_value,
+        guardrail_bound=kpi.guardrail_bound,
+        progress=progress,
+        expected=expected,
+    )
+
+
+def _guardrail_status(kpi: Kpi, latest: float) -> tuple[str, str]:
+    inside = latest <= kpi.guardrail_bound if kpi.direction == Kpi.Direction.DECREASE else latest >= kpi.guardrail_bound
+    side = "at most" if kpi.direction == Kpi.Direction.DECREASE else "at least"
+    verdict = "within" if inside else "outside"
+    return (GREEN if inside else RED), f"{latest:g} {kpi.unit} is {verdict} its bound ({side} {kpi.guardrail_bound:g})."
+
+
+def _expected_progress(kpi: Kpi, now: datetime) -> float:
+    span = (kpi.target_date - kpi.baseline_date).days
+    elapsed = (now.date() - kpi.baseline_date).days
+    return min(1.0, max(0.0, elapsed / span)) if span > 0 else 1.0
+
+
+def _progress_status(progress: float, expected: float) -> tuple[str, str]:
+    reason = f"{progress:.0%} of the way from baseline to target; {expected:.0%} expected by today."
+    gap = expected - progress
+    if progress >= 1 or gap <= settings.SCORECARD_AMBER_GAP:
+        return GREEN, reason
+    if gap <= settings.SCORECARD_RED_GAP:
+        return AMBER, reason
+    return RED, reason
+
+
+def health_of(scores: list[KpiScore]) -> tuple[str, str]:
+    counted = [s for s in scores if s.kind in (Kpi.Kind.LAGGING, Kpi.Kind.GUARDRAIL)]
+    with_data = [s for s in counted if s.status != NO_DATA]
+    health = min((s.status for s in with_data), key=_RANK.__getitem__, default=NO_DATA)
+    confidence = "stale" if not counted or any(s.stale or s.status == NO_DATA for s in counted) else "fresh"
+    return health, confidence
+
+
+@dataclass(frozen=True)
+class Flag:
+    code: str
+    label: str
+    reason: str
+
+
+def failure_modes(initiative, scores: list[KpiScore], launch: datetime | None, now: datetime) -> list[Flag]:
+    """The framework's failure modes this initiative shows now."""
+    flags = []
+    early = initiative.stage in (Stage.DEFINE_OUTCOME, Stage.SECURE_FOUNDATION)
+    age = (now.date() - initiative.started_on).days
+    if early and age > settings.PILOT_THEATER_DAYS:
+        flags.append(Flag("pilot-theater", "Pilot theater", f"{age} days since start and still before launch."))
+    if launch and not any(s.latest_at and s.latest_at >= launch for s in scores):
+        flags.append(Flag("pilot-theater", "Pilot theater", "Launched, but no KPI has a measurement since launch."))
+    if launch and not any(a.role == Role.SERVICE_OWNER for a in initiative.role_assignments.all()):
+        flags.append(Flag("no-scale-owner", "No scale owner", "Launched without an AI service owner."))
+    stale = [s.name for s in scores if s.kind != Kpi.Kind.LEADING and s.stale and s.latest_value is not None]
+    if launch and stale:
+        flags.append(Flag("stale-data", "Stale data", f"No recent data for {', '.join(stale[:3])}."))
+    overdue = [r for r in initiative.gate_reviews.all() if r.is_overdue]
+    if overdue:
+        days = (now - overdue[0].due_at).days
+        flags.append(
+            Flag(
+                "approval-overdue",
+                "Approval overdue",
+                f"{overdue[0].get_gate_display()} is {days} day(s) past its due date.",
+            )
+        )
+    return flags
+
+
+def missing_roles(initiative) -> list[str]:
+    held = {a.role for a in initiative.role_assignments.all()}
+    return [role.value for role in Role if role not in held]
+
+
+def value_and_cost(initiative, kpis: list[Kpi]) -> dict:
+    """Time returned to the business beside modelled value; cost per transaction and at twice the volume."""
+
+    def latest_hours(measure: str) -> float | None:
+        values = [k.latest_value for k in kpis if k.value_measure == measure and k.latest_value is not None]
+        return sum(values) if values else None
+
+    rate = settings.VALUE_HOURLY_RATE
+    saved, reallocated = latest_hours(Kpi.ValueMeasure.TIME_SAVED), latest_hours(Kpi.ValueMeasure.TIME_REALLOCATED)
+    charter = initiative.charter
+    per_thousand = float(charter.cost_per_1000_inferences) if charter.cost_per_1000_inferences is not None else None
+    per_transaction = per_thousand / 1000 if per_thousand is not None else None
+    volume = charter.expected_monthly_volume
+    monthly = per_transaction * volume if per_transaction is not None and volume else None
+    return {
+        "time_saved_hours": saved,
+        "time_reallocated_hours": reallocated,
+        "modelled_value": saved * rate if saved is not None else None,
+        "realised_value": reallocated * rate if reallocated is not None else None,
+        "cost_per_transaction": per_transaction,
+        "monthly_cost": monthly,
+        "monthly_cost_at_2x": monthly * 2 if monthly is not None else None,
+    }
+
+
+def compute(initiative, policies: dict, now: datetime | None = None):
+    """One initiative's scorecard (unsaved). `initiative` must come from with_scorecard_data()."""
+    from governance.criteria import evaluate
+    from governance.models import Gate
+    from kpis.models import Scorecard
+
+    now = now or timezone.now()
+    kpis = kpis_with_latest(initiative)
+    scores = [score_kpi(k, now) for k in kpis]
+    health, confidence = health_of(scores)
+    gate = Gate.leaving(initiative.stage)
+    policy = policies.get((gate, initiative.risk_tier)) if gate else None
+    criteria = evaluate(initiative, policy.criteria) if policy else []
+    launch = launched_at(initiative)
+    return Scorecard(
+        initiative=initiative,
+        computed_at=now,
+        stage=initiative.stage,
+        status=initiative.status,
+        health=health,
+        confidence=confidence,
+        next_gate=gate.value if gate else "",
+        readiness_met=sum(c.passed for c in criteria),
+        readiness_total=len(criteria),
+        missing_roles=missing_roles(initiative),
+        flags=[asdict(f) for f in failure_modes(initiative, scores, launch, now)],
+        kpis=[s.as_dict() for s in scores],
+        criteria=[c.as_dict() for c in criteria],
+        **value_and_cost(initiative, kpis),
+    )
+
+
+def current_policies() -> dict:
+    from governance.models import GatePolicy
+
+    newest = {}
+    for policy in GatePolicy.objects.filter(published_at__isnull=False).order_by("version"):
+        newest[(policy.gate, policy.risk_tier)] = policy
+    return newest
+
+
+def compute_many(initiatives, now: datetime | None = None) -> list:
+    policies = current_policies()
+    return [compute(i, policies, now) for i in with_scorecard_data(initiatives)]
