@@ -10,10 +10,11 @@ from django.views.decorators.http import require_POST
 
 from governance import services
 from governance.forms import DecisionForm, TokenForm
-from governance.models import ApiToken, GateDecision, GateReview
+from governance.models import ApiToken, Gate, GateDecision, GateReview
 from governance.permissions import check_can_decide, open_slots_for
 from governance.tokens import issue_token, revoke_token
 from initiatives.models import Initiative, Role, RoleAssignment
+from kpis.charts import evidence_charts
 
 
 def _reviews_visible_to(user):
@@ -92,6 +93,8 @@ def _decision_pack(user, review: GateReview, form) -> dict:
         "charter_changed": review.is_open and bool(review.decisions.filter(is_stale=True).exists()),
         "decision_kinds": GateDecision.Kind.choices,
         "earlier_stages": initiative.earlier_stages(),
+        "scorecard": initiative.scorecards.order_by("-computed_at", "-id").first(),
+        "evidence_charts": evidence_charts(initiative) if review.gate == Gate.SCALE_OUT else [],
     }
 
 

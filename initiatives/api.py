@@ -1,8 +1,11 @@
+from datetime import UTC, datetime, time
+
 import django_filters
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
@@ -15,15 +18,23 @@ from initiatives.serializers import (
     InitiativeUpdateSerializer,
     RoleAssignmentSerializer,
 )
+from kpis.models import Scorecard
+from kpis.serializers import ScorecardQuerySerializer, ScorecardSerializer
 
 
 class InitiativeFilter(django_filters.FilterSet):
     owner = django_filters.CharFilter(field_name="charter__owner__username", label="Charter owner (username)")
     business_unit = django_filters.CharFilter(lookup_expr="iexact")
+    health = django_filters.ChoiceFilter(
+        choices=Scorecard.Health.choices, method="filter_health", label="Health on the latest scorecard"
+    )
+
+    def filter_health(self, queryset, name, value):
+        return queryset.filter(scorecards__in=Scorecard.objects.latest_per_initiative().filter(health=value))
 
     class Meta:
         model = Initiative
-        fields = ["stage", "status", "risk_tier", "business_unit", "owner"]
+        fields = ["stage", "status", "risk_tier", "business_unit", "owner", "health"]
 
 
 class InitiativeViewSet(
@@ -74,6 +85,20 @@ class InitiativeViewSet(
             services.update_charter(initiative.pk, acting_user=request.user, **data.validated_data)
             initiative.charter.refresh_from_db()
         return Response(CharterSerializer(initiative.charter).data)
+
+    @extend_schema(parameters=[ScorecardQuerySerializer], responses=ScorecardSerializer)
+    @action(detail=True, methods=["get"])
+    def scorecard(self, request, slug=None):
+        """The latest scorecard, or the one that stood at the end of `as_of` (UTC)."""
+        initiative = self.get_object()
+        query = ScorecardQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        as_of = query.validated_data.get("as_of")
+        cutoff = datetime.combine(as_of, time.max, tzinfo=UTC) if as_of else None
+        card = Scorecard.objects.latest_per_initiative(as_of=cutoff).filter(initiative=initiative).first()
+        if card is None:
+            raise NotFound("No scorecard computed for that date yet." if as_of else "No scorecard computed yet.")
+        return Response(ScorecardSerializer(card).data)
 
     @extend_schema(methods=["get"], responses=RoleAssignmentSerializer(many=True))
     @extend_schema(methods=["post"], request=RoleAssignmentSerializer, responses={201: RoleAssignmentSerializer})

@@ -35,6 +35,7 @@ def _apply_errors(form, error: ValidationError) -> None:
 @login_required
 def home(request):
     from governance.views import reviews_awaiting
+    from kpis.scorecards import stale_kpis_owned_by
 
     mine = (
         Initiative.objects.visible_to(request.user)
@@ -42,7 +43,11 @@ def home(request):
         .distinct()
         .order_by("stage", "title")
     )
-    context = {"awaiting": reviews_awaiting(request.user), "initiatives": mine}
+    context = {
+        "awaiting": reviews_awaiting(request.user),
+        "initiatives": mine,
+        "stale_kpis": stale_kpis_owned_by(request.user),
+    }
     return render(request, "initiatives/home.html", context)
 
 
@@ -125,6 +130,7 @@ def initiative_detail(request, slug):
             or any(a.user_id == request.user.pk and a.role == Role.EXECUTIVE_SPONSOR for a in assignments)
         ),
         "resume_form": ResumeForm(),
+        "scorecard": initiative.scorecards.order_by("-computed_at", "-id").first(),
         **tree_context(initiative, request.user),
     }
     return render(request, "initiatives/initiative_detail.html", context)

@@ -68,3 +68,23 @@ def _line(name: str, xs: list, ys: list, colour: str, dash: str) -> dict:
         "line": {"color": colour, "dash": dash, "width": 1.5},
         "hoverinfo": "name+y",
     }
+
+
+def evidence_charts(initiative, *, days: int = 365) -> list[dict]:
+    """Trend figures of the lagging and guardrail KPIs, for a scale-out decision pack (two queries)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from kpis.models import Measurement
+
+    kpis = list(initiative.kpis.filter(kind__in=[Kpi.Kind.LAGGING, Kpi.Kind.GUARDRAIL]).order_by("kind", "position"))
+    since = timezone.now() - timedelta(days=days)
+    points = defaultdict(list)
+    for row in (
+        Measurement.objects.filter(kpi__in=kpis, timestamp__gte=since)
+        .order_by("timestamp", "source")
+        .values("kpi_id", "timestamp", "value", "source")
+    ):
+        points[row["kpi_id"]].append(row)
+    return [{"kpi": kpi, "id": f"evidence-{n}", "figure": kpi_trend(kpi, points[kpi.pk])} for n, kpi in enumerate(kpis)]

@@ -43,6 +43,22 @@ def with_latest_values(kpis):
     )
 
 
+def is_stale(kpi: Kpi, now: datetime) -> bool:
+    """No point for two periods of the KPI's cadence. `kpi` carries latest_at (see with_latest_values)."""
+    return kpi.latest_at is None or now - kpi.latest_at > 2 * CADENCE_PERIOD[kpi.cadence]
+
+
+def stale_kpis_owned_by(user) -> list[Kpi]:
+    """The user's KPIs on active, launched initiatives that have gone stale (one query)."""
+    now = timezone.now()
+    kpis = with_latest_values(
+        Kpi.objects.filter(owner=user, initiative__status="active", initiative__stage__in=_LAUNCHED)
+        .select_related("initiative")
+        .order_by("initiative__title", "position")
+    )
+    return [k for k in kpis if is_stale(k, now)]
+
+
 def with_scorecard_data(initiatives):
     """Everything scorecards and gate criteria read, loaded in a fixed number of queries."""
     return initiatives.select_related("charter").prefetch_related(
@@ -96,7 +112,7 @@ class KpiScore:
 
 def score_kpi(kpi: Kpi, now: datetime) -> KpiScore:
     latest, latest_at = kpi.latest_value, kpi.latest_at
-    stale = latest_at is None or now - latest_at > 2 * CADENCE_PERIOD[kpi.cadence]
+    stale = is_stale(kpi, now)
     progress = expected = None
     if latest is None:
         status, reason = NO_DATA, "No measurement yet."

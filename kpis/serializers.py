@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from initiatives.models import Initiative
 from initiatives.serializers import UsernameField
-from kpis.models import Kpi
+from kpis.models import Kpi, Scorecard
 
 
 class KpiSerializer(serializers.ModelSerializer):
@@ -79,3 +79,37 @@ class IngestResultSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
     unchanged = serializers.IntegerField()
+
+
+class ScorecardSerializer(serializers.ModelSerializer):
+    initiative = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Scorecard
+        fields = [
+            "initiative",
+            "computed_at",
+            "stage",
+            "status",
+            "health",
+            "confidence",
+            "next_gate",
+            "readiness_met",
+            "readiness_total",
+            "missing_roles",
+            "flags",
+            "time_saved_hours",
+            "time_reallocated_hours",
+            "modelled_value",
+            "realised_value",
+            "cost_per_transaction",
+            "monthly_cost",
+            "monthly_cost_at_2x",
+            "kpis",
+            "criteria",
+        ]
+        read_only_fields = fields
+
+
+class ScorecardQuerySerializer(serializers.Serializer):
+    as_of = serializers.DateField(required=False, help_text="The scorecard as it stood at the end of this day (UTC).")

@@ -13,7 +13,7 @@ from initiatives.models import Initiative
 from kpis.leases import take_lease
 from kpis.models import Kpi
 from kpis.recompute import recompute_scorecards
-from kpis.scorecards import CADENCE_PERIOD, with_latest_values
+from kpis.scorecards import is_stale, with_latest_values
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def notify_stale_kpis_task() -> int:
     )
     stale_by_owner = defaultdict(list)
     for kpi in kpis:
-        if kpi.latest_at is None or now - kpi.latest_at > 2 * CADENCE_PERIOD[kpi.cadence]:
+        if is_stale(kpi, now):
             stale_by_owner[kpi.owner].append(kpi)
     messages = [
         (

@@ -31,6 +31,7 @@ from initiatives.demo.portfolio import DEMOS, Demo
 from initiatives.demo.replay import Replay
 from initiatives.models import Initiative, Stage
 from kpis.models import Kpi, Measurement
+from kpis.recompute import recompute_scorecards
 from opmodel.middleware import current_request_id
 
 
@@ -46,6 +47,8 @@ class Command(BaseCommand):
             created = [demo for demo in DEMOS if self._seed(demo, users, now)]
         finally:
             current_request_id.reset(token)
+        # Scorecards for what was just created, so the first page load has them (beat keeps them fresh).
+        recompute_scorecards()
         self._report(created)
 
     @transaction.atomic
