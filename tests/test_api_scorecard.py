@@ -1,0 +1,76 @@
+"""GET /api/v1/initiatives/<slug>/scorecard/ (latest or as of a date) and the health filter."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from kpis.models import Scorecard
+from kpis.recompute import recompute_scorecards
+from tests.lifecycle import api_as, assert_problem
+
+
+def card(initiative, when: datetime, health: str) -> Scorecard:
+    return Scorecard.objects.create(
+        initiative=initiative,
+        computed_at=when,
+        stage=initiative.stage,
+        status=initiative.status,
+        health=health,
+        confidence="fresh",
+    )
+
+
+@pytest.fixture
+def history(initiative):
+    card(initiative, datetime(2026, 9, 1, 12, tzinfo=UTC), "green")
+    card(initiative, datetime(2026, 10, 1, 12, tzinfo=UTC), "red")
+    return initiative
+
+
+def test_latest_scorecard(history, alice):
+    response = api_as(alice).get(f"/api/v1/initiatives/{history.slug}/scorecard/")
+    assert response.status_code == 200
+    assert response.json()["health"] == "red"
+
+
+@pytest.mark.parametrize(("as_of", "health"), [("2026-09-15", "green"), ("2026-10-01", "red"), ("2026-09-01", "green")])
+def test_scorecard_as_of_a_past_date(history, alice, as_of, health):
+    response = api_as(alice).get(f"/api/v1/initiatives/{history.slug}/scorecard/", {"as_of": as_of})
+    assert response.json()["health"] == health
+
+
+def test_before_the_first_scorecard_is_404(history, alice):
+    response = api_as(alice).get(f"/api/v1/initiatives/{history.slug}/scorecard/", {"as_of": "2026-08-01"})
+    assert_problem(response, 404)
+
+
+def test_a_malformed_date_names_the_field(history, alice):
+    response = api_as(alice).get(f"/api/v1/initiatives/{history.slug}/scorecard/", {"as_of": "last tuesday"})
+    assert_problem(response, 400)
+    assert response.json()["errors"][0]["field"] == "as_of"
+
+
+def test_outsiders_get_404(history, charlie):
+    assert_problem(api_as(charlie).get(f"/api/v1/initiatives/{history.slug}/scorecard/"), 404)
+
+
+def test_a_recomputed_scorecard_is_served(initiative, alice):
+    recompute_scorecards(full=True)
+    body = api_as(alice).get(f"/api/v1/initiatives/{initiative.slug}/scorecard/").json()
+    assert body["health"] == "no-data"
+    assert body["next_gate"] == "charter-signoff"
+    assert "executive-sponsor" not in body["missing_roles"] and "service-owner" in body["missing_roles"]
+    assert body["readiness_total"] == 3
+
+
+def test_initiatives_filter_by_latest_health(history, make_initiative, alice):
+    other = make_initiative("Quote creation")
+    card(other, datetime(2026, 10, 2, tzinfo=UTC), "green")
+    client = api_as(alice)
+    assert [i["slug"] for i in client.get("/api/v1/initiatives/", {"health": "red"}).json()["results"]] == [
+        history.slug
+    ]
+    assert [i["slug"] for i in client.get("/api/v1/initiatives/", {"health": "green"}).json()["results"]] == [
+        other.slug
+    ]
+    assert_problem(client.get("/api/v1/initiatives/", {"health": "purple"}), 400)
