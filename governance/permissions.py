@@ -91,3 +91,24 @@ def check_can_decide(user, review) -> None:
 def can_edit_kpis(user, initiative) -> bool:
     """The outcome tree: the PM and every role holder on the initiative, its creator and leaders."""
     return is_leader(user) or initiative.created_by_id == user.pk or bool(roles_held(user, initiative))
+
+
+# The library's curators: the platform and enablement teams own it, leaders oversee it.
+CURATOR_ROLES = frozenset({Role.PLATFORM_ENGINEERING, Role.ENABLEMENT})
+
+
+def _holds_anywhere(user, roles) -> bool:
+    from initiatives.models import RoleAssignment
+
+    return RoleAssignment.objects.filter(user=user, role__in=roles).exists()
+
+
+def can_curate_asset(user, asset) -> bool:
+    """Publish versions and move labels: the asset's owner or creator, platform/enablement people, leaders."""
+    if is_leader(user) or user.pk in (asset.owner_id, asset.created_by_id):
+        return True
+    return _holds_anywhere(user, CURATOR_ROLES)
+
+
+def can_approve_security_labels(user) -> bool:
+    return _holds_anywhere(user, {Role.SECURITY_RISK})

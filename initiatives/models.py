@@ -91,6 +91,9 @@ class Initiative(models.Model):
     # Set, in the same transaction, by anything that changes what the scorecard shows;
     # the scheduled recompute picks dirty initiatives up, so a broker outage loses nothing.
     scorecard_dirty_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    reuse_review_on = models.DateField(
+        "Reuse review", null=True, blank=True, help_text="When adjacent teams review this workflow for reuse."
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

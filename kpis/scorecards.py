@@ -6,7 +6,7 @@ Rules (README.md, "Scorecards", explains them to leaders):
   expected = share of the time from baseline date to target date that has passed.
 - A lagging or leading KPI is green when it met its target or trails the expected progress by at
   most SCORECARD_AMBER_GAP, amber up to SCORECARD_RED_GAP, red beyond; no-data without a
-  measurement, a baseline or a target.
+  measurement, a baseline or a target; red whenever it moved away from its target (progress < 0).
 - A guardrail is green inside its bound and red outside it.
 - A KPI is stale when its latest point is older than two periods of its cadence.
 - Health is the weakest status among lagging and guardrail KPIs that have data; confidence is
@@ -17,10 +17,10 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import OuterRef, Prefetch, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.utils import timezone
 
-from governance.models import GateReview
+from governance.models import Asset, GateReview
 from initiatives.models import Role, RoleAssignment, Stage
 from kpis.models import Kpi, Measurement
 
@@ -65,6 +65,7 @@ def with_scorecard_data(initiatives):
         Prefetch("role_assignments", queryset=RoleAssignment.objects.select_related("user")),
         Prefetch("kpis", queryset=with_latest_values(Kpi.objects.order_by("position", "id"))),
         Prefetch("gate_reviews", queryset=GateReview.objects.select_related("policy")),
+        Prefetch("published_assets", queryset=Asset.objects.annotate(version_count=Count("versions"))),
     )
 
 
@@ -161,6 +162,8 @@ def _expected_progress(kpi: Kpi, now: datetime) -> float:
 def _progress_status(progress: float, expected: float) -> tuple[str, str]:
     reason = f"{progress:.0%} of the way from baseline to target; {expected:.0%} expected by today."
     gap = expected - progress
+    if progress < 0:
+        return RED, f"{reason} It moved away from the target."
     if progress >= 1 or gap <= settings.SCORECARD_AMBER_GAP:
         return GREEN, reason
     if gap <= settings.SCORECARD_RED_GAP:

@@ -1,0 +1,311 @@
+"""Verbs on the reusable-asset library. Each is one transaction with its audit row."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, Max
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from governance import asset_content, audit
+from governance.criteria import criterion
+from governance.models import (
+    Asset,
+    AssetLabel,
+    AssetTag,
+    AssetUsage,
+    AssetVersion,
+    LabelMoveRequest,
+    Notification,
+    sha256_hex,
+)
+from governance.permissions import can_approve_security_labels, can_curate_asset, can_edit
+from initiatives.models import Initiative, RoleAssignment
+
+# What "publish as asset" turns an initiative's workflow into.
+WORKFLOW_ASSET_TYPES = (Asset.Type.PROMPT_TEMPLATE, Asset.Type.EVALUATION_SET, Asset.Type.PLAYBOOK)
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:90] or "asset"
+    slug, n = base, 2
+    while Asset.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def _set_tags(asset: Asset, tags: list[str]) -> None:
+    names = sorted({slugify(t)[:50] for t in tags if slugify(t)})
+    asset.tags.set([AssetTag.objects.get_or_create(name=name)[0] for name in names])
+
+
+@transaction.atomic
+def create_asset(
+    *,
+    acting_user,
+    name: str,
+    type: str,
+    content: str,
+    changelog: str = "Initial version.",
+    description: str = "",
+    tags: list[str] = (),
+    owner_team: str = "",
+    owner=None,
+    source_initiative: Initiative | None = None,
+) -> Asset:
+    if type not in Asset.Type.values:
+        raise ValidationError({"type": f"Choose one of: {', '.join(Asset.Type.values)}."})
+    if not name.strip():
+        raise ValidationError({"name": "Name the asset."})
+    asset_content.validate(type, content)
+    asset = Asset.objects.create(
+        slug=_unique_slug(name),
+        name=name.strip(),
+        type=type,
+        description=description,
+        owner_team=owner_team,
+        owner=owner or acting_user,
+        source_initiative=source_initiative,
+        created_by=acting_user,
+    )
+    _set_tags(asset, list(tags))
+    audit.record(
+        "asset.created",
+        asset,
+        actor=acting_user,
+        initiative_id=source_initiative.pk if source_initiative else None,
+        after={"slug": asset.slug, "type": type, "owner_team": owner_team},
+    )
+    _add_version(asset, acting_user, content, changelog)
+    return asset
+
+
+@transaction.atomic
+def publish_version(asset_id: int, *, acting_user, content: str, changelog: str) -> AssetVersion:
+    """A new immutable version; consumers of older versions are told."""
+    asset = Asset.objects.select_for_update().get(pk=asset_id)
+    if not can_curate_asset(acting_user, asset):
+        raise PermissionDenied("Only the asset's owner, the platform and enablement teams or a leader may publish.")
+    asset_content.validate(asset.type, content)
+    if not changelog.strip():
+        raise ValidationError({"changelog": "Say what changed, so consumers can decide whether to move."})
+    latest = asset.versions.order_by("-number").first()
+    if latest and latest.checksum == sha256_hex(content):
+        raise ValidationError({"content": f"Identical to v{latest.number}; nothing to publish."})
+    version = _add_version(asset, acting_user, content, changelog)
+    _tell_consumers(asset, version)
+    return version
+
+
+def _add_version(asset: Asset, author, content: str, changelog: str) -> AssetVersion:
+    number = (asset.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    version = AssetVersion.objects.create(
+        asset=asset,
+        number=number,
+        content=content,
+        changelog=changelog.strip(),
+        checksum=sha256_hex(content),
+        author=author,
+    )
+    Asset.objects.filter(pk=asset.pk).update(updated_at=timezone.now())
+    audit.record(
+        "asset.version_published",
+        version,
+        actor=author,
+        initiative_id=asset.source_initiative_id,
+        after={"asset": asset.slug, "number": number, "checksum": version.checksum, "changelog": changelog},
+    )
+    return version
+
+
+def _tell_consumers(asset: Asset, version: AssetVersion) -> None:
+    """In-app notifications for the people behind initiatives pinned to an older version (emailed by beat)."""
+    outdated = AssetUsage.objects.filter(asset=asset, version__number__lt=version.number)
+    initiatives = list(outdated.values_list("initiative_id", flat=True))
+    adopters = set(outdated.values_list("adopted_by_id", flat=True))
+    holders = set(
+        RoleAssignment.objects.filter(
+            initiative_id__in=initiatives, role__in=["product-manager", "service-owner", "platform-engineering"]
+        ).values_list("user_id", flat=True)
+    )
+    url = reverse("governance:asset_detail", args=[asset.slug])
+    Notification.objects.bulk_create(
+        Notification(
+            user_id=user_id,
+            url=url,
+            message=f"A newer version of {asset.name} (v{version.number}) is available: {version.changelog}"[:300],
+        )
+        for user_id in sorted(adopters | holders)
+    )
+
+
+@transaction.atomic
+def move_label(asset_id: int, *, acting_user, name: str, version_number: int):
+    """Point a label at a version. Security requirements wait for a security/risk approval instead."""
+    asset = Asset.objects.select_for_update().get(pk=asset_id)
+    if not can_curate_asset(acting_user, asset):
+        raise PermissionDenied("Only the asset's owner, the platform and enablement teams or a leader may move labels.")
+    name = slugify(name)[:40]
+    if not name:
+        raise ValidationError({"name": "Name the label, e.g. recommended or deprecated."})
+    version = asset.versions.filter(number=version_number).first()
+    if version is None:
+        raise ValidationError({"version": f"{asset.name} has no version {version_number}."})
+    if asset.type == Asset.Type.SECURITY_REQUIREMENT:
+        request = LabelMoveRequest.objects.create(asset=asset, name=name, version=version, requested_by=acting_user)
+        audit.record(
+            "asset.label_requested",
+            request,
+            actor=acting_user,
+            after={"asset": asset.slug, "label": name, "version": version.number},
+        )
+        return request
+    return _point_label(asset, name, version, acting_user)
+
+
+def _point_label(asset: Asset, name: str, version: AssetVersion, user) -> AssetLabel:
+    label = AssetLabel.objects.filter(asset=asset, name=name).select_related("version").first()
+    before = {"label": name, "version": label.version.number} if label else None
+    if label is None:
+        label = AssetLabel(asset=asset, name=name)
+    label.version, label.moved_by = version, user
+    label.save()
+    audit.record(
+        "asset.label_moved",
+        label,
+        actor=user,
+        before=before,
+        after={"asset": asset.slug, "label": name, "version": version.number},
+    )
+    return label
+
+
+@transaction.atomic
+def decide_label_request(request_id: int, *, acting_user, approve: bool, comment: str = "") -> LabelMoveRequest:
+    request = LabelMoveRequest.objects.select_for_update().select_related("asset", "version").get(pk=request_id)
+    if request.status != LabelMoveRequest.Status.PENDING:
+        from governance.services import TransitionError
+
+        raise TransitionError(f"This label move was already {request.get_status_display().lower()}.")
+    if request.requested_by_id == acting_user.pk:
+        raise PermissionDenied("You asked for this label move, so someone else must approve it.")
+    if not can_approve_security_labels(acting_user):
+        raise PermissionDenied("Only a security/risk role holder may approve labels on security requirements.")
+    request.status = LabelMoveRequest.Status.APPROVED if approve else LabelMoveRequest.Status.REJECTED
+    request.decided_by, request.decided_at, request.comment = acting_user, timezone.now(), comment.strip()
+    request.save()
+    audit.record(
+        "asset.label_request_decided",
+        request,
+        actor=acting_user,
+        after={"asset": request.asset.slug, "label": request.name, "status": request.status},
+    )
+    if approve:
+        _point_label(request.asset, request.name, request.version, acting_user)
+    return request
+
+
+@transaction.atomic
+def adopt_version(initiative_id: int, *, acting_user, asset: Asset, version_number: int | None = None) -> AssetUsage:
+    """Pin an initiative to a version of an asset (the latest when none is named)."""
+    initiative = Initiative.objects.select_for_update().get(pk=initiative_id)
+    if not can_edit(acting_user, initiative):
+        raise PermissionDenied("Only the initiative's product manager, sponsor, owner or a leader may adopt assets.")
+    versions = asset.versions.order_by("-number")
+    version = versions.filter(number=version_number).first() if version_number else versions.first()
+    if version is None:
+        raise ValidationError({"version": f"{asset.name} has no version {version_number}."})
+    usage = AssetUsage.objects.filter(initiative=initiative, asset=asset).select_related("version").first()
+    before = {"asset": asset.slug, "version": usage.version.number} if usage else None
+    if usage and usage.version_id == version.pk:
+        return usage
+    usage = usage or AssetUsage(initiative=initiative, asset=asset)
+    usage.version, usage.adopted_by = version, acting_user
+    usage.save()
+    audit.record(
+        "asset.adopted",
+        usage,
+        actor=acting_user,
+        initiative_id=initiative.pk,
+        before=before,
+        after={"asset": asset.slug, "version": version.number},
+    )
+    Initiative.objects.filter(pk=initiative.pk).mark_dirty()
+    return usage
+
+
+@transaction.atomic
+def publish_workflow(
+    initiative_id: int, *, acting_user, contents: dict[str, str], changelog: str
+) -> list[AssetVersion]:
+    """Publish an initiative's prompt template, evaluation set and playbook as library assets in one step.
+
+    Each becomes a new version of the asset this initiative published before, or a new asset;
+    the initiative is pinned to what it published.
+    """
+    initiative = Initiative.objects.select_for_update().get(pk=initiative_id)
+    if not can_edit(acting_user, initiative):
+        raise PermissionDenied("Only the initiative's product manager, sponsor, owner or a leader may publish it.")
+    errors = {}
+    for kind in WORKFLOW_ASSET_TYPES:
+        try:
+            asset_content.validate(kind, contents.get(kind, ""))
+        except ValidationError as exc:
+            errors[kind] = exc.message_dict["content"]
+    if errors:
+        raise ValidationError(errors)
+    published = []
+    for kind in WORKFLOW_ASSET_TYPES:
+        asset = Asset.objects.filter(source_initiative=initiative, type=kind).order_by("pk").first()
+        if asset is None:
+            asset = create_asset(
+                acting_user=acting_user,
+                name=f"{initiative.title}: {Asset.Type(kind).label.lower()}",
+                type=kind,
+                content=contents[kind],
+                changelog=changelog or "Published from the initiative.",
+                description=f"Published from the {initiative.title} workflow.",
+                owner_team=initiative.business_unit,
+                source_initiative=initiative,
+                tags=[initiative.business_unit],
+            )
+            version = asset.versions.get()
+        elif asset.versions.order_by("-number").first().checksum == sha256_hex(contents[kind]):
+            version = asset.versions.order_by("-number").first()
+        else:
+            version = publish_version(
+                asset.pk,
+                acting_user=acting_user,
+                content=contents[kind],
+                changelog=changelog or "Republished from the initiative.",
+            )
+        adopt_version(initiative.pk, acting_user=acting_user, asset=asset, version_number=version.number)
+        published.append(version)
+    return published
+
+
+def published_assets(initiative) -> list[Asset]:
+    """The assets published from this initiative with their version_count, from the prefetch when there is one."""
+    cached = getattr(initiative, "_prefetched_objects_cache", {}).get("published_assets")
+    if cached is not None:
+        return list(cached)
+    return list(Asset.objects.filter(source_initiative=initiative).annotate(version_count=Count("versions")))
+
+
+@criterion("assets-published")
+def workflow_published(initiative) -> tuple[bool, str]:
+    have = {a.type for a in published_assets(initiative) if a.version_count}
+    missing = [Asset.Type(kind).label.lower() for kind in WORKFLOW_ASSET_TYPES if kind not in have]
+    if missing:
+        return False, f"Not yet in the library: {', '.join(missing)}. Use “Publish as asset” on the initiative."
+    return True, "Prompt template, evaluation set and playbook are published as versioned assets."
+
+
+@criterion("reuse-review-scheduled")
+def reuse_review_scheduled(initiative) -> tuple[bool, str]:
+    when = initiative.reuse_review_on
+    if when is None:
+        return False, "No reuse review date is set."
+    if when < timezone.localdate():
+        return False, f"The reuse review date ({when:%d %b %Y}) has passed; schedule the next one."
+    return True, f"Reuse review on {when:%d %b %Y}."

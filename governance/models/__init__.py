@@ -1,0 +1,31 @@
+from governance.models.assets import (
+    Asset,
+    AssetLabel,
+    AssetTag,
+    AssetUsage,
+    AssetVersion,
+    LabelMoveRequest,
+    Notification,
+)
+from governance.models.audit import AuditEvent, canonical_json, sha256_hex
+from governance.models.gates import GATE_FROM_STAGE, Gate, GateDecision, GatePolicy, GateReview
+from governance.models.tokens import ApiToken
+
+__all__ = [
+    "Asset",
+    "AssetLabel",
+    "AssetTag",
+    "AssetUsage",
+    "AssetVersion",
+    "LabelMoveRequest",
+    "Notification",
+    "GATE_FROM_STAGE",
+    "ApiToken",
+    "AuditEvent",
+    "Gate",
+    "GateDecision",
+    "GatePolicy",
+    "GateReview",
+    "canonical_json",
+    "sha256_hex",
+]

@@ -1,0 +1,193 @@
+"""The reusable-asset library: owned assets with immutable versions, moving labels and used-by links."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from initiatives.models import Initiative
+
+
+class AssetTag(models.Model):
+    name = models.SlugField(max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AssetQuerySet(models.QuerySet):
+    def search(self, text: str):
+        """Full-text search on PostgreSQL (name, description, tags); a case-insensitive match elsewhere."""
+        from django.db import connection
+
+        text = text.strip()
+        if not text:
+            return self
+        if connection.vendor == "postgresql":
+            from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+
+            vector = (
+                SearchVector("name", weight="A")
+                + SearchVector("tags__name", weight="B")
+                + SearchVector("description", weight="C")
+            )
+            query = SearchQuery(text, search_type="websearch")
+            return self.annotate(rank=SearchRank(vector, query)).filter(rank__gt=0).order_by("-rank", "name").distinct()
+        words = text.split()
+        matches = Q()
+        for word in words:
+            matches &= Q(name__icontains=word) | Q(description__icontains=word) | Q(tags__name__icontains=word)
+        return self.filter(matches).distinct()
+
+
+class Asset(models.Model):
+    class Type(models.TextChoices):
+        PROMPT_TEMPLATE = "prompt-template", "Prompt template"
+        EVALUATION_SET = "evaluation-set", "Evaluation set"
+        WORKFLOW_DIAGRAM = "workflow-diagram", "Workflow diagram"
+        PLAYBOOK = "playbook", "Playbook"
+        MODEL_ROUTING_RULE = "model-routing-rule", "Model routing rule"
+        SECURITY_REQUIREMENT = "security-requirement", "Security requirement"
+        DATASET_REFERENCE = "dataset-reference", "Dataset reference"
+
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    type = models.CharField(max_length=30, choices=Type.choices)
+    description = models.TextField(blank=True)
+    tags = models.ManyToManyField(AssetTag, blank=True, related_name="assets")
+    owner_team = models.CharField("Owning team", max_length=100, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="owned_assets"
+    )
+    source_initiative = models.ForeignKey(
+        Initiative,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="published_assets",
+        help_text="The initiative whose workflow this asset was published from.",
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AssetQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("governance:asset_detail", args=[self.slug])
+
+
+class AssetVersion(models.Model):
+    """Immutable: no code path updates or deletes a version (and PostgreSQL refuses it, migration 0006)."""
+
+    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    content = models.TextField()
+    changelog = models.TextField(blank=True)
+    checksum = models.CharField(max_length=64, help_text="SHA-256 of the content.")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["asset", "-number"]
+        constraints = [models.UniqueConstraint(fields=["asset", "number"], name="governance_asset_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.asset} v{self.number}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("An asset version is immutable; publish a new version instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("An asset version is immutable and is never deleted.")
+
+
+class AssetLabel(models.Model):
+    """A named pointer such as `recommended` or `deprecated`; its moves are audited."""
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="labels")
+    name = models.SlugField(max_length=40)
+    version = models.ForeignKey(AssetVersion, on_delete=models.PROTECT, related_name="labels")
+    moved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    moved_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["asset", "name"], name="governance_asset_label_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.name} → v{self.version.number}"
+
+
+class LabelMoveRequest(models.Model):
+    """Security-requirement labels move only once a security/risk role holder approves."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Awaiting security approval"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="label_requests")
+    name = models.SlugField(max_length=40)
+    version = models.ForeignKey(AssetVersion, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"{self.asset}: {self.name} → v{self.version.number} ({self.status})"
+
+
+class AssetUsage(models.Model):
+    """An initiative uses one pinned version of an asset ("used by")."""
+
+    initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="asset_usages")
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="usages")
+    version = models.ForeignKey(AssetVersion, on_delete=models.PROTECT, related_name="usages")
+    adopted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    adopted_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["asset__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["initiative", "asset"], name="governance_one_pinned_version_per_asset")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.initiative} uses {self.version}"
+
+
+class Notification(models.Model):
+    """An in-app message, e.g. "a newer version of an asset you use was published"."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    message = models.CharField(max_length=300)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.message

@@ -1,0 +1,70 @@
+"""The append-only, hash-chained audit trail."""
+
+import hashlib
+import json
+
+from django.db import models
+from django.utils import timezone
+
+
+def canonical_json(value) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class AuditEvent(models.Model):
+    """Append-only, hash-chained record of a state change.
+
+    Rows never reference other tables by constraint, so deleting an initiative
+    or a user leaves its history intact. On PostgreSQL a trigger refuses UPDATE
+    and DELETE on this table (migration 0002).
+    """
+
+    occurred_at = models.DateTimeField(default=timezone.now)
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    actor_username = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=60)
+    object_type = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=80)
+    initiative_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    # Unique, so two writers can never fork the chain from the same predecessor.
+    prev_hash = models.CharField(max_length=64, unique=True)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.action} {self.object_type}:{self.object_id}"
+
+    def changes(self) -> list[dict]:
+        """Field-by-field view of before/after, for people reading the trail."""
+        before, after = self.before or {}, self.after or {}
+        if not isinstance(before, dict) or not isinstance(after, dict):
+            return [{"field": "", "before": before, "after": after}]
+        return [
+            {"field": k, "before": before.get(k), "after": after.get(k)} for k in list(dict.fromkeys([*before, *after]))
+        ]
+
+    def payload(self) -> dict:
+        return {
+            "occurred_at": self.occurred_at.isoformat(),
+            "actor_id": self.actor_id,
+            "actor_username": self.actor_username,
+            "action": self.action,
+            "object_type": self.object_type,
+            "object_id": str(self.object_id),
+            "initiative_id": self.initiative_id,
+            "before": self.before,
+            "after": self.after,
+            "request_id": self.request_id,
+        }
+
+    def compute_hash(self) -> str:
+        return sha256_hex(self.prev_hash + canonical_json(self.payload()))
