@@ -94,6 +94,7 @@ class Initiative(models.Model):
     reuse_review_on = models.DateField(
         "Reuse review", null=True, blank=True, help_text="When adjacent teams review this workflow for reuse."
     )
+    reuse_review_reminded_for = models.DateField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
