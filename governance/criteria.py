@@ -6,7 +6,7 @@ it never passes silently.
 """
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 PASS, FAIL, UNAVAILABLE = "pass", "fail", "unavailable"
 
@@ -46,7 +46,7 @@ class CriterionResult:
         return self.status == PASS
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return vars(self).copy()
 
 
 def criterion(key: str) -> Callable[[Check], Check]:

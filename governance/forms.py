@@ -1,7 +1,9 @@
 from django import forms
 
-from governance.models import GateDecision
+from governance.library import WORKFLOW_ASSET_TYPES
+from governance.models import Asset, GateDecision
 from initiatives.models import Stage
+from initiatives.templatetags.opmodel import person
 
 
 class DecisionForm(forms.Form):
@@ -29,4 +31,137 @@ class TokenForm(forms.Form):
         min_value=1,
         max_value=3650,
         help_text="Leave empty for a token that never expires.",
+    )
+
+
+def _lines(value: str) -> str:
+    # Browsers post text areas with CRLF; versions store LF so checksums and diffs do not depend on the browser.
+    return value.replace("\r\n", "\n")
+
+
+class LibraryFilterForm(forms.Form):
+    """The library's search box and filters; choices come from what the library holds."""
+
+    q = forms.CharField(label="Search the library", required=False, max_length=200)
+    type = forms.ChoiceField(label="Type", required=False)
+    tag = forms.ChoiceField(label="Tag", required=False)
+    owner = forms.ChoiceField(label="Owner", required=False)
+    label = forms.ChoiceField(label="Label", required=False)
+
+    def __init__(self, data, *, tags, teams, owners, labels):
+        super().__init__(data)
+        self.fields["type"].choices = [("", "Any type"), *Asset.Type.choices]
+        self.fields["tag"].choices = [("", "Any tag")] + [(t, t) for t in tags]
+        self.fields["owner"].choices = [
+            ("", "Any owner"),
+            ("Teams", [(f"team:{t}", t) for t in teams]),
+            ("People", [(f"user:{u.pk}", person(u)) for u in owners]),
+        ]
+        self.fields["label"].choices = [("", "Any label")] + [(name, name) for name in labels]
+
+
+class AssetForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=200)
+    type = forms.ChoiceField(label="Type", choices=Asset.Type.choices)
+    description = forms.CharField(
+        label="Description", required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="What it is for."
+    )
+    tags = forms.CharField(
+        label="Tags", required=False, max_length=500, help_text="Comma-separated, e.g. support, triage, emea."
+    )
+    owner_team = forms.CharField(
+        label="Owning team", required=False, max_length=100, help_text="The team that maintains it; you own it too."
+    )
+    content = forms.CharField(
+        label="Content",
+        widget=forms.Textarea(attrs={"rows": 14, "class": "mono"}),
+        strip=False,
+        help_text="Prompt templates name inputs as {{variables}}; evaluation sets are CSV or JSONL; "
+        "playbooks and security requirements are Markdown with headings; routing rules and dataset "
+        "references are YAML or JSON; diagrams are Mermaid.",
+    )
+    changelog = forms.CharField(label="Changelog", max_length=2000, initial="Initial version.")
+
+    def clean_tags(self) -> list[str]:
+        return [tag.strip() for tag in self.cleaned_data["tags"].split(",") if tag.strip()]
+
+    def clean_content(self) -> str:
+        return _lines(self.cleaned_data["content"])
+
+
+class PublishVersionForm(forms.Form):
+    content = forms.CharField(label="Content", widget=forms.Textarea(attrs={"rows": 14, "class": "mono"}), strip=False)
+    changelog = forms.CharField(
+        label="Changelog", max_length=2000, help_text="What changed, so consumers can decide whether to move."
+    )
+
+    def clean_content(self) -> str:
+        return _lines(self.cleaned_data["content"])
+
+
+class LabelMoveForm(forms.Form):
+    name = forms.CharField(label="Label name", max_length=40, help_text="e.g. recommended or deprecated.")
+    version = forms.TypedChoiceField(label="Version", coerce=int)
+
+    def __init__(self, data=None, *, numbers: list[int], initial=None):
+        super().__init__(data, initial=initial)
+        self.fields["version"].choices = [(n, f"v{n}") for n in numbers]
+        self.fields["version"].error_messages["invalid_choice"] = "No version %(value)s of this asset."
+
+
+class VersionPairForm(forms.Form):
+    """Two versions to compare; "from" is a Python keyword, hence the fields built here."""
+
+    def __init__(self, data=None, *, numbers: list[int], initial=None):
+        super().__init__(data, initial=initial)
+        known = ", ".join(f"v{n}" for n in numbers)
+        for name, label in (("from", "From version"), ("to", "To version")):
+            self.fields[name] = forms.TypedChoiceField(
+                label=label,
+                coerce=int,
+                choices=[(n, f"v{n}") for n in numbers],
+                error_messages={"invalid_choice": f"No version %(value)s; this asset has {known}."},
+            )
+
+
+class AdoptAssetForm(forms.Form):
+    asset = forms.ModelChoiceField(label="Asset", queryset=Asset.objects.order_by("name"), empty_label="Choose…")
+    version = forms.IntegerField(label="Version", required=False, min_value=1, help_text="Leave empty for the latest.")
+
+
+class WorkflowPublishForm(forms.Form):
+    """One text area per workflow asset type; field names are the types with underscores."""
+
+    prompt_template = forms.CharField(
+        label="Prompt template",
+        widget=forms.Textarea(attrs={"rows": 10, "class": "mono"}),
+        strip=False,
+        help_text="Name inputs as {{variables}}, e.g. {{ticket_text}}.",
+    )
+    evaluation_set = forms.CharField(
+        label="Evaluation set",
+        widget=forms.Textarea(attrs={"rows": 10, "class": "mono"}),
+        strip=False,
+        help_text="CSV with a header row, or one JSON object per line.",
+    )
+    playbook = forms.CharField(
+        label="Playbook",
+        widget=forms.Textarea(attrs={"rows": 10, "class": "mono"}),
+        strip=False,
+        help_text="Markdown with headings: how to run, escalate and support it.",
+    )
+    changelog = forms.CharField(
+        label="Changelog", required=False, max_length=2000, help_text="What changed since the last publish."
+    )
+
+    def contents(self) -> dict[str, str]:
+        return {kind: _lines(self.cleaned_data[kind.replace("-", "_")]) for kind in WORKFLOW_ASSET_TYPES}
+
+
+class ReuseReviewForm(forms.Form):
+    on = forms.DateField(
+        label="Reuse review date",
+        # ISO, whatever the locale: a type="date" input shows nothing for 05/01/2026.
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+        help_text="When adjacent teams review this workflow for reuse.",
     )

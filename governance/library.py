@@ -24,12 +24,14 @@ from initiatives.models import Initiative, RoleAssignment
 
 # What "publish as asset" turns an initiative's workflow into.
 WORKFLOW_ASSET_TYPES = (Asset.Type.PROMPT_TEMPLATE, Asset.Type.EVALUATION_SET, Asset.Type.PLAYBOOK)
+# Paths under /library/ that are pages, not assets: an asset named "New" must not hide the form.
+RESERVED_SLUGS = frozenset({"new"})
 
 
 def _unique_slug(name: str) -> str:
     base = slugify(name)[:90] or "asset"
     slug, n = base, 2
-    while Asset.objects.filter(slug=slug).exists():
+    while slug in RESERVED_SLUGS or Asset.objects.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
     return slug
 
@@ -81,8 +83,8 @@ def create_asset(
 
 
 @transaction.atomic
-def publish_version(asset_id: int, *, acting_user, content: str, changelog: str) -> AssetVersion:
-    """A new immutable version; consumers of older versions are told."""
+def publish_version(asset_id: int, *, acting_user, content: str, changelog: str, notify: bool = True) -> AssetVersion:
+    """A new immutable version; consumers of older versions are told (unless the caller tells them later)."""
     asset = Asset.objects.select_for_update().get(pk=asset_id)
     if not can_curate_asset(acting_user, asset):
         raise PermissionDenied("Only the asset's owner, the platform and enablement teams or a leader may publish.")
@@ -93,7 +95,8 @@ def publish_version(asset_id: int, *, acting_user, content: str, changelog: str)
     if latest and latest.checksum == sha256_hex(content):
         raise ValidationError({"content": f"Identical to v{latest.number}; nothing to publish."})
     version = _add_version(asset, acting_user, content, changelog)
-    _tell_consumers(asset, version)
+    if notify:
+        _tell_consumers(asset, version)
     return version
 
 
@@ -135,7 +138,7 @@ def _tell_consumers(asset: Asset, version: AssetVersion) -> None:
             url=url,
             message=f"A newer version of {asset.name} (v{version.number}) is available: {version.changelog}"[:300],
         )
-        for user_id in sorted(adopters | holders)
+        for user_id in sorted((adopters | holders) - {version.author_id})  # the author knows already
     )
 
 
@@ -254,7 +257,7 @@ def publish_workflow(
             errors[kind] = exc.message_dict["content"]
     if errors:
         raise ValidationError(errors)
-    published = []
+    published, republished = [], []
     for kind in WORKFLOW_ASSET_TYPES:
         asset = Asset.objects.filter(source_initiative=initiative, type=kind).order_by("pk").first()
         if asset is None:
@@ -278,10 +281,43 @@ def publish_workflow(
                 acting_user=acting_user,
                 content=contents[kind],
                 changelog=changelog or "Republished from the initiative.",
+                notify=False,
             )
+            republished.append((asset, version))
         adopt_version(initiative.pk, acting_user=acting_user, asset=asset, version_number=version.number)
         published.append(version)
+    for asset, version in republished:
+        _tell_consumers(asset, version)  # only now: this initiative is on the new version, so it is not told
     return published
+
+
+@transaction.atomic
+def schedule_reuse_review(initiative_id: int, *, acting_user, on) -> Initiative:
+    """Set the date adjacent teams review this workflow for reuse (a reuse-ready gate criterion)."""
+    initiative = Initiative.objects.select_for_update().get(pk=initiative_id)
+    if not can_edit(acting_user, initiative):
+        raise PermissionDenied(
+            "Only the initiative's product manager, sponsor, owner or a leader may schedule its reuse review."
+        )
+    if on is None:
+        raise ValidationError({"on": "Choose the date of the reuse review."})
+    if on < timezone.localdate():
+        raise ValidationError({"on": "Choose today or a later date; a reuse review cannot be scheduled in the past."})
+    before = initiative.reuse_review_on
+    if before == on:
+        return initiative  # a retried request: no second audit row
+    initiative.reuse_review_on = on
+    initiative.save(update_fields=["reuse_review_on", "updated_at"])
+    audit.record(
+        "initiative.reuse_review_scheduled",
+        initiative,
+        actor=acting_user,
+        initiative_id=initiative.pk,
+        before={"reuse_review_on": before} if before else None,
+        after={"reuse_review_on": on},
+    )
+    Initiative.objects.filter(pk=initiative.pk).mark_dirty()
+    return initiative
 
 
 def published_assets(initiative) -> list[Asset]:
@@ -309,3 +345,46 @@ def reuse_review_scheduled(initiative) -> tuple[bool, str]:
     if when < timezone.localdate():
         return False, f"The reuse review date ({when:%d %b %Y}) has passed; schedule the next one."
     return True, f"Reuse review on {when:%d %b %Y}."
+
+
+@transaction.atomic
+def update_asset(
+    asset_id: int,
+    *,
+    acting_user,
+    description: str | None = None,
+    tags: list[str] | None = None,
+    owner_team: str | None = None,
+) -> Asset:
+    """Change what describes an asset (its versions never change); a no-op writes no audit row."""
+    asset = Asset.objects.select_for_update().get(pk=asset_id)
+    if not can_curate_asset(acting_user, asset):
+        raise PermissionDenied("Only the asset's owner, the platform and enablement teams or a leader may edit it.")
+    before = _describe(asset)
+    if description is not None:
+        asset.description = description
+    if owner_team is not None:
+        asset.owner_team = owner_team.strip()
+    if tags is not None:
+        _set_tags(asset, list(tags))
+    after = _describe(asset)
+    changed = [key for key in after if after[key] != before[key]]
+    if changed:
+        asset.save(update_fields=["description", "owner_team", "updated_at"])
+        audit.record(
+            "asset.updated",
+            asset,
+            actor=acting_user,
+            initiative_id=asset.source_initiative_id,
+            before={key: before[key] for key in changed},
+            after={key: after[key] for key in changed},
+        )
+    return asset
+
+
+def _describe(asset: Asset) -> dict:
+    return {
+        "description": asset.description,
+        "owner_team": asset.owner_team,
+        "tags": sorted(asset.tags.values_list("name", flat=True)),
+    }

@@ -107,6 +107,9 @@ def can_curate_asset(user, asset) -> bool:
     """Publish versions and move labels: the asset's owner or creator, platform/enablement people, leaders."""
     if is_leader(user) or user.pk in (asset.owner_id, asset.created_by_id):
         return True
+    # The team behind the initiative an asset was published from keeps it up to date.
+    if asset.source_initiative_id and can_edit(user, asset.source_initiative):
+        return True
     return _holds_anywhere(user, CURATOR_ROLES)
 
 

@@ -1,12 +1,18 @@
 import logging
 from datetime import timedelta
+from itertools import groupby
 
 from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mass_mail
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from governance.audit import verify_chain
-from governance.models import GateReview
+from governance.models import GateReview, Notification
 from governance.notifications import email_approvers
+from initiatives.models import Initiative, Role, RoleAssignment
 
 log = logging.getLogger(__name__)
 
@@ -49,3 +55,73 @@ def verify_audit_chain_task() -> bool:
     else:
         log.error("Audit chain broken at event #%s: %s", report.broken_at, report.problem)
     return report.ok
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def email_notifications_task() -> int:
+    """Email each user their in-app notifications not emailed yet, in one message, never twice."""
+    pending = (
+        Notification.objects.filter(emailed_at__isnull=True, user__is_active=True)
+        .exclude(user__email="")
+        .select_related("user")
+        .order_by("user_id", "created_at", "pk")
+    )
+    messages = []
+    for user, notes in groupby(pending, key=lambda note: note.user):
+        # Claim each one first, so a second beat or a retry never mails it again.
+        claimed = [
+            note
+            for note in notes
+            if Notification.objects.filter(pk=note.pk, emailed_at__isnull=True).update(emailed_at=timezone.now())
+        ]
+        if claimed:
+            messages.append(_notification_email(user, claimed))
+    return send_mass_mail(messages, fail_silently=False) if messages else 0
+
+
+def _notification_email(user, notes: list[Notification]) -> tuple[str, str, str, list[str]]:
+    subject = notes[0].message if len(notes) == 1 else f"{len(notes)} updates in OpModel"
+    lines = [f"- {note.message}" + (f"\n  {settings.SITE_URL}{note.url}" if note.url else "") for note in notes]
+    body = f"Hello {user.get_full_name() or user.username},\n\n" + "\n".join(lines) + "\n"
+    subject = " ".join(subject.split())[:200]  # a changelog may span lines; a header may not
+    return subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]
+
+
+REUSE_REVIEW_NOTICE_DAYS = 7
+
+
+@shared_task
+def remind_reuse_reviews_task() -> int:
+    """Tell service owners and enablement of reuse reviews in the next week, once per review date."""
+    today = timezone.localdate()
+    upcoming = (
+        Initiative.objects.filter(
+            reuse_review_on__gte=today, reuse_review_on__lte=today + timedelta(days=REUSE_REVIEW_NOTICE_DAYS)
+        )
+        .exclude(status=Initiative.Status.KILLED)
+        .exclude(reuse_review_reminded_for=F("reuse_review_on"))
+    )
+    reminded = 0
+    for initiative in upcoming:
+        with transaction.atomic():
+            # Claim the date first, so a second beat or a retry never reminds twice.
+            claimed = (
+                Initiative.objects.filter(pk=initiative.pk, reuse_review_on=initiative.reuse_review_on)
+                .exclude(reuse_review_reminded_for=F("reuse_review_on"))
+                .update(reuse_review_reminded_for=initiative.reuse_review_on)
+            )
+            if claimed == 1:
+                reminded += _notify_reuse_review(initiative)
+    return reminded
+
+
+def _notify_reuse_review(initiative: Initiative) -> int:
+    holders = RoleAssignment.objects.filter(
+        initiative=initiative, role__in=[Role.SERVICE_OWNER, Role.ENABLEMENT], user__is_active=True
+    )
+    message = f"Reuse review of {initiative.title} on {initiative.reuse_review_on:%d %b %Y}: check its library assets."
+    notes = Notification.objects.bulk_create(
+        Notification(user_id=user_id, message=message[:300], url=initiative.get_absolute_url())
+        for user_id in sorted(set(holders.values_list("user_id", flat=True)))
+    )
+    return len(notes)

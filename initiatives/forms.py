@@ -5,7 +5,12 @@ from initiatives.models import Charter, Initiative, Role
 
 
 class DateInput(forms.DateInput):
+    """A browser date picker; it only shows values written as ISO dates, whatever the locale."""
+
     input_type = "date"
+
+    def __init__(self, attrs=None, format="%Y-%m-%d"):  # noqa: A002  (Django's own argument name)
+        super().__init__(attrs, format=format)
 
 
 class UserChoiceField(forms.ModelChoiceField):

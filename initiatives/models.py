@@ -1,8 +1,8 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Now
 from django.urls import reverse
+from django.utils import timezone
 
 
 class Stage(models.TextChoices):
@@ -54,8 +54,13 @@ ROLE_DUTIES = {
 
 class InitiativeQuerySet(models.QuerySet):
     def mark_dirty(self) -> int:
-        """Ask the next scheduled recompute to refresh these initiatives' scorecards."""
-        return self.update(scorecard_dirty_at=Now())
+        """Ask the next scheduled recompute to refresh these initiatives' scorecards.
+
+        The mark is a fresh value each time; the recompute clears only marks it saw, so a mark set
+        while it was computing survives. (Python's clock, not SQL NOW(): SQLite would store that at
+        millisecond precision and the mark would never compare equal when read back.)
+        """
+        return self.update(scorecard_dirty_at=timezone.now())
 
     def visible_to(self, user) -> "InitiativeQuerySet":
         """Leaders see the whole portfolio; everyone else what they created or hold a role on."""

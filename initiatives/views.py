@@ -99,6 +99,7 @@ def initiative_edit(request, slug):
 
 @login_required
 def initiative_detail(request, slug):
+    from governance.library_views import library_context
     from kpis.views import tree_context
 
     initiative = _get_initiative_for_user(request, slug)
@@ -132,6 +133,7 @@ def initiative_detail(request, slug):
         "resume_form": ResumeForm(),
         "scorecard": initiative.scorecards.order_by("-computed_at", "-id").first(),
         **tree_context(initiative, request.user),
+        **library_context(initiative, request.user),
     }
     return render(request, "initiatives/initiative_detail.html", context)
 

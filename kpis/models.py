@@ -185,14 +185,19 @@ class Measurement(models.Model):
 
 
 class ScorecardQuerySet(models.QuerySet):
-    def latest_per_initiative(self, *, as_of=None):
-        """The newest scorecard of each initiative computed at or before `as_of` (default: now)."""
-        newest = Scorecard.objects.filter(initiative=models.OuterRef("initiative"))
+    def latest_per_initiative(self, *, as_of=None, initiatives=None):
+        """The newest scorecard of each initiative (default: all) computed at or before `as_of` (default: now).
+
+        One index probe per initiative rather than one per stored snapshot: a year of nightly
+        snapshots for 1,000 initiatives takes milliseconds, not seconds.
+        """
+        newest = Scorecard.objects.filter(initiative=models.OuterRef("pk"))
         if as_of is not None:
             newest = newest.filter(computed_at__lte=as_of)
         newest = newest.order_by("-computed_at", "-id").values("id")[:1]
-        candidates = self if as_of is None else self.filter(computed_at__lte=as_of)
-        return candidates.filter(id=models.Subquery(newest))
+        initiatives = Initiative.objects.all() if initiatives is None else initiatives
+        card_ids = initiatives.annotate(card_id=models.Subquery(newest)).values("card_id")
+        return self.filter(id__in=card_ids).order_by()
 
 
 class Scorecard(models.Model):

@@ -13,7 +13,7 @@ Rules (README.md, "Scorecards", explains them to leaders):
   stale when any of them is stale or has no data.
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -108,7 +108,8 @@ class KpiScore:
     expected: float | None
 
     def as_dict(self) -> dict:
-        return {**asdict(self), "latest_at": self.latest_at.isoformat() if self.latest_at else None}
+        # A shallow copy: dataclasses.asdict deep-copies every field, most of a full recompute's scoring time.
+        return {**vars(self), "latest_at": self.latest_at.isoformat() if self.latest_at else None}
 
 
 def score_kpi(kpi: Kpi, now: datetime) -> KpiScore:
@@ -268,7 +269,7 @@ def compute(initiative, policies: dict, now: datetime | None = None):
         readiness_met=sum(c.passed for c in criteria),
         readiness_total=len(criteria),
         missing_roles=missing_roles(initiative),
-        flags=[asdict(f) for f in failure_modes(initiative, scores, launch, now)],
+        flags=[vars(f).copy() for f in failure_modes(initiative, scores, launch, now)],
         kpis=[s.as_dict() for s in scores],
         criteria=[c.as_dict() for c in criteria],
         **value_and_cost(initiative, kpis),

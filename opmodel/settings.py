@@ -84,6 +84,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "governance.context_processors.notifications",
             ],
         },
     },
@@ -242,6 +243,16 @@ CELERY_BEAT_SCHEDULE = {
     "verify-audit-chain-nightly": {
         "task": "governance.tasks.verify_audit_chain_task",
         "schedule": crontab(hour=2, minute=30),
+    },
+    # Every NOTIFY_EVERY_SECONDS (a minute by default, at any UTC time): email in-app notifications not emailed yet.
+    "email-in-app-notifications": {
+        "task": "governance.tasks.email_notifications_task",
+        "schedule": NOTIFY_EVERY_SECONDS,
+    },
+    # Daily at 08:00 UTC: tell service owners and enablement of reuse reviews due within 7 days.
+    "remind-upcoming-reuse-reviews": {
+        "task": "governance.tasks.remind_reuse_reviews_task",
+        "schedule": crontab(hour=8, minute=0),
     },
 }
 

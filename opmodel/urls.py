@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from governance.api import GateReviewViewSet
+from governance.library_api import AssetViewSet, InitiativeAssetsView, LabelRequestViewSet
 from initiatives.api import InitiativeViewSet
 from kpis.api import KpiViewSet, MeasurementIngestView
 
@@ -12,6 +13,8 @@ router.include_root_view = False
 router.register("initiatives", InitiativeViewSet, basename="initiative")
 router.register("gate-reviews", GateReviewViewSet, basename="gate-review")
 router.register("kpis", KpiViewSet, basename="kpi")
+router.register("assets", AssetViewSet, basename="asset")
+router.register("label-requests", LabelRequestViewSet, basename="label-request")
 
 urlpatterns = [
     path("", include("initiatives.urls")),
@@ -20,6 +23,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/measurements/", MeasurementIngestView.as_view(), name="measurements-ingest"),
+    path("api/v1/initiatives/<slug:slug>/assets/", InitiativeAssetsView.as_view(), name="initiative-assets"),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

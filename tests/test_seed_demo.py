@@ -9,8 +9,21 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from governance.audit import verify_chain
-from governance.models import AuditEvent, GateDecision, GateReview
-from governance.permissions import open_slots_for
+from governance.library import WORKFLOW_ASSET_TYPES, reuse_review_scheduled, workflow_published
+from governance.models import (
+    Asset,
+    AssetLabel,
+    AssetUsage,
+    AssetVersion,
+    AuditEvent,
+    GateDecision,
+    GateReview,
+    LabelMoveRequest,
+    Notification,
+    sha256_hex,
+)
+from governance.permissions import can_approve_security_labels, open_slots_for
+from initiatives.demo.assets import ASSETS
 from initiatives.demo.people import DEMO_PASSWORD, USERS
 from initiatives.demo.portfolio import DEMOS
 from initiatives.demo.trees import TREES, series
@@ -29,6 +42,12 @@ def _counts() -> dict:
         "kpis": Kpi.objects.count(),
         "measurements": Measurement.objects.count(),
         "ingest batches": IngestBatch.objects.count(),
+        "assets": Asset.objects.count(),
+        "asset versions": AssetVersion.objects.count(),
+        "asset usages": AssetUsage.objects.count(),
+        "asset labels": AssetLabel.objects.count(),
+        "label requests": LabelMoveRequest.objects.count(),
+        "notifications": Notification.objects.count(),
     }
 
 
@@ -54,6 +73,7 @@ def test_a_second_run_changes_nothing(seeded):
     output = _seed()
     assert _counts() == first  # no KPI, measurement or ingest batch either
     assert "0 initiative(s) created, 12 already present" in output
+    assert f"Asset library already present: {first['assets']} assets" in output
     support = Initiative.objects.get(slug="support-triage-assistant")
     line = next(line for line in output.splitlines() if support.title in line)
     points = Measurement.objects.filter(kpi__initiative=support).count()
@@ -161,6 +181,9 @@ def test_the_audit_chain_is_intact(seeded):
     report = verify_chain()
     assert report.ok, report.problem
     assert report.checked == AuditEvent.objects.count() > 0
+    library_actions = set(AuditEvent.objects.filter(action__startswith="asset.").values_list("action", flat=True))
+    assert {"asset.created", "asset.version_published", "asset.label_moved", "asset.adopted"} <= library_actions
+    assert "asset.label_request_decided" in library_actions
 
 
 def test_it_prints_the_demo_logins_and_the_password_works(seeded):
@@ -170,3 +193,66 @@ def test_it_prints_the_demo_logins_and_the_password_works(seeded):
         assert f"  {spec.username} " in output
         assert authenticate(username=spec.username, password=DEMO_PASSWORD) is not None
     assert get_user_model().objects.get(username="admin").is_superuser
+
+
+def test_the_library_holds_every_asset_type_with_versioned_content(seeded):
+    assert set(Asset.objects.values_list("type", flat=True)) == set(Asset.Type.values)
+    for spec in ASSETS:
+        asset = Asset.objects.get(slug=spec.slug)
+        assert asset.owner.username in {"platform", "enablement"}, spec.slug
+        assert asset.owner_team in {"AI Platform", "Enablement"}, spec.slug
+        assert asset.tags.exists(), spec.slug
+        versions = list(asset.versions.order_by("number"))
+        assert [v.content for v in versions] == [v.content for v in spec.versions], spec.slug
+        assert len(versions) >= 2 and all(v.changelog for v in versions), spec.slug
+    for version in AssetVersion.objects.all():
+        assert version.checksum == sha256_hex(version.content), version
+    triage = Asset.objects.get(slug="support-ticket-triage-classifier")
+    assert triage.versions.count() == 3
+    labels = {label.name: label.version.number for label in triage.labels.select_related("version")}
+    assert labels == {"recommended": 3, "deprecated": 1}
+    assert "{{ticket_body}}" in triage.versions.get(number=3).content
+
+
+def test_the_security_requirements_label_was_approved_by_someone_else_from_security(seeded):
+    label = AssetLabel.objects.select_related("version", "moved_by").get(
+        asset__type=Asset.Type.SECURITY_REQUIREMENT, name="recommended"
+    )
+    assert label.version.number == label.asset.versions.count() == 2
+    request = LabelMoveRequest.objects.select_related("requested_by", "decided_by").get(
+        asset=label.asset, version=label.version
+    )
+    assert request.status == LabelMoveRequest.Status.APPROVED
+    assert request.requested_by.username == "platform"
+    assert request.decided_by != request.requested_by and request.decided_by == label.moved_by
+    assert can_approve_security_labels(request.decided_by)
+    assert request.requested_at < request.decided_at < timezone.now() - timedelta(days=30)
+
+
+def test_initiatives_use_library_versions_and_hear_about_newer_ones(seeded):
+    usages = AssetUsage.objects.select_related("initiative", "asset", "version")
+    assert usages.values("initiative").distinct().count() >= 3
+    helpdesk = {u.asset.slug: u.version.number for u in usages if u.initiative.slug == "it-helpdesk-triage"}
+    assert helpdesk["support-ticket-triage-classifier"] == 2  # pinned to an older version
+    assert {"support-ticket-triage-classifier", "support-triage-evaluation-set"} <= {
+        u.asset.slug for u in usages if u.initiative.slug == "case-routing-classifier"
+    }
+    assert usages.filter(initiative__slug="coding-assistant", asset__type=Asset.Type.MODEL_ROUTING_RULE).exists()
+    outdated = [u for u in usages if u.version.number < u.asset.versions.count()]
+    assert outdated
+    helpdesk_pm = Initiative.objects.get(slug="it-helpdesk-triage").charter.owner
+    assert Notification.objects.filter(user=helpdesk_pm, message__contains="Support ticket triage classifier (v3)")
+    assert not Notification.objects.filter(emailed_at__isnull=True).exists()  # old news is not mailed again
+    assert not usages.filter(adopted_at__gt=timezone.now() - timedelta(days=10)).exists()
+
+
+def test_scaled_and_reuse_stage_initiatives_meet_the_reuse_criteria(seeded):
+    support = Initiative.objects.get(slug="support-triage-assistant")
+    assert workflow_published(support)[0]
+    published = support.asset_usages.filter(asset__source_initiative=support, asset__type__in=WORKFLOW_ASSET_TYPES)
+    assert len(published) == 3
+    assert all(usage.version == usage.asset.versions.order_by("-number").first() for usage in published)
+    reuse_stages = [Stage.STANDARDIZE_REUSE, Stage.SCALED]
+    for initiative in Initiative.objects.filter(stage__in=reuse_stages):
+        assert reuse_review_scheduled(initiative)[0], initiative.slug
+        assert initiative.reuse_review_on > timezone.localdate(), initiative.slug

@@ -2,7 +2,8 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from initiatives.models import Initiative
@@ -27,20 +28,30 @@ class AssetQuerySet(models.QuerySet):
         if not text:
             return self
         if connection.vendor == "postgresql":
+            from django.contrib.postgres.aggregates import StringAgg
             from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 
+            # All of an asset's tags as one text, so the search sees them together and joins nothing.
+            tags = (
+                AssetTag.objects.filter(assets=models.OuterRef("pk"))
+                .values("assets")
+                .annotate(text=StringAgg("name", " "))
+                .values("text")
+            )
             vector = (
                 SearchVector("name", weight="A")
-                + SearchVector("tags__name", weight="B")
+                + SearchVector(Coalesce(models.Subquery(tags), Value(""), output_field=models.TextField()), weight="B")
                 + SearchVector("description", weight="C")
             )
             query = SearchQuery(text, search_type="websearch")
-            return self.annotate(rank=SearchRank(vector, query)).filter(rank__gt=0).order_by("-rank", "name").distinct()
-        words = text.split()
+            matching = self.annotate(document=vector).filter(document=query)  # vector @@ query
+            return matching.annotate(rank=SearchRank(vector, query)).order_by("-rank", "name")
+        # Elsewhere: every word must appear in the name, the description or one of the tags.
         matches = Q()
-        for word in words:
-            matches &= Q(name__icontains=word) | Q(description__icontains=word) | Q(tags__name__icontains=word)
-        return self.filter(matches).distinct()
+        for word in text.split():
+            tagged = models.Exists(AssetTag.objects.filter(assets=models.OuterRef("pk"), name__icontains=word))
+            matches &= Q(name__icontains=word) | Q(description__icontains=word) | tagged
+        return self.filter(matches)
 
 
 class Asset(models.Model):

@@ -1,17 +1,36 @@
-"""Plays one demo initiative through the real services, then backdates what it wrote."""
+"""Plays the demo initiatives and the asset library through the real services, then backdates what they wrote."""
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
+from django.utils import timezone
+
+from governance import library
 from governance import services as governance
-from governance.models import GateDecision, GateReview
+from governance.models import (
+    Asset,
+    AssetLabel,
+    AssetUsage,
+    GateDecision,
+    GateReview,
+    LabelMoveRequest,
+    Notification,
+)
 from initiatives import services as initiatives
+from initiatives.demo import assets as demo_assets
+from initiatives.demo.assets import Adopt, AssetSpec, Label, PublishWorkflow
 from initiatives.demo.portfolio import Decide, Demo, Edit, Request
 from initiatives.demo.trees import TREES, Plan, series
 from initiatives.models import Initiative, RoleAssignment
 from kpis import services as kpis
 from kpis.ingest import MAX_BATCH, record_measurements
 from kpis.models import Driver, IngestBatch, Kpi
+
+
+def office_time(now: datetime, days_ago: int, tick: int) -> datetime:
+    # Office hours, a little later for each step, so same-day steps keep their order.
+    day = now - timedelta(days=days_ago)
+    return day.replace(hour=9, minute=0, second=0, microsecond=0) + timedelta(minutes=23 * tick)
 
 
 class Replay:
@@ -25,10 +44,8 @@ class Replay:
         self.review = None
 
     def at(self, days_ago: int) -> datetime:
-        # Office hours, a little later for each step, so same-day steps keep their order.
         self.tick += 1
-        day = self.now - timedelta(days=days_ago)
-        return day.replace(hour=9, minute=0, second=0, microsecond=0) + timedelta(minutes=23 * self.tick)
+        return office_time(self.now, days_ago, self.tick)
 
     def run(self) -> None:
         demo = self.demo
@@ -143,3 +160,119 @@ class Replay:
         GateDecision.objects.filter(pk=decision.pk).update(decided_at=when)
         GateReview.objects.filter(pk=self.review.pk, closed_at__isnull=False).update(closed_at=when)
         Initiative.objects.filter(pk=self.initiative.pk).exclude(stage=stage_before).update(stage_entered_at=when)
+
+
+@dataclass(frozen=True)
+class Publish:
+    """Version `number` of an asset: the first creates the asset."""
+
+    days_ago: int
+    spec: AssetSpec
+    number: int
+
+
+class LibraryReplay:
+    """Plays the asset library's story (versions, labels, adoptions, workflows) in order, then backdates each step."""
+
+    def __init__(self, users: dict, now: datetime):
+        self.users, self.now = users, now
+        self.day, self.tick = None, 0
+        self.assets: dict[str, Asset] = {}
+        steps = demo_assets.ADOPTIONS + demo_assets.WORKFLOWS
+        slugs = (
+            {step.initiative for step in steps}
+            | {s.source for s in demo_assets.ASSETS if s.source}
+            | set(demo_assets.REUSE_REVIEWS)
+        )
+        self.initiatives = {i.slug: i for i in Initiative.objects.filter(slug__in=slugs).select_related("created_by")}
+
+    def at(self, days_ago: int) -> datetime:
+        self.tick = self.tick + 1 if days_ago == self.day else 1
+        self.day = days_ago
+        return office_time(self.now, days_ago, self.tick)
+
+    def run(self) -> None:
+        publishes = [
+            Publish(version.days_ago, spec, number)
+            for spec in demo_assets.ASSETS
+            for number, version in enumerate(spec.versions, start=1)
+        ]
+        steps = publishes + demo_assets.LABELS + demo_assets.ADOPTIONS + demo_assets.WORKFLOWS
+        handlers = {Publish: self.publish, Label: self.label, Adopt: self.adopt, PublishWorkflow: self.publish_workflow}
+        for step in sorted(steps, key=lambda step: -step.days_ago):
+            handlers[type(step)](step)
+        self.schedule_reuse_reviews()
+
+    def publish(self, step: Publish) -> None:
+        spec, when = step.spec, self.at(step.days_ago)
+        version, owner = spec.versions[step.number - 1], self.users[spec.owner]
+        if step.number == 1:
+            asset = library.create_asset(
+                acting_user=owner,
+                name=spec.name,
+                type=spec.type,
+                content=version.content,
+                changelog=version.changelog,
+                description=spec.description,
+                tags=list(spec.tags),
+                owner_team=spec.owner_team,
+                owner=owner,
+                source_initiative=self.initiatives.get(spec.source),
+            )
+            if asset.slug != spec.slug:
+                raise ValueError(f"{spec.name!r} became {asset.slug!r}; set AssetSpec.slug to match.")
+            self.assets[spec.slug] = asset
+            Asset.objects.filter(pk=asset.pk).update(created_at=when, updated_at=when)
+            return
+        newest = Notification.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        asset = self.assets[spec.slug]
+        library.publish_version(asset.pk, acting_user=owner, content=version.content, changelog=version.changelog)
+        Asset.objects.filter(pk=asset.pk).update(updated_at=when)
+        # Emailed back then: the notification digest must not mail months-old news to the demo accounts.
+        Notification.objects.filter(pk__gt=newest).update(created_at=when, emailed_at=when)
+
+    def label(self, step: Label) -> None:
+        asset, when = self.assets[step.asset], self.at(step.days_ago)
+        moved = library.move_label(
+            asset.pk, acting_user=self.users[step.by], name=step.name, version_number=step.version
+        )
+        if isinstance(moved, LabelMoveRequest):  # a security requirement: security / risk approves the move
+            LabelMoveRequest.objects.filter(pk=moved.pk).update(requested_at=when)
+            when = self.at(step.approved_days_ago)
+            library.decide_label_request(
+                moved.pk, acting_user=self.users[step.approved_by], approve=True, comment=step.comment
+            )
+            LabelMoveRequest.objects.filter(pk=moved.pk).update(decided_at=when)
+        AssetLabel.objects.filter(asset=asset, name=step.name).update(moved_at=when)
+
+    def adopt(self, step: Adopt) -> None:
+        initiative, when = self.initiatives[step.initiative], self.at(step.days_ago)
+        usage = library.adopt_version(
+            initiative.pk,
+            acting_user=self.users[step.by] if step.by else initiative.created_by,
+            asset=self.assets[step.asset],
+            version_number=step.version,
+        )
+        AssetUsage.objects.filter(pk=usage.pk).update(adopted_at=when)
+
+    def publish_workflow(self, step: PublishWorkflow) -> None:
+        initiative, when = self.initiatives[step.initiative], self.at(step.days_ago)
+        versions = library.publish_workflow(
+            initiative.pk,
+            acting_user=self.users[step.by] if step.by else initiative.created_by,
+            contents=step.contents,
+            changelog=step.changelog,
+        )
+        published = [version.asset_id for version in versions]
+        known = {asset.pk for asset in self.assets.values()}
+        Asset.objects.filter(pk__in=set(published) - known).update(created_at=when, updated_at=when)
+        AssetUsage.objects.filter(initiative=initiative, asset_id__in=published).update(adopted_at=when)
+
+    def schedule_reuse_reviews(self) -> None:
+        today = timezone.localdate(self.now)
+        for slug, days_ahead in demo_assets.REUSE_REVIEWS.items():
+            initiative = self.initiatives[slug]
+            if initiative.reuse_review_on is None:
+                library.schedule_reuse_review(
+                    initiative.pk, acting_user=initiative.created_by, on=today + timedelta(days=days_ahead)
+                )

@@ -12,6 +12,11 @@ Running it again changes nothing: users are matched by username and initiatives
 by slug, and whatever already exists (with its tree and measurements) is skipped.
 Measurement noise comes from a random generator seeded with the initiative's
 slug, so every run on the same day writes the same values.
+
+Then the reusable-asset library (initiatives/demo/assets.py) is played the same way
+through governance.library: versions, label moves (security requirements through a
+security/risk approval), adoptions and published workflows. It is skipped as a whole
+once any of its assets exists. Versions are immutable, so they keep the run's date.
 """
 
 from datetime import datetime
@@ -25,10 +30,12 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from governance.models import Asset, AssetUsage, AssetVersion
 from governance.permissions import LEADERSHIP_GROUP
+from initiatives.demo.assets import ASSETS
 from initiatives.demo.people import DEMO_PASSWORD, USERS
 from initiatives.demo.portfolio import DEMOS, Demo
-from initiatives.demo.replay import Replay
+from initiatives.demo.replay import LibraryReplay, Replay
 from initiatives.models import Initiative, Stage
 from kpis.models import Kpi, Measurement
 from kpis.recompute import recompute_scorecards
@@ -36,7 +43,7 @@ from opmodel.middleware import current_request_id
 
 
 class Command(BaseCommand):
-    help = "Load the demo portfolio (users, initiatives, gate histories) through the real services. Idempotent."
+    help = "Load the demo portfolio (users, initiatives, gate histories, asset library) via the services. Idempotent."
 
     def handle(self, *args, **options):
         now = timezone.now()
@@ -45,11 +52,12 @@ class Command(BaseCommand):
         try:
             users = self._users()
             created = [demo for demo in DEMOS if self._seed(demo, users, now)]
+            library_created = self._seed_library(users, now)
         finally:
             current_request_id.reset(token)
         # Scorecards for what was just created, so the first page load has them (beat keeps them fresh).
         recompute_scorecards()
-        self._report(created)
+        self._report(created, library_created)
 
     @transaction.atomic
     def _users(self) -> dict:
@@ -83,7 +91,14 @@ class Command(BaseCommand):
             Replay(demo, users, now).run()
         return True
 
-    def _report(self, created: list) -> None:
+    def _seed_library(self, users: dict, now: datetime) -> bool:
+        if Asset.objects.filter(slug__in=[spec.slug for spec in ASSETS]).exists():
+            return False
+        with transaction.atomic():
+            LibraryReplay(users, now).run()
+        return True
+
+    def _report(self, created: list, library_created: bool) -> None:
         self.stdout.write(
             f"Demo portfolio: {len(created)} initiative(s) created, {len(DEMOS) - len(created)} already present."
         )
@@ -96,6 +111,11 @@ class Command(BaseCommand):
                 f"  {initiative.title:<58} {initiative.get_stage_display():<20} {initiative.get_status_display():<8}"
                 f" {kpi_counts.get(initiative.pk, 0):>3} KPIs {point_counts.get(initiative.pk, 0):>6,} points"
             )
+        self.stdout.write(
+            f"Asset library {'created' if library_created else 'already present'}: {Asset.objects.count()} assets, "
+            f"{AssetVersion.objects.count()} versions, used by "
+            f"{AssetUsage.objects.values('initiative').distinct().count()} initiatives."
+        )
         self.stdout.write("")
         self.stdout.write(
             f"Demo logins at {settings.SITE_URL}/accounts/login/ "

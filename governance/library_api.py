@@ -1,0 +1,185 @@
+"""REST API of the reusable-asset library: assets, their immutable versions, labels and "used by"."""
+
+import django_filters
+from django.db.models import OuterRef, Prefetch, Q, Subquery
+from django.utils.text import slugify
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from governance import library
+from governance.models import Asset, AssetLabel, AssetVersion, LabelMoveRequest
+from governance.serializers import (
+    AdoptAssetSerializer,
+    AssetCreateSerializer,
+    AssetLabelSerializer,
+    AssetSerializer,
+    AssetUpdateSerializer,
+    AssetUsageSerializer,
+    AssetVersionCreateSerializer,
+    AssetVersionSerializer,
+    LabelDecisionSerializer,
+    LabelMoveInputSerializer,
+    LabelMoveRequestSerializer,
+)
+from initiatives.models import Initiative
+
+
+class AssetFilter(django_filters.FilterSet):
+    type = django_filters.ChoiceFilter(choices=Asset.Type.choices)
+    tag = django_filters.CharFilter(method="filter_tag", label="Tag")
+    owner = django_filters.CharFilter(method="filter_owner", label="Owner (username) or owning team")
+    label = django_filters.CharFilter(field_name="labels__name", label="Has this label, e.g. recommended")
+    q = django_filters.CharFilter(method="filter_search", label="Search name, description and tags")
+
+    class Meta:
+        model = Asset
+        fields = ["type", "tag", "owner", "label", "q"]
+
+    def filter_tag(self, queryset, name, value):
+        return queryset.filter(tags__name=slugify(value))  # tags are stored slugified
+
+    def filter_owner(self, queryset, name, value):
+        return queryset.filter(Q(owner__username=value) | Q(owner_team__iexact=value))
+
+    def filter_search(self, queryset, name, value):
+        return queryset.search(value)  # ranked best first on PostgreSQL
+
+
+class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Every signed-in user reads and adds to the library; curators publish versions and move labels."""
+
+    lookup_field = "slug"
+    serializer_class = AssetSerializer
+    filterset_class = AssetFilter
+
+    def get_queryset(self):
+        latest = AssetVersion.objects.filter(asset=OuterRef("pk")).order_by("-number").values("number")[:1]
+        labels = AssetLabel.objects.select_related("version", "moved_by")
+        return (
+            Asset.objects.select_related("owner", "source_initiative")
+            .prefetch_related("tags", Prefetch("labels", queryset=labels))
+            .annotate(latest_version=Subquery(latest))
+            .order_by("name", "slug")
+        )
+
+    def _read(self, asset: Asset, status_code=status.HTTP_200_OK) -> Response:
+        return Response(AssetSerializer(self.get_queryset().get(pk=asset.pk)).data, status=status_code)
+
+    @extend_schema(request=AssetCreateSerializer, responses={201: AssetSerializer})
+    def create(self, request):
+        """Add an asset with its first version; the caller owns it (as on the library page)."""
+        data = AssetCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        asset = library.create_asset(acting_user=request.user, **data.validated_data)
+        return self._read(asset, status.HTTP_201_CREATED)
+
+    @extend_schema(request=AssetUpdateSerializer, responses=AssetSerializer)
+    def partial_update(self, request, slug=None):
+        asset = self.get_object()
+        data = AssetUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        library.update_asset(asset.pk, acting_user=request.user, **data.validated_data)
+        return self._read(asset)
+
+    @extend_schema(methods=["get"], responses=AssetVersionSerializer(many=True))
+    @extend_schema(methods=["post"], request=AssetVersionCreateSerializer, responses={201: AssetVersionSerializer})
+    @action(detail=True, methods=["get", "post"])
+    def versions(self, request, slug=None):
+        """Versions, newest first. A version is immutable: publish a new one instead of changing it."""
+        asset = self.get_object()
+        if request.method == "POST":
+            data = AssetVersionCreateSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            version = library.publish_version(asset.pk, acting_user=request.user, **data.validated_data)
+            return Response(AssetVersionSerializer(version).data, status=status.HTTP_201_CREATED)
+        page = self.paginate_queryset(asset.versions.select_related("author").order_by("-number"))
+        return self.get_paginated_response(AssetVersionSerializer(page, many=True).data)
+
+    @extend_schema(responses=AssetVersionSerializer)
+    @action(detail=True, methods=["get"], url_path=r"versions/(?P<number>\d+)")
+    def version_detail(self, request, slug=None, number=None):
+        asset = self.get_object()
+        return Response(AssetVersionSerializer(get_object_or_404(asset.versions, number=number)).data)
+
+    @extend_schema(
+        request=LabelMoveInputSerializer,
+        responses={200: AssetLabelSerializer, 202: LabelMoveRequestSerializer},
+        description="Point a label at a version. On a security requirement the move waits for a "
+        "security/risk approval: the answer is then 202 with the pending request.",
+    )
+    @action(detail=True, methods=["post"])
+    def labels(self, request, slug=None):
+        asset = self.get_object()
+        data = LabelMoveInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        name, number = data.validated_data["name"], data.validated_data["version"]
+        moved = library.move_label(asset.pk, acting_user=request.user, name=name, version_number=number)
+        if isinstance(moved, LabelMoveRequest):
+            return Response(LabelMoveRequestSerializer(moved).data, status=status.HTTP_202_ACCEPTED)
+        return Response(AssetLabelSerializer(moved).data)
+
+    @extend_schema(responses=AssetUsageSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="used-by")
+    def used_by(self, request, slug=None):
+        """The initiatives you can see that use this asset, and the version each pins."""
+        asset = self.get_object()
+        usages = asset.usages.filter(initiative__in=Initiative.objects.visible_to(request.user))
+        usages = usages.select_related("initiative", "asset", "version", "adopted_by").order_by(
+            "initiative__title", "pk"
+        )
+        return self.get_paginated_response(AssetUsageSerializer(self.paginate_queryset(usages), many=True).data)
+
+
+class LabelRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Label moves on security requirements, waiting for (or decided by) a security/risk role holder."""
+
+    serializer_class = LabelMoveRequestSerializer
+    filterset_fields = ["status"]
+
+    def get_queryset(self):
+        return LabelMoveRequest.objects.select_related("asset", "version", "requested_by", "decided_by").order_by(
+            "-requested_at", "-pk"
+        )
+
+    @extend_schema(request=LabelDecisionSerializer, responses=LabelMoveRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def decision(self, request, pk=None):
+        label_request = self.get_object()
+        data = LabelDecisionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        decided = library.decide_label_request(label_request.pk, acting_user=request.user, **data.validated_data)
+        return Response(LabelMoveRequestSerializer(decided).data)
+
+
+INITIATIVE_SLUG = OpenApiParameter("slug", str, OpenApiParameter.PATH, description="The initiative's slug.")
+
+
+class InitiativeAssetsView(APIView):
+    """`/api/v1/initiatives/<slug>/assets/`: "used by" seen from the initiative."""
+
+    def _initiative(self, slug: str) -> Initiative:
+        return get_object_or_404(Initiative.objects.visible_to(self.request.user), slug=slug)
+
+    @extend_schema(parameters=[INITIATIVE_SLUG], responses=AssetUsageSerializer(many=True))
+    def get(self, request, slug):
+        """The library assets this initiative uses, and the version each is pinned to."""
+        usages = self._initiative(slug).asset_usages.select_related("initiative", "asset", "version", "adopted_by")
+        return Response(AssetUsageSerializer(usages, many=True).data)
+
+    @extend_schema(parameters=[INITIATIVE_SLUG], request=AdoptAssetSerializer, responses={201: AssetUsageSerializer})
+    def post(self, request, slug):
+        """Pin this initiative to a version of an asset (the latest when none is named)."""
+        initiative = self._initiative(slug)
+        data = AdoptAssetSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        usage = library.adopt_version(
+            initiative.pk,
+            acting_user=request.user,
+            asset=data.validated_data["asset"],
+            version_number=data.validated_data["version"],
+        )
+        return Response(AssetUsageSerializer(usage).data, status=status.HTTP_201_CREATED)

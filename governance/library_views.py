@@ -1,0 +1,356 @@
+"""The reusable-asset library pages, and the "Reusable assets" panel of the initiative page."""
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Max, Prefetch
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from governance import asset_content, library
+from governance.forms import (
+    AdoptAssetForm,
+    AssetForm,
+    LabelMoveForm,
+    LibraryFilterForm,
+    PublishVersionForm,
+    ReuseReviewForm,
+    VersionPairForm,
+    WorkflowPublishForm,
+)
+from governance.models import Asset, AssetLabel, AssetTag, AssetUsage, AssetVersion, LabelMoveRequest
+from governance.permissions import can_approve_security_labels, can_curate_asset, can_edit
+from governance.services import TransitionError
+from initiatives.models import Initiative
+from initiatives.views import _apply_errors, _get_initiative_for_user
+
+PAGE_SIZE = 20
+NOTIFICATIONS_PAGE_SIZE = 50
+
+
+def _get_asset(request, slug) -> Asset:
+    """Every signed-in user may read the library; unknown slugs are a 404."""
+    queryset = Asset.objects.select_related("owner", "source_initiative").prefetch_related("tags")
+    return get_object_or_404(queryset, slug=slug)
+
+
+def _form_errors(form) -> str:
+    return " ".join(message for errors in form.errors.values() for message in errors)
+
+
+@login_required
+def asset_list(request):
+    form = _filter_form(request.GET)
+    form.is_valid()  # an unknown choice is reported next to its filter and ignored
+    ids = _matching_ids(form.cleaned_data)
+    page = Paginator(ids, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "form": form,
+        "page": page,
+        "assets": _asset_rows(page.object_list),
+        "filtered": any(request.GET.get(name) for name in form.fields),
+    }
+    return render(request, "governance/asset_list.html", context)
+
+
+def _filter_form(data) -> LibraryFilterForm:
+    teams = Asset.objects.exclude(owner_team="").order_by("owner_team").values_list("owner_team", flat=True)
+    return LibraryFilterForm(
+        data,
+        tags=AssetTag.objects.filter(assets__isnull=False).distinct().values_list("name", flat=True),
+        teams=teams.distinct(),
+        owners=get_user_model().objects.filter(owned_assets__isnull=False).distinct().order_by("username"),
+        labels=AssetLabel.objects.order_by("name").values_list("name", flat=True).distinct(),
+    )
+
+
+def _matching_ids(filters: dict) -> list[int]:
+    assets = Asset.objects.all()
+    if filters.get("type"):
+        assets = assets.filter(type=filters["type"])
+    if filters.get("tag"):
+        assets = assets.filter(tags__name=filters["tag"])
+    if filters.get("label"):
+        assets = assets.filter(labels__name=filters["label"])
+    kind, _, value = (filters.get("owner") or "").partition(":")
+    if kind == "team":
+        assets = assets.filter(owner_team=value)
+    elif kind == "user":
+        assets = assets.filter(owner_id=value)
+    # Filters as a subquery, so the search ranks on all of an asset's tags, not only the filtered one.
+    matches = Asset.objects.filter(pk__in=assets.values("pk")).order_by("name").search(filters.get("q") or "")
+    # PostgreSQL search yields an asset once per tag row; keep its best-ranked place only.
+    return list(dict.fromkeys(matches.values_list("pk", flat=True)))
+
+
+def _asset_rows(ids: list[int]) -> list[Asset]:
+    assets = (
+        Asset.objects.filter(pk__in=ids)
+        .select_related("owner")
+        .prefetch_related("tags", Prefetch("labels", queryset=AssetLabel.objects.select_related("version")))
+        .annotate(latest_number=Max("versions__number"), used_by=Count("usages", distinct=True))
+    )
+    by_pk = {asset.pk: asset for asset in assets}
+    return [by_pk[pk] for pk in ids if pk in by_pk]
+
+
+@login_required
+def asset_create(request):
+    form = AssetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            asset = library.create_asset(acting_user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"{asset.name} v1 is in the library.")
+            return redirect(asset)
+    return render(request, "governance/asset_form.html", {"form": form})
+
+
+@login_required
+def asset_detail(request, slug):
+    asset = _get_asset(request, slug)
+    versions = list(asset.versions.select_related("author"))
+    form = PublishVersionForm(request.POST or None, initial={"content": versions[0].content if versions else ""})
+    if request.method == "POST":
+        if not can_curate_asset(request.user, asset):
+            raise PermissionDenied("Only the asset's owner, the platform and enablement teams or a leader may publish.")
+        if form.is_valid():
+            try:
+                version = library.publish_version(asset.pk, acting_user=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, f"Published v{version.number}. Initiatives on older versions were told.")
+                return redirect(asset)
+    return render(request, "governance/asset_detail.html", _detail_context(request, asset, versions, form))
+
+
+def _detail_context(request, asset: Asset, versions: list[AssetVersion], publish_form) -> dict:
+    shown = _shown_version(request, asset, versions)
+    numbers = [v.number for v in versions]
+    usages = list(
+        asset.usages.filter(initiative__in=Initiative.objects.visible_to(request.user)).select_related(
+            "initiative", "version"
+        )
+    )
+    return {
+        "asset": asset,
+        "versions": versions,
+        "shown": shown,
+        "rendered": asset_content.render(asset.type, shown.content) if shown else "",
+        "variables": asset_content.prompt_variables(shown.content)
+        if shown and asset.type == Asset.Type.PROMPT_TEMPLATE
+        else [],
+        "labels": list(asset.labels.select_related("version", "moved_by")),
+        "pending": _pending_requests(request.user, asset),
+        "needs_approval": asset.type == Asset.Type.SECURITY_REQUIREMENT,
+        "can_curate": can_curate_asset(request.user, asset),
+        "publish_form": publish_form,
+        "label_form": LabelMoveForm(numbers=numbers, initial={"version": numbers[0] if numbers else None}),
+        "compare_form": VersionPairForm(numbers=numbers, initial=_default_pair(numbers)),
+        "usages": usages,
+        "hidden_usages": asset.usages.count() - len(usages),
+    }
+
+
+def _shown_version(request, asset: Asset, versions: list[AssetVersion]) -> AssetVersion | None:
+    wanted = request.GET.get("version", "").strip()
+    match = next((v for v in versions if str(v.number) == wanted), None)
+    if wanted and match is None:
+        messages.warning(request, f"{asset.name} has no version “{wanted[:20]}”; showing the latest.")
+    return match or (versions[0] if versions else None)
+
+
+def _pending_requests(user, asset: Asset) -> list[LabelMoveRequest]:
+    """Pending label moves; only a security/risk holder who did not ask may decide one."""
+    approver = can_approve_security_labels(user)
+    pending = list(
+        asset.label_requests.filter(status=LabelMoveRequest.Status.PENDING).select_related("version", "requested_by")
+    )
+    for label_request in pending:
+        label_request.decidable = approver and label_request.requested_by_id != user.pk
+    return pending
+
+
+def _default_pair(numbers: list[int]) -> dict:
+    """Compare the latest version with the one before it (numbers are newest first)."""
+    if not numbers:
+        return {}
+    return {"from": numbers[1] if len(numbers) > 1 else numbers[0], "to": numbers[0]}
+
+
+@login_required
+def asset_diff(request, slug):
+    asset = _get_asset(request, slug)
+    versions = {v.number: v for v in asset.versions.all()}
+    numbers = sorted(versions, reverse=True)
+    form = VersionPairForm(request.GET or _default_pair(numbers) or None, numbers=numbers)
+    pair, lines = None, []
+    if form.is_valid():
+        pair = (versions[form.cleaned_data["from"]], versions[form.cleaned_data["to"]])
+        lines = asset_content.diff(
+            pair[0].content, pair[1].content, old_label=f"v{pair[0].number}", new_label=f"v{pair[1].number}"
+        )
+    context = {"asset": asset, "form": form, "pair": pair, "lines": lines}
+    return render(request, "governance/asset_diff.html", context)
+
+
+@login_required
+@require_POST
+def label_move(request, slug):
+    asset = _get_asset(request, slug)
+    if not can_curate_asset(request.user, asset):
+        raise PermissionDenied("Only the asset's owner, the platform and enablement teams or a leader may move labels.")
+    form = LabelMoveForm(request.POST, numbers=list(asset.versions.values_list("number", flat=True)))
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return redirect(asset)
+    name, number = form.cleaned_data["name"], form.cleaned_data["version"]
+    try:
+        moved = library.move_label(asset.pk, acting_user=request.user, name=name, version_number=number)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _label_message(moved))
+    return redirect(asset)
+
+
+def _label_message(moved) -> str:
+    if isinstance(moved, LabelMoveRequest):
+        return f"“{moved.name}” → v{moved.version.number} now awaits approval by a security/risk role holder."
+    return f"“{moved.name}” now points at v{moved.version.number}."
+
+
+@login_required
+@require_POST
+def label_decide(request, slug, pk):
+    asset = _get_asset(request, slug)
+    label_request = get_object_or_404(asset.label_requests, pk=pk)
+    decision = request.POST.get("decision")
+    if decision not in ("approve", "reject"):
+        messages.error(request, "Choose Approve or Reject.")
+        return redirect(asset)
+    try:
+        decided = library.decide_label_request(
+            label_request.pk, acting_user=request.user, approve=decision == "approve"
+        )
+    except TransitionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Label move “{decided.name}” → v{decided.version.number}: {decided.status}.")
+    return redirect(asset)
+
+
+@login_required
+def notification_list(request):
+    page = Paginator(request.user.notifications.all(), NOTIFICATIONS_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "governance/notifications.html", {"page": page})
+
+
+@login_required
+@require_POST
+def notifications_read(request):
+    count = request.user.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
+    messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} as read.")
+    return redirect("governance:notifications")
+
+
+def library_context(initiative: Initiative, user) -> dict:
+    """The "Reusable assets" panel of the initiative page: pinned versions, newer ones, and its forms."""
+    usages = list(
+        AssetUsage.objects.filter(initiative=initiative)
+        .select_related("asset", "version")
+        .annotate(latest_number=Max("asset__versions__number"))
+    )
+    for usage in usages:
+        usage.newer_number = usage.latest_number if usage.latest_number > usage.version.number else None
+    return {
+        "asset_usages": usages,
+        "adopt_form": AdoptAssetForm(),
+        "reuse_review_form": ReuseReviewForm(initial={"on": initiative.reuse_review_on}),
+    }
+
+
+def _panel(initiative: Initiative) -> str:
+    return initiative.get_absolute_url() + "#assets"
+
+
+@login_required
+@require_POST
+def asset_adopt(request, slug):
+    initiative = _get_initiative_for_user(request, slug)
+    form = AdoptAssetForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return redirect(_panel(initiative))
+    asset, number = form.cleaned_data["asset"], form.cleaned_data["version"]
+    try:
+        usage = library.adopt_version(initiative.pk, acting_user=request.user, asset=asset, version_number=number)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"This initiative now uses {asset.name} v{usage.version.number}.")
+    return redirect(_panel(initiative))
+
+
+@login_required
+@require_POST
+def reuse_review_schedule(request, slug):
+    initiative = _get_initiative_for_user(request, slug)
+    form = ReuseReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return redirect(_panel(initiative))
+    try:
+        library.schedule_reuse_review(initiative.pk, acting_user=request.user, on=form.cleaned_data["on"])
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Reuse review scheduled for {form.cleaned_data['on']:%-d %B %Y}.")
+    return redirect(_panel(initiative))
+
+
+@login_required
+def workflow_publish(request, slug):
+    initiative = _get_initiative_for_user(request, slug)
+    if not can_edit(request.user, initiative):
+        raise PermissionDenied("Only the initiative's product manager, sponsor, owner or a leader may publish it.")
+    form = WorkflowPublishForm(request.POST or None, initial=_published_contents(initiative))
+    if request.method == "POST" and form.is_valid():
+        changelog = form.cleaned_data["changelog"]
+        try:
+            published = library.publish_workflow(
+                initiative.pk, acting_user=request.user, contents=form.contents(), changelog=changelog
+            )
+        except ValidationError as exc:
+            _apply_errors(form, _by_field(exc))
+        except PermissionDenied as exc:  # an editor of the initiative who may not curate an asset it published
+            form.add_error(None, str(exc))
+        else:
+            listed = ", ".join(f"{v.asset.name} v{v.number}" for v in published)
+            messages.success(request, f"Published to the library: {listed}.")
+            return redirect(initiative)
+    return render(request, "governance/workflow_publish.html", {"initiative": initiative, "form": form})
+
+
+def _by_field(error: ValidationError) -> ValidationError:
+    """The service names errors by asset type ("prompt-template"); the form's fields use underscores."""
+    if not hasattr(error, "error_dict"):
+        return error
+    return ValidationError({field.replace("-", "_"): errors for field, errors in error.message_dict.items()})
+
+
+def _published_contents(initiative: Initiative) -> dict[str, str]:
+    """The latest content of the assets this initiative published before, per workflow type."""
+    versions = (
+        AssetVersion.objects.filter(asset__source_initiative=initiative, asset__type__in=library.WORKFLOW_ASSET_TYPES)
+        .select_related("asset")
+        .order_by("-asset_id", "number")
+    )
+    # Later rows win: the oldest asset of a type (the one publish_workflow republishes) at its newest version.
+    return {v.asset.type.replace("-", "_"): v.content for v in versions}

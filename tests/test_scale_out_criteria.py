@@ -1,0 +1,347 @@
+"""Scale-out approval criteria, computed from the outcome tree and its measurements.
+
+Each initiative here reaches measure-impact through the real gates, then gets its
+launch backdated so the observation window can pass; KPIs and points go through
+kpis.services and kpis.ingest, as the product writes them.
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from governance.models import GateReview
+from governance.services import TransitionError, criteria_for, request_review
+from initiatives import services as initiative_services
+from initiatives.models import Initiative, Role, Stage
+from kpis import services as kpi_services
+from kpis.ingest import record_measurements
+from kpis.models import Kpi
+from kpis.scorecards import compute_many
+from tests.lifecycle import api_as, assert_problem, decide, give_role, pass_charter_signoff, pass_gate
+
+pytestmark = pytest.mark.django_db
+
+SCALE_OUT = [
+    "baseline-before-launch",
+    "observation-window",
+    "lagging-kpis-moving",
+    "guardrails-within-bounds",
+    "cost-known-and-projected",
+]
+LAUNCHED_DAYS_AGO = 40
+HANDLE_TIME, CSAT, ASSISTED = "support-triage.handle-time", "support-triage.csat", "support-triage.assisted-share"
+
+
+def build_tree(initiative, user):
+    today = timezone.localdate()
+    driver = kpi_services.add_driver(initiative.pk, acting_user=user, name="Faster handling")
+    kpi_services.add_kpi(
+        initiative.pk,
+        acting_user=user,
+        driver=driver,
+        key=HANDLE_TIME,
+        name="Average handling time",
+        unit="minutes",
+        kind=Kpi.Kind.LAGGING,
+        direction=Kpi.Direction.DECREASE,
+        baseline_value=12.0,
+        baseline_date=today - timedelta(days=60),
+        target_value=9.0,
+        target_date=today + timedelta(days=60),
+    )
+    kpi_services.add_kpi(
+        initiative.pk,
+        acting_user=user,
+        driver=driver,
+        key=ASSISTED,
+        name="Tickets assisted by AI",
+        unit="%",
+        kind=Kpi.Kind.LEADING,
+        direction=Kpi.Direction.INCREASE,
+        baseline_value=0.0,
+        baseline_date=today - timedelta(days=60),
+        target_value=60.0,
+        target_date=today + timedelta(days=60),
+    )
+    kpi_services.add_kpi(
+        initiative.pk,
+        acting_user=user,
+        driver=driver,
+        key=CSAT,
+        name="Customer satisfaction",
+        unit="score",
+        kind=Kpi.Kind.GUARDRAIL,
+        direction=Kpi.Direction.INCREASE,
+        guardrail_bound=4.2,
+    )
+
+
+def push(user, key, value, days_ago: float):
+    at = timezone.now() - timedelta(days=days_ago)
+    record_measurements([{"kpi": key, "timestamp": at.isoformat(), "value": value}], acting_user=user)
+
+
+def backdate_launch(initiative, days: int):
+    """Move the launch (the foundation approval and the stage entry) `days` into the past."""
+    launch = timezone.now() - timedelta(days=days)
+    approvals = GateReview.objects.filter(
+        initiative=initiative, to_stage=Stage.MEASURE_IMPACT, status=GateReview.Status.APPROVED
+    )
+    assert approvals.update(closed_at=launch) == 1
+    Initiative.objects.filter(pk=initiative.pk).update(stage_entered_at=launch)
+    return launch
+
+
+@pytest.fixture
+def launched(initiative, alice, sam, rita, dana):
+    """Measure-impact for 40 days, with a tree, its evidence and the charter's cost: every criterion passes."""
+    build_tree(initiative, alice)
+    initiative_services.update_charter(
+        initiative.pk, acting_user=alice, cost_per_1000_inferences=Decimal("2.5"), expected_monthly_volume=100_000
+    )
+    pass_charter_signoff(initiative, requester=alice, approver=sam)
+    give_role(initiative, Role.SECURITY_RISK, rita, by=alice)
+    give_role(initiative, Role.DATA_PLATFORM, dana, by=alice)
+    pass_gate(initiative, requester=alice, approvers=[rita, dana])
+    assert initiative.stage == Stage.MEASURE_IMPACT
+    backdate_launch(initiative, LAUNCHED_DAYS_AGO)
+    push(alice, HANDLE_TIME, 12.0, days_ago=LAUNCHED_DAYS_AGO - 1)
+    push(alice, HANDLE_TIME, 10.5, days_ago=1)
+    push(alice, ASSISTED, 35.0, days_ago=1)
+    push(alice, CSAT, 4.5, days_ago=1)
+    return initiative
+
+
+def criteria(initiative) -> dict:
+    return {r.key: r for r in criteria_for(Initiative.objects.get(pk=initiative.pk))}
+
+
+def failing(initiative) -> dict[str, str]:
+    return {key: r.reason for key, r in criteria(initiative).items() if not r.passed}
+
+
+def handle_time():
+    return Kpi.objects.get(key=HANDLE_TIME)
+
+
+class TestAllPass:
+    def test_every_scale_out_criterion_passes_with_its_reason(self, launched):
+        results = criteria_for(Initiative.objects.get(pk=launched.pk))
+
+        assert [r.key for r in results] == SCALE_OUT
+        assert [r.status for r in results] == ["pass"] * 5, [r.reason for r in results]
+        reasons = {r.key: r.reason for r in results}
+        assert reasons["baseline-before-launch"].startswith("Every lagging KPI has a baseline from before launch")
+        assert reasons["observation-window"] == "40 days observed since launch (minimum 28)."
+        assert reasons["lagging-kpis-moving"] == "Average handling time 50% of the way."
+        assert reasons["guardrails-within-bounds"] == "All 1 guardrails within their bounds."
+        assert reasons["cost-known-and-projected"] == (
+            "0.0025 per transaction; 250 a month now, 500 at twice the volume."
+        )
+
+    def test_the_review_is_requested_without_an_override_and_approved(self, launched, alice, sam, lee):
+        review = request_review(launched.pk, acting_user=alice)
+
+        assert review.gate == "scale-out" and review.override_reason == ""
+        assert [r["status"] for r in review.criteria_results] == ["pass"] * 5
+        decide(review, sam)
+        decide(review, lee)
+        launched.refresh_from_db()
+        assert launched.stage == Stage.STANDARDIZE_REUSE
+
+    def test_the_scorecard_counts_them_as_readiness(self, launched):
+        [card] = compute_many(Initiative.objects.filter(pk=launched.pk))
+
+        assert (card.next_gate, card.readiness_met, card.readiness_total) == ("scale-out", 5, 5)
+        assert [c["key"] for c in card.criteria] == SCALE_OUT
+
+
+class TestBaselineBeforeLaunch:
+    def test_fails_for_a_baseline_dated_after_launch(self, launched, alice):
+        launch_day = (timezone.now() - timedelta(days=LAUNCHED_DAYS_AGO)).date()
+        kpi_services.update_kpi(handle_time().pk, acting_user=alice, baseline_date=launch_day + timedelta(days=1))
+
+        reason = failing(launched)["baseline-before-launch"]
+
+        assert reason.startswith("Baseline missing or taken after launch")
+        assert reason.endswith(": Average handling time.")
+        assert set(failing(launched)) == {"baseline-before-launch"}
+
+    def test_passes_for_a_baseline_on_launch_day(self, launched, alice):
+        launch_day = (timezone.now() - timedelta(days=LAUNCHED_DAYS_AGO)).date()
+        kpi_services.update_kpi(handle_time().pk, acting_user=alice, baseline_date=launch_day)
+
+        assert criteria(launched)["baseline-before-launch"].passed
+
+    def test_fails_without_a_lagging_kpi(self, launched, alice):
+        kpi_services.update_kpi(handle_time().pk, acting_user=alice, kind=Kpi.Kind.LEADING)
+
+        assert failing(launched)["baseline-before-launch"] == "No lagging KPI to compare against a baseline."
+
+
+class TestObservationWindow:
+    def test_fails_until_the_window_has_passed(self, launched):
+        backdate_launch(launched, 10)
+
+        assert failing(launched)["observation-window"] == "10 of 28 days observed since launch."
+
+    def test_launch_is_the_foundation_approval_not_just_the_stage_entry(self, launched):
+        # An old stage entry with a fresh approval time: the approval counts.
+        GateReview.objects.filter(initiative=launched, to_stage=Stage.MEASURE_IMPACT).update(closed_at=timezone.now())
+
+        assert failing(launched)["observation-window"] == "0 of 28 days observed since launch."
+
+    def test_fails_without_a_lagging_point_after_the_window(self, launched, alice):
+        # Points only in the first 28 days: the late point is replaced by an early one.
+        handle_time().measurements.filter(timestamp__gt=timezone.now() - timedelta(days=2)).delete()
+        push(alice, HANDLE_TIME, 10.5, days_ago=LAUNCHED_DAYS_AGO - 20)
+
+        reason = failing(launched)["observation-window"]
+
+        assert reason == "40 days since launch, but no lagging KPI was measured after day 28."
+
+    def test_the_window_comes_from_settings(self, launched, settings):
+        settings.OBSERVATION_WINDOW_DAYS = 60
+
+        assert failing(launched)["observation-window"] == "40 of 60 days observed since launch."
+
+
+class TestLaggingKpisMoving:
+    @pytest.mark.parametrize("latest", [12.0, 12.5], ids=["flat", "worse"])
+    def test_fails_when_a_lagging_kpi_did_not_move_toward_target(self, launched, alice, latest):
+        push(alice, HANDLE_TIME, latest, days_ago=0.5)
+
+        reason = failing(launched)["lagging-kpis-moving"]
+
+        assert reason == "Not moving toward target (or no data): Average handling time."
+
+    def test_fails_for_a_lagging_kpi_without_data(self, launched, alice):
+        driver = handle_time().driver
+        kpi_services.add_kpi(
+            launched.pk,
+            acting_user=alice,
+            driver=driver,
+            key="support-triage.first-contact-resolution",
+            name="First-contact resolution",
+            unit="%",
+            kind=Kpi.Kind.LAGGING,
+            direction=Kpi.Direction.INCREASE,
+            baseline_value=60.0,
+            baseline_date=timezone.localdate() - timedelta(days=60),
+            target_value=75.0,
+            target_date=timezone.localdate() + timedelta(days=60),
+        )
+
+        assert "First-contact resolution" in failing(launched)["lagging-kpis-moving"]
+
+    def test_a_leading_kpi_going_the_wrong_way_does_not_count(self, launched, alice):
+        push(alice, ASSISTED, 0.0, days_ago=0.5)
+
+        assert not failing(launched)
+
+
+class TestGuardrails:
+    def test_fails_when_a_guardrail_is_outside_its_bound(self, launched, alice):
+        push(alice, CSAT, 4.0, days_ago=0.5)
+
+        reason = failing(launched)["guardrails-within-bounds"]
+
+        assert reason == "4 score is outside its bound (at least 4.2)."
+
+    def test_fails_for_a_guardrail_without_data(self, launched):
+        Kpi.objects.get(key=CSAT).measurements.all().delete()
+
+        assert failing(launched)["guardrails-within-bounds"] == "No data for Customer satisfaction."
+
+    def test_fails_without_any_guardrail(self, launched, alice):
+        kpi_services.remove_kpi(Kpi.objects.get(key=CSAT).pk, acting_user=alice, confirmed=True)
+
+        assert failing(launched)["guardrails-within-bounds"] == "No guardrail KPI defines what must not get worse."
+
+
+class TestCost:
+    @pytest.mark.parametrize(
+        "missing",
+        [{"cost_per_1000_inferences": None}, {"expected_monthly_volume": None}],
+        ids=["no cost", "no volume"],
+    )
+    def test_fails_when_the_charter_lacks_cost_or_volume(self, launched, alice, missing):
+        initiative_services.update_charter(launched.pk, acting_user=alice, **missing)
+
+        assert failing(launched) == {
+            "cost-known-and-projected": (
+                "The charter needs the cost per 1,000 inferences and the expected monthly volume."
+            )
+        }
+
+
+def breach_guardrail(initiative, alice):
+    push(alice, CSAT, 4.0, days_ago=0.5)
+
+
+def baseline_after_launch(initiative, alice):
+    launch_day = (timezone.now() - timedelta(days=LAUNCHED_DAYS_AGO)).date()
+    kpi_services.update_kpi(handle_time().pk, acting_user=alice, baseline_date=launch_day + timedelta(days=3))
+
+
+def window_not_passed(initiative, alice):
+    backdate_launch(initiative, 5)
+
+
+def lagging_flat(initiative, alice):
+    push(alice, HANDLE_TIME, 12.0, days_ago=0.5)
+
+
+def cost_missing(initiative, alice):
+    initiative_services.update_charter(initiative.pk, acting_user=alice, cost_per_1000_inferences=None)
+
+
+class TestRequestingTheReview:
+    @pytest.mark.parametrize(
+        ("spoil", "label"),
+        [
+            (baseline_after_launch, "Baseline captured before launch"),
+            (window_not_passed, "Minimum observation window passed"),
+            (lagging_flat, "Lagging KPIs moved toward target"),
+            (breach_guardrail, "Every guardrail KPI within its bound"),
+            (cost_missing, "Cost per transaction known and projected at 2× volume"),
+        ],
+        ids=["baseline", "window", "lagging", "guardrail", "cost"],
+    )
+    def test_refused_without_an_override_while_a_criterion_fails(self, launched, alice, spoil, label):
+        spoil(launched, alice)
+
+        with pytest.raises(TransitionError, match="Gate criteria not met") as refused:
+            request_review(launched.pk, acting_user=alice)
+
+        assert label in str(refused.value)
+        assert not GateReview.objects.filter(initiative=launched, gate="scale-out").exists()
+        launched.refresh_from_db()
+        assert launched.stage == Stage.MEASURE_IMPACT
+
+    def test_an_override_reason_requests_it_anyway_and_is_recorded(self, launched, alice):
+        breach_guardrail(launched, alice)
+
+        review = request_review(launched.pk, acting_user=alice, override_reason="CSAT dip is a survey artefact.")
+
+        assert review.override_reason == "CSAT dip is a survey artefact."
+        statuses = {r["key"]: r["status"] for r in review.criteria_results}
+        assert statuses["guardrails-within-bounds"] == "fail"
+
+    def test_the_api_answers_409_then_201_once_the_evidence_is_in(self, launched, alice):
+        client = api_as(alice)
+        breach_guardrail(launched, alice)
+
+        refused = client.post("/api/v1/gate-reviews/", {"initiative": launched.slug}, format="json")
+
+        body = assert_problem(refused, 409)
+        assert "Every guardrail KPI within its bound" in body["detail"]
+
+        push(alice, CSAT, 4.4, days_ago=0.1)  # back inside the bound
+        accepted = client.post("/api/v1/gate-reviews/", {"initiative": launched.slug}, format="json")
+
+        assert accepted.status_code == 201, accepted.content
+        assert accepted.json()["gate"] == "scale-out"
+        assert GateReview.objects.get(initiative=launched, gate="scale-out").override_reason == ""
