@@ -22,7 +22,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
-from governance.models import GateReview
+from governance.models import AssetUsage, GateReview
 from initiatives.models import Initiative, Stage
 from kpis.models import Scorecard
 
@@ -141,6 +141,8 @@ class Portfolio:
     as_of: date
     rows: list[Row]
     review_counts: Counter = field(default_factory=Counter)
+    # (initiative id, asset type, id of the initiative the asset was published from) per pinned asset.
+    usages: list[tuple[int, str, int | None]] = field(default_factory=list)
 
     @property
     def has_scorecards(self) -> bool:
@@ -186,6 +188,22 @@ class Portfolio:
         return [(code, label, counts[code]) for code, label in FAILURE_MODES]
 
     @property
+    def reuse_rate(self) -> float | None:
+        """Share of the shown initiatives that reuse at least one library asset published elsewhere."""
+        if not self.rows:
+            return None
+        reusing = {initiative for initiative, _, source in self.usages if source != initiative}
+        return len(reusing) / len(self.rows)
+
+    @property
+    def prompt_reuse(self) -> float | None:
+        """The CTO KPI: of the prompt templates in use, the share that come from elsewhere in the library."""
+        prompts = [(i, source) for i, kind, source in self.usages if kind == "prompt-template"]
+        if not prompts:
+            return None
+        return sum(source != i for i, source in prompts) / len(prompts)
+
+    @property
     def heatmap(self) -> dict:
         return heatmap_figure(self.heatmap_counts)
 
@@ -225,7 +243,14 @@ def build_portfolio(user, params) -> Portfolio:
     is_past = chosen["as_of"] < form.today
     rows = [_row(i, by_initiative.get(i["id"]), end, is_past) for i in initiatives]
     rows = [r for r in rows if r is not None and _matches(r, chosen)]
-    return Portfolio(form=form, as_of=chosen["as_of"], rows=rows, review_counts=_review_counts(visible, rows, end))
+    usages = list(
+        AssetUsage.objects.filter(initiative_id__in=[r.id for r in rows], adopted_at__lte=end).values_list(
+            "initiative_id", "asset__type", "asset__source_initiative_id"
+        )
+    )
+    return Portfolio(
+        form=form, as_of=chosen["as_of"], rows=rows, review_counts=_review_counts(visible, rows, end), usages=usages
+    )
 
 
 def _business_units(initiatives: list[dict]) -> list[str]:

@@ -393,3 +393,22 @@ def test_a_user_without_scorecards_or_filters_sees_the_page(login, db):
     response = login(user).get(URL)
     assert response.status_code == 200
     assert table(response) == []
+
+
+def test_reuse_rate_and_prompt_reuse(login, portfolio, lee):
+    from governance import library
+    from initiatives.models import Initiative
+
+    support, invoice = Initiative.objects.get(title="Support triage"), Initiative.objects.get(title="Invoice matching")
+    prompt = library.create_asset(
+        acting_user=lee,
+        name="Triage prompt",
+        type="prompt-template",
+        content="Classify {{ticket}}.",
+        source_initiative=support,
+    )
+    library.adopt_version(support.pk, acting_user=lee, asset=prompt)  # its own: not reuse
+    library.adopt_version(invoice.pk, acting_user=lee, asset=prompt)  # from elsewhere: reuse
+    shown = login(lee).get(URL).context["portfolio"]
+    assert shown.reuse_rate == 1 / len(shown.rows)
+    assert shown.prompt_reuse == 0.5
