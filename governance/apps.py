@@ -6,4 +6,4 @@ class GovernanceConfig(AppConfig):
     name = "governance"
 
     def ready(self):
-        from governance import library  # noqa: F401  (registers the reuse-ready gate criteria)
+        from governance import foundation, library  # noqa: F401  (register the foundation and reuse criteria)

@@ -115,3 +115,16 @@ def can_curate_asset(user, asset) -> bool:
 
 def can_approve_security_labels(user) -> bool:
     return _holds_anywhere(user, {Role.SECURITY_RISK})
+
+
+RISK_OWNER_ROLES = frozenset({Role.SECURITY_RISK, Role.DATA_PLATFORM, Role.LEGAL_COMPLIANCE})
+
+
+def can_set_control(user, initiative, control) -> bool:
+    """A control is recorded by the role the catalogue names, by risk owners, or by leaders."""
+    held = roles_held(user, initiative)
+    return is_leader(user) or control.owner_role in held or bool(held & RISK_OWNER_ROLES)
+
+
+def can_manage_data_sources(user, initiative) -> bool:
+    return is_leader(user) or can_edit(user, initiative) or bool(roles_held(user, initiative) & RISK_OWNER_ROLES)

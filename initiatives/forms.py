@@ -60,6 +60,8 @@ class CharterForm(forms.ModelForm):
             "scorecard_due_on",
             "foundation_due_on",
             "launch_due_on",
+            "customer_facing",
+            "automated_decisions",
             "cost_per_1000_inferences",
             "expected_monthly_volume",
         ]

@@ -100,6 +100,14 @@ class Initiative(models.Model):
         "Reuse review", null=True, blank=True, help_text="When adjacent teams review this workflow for reuse."
     )
     reuse_review_reminded_for = models.DateField(null=True, blank=True, editable=False)
+    risk_floor = models.CharField(
+        max_length=10,
+        choices=RiskTier.choices,
+        blank=True,
+        help_text="A tier a risk owner raised the initiative to; the computed tier never goes below it.",
+    )
+    risk_floor_reason = models.TextField(blank=True)
+    risk_reason = models.TextField(blank=True, help_text="Why the initiative has its risk tier, shown to approvers.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -193,6 +201,12 @@ class Charter(models.Model):
     launch_due_on = models.DateField("Day 90: launched, trained and standardized", null=True, blank=True)
     cost_per_1000_inferences = models.DecimalField(
         "Cost per 1,000 inferences", max_digits=12, decimal_places=4, null=True, blank=True
+    )
+    customer_facing = models.BooleanField("Customer-facing", default=False)
+    automated_decisions = models.BooleanField(
+        "Makes decisions without human review",
+        default=False,
+        help_text="The AI's output takes effect without a person checking it.",
     )
     expected_monthly_volume = models.PositiveIntegerField(
         "Expected volume (inferences per month)", null=True, blank=True

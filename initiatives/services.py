@@ -42,6 +42,10 @@ def create_initiative(
         title=title,
         business_unit=business_unit,
         risk_tier=risk_tier,
+        # The tier declared at creation is a floor: the data sources and charter can only raise it.
+        risk_floor=risk_tier,
+        risk_floor_reason="declared when the initiative was created",
+        risk_reason=f"declared {risk_tier} when the initiative was created",
         started_on=started_on or timezone.localdate(),
         stage_entered_at=timezone.now(),
         scorecard_dirty_at=timezone.now(),
@@ -93,9 +97,16 @@ def update_initiative(initiative_id: int, *, acting_user, **changes) -> Initiati
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed here."))
-    tier_changes = "risk_tier" in changes and changes["risk_tier"] != initiative.risk_tier
-    if tier_changes and not can_change_risk_tier(acting_user, initiative):
-        raise PermissionDenied("Only a security/risk role holder or a portfolio leader may change the risk tier.")
+    tier = changes.pop("risk_tier", initiative.risk_tier)
+    if tier != initiative.risk_tier:
+        from governance.foundation import set_risk_tier
+
+        set_risk_tier(
+            initiative,
+            acting_user=acting_user,
+            tier=tier,
+            reason=f"set to {tier} by {acting_user.username} in the initiative's details",
+        )
     before = _initiative_state(initiative)
     for name, value in changes.items():
         setattr(initiative, name, value)
@@ -143,6 +154,10 @@ def update_charter(initiative_id: int, *, acting_user, **changes) -> Charter:
         return charter
     charter.save()
     Initiative.objects.filter(pk=initiative.pk).mark_dirty()
+    if {"customer_facing", "automated_decisions"} & set(_diff(before, after)):
+        from governance.foundation import refresh_risk_tier
+
+        refresh_risk_tier(initiative, acting_user=acting_user, because="the charter's risk answers changed")
     audit.record(
         "charter.updated",
         charter,

@@ -8,10 +8,26 @@ from governance.models.assets import (
     Notification,
 )
 from governance.models.audit import AuditEvent, canonical_json, sha256_hex
+from governance.models.foundation import (
+    LAYER_INFO,
+    ChecklistAnswer,
+    ChecklistItem,
+    Control,
+    DataSource,
+    InitiativeControl,
+    Layer,
+)
 from governance.models.gates import GATE_FROM_STAGE, Gate, GateDecision, GatePolicy, GateReview
 from governance.models.tokens import ApiToken
 
 __all__ = [
+    "LAYER_INFO",
+    "ChecklistAnswer",
+    "ChecklistItem",
+    "Control",
+    "DataSource",
+    "InitiativeControl",
+    "Layer",
     "Asset",
     "AssetLabel",
     "AssetTag",

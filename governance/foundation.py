@@ -1,0 +1,335 @@
+"""Verbs on an initiative's foundation: controls by layer, data sources, risk tier, checklist answers.
+
+Each is one transaction with its audit row; each marks the initiative's scorecard dirty.
+"""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from governance import audit
+from governance.criteria import criterion
+from governance.models import (
+    LAYER_INFO,
+    ChecklistAnswer,
+    ChecklistItem,
+    Control,
+    DataSource,
+    GatePolicy,
+    GateReview,
+    InitiativeControl,
+    Layer,
+)
+from governance.permissions import (
+    can_manage_data_sources,
+    can_set_control,
+    check_can_decide,
+    is_leader,
+    roles_held,
+)
+from initiatives.models import Initiative, Role
+
+TIERS = [Initiative.RiskTier.LOW, Initiative.RiskTier.MEDIUM, Initiative.RiskTier.HIGH]
+# Controls that must be in place (a waiver does not do) for the foundation-ready gate.
+MUST_BE_IN_PLACE = ("human-review", "escalation-procedure", "rollback-plan")
+
+
+@dataclass(frozen=True)
+class ControlRow:
+    control: Control
+    status: str
+    evidence: str
+    waiver_reason: str
+    updated_by: object
+    updated_at: object
+
+
+def control_rows(initiative) -> dict[str, list[ControlRow]]:
+    """Every active catalogue control with this initiative's status (missing when never recorded), by layer."""
+    recorded = {c.control_id: c for c in initiative.controls.select_related("updated_by")}
+    rows = {layer: [] for layer in Layer.values}
+    for control in Control.objects.filter(is_active=True):
+        record = recorded.get(control.pk)
+        rows[control.layer].append(
+            ControlRow(
+                control=control,
+                status=record.status if record else InitiativeControl.Status.MISSING,
+                evidence=record.evidence if record else "",
+                waiver_reason=record.waiver_reason if record else "",
+                updated_by=record.updated_by if record else None,
+                updated_at=record.updated_at if record else None,
+            )
+        )
+    return rows
+
+
+@transaction.atomic
+def set_control(
+    initiative_id: int, *, acting_user, control_key: str, status: str, evidence: str = "", waiver_reason: str = ""
+) -> InitiativeControl:
+    initiative = Initiative.objects.select_for_update().get(pk=initiative_id)
+    control = Control.objects.filter(key=control_key, is_active=True).first()
+    if control is None:
+        raise ValidationError({"control": f"No active control “{control_key}” in the catalogue."})
+    if not can_set_control(acting_user, initiative, control):
+        raise PermissionDenied(f"Only the {Role(control.owner_role).label} role, risk owners or leaders record this.")
+    if status not in InitiativeControl.Status.values:
+        raise ValidationError({"status": f"Choose one of: {', '.join(InitiativeControl.Status.values)}."})
+    evidence, waiver_reason = evidence.strip(), waiver_reason.strip()
+    if status == InitiativeControl.Status.IN_PLACE and not evidence:
+        raise ValidationError({"evidence": "Give the evidence that it is in place: a link or a short description."})
+    if status == InitiativeControl.Status.WAIVED and not waiver_reason:
+        raise ValidationError({"waiver_reason": "Say why the control is waived; approvers read it."})
+    record, _ = InitiativeControl.objects.get_or_create(initiative=initiative, control=control)
+    before = {"status": record.status, "evidence": record.evidence, "waiver_reason": record.waiver_reason}
+    record.status, record.evidence, record.updated_by = status, evidence, acting_user
+    record.waiver_reason = waiver_reason if status == InitiativeControl.Status.WAIVED else ""
+    record.save()
+    after = {"status": record.status, "evidence": record.evidence, "waiver_reason": record.waiver_reason}
+    if before != after:
+        audit.record(
+            "control.updated",
+            record,
+            actor=acting_user,
+            initiative_id=initiative.pk,
+            before={"control": control.key, **before},
+            after={"control": control.key, **after},
+        )
+        Initiative.objects.filter(pk=initiative.pk).mark_dirty()
+    return record
+
+
+DATA_SOURCE_FIELDS = (
+    "name",
+    "system",
+    "classification",
+    "personal_data",
+    "source_of_truth",
+    "freshness_sla_hours",
+    "retrieval_scope",
+    "owner",
+)
+
+
+def _source_state(source: DataSource) -> dict:
+    state = {name: getattr(source, name) for name in DATA_SOURCE_FIELDS if name != "owner"}
+    state["owner"] = source.owner.username if source.owner_id else None
+    return state
+
+
+@transaction.atomic
+def save_data_source(initiative_id: int, *, acting_user, source: DataSource | None = None, **fields) -> DataSource:
+    """Create a source for this initiative, or change one it uses; every initiative using it re-derives its risk."""
+    initiative = Initiative.objects.select_for_update().get(pk=initiative_id)
+    if not can_manage_data_sources(acting_user, initiative):
+        raise PermissionDenied("Only the initiative's editors, risk owners or leaders may record data sources.")
+    unknown = set(fields) - set(DATA_SOURCE_FIELDS)
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "Not a data source field."))
+    if source is not None and not source.initiatives.filter(pk=initiative.pk).exists():
+        raise ValidationError({"source": "This initiative does not use that data source."})
+    record = source or DataSource()
+    before = _source_state(record) if source else None
+    for name, value in fields.items():
+        setattr(record, name, value)
+    record.full_clean()
+    record.save()
+    record.initiatives.add(initiative)
+    audit.record(
+        "data_source.saved",
+        record,
+        actor=acting_user,
+        initiative_id=initiative.pk,
+        before=before,
+        after=_source_state(record),
+    )
+    for affected in record.initiatives.select_for_update():
+        refresh_risk_tier(affected, acting_user=acting_user, because=f"data source “{record.name}” changed")
+    return record
+
+
+@transaction.atomic
+def link_data_source(initiative_id: int, *, acting_user, source: DataSource, linked: bool = True) -> None:
+    """Share an existing source with this initiative (or stop using it)."""
+    initiative = Initiative.objects.select_for_update().get(pk=initiative_id)
+    if not can_manage_data_sources(acting_user, initiative):
+        raise PermissionDenied("Only the initiative's editors, risk owners or leaders may record data sources.")
+    (source.initiatives.add if linked else source.initiatives.remove)(initiative)
+    audit.record(
+        "data_source.linked" if linked else "data_source.unlinked",
+        source,
+        actor=acting_user,
+        initiative_id=initiative.pk,
+        after={"source": source.name},
+    )
+    refresh_risk_tier(
+        initiative, acting_user=acting_user, because=f"data source “{source.name}” {'added' if linked else 'removed'}"
+    )
+
+
+def computed_risk(initiative) -> tuple[str, list[str]]:
+    """The tier the charter and data sources call for, with the reasons."""
+    charter = initiative.charter
+    sources = list(initiative.data_sources.all())
+    restricted = [s.name for s in sources if s.classification == DataSource.Classification.RESTRICTED]
+    personal = [s.name for s in sources if s.personal_data]
+    confidential = [s.name for s in sources if s.classification == DataSource.Classification.CONFIDENTIAL]
+    high, medium = [], []
+    if restricted:
+        high.append(f"restricted data ({', '.join(restricted)})")
+    if charter.automated_decisions:
+        high.append("decisions take effect without human review")
+    if personal and charter.customer_facing:
+        high.append(f"customer-facing with personal data ({', '.join(personal)})")
+    if personal and not charter.customer_facing:
+        medium.append(f"personal data ({', '.join(personal)})")
+    if charter.customer_facing and not personal:
+        medium.append("customer-facing")
+    if confidential:
+        medium.append(f"confidential data ({', '.join(confidential)})")
+    if high:
+        return Initiative.RiskTier.HIGH, high
+    if medium:
+        return Initiative.RiskTier.MEDIUM, medium
+    return Initiative.RiskTier.LOW, ["internal use, no personal, confidential or restricted data"]
+
+
+def refresh_risk_tier(initiative, *, acting_user, because: str) -> str:
+    """Store max(computed tier, the floor a risk owner set). Must run inside the changing transaction."""
+    tier, reasons = computed_risk(initiative)
+    if initiative.risk_floor and TIERS.index(initiative.risk_floor) > TIERS.index(tier):
+        tier, reasons = initiative.risk_floor, [f"set by a risk owner: {initiative.risk_floor_reason}"]
+    reason = "; ".join(reasons)
+    if (tier, reason) != (initiative.risk_tier, initiative.risk_reason) or not initiative.risk_reason:
+        before = {"risk_tier": initiative.risk_tier, "risk_reason": initiative.risk_reason}
+        Initiative.objects.filter(pk=initiative.pk).update(risk_tier=tier, risk_reason=reason)
+        initiative.risk_tier, initiative.risk_reason = tier, reason
+        if before["risk_tier"] != tier:
+            audit.record(
+                "initiative.risk_tier_changed",
+                initiative,
+                actor=acting_user,
+                initiative_id=initiative.pk,
+                before=before,
+                after={"risk_tier": tier, "risk_reason": reason, "because": because},
+            )
+            _rebind_open_review(initiative, acting_user)
+        Initiative.objects.filter(pk=initiative.pk).mark_dirty()
+    return tier
+
+
+def set_risk_tier(initiative, *, acting_user, tier: str, reason: str) -> str:
+    """A risk owner sets the tier with a recorded reason; never below what the data calls for.
+
+    Must run inside the changing transaction with the initiative row locked.
+    """
+    if not (is_leader(acting_user) or Role.SECURITY_RISK in roles_held(acting_user, initiative)):
+        raise PermissionDenied("Only a security/risk role holder or a portfolio leader may change the risk tier.")
+    if tier not in TIERS:
+        raise ValidationError({"risk_tier": f"Choose one of: {', '.join(TIERS)}."})
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the risk tier changes; approvers read it."})
+    floor_of_data, reasons = computed_risk(initiative)
+    if TIERS.index(tier) < TIERS.index(floor_of_data):
+        raise ValidationError(
+            {"risk_tier": f"The charter and data sources call for {floor_of_data} risk: {'; '.join(reasons)}."}
+        )
+    initiative.risk_floor, initiative.risk_floor_reason = tier, reason.strip()
+    Initiative.objects.filter(pk=initiative.pk).update(risk_floor=tier, risk_floor_reason=reason.strip())
+    return refresh_risk_tier(initiative, acting_user=acting_user, because=reason.strip())
+
+
+@transaction.atomic
+def raise_risk_tier(initiative_id: int, *, acting_user, tier: str, reason: str) -> Initiative:
+    """The risk owner's verb in the browser and the API: raise the tier, with a reason."""
+    initiative = Initiative.objects.select_for_update().get(pk=initiative_id)
+    if tier in TIERS and TIERS.index(tier) <= TIERS.index(initiative.risk_tier):
+        raise ValidationError({"risk_tier": f"The tier is already {initiative.risk_tier}; choose a higher one."})
+    set_risk_tier(initiative, acting_user=acting_user, tier=tier, reason=reason)
+    return initiative
+
+
+def _rebind_open_review(initiative, acting_user) -> None:
+    """An open review moves to the policy of the new tier (its approvals keep their slots)."""
+    review = initiative.gate_reviews.filter(status=GateReview.Status.OPEN).select_related("policy").first()
+    if review is None:
+        return
+    policy = GatePolicy.objects.current(review.gate, initiative.risk_tier)
+    if policy and policy.pk != review.policy_id:
+        audit.record(
+            "gate.policy_rebound",
+            review,
+            actor=acting_user,
+            initiative_id=initiative.pk,
+            before={"policy": str(review.policy)},
+            after={"policy": str(policy)},
+        )
+        GateReview.objects.filter(pk=review.pk).update(policy=policy)
+
+
+@transaction.atomic
+def answer_checklist(review_id: int, *, acting_user, item_id: int, answer: str, note: str = "") -> ChecklistAnswer:
+    """An approver answers one of the gate's executive checklist questions."""
+    review = GateReview.objects.select_for_update().select_related("policy", "initiative").get(pk=review_id)
+    check_can_decide(acting_user, review)
+    item = ChecklistItem.objects.filter(pk=item_id, gate=review.gate).first()
+    if item is None:
+        raise ValidationError({"item": "That question does not belong to this gate."})
+    if answer not in ChecklistAnswer.Answer.values:
+        raise ValidationError({"answer": f"Choose one of: {', '.join(ChecklistAnswer.Answer.values)}."})
+    if answer == ChecklistAnswer.Answer.NO and not note.strip():
+        raise ValidationError({"note": "Say what is missing when the answer is no."})
+    record, _ = ChecklistAnswer.objects.update_or_create(
+        review=review,
+        item=item,
+        defaults={"answer": answer, "note": note.strip(), "answered_by": acting_user, "answered_at": timezone.now()},
+    )
+    audit.record(
+        "checklist.answered",
+        record,
+        actor=acting_user,
+        initiative_id=review.initiative_id,
+        after={"review": review.pk, "question": item.question, "answer": answer, "note": record.note},
+    )
+    return record
+
+
+@criterion("foundation-controls")
+def foundation_controls(initiative) -> tuple[bool, str]:
+    gaps = {
+        layer: [r.control.name for r in rows if r.status == InitiativeControl.Status.MISSING]
+        for layer, rows in control_rows(initiative).items()
+    }
+    open_layers = [f"{Layer(layer).label}: {', '.join(names)}" for layer, names in gaps.items() if names]
+    if open_layers:
+        return False, "Missing controls. " + " · ".join(open_layers)
+    return True, "Every layer's controls are in place or waived with a reason."
+
+
+@criterion("data-sources-classified")
+def data_sources_classified(initiative) -> tuple[bool, str]:
+    sources = list(initiative.data_sources.all())
+    if not sources:
+        return False, "No data source recorded: what data does the initiative depend on?"
+    gaps = [f"{s.name} (no {', '.join(s.gaps())})" for s in sources if s.gaps()]
+    if gaps:
+        return False, "Incomplete: " + "; ".join(gaps)
+    return True, f"{len(sources)} data source(s), each classified with an owner and a freshness SLA."
+
+
+@criterion("review-escalation-rollback")
+def review_escalation_rollback(initiative) -> tuple[bool, str]:
+    rows = {r.control.key: r for layer in control_rows(initiative).values() for r in layer}
+    missing = [rows[k].control.name for k in MUST_BE_IN_PLACE if k in rows and rows[k].status != "in-place"]
+    if missing:
+        return False, f"Not in place (a waiver does not do here): {', '.join(missing)}."
+    return True, "Human review, escalation and rollback are in place."
+
+
+def layer_summary() -> list[dict]:
+    return [
+        {"layer": layer, "label": Layer(layer).label, "controls": what, "example_kpi": kpi, "owner": Role(owner).label}
+        for layer, (what, kpi, owner) in LAYER_INFO.items()
+    ]
