@@ -6,96 +6,29 @@ pytest-django's test database, so this needs PostgreSQL (DATABASE_URL) and Redis
 (REDIS_URL); it uses Redis database 14 and flushes it first.
 """
 
-import os
-import subprocess
-import sys
-import time
 from datetime import timedelta
-from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-import redis
-from django.db import connection
 from django.utils import timezone
 
 from initiatives.models import Initiative
 from kpis import services as kpi_services
 from kpis.ingest import record_measurements
 from kpis.models import Kpi, Scorecard
+from tests.celery_processes import celery_worker_and_beat, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-BASE_DIR = Path(__file__).resolve().parent.parent
 RECOMPUTE_EVERY_SECONDS = 2
 HANDLE_TIME, CSAT = "support-triage-assistant.handle-time", "support-triage-assistant.csat"
 
 
-class CeleryProcesses:
-    def __init__(self, log_dir: Path):
-        self.worker_log = log_dir / "worker.log"
-        self.beat_log = log_dir / "beat.log"
-
-    def logs(self) -> str:
-        return "".join(f"--- {p.name}\n{p.read_text()[-4000:]}\n" for p in (self.worker_log, self.beat_log))
-
-
-def _with_path(url: str, path: str) -> str:
-    return urlsplit(url)._replace(path=path).geturl()
-
-
 @pytest.fixture
 def celery_processes(transactional_db, tmp_path):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (DATABASE_URL): worker processes cannot share a SQLite test database")
-    if not os.environ.get("REDIS_URL"):
-        pytest.skip("needs Redis (REDIS_URL) as the broker between beat, worker and this test")
-    broker_url = _with_path(os.environ["REDIS_URL"], "/14")
-    redis.Redis.from_url(broker_url).flushdb()
-    env = {
-        **os.environ,
-        "DATABASE_URL": _with_path(os.environ["DATABASE_URL"], "/" + connection.settings_dict["NAME"]),
-        "REDIS_URL": broker_url,
-        "SCORECARD_RECOMPUTE_SECONDS": str(RECOMPUTE_EVERY_SECONDS),
-        "OPMODEL_VAR_DIR": str(tmp_path),
-        "WORKER_CONCURRENCY": "1",
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("CELERY_BROKER_URL", None)
-    env.pop("CELERY_TASK_ALWAYS_EAGER", None)
-    processes = CeleryProcesses(tmp_path)
-    started = []
-    try:
-        for name, log in (("worker", processes.worker_log), ("beat", processes.beat_log)):
-            with log.open("w") as out:
-                started.append(
-                    subprocess.Popen(
-                        [sys.executable, "-m", "opmodel", name],
-                        cwd=BASE_DIR,
-                        env=env,
-                        stdout=out,
-                        stderr=subprocess.STDOUT,
-                    )
-                )
+    with celery_worker_and_beat(
+        tmp_path, redis_db=14, env={"SCORECARD_RECOMPUTE_SECONDS": str(RECOMPUTE_EVERY_SECONDS)}
+    ) as processes:
         yield processes
-    finally:
-        for process in started:
-            process.terminate()
-        for process in started:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def wait_for(condition, timeout: float, what: str, processes: CeleryProcesses):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := condition():
-            return result
-        time.sleep(0.5)
-    pytest.fail(f"Timed out after {timeout:.0f} s waiting for {what}.\n{processes.logs()}")
 
 
 def build_tree(initiative, user):
