@@ -12,9 +12,14 @@ from governance.models import (
     AssetUsage,
     AssetVersion,
     AuditEvent,
+    ChecklistAnswer,
+    ChecklistItem,
+    Control,
+    DataSource,
     GateDecision,
     GatePolicy,
     GateReview,
+    InitiativeControl,
     LabelMoveRequest,
     Notification,
 )
@@ -291,3 +296,55 @@ class NotificationAdmin(ReadOnlyAdmin):
 class AssetTagAdmin(admin.ModelAdmin):
     list_display = ["name"]
     search_fields = ["name"]
+
+
+@admin.register(Control)
+class ControlAdmin(admin.ModelAdmin):
+    """The control catalogue. Retire a control by unticking "active": recorded statuses keep pointing at it."""
+
+    list_display = ["name", "key", "layer", "owner_role", "position", "is_active"]
+    list_editable = ["position", "is_active"]
+    list_filter = ["layer", "owner_role", "is_active"]
+    search_fields = ["key", "name", "description"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["key"] if obj else []  # the gate criteria name some controls by key
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ChecklistItem)
+class ChecklistItemAdmin(admin.ModelAdmin):
+    list_display = ["question", "gate", "audience", "eu_ai_act", "nist_ai_rmf", "iso_42001", "position"]
+    list_filter = ["gate", "audience"]
+    search_fields = ["question"]
+
+
+@admin.register(InitiativeControl)
+class InitiativeControlAdmin(ReadOnlyAdmin):
+    """Recorded through set_control (owner role checked, audited), never here."""
+
+    list_display = ["initiative", "control", "status", "updated_by", "updated_at"]
+    list_select_related = ["initiative", "control", "updated_by"]
+    list_filter = ["status", "control__layer"]
+    search_fields = ["initiative__title", "control__name"]
+
+
+@admin.register(DataSource)
+class DataSourceAdmin(ReadOnlyAdmin):
+    """Changed through save_data_source, which re-derives the risk tier of every initiative using it."""
+
+    list_display = ["name", "system", "classification", "personal_data", "owner", "freshness_sla_hours"]
+    list_select_related = ["owner"]
+    list_filter = ["classification", "personal_data"]
+    search_fields = ["name", "system"]
+
+
+@admin.register(ChecklistAnswer)
+class ChecklistAnswerAdmin(ReadOnlyAdmin):
+    """Answered by approvers through answer_checklist (audited)."""
+
+    list_display = ["review", "item", "answer", "answered_by", "answered_at"]
+    list_select_related = ["review__initiative", "item", "answered_by"]
+    list_filter = ["answer"]

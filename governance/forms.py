@@ -1,8 +1,9 @@
 from django import forms
+from django.contrib.auth import get_user_model
 
 from governance.library import WORKFLOW_ASSET_TYPES
-from governance.models import Asset, GateDecision
-from initiatives.models import Stage
+from governance.models import Asset, ChecklistAnswer, DataSource, GateDecision, InitiativeControl
+from initiatives.models import Initiative, Stage
 from initiatives.templatetags.opmodel import person
 
 
@@ -164,4 +165,72 @@ class ReuseReviewForm(forms.Form):
         # ISO, whatever the locale: a type="date" input shows nothing for 05/01/2026.
         widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
         help_text="When adjacent teams review this workflow for reuse.",
+    )
+
+
+class ControlForm(forms.Form):
+    """One control of the foundation page; prefixed with the control's key, so each has its own fields."""
+
+    status = forms.ChoiceField(label="Status", choices=InitiativeControl.Status.choices)
+    evidence = forms.CharField(
+        label="Evidence",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="A link or a short description; required when in place.",
+    )
+    waiver_reason = forms.CharField(
+        label="Waiver reason",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required when waived.",
+    )
+
+
+class DataSourceForm(forms.ModelForm):
+    """Validates a source (its name is unique); the foundation service writes it."""
+
+    class Meta:
+        model = DataSource
+        fields = [
+            "name",
+            "system",
+            "classification",
+            "personal_data",
+            "source_of_truth",
+            "freshness_sla_hours",
+            "retrieval_scope",
+            "owner",
+        ]
+        widgets = {"retrieval_scope": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
+        self.fields["owner"].label_from_instance = person
+
+
+class LinkDataSourceForm(forms.Form):
+    source = forms.ModelChoiceField(
+        label="Existing data source", queryset=DataSource.objects.none(), empty_label="Choose…"
+    )
+
+    def __init__(self, data=None, *, initiative):
+        super().__init__(data)
+        self.fields["source"].queryset = DataSource.objects.exclude(initiatives=initiative).order_by("name")
+
+
+class RaiseRiskTierForm(forms.Form):
+    risk_tier = forms.ChoiceField(label="New risk tier", choices=Initiative.RiskTier.choices)
+    reason = forms.CharField(
+        label="Reason", widget=forms.Textarea(attrs={"rows": 2}), help_text="Approvers read it; it stays on record."
+    )
+
+
+class ChecklistAnswerForm(forms.Form):
+    answer = forms.ChoiceField(label="Answer", choices=ChecklistAnswer.Answer.choices)
+    note = forms.CharField(
+        label="Note",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required when the answer is no.",
     )

@@ -29,6 +29,7 @@ from governance.permissions import (
     is_leader,
     roles_held,
 )
+from governance.services import TransitionError
 from initiatives.models import Initiative, Role
 
 TIERS = [Initiative.RiskTier.LOW, Initiative.RiskTier.MEDIUM, Initiative.RiskTier.HIGH]
@@ -196,11 +197,17 @@ def computed_risk(initiative) -> tuple[str, list[str]]:
     return Initiative.RiskTier.LOW, ["internal use, no personal, confidential or restricted data"]
 
 
-def refresh_risk_tier(initiative, *, acting_user, because: str) -> str:
-    """Store max(computed tier, the floor a risk owner set). Must run inside the changing transaction."""
+def refresh_risk_tier(initiative, *, acting_user, because: str, may_lower: bool = False) -> str:
+    """Store max(computed tier, the floor a risk owner set), rising on its own but never falling on its own.
+
+    Only set_risk_tier, a risk owner's explicit and reasoned change, passes may_lower. Must run
+    inside the changing transaction.
+    """
     tier, reasons = computed_risk(initiative)
     if initiative.risk_floor and TIERS.index(initiative.risk_floor) > TIERS.index(tier):
         tier, reasons = initiative.risk_floor, [f"set by a risk owner: {initiative.risk_floor_reason}"]
+    if not may_lower and initiative.risk_reason and TIERS.index(tier) < TIERS.index(initiative.risk_tier):
+        return initiative.risk_tier  # the data calls for less now, but lowering is a risk owner's decision
     reason = "; ".join(reasons)
     if (tier, reason) != (initiative.risk_tier, initiative.risk_reason) or not initiative.risk_reason:
         before = {"risk_tier": initiative.risk_tier, "risk_reason": initiative.risk_reason}
@@ -238,13 +245,15 @@ def set_risk_tier(initiative, *, acting_user, tier: str, reason: str) -> str:
         )
     initiative.risk_floor, initiative.risk_floor_reason = tier, reason.strip()
     Initiative.objects.filter(pk=initiative.pk).update(risk_floor=tier, risk_floor_reason=reason.strip())
-    return refresh_risk_tier(initiative, acting_user=acting_user, because=reason.strip())
+    return refresh_risk_tier(initiative, acting_user=acting_user, because=reason.strip(), may_lower=True)
 
 
 @transaction.atomic
 def raise_risk_tier(initiative_id: int, *, acting_user, tier: str, reason: str) -> Initiative:
     """The risk owner's verb in the browser and the API: raise the tier, with a reason."""
     initiative = Initiative.objects.select_for_update().get(pk=initiative_id)
+    if not (is_leader(acting_user) or Role.SECURITY_RISK in roles_held(acting_user, initiative)):
+        raise PermissionDenied("Only a security/risk role holder or a portfolio leader may raise the risk tier.")
     if tier in TIERS and TIERS.index(tier) <= TIERS.index(initiative.risk_tier):
         raise ValidationError({"risk_tier": f"The tier is already {initiative.risk_tier}; choose a higher one."})
     set_risk_tier(initiative, acting_user=acting_user, tier=tier, reason=reason)
@@ -274,6 +283,9 @@ def answer_checklist(review_id: int, *, acting_user, item_id: int, answer: str, 
     """An approver answers one of the gate's executive checklist questions."""
     review = GateReview.objects.select_for_update().select_related("policy", "initiative").get(pk=review_id)
     check_can_decide(acting_user, review)
+    if review.status != GateReview.Status.OPEN:
+        # The answers are part of the evidence the decision rested on: they cannot change afterwards.
+        raise TransitionError(f"This review is already closed ({review.get_status_display().lower()}).")
     item = ChecklistItem.objects.filter(pk=item_id, gate=review.gate).first()
     if item is None:
         raise ValidationError({"item": "That question does not belong to this gate."})
@@ -330,7 +342,13 @@ def review_escalation_rollback(initiative) -> tuple[bool, str]:
 
 def layer_summary() -> list[dict]:
     return [
-        {"layer": layer, "label": Layer(layer).label, "controls": what, "example_kpi": kpi, "owner": Role(owner).label}
+        {
+            "layer": layer,
+            "label": Layer(layer).label,
+            "what_it_controls": what,
+            "example_kpi": kpi,
+            "owner": Role(owner).label,
+        }
         for layer, (what, kpi, owner) in LAYER_INFO.items()
     ]
 

@@ -69,6 +69,8 @@ def approval_detail(request, pk):
 
 
 def _decision_pack(user, review: GateReview, form) -> dict:
+    from governance.foundation_views import checklist_context
+
     try:
         check_can_decide(user, review)
         blocked_reason = "" if review.is_open else "This review is closed."
@@ -95,6 +97,7 @@ def _decision_pack(user, review: GateReview, form) -> dict:
         "earlier_stages": initiative.earlier_stages(),
         "scorecard": initiative.scorecards.order_by("-computed_at", "-id").first(),
         "evidence_charts": evidence_charts(initiative) if review.gate == Gate.SCALE_OUT else [],
+        **checklist_context(review, can_answer=not blocked_reason),
     }
 
 

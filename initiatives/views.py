@@ -99,6 +99,7 @@ def initiative_edit(request, slug):
 
 @login_required
 def initiative_detail(request, slug):
+    from governance.foundation_views import foundation_context
     from governance.library_views import library_context
     from kpis.views import tree_context
 
@@ -134,6 +135,7 @@ def initiative_detail(request, slug):
         "scorecard": initiative.scorecards.order_by("-computed_at", "-id").first(),
         **tree_context(initiative, request.user),
         **library_context(initiative, request.user),
+        **foundation_context(initiative, request.user),
     }
     return render(request, "initiatives/initiative_detail.html", context)
 

@@ -168,6 +168,8 @@ SPECTACULAR_SETTINGS = {
         "StageEnum": "initiatives.models.Stage",
         "InitiativeStatusEnum": "initiatives.models.Initiative.Status",
         "GateReviewStatusEnum": "governance.models.GateReview.Status",
+        "InitiativeControlStatusEnum": "governance.models.InitiativeControl.Status",
+        "RiskTierEnum": "initiatives.models.Initiative.RiskTier",
     },
 }
 

@@ -5,19 +5,25 @@ from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
-from governance import library
+from governance import foundation, library
 from governance import services as governance
 from governance.models import (
     Asset,
     AssetLabel,
     AssetUsage,
+    ChecklistAnswer,
+    ChecklistItem,
+    Control,
+    DataSource,
     GateDecision,
     GateReview,
+    InitiativeControl,
     LabelMoveRequest,
     Notification,
 )
 from initiatives import services as initiatives
 from initiatives.demo import assets as demo_assets
+from initiatives.demo import foundation as demo_foundation
 from initiatives.demo.assets import Adopt, AssetSpec, Label, PublishWorkflow
 from initiatives.demo.portfolio import Decide, Demo, Edit, Request
 from initiatives.demo.trees import TREES, Plan, series
@@ -123,6 +129,8 @@ class Replay:
 
     def charter_fields(self, started_on: date) -> dict:
         fields = dict(self.demo.charter, plan_start_on=started_on)
+        # The risk answers come with the first charter, so they never make an approval stale.
+        fields.update(demo_foundation.CHARTER_RISK.get(self.demo.slug, {}))
         if "owner" in fields:
             fields["owner"] = self.users[fields["owner"]]
         if not self.demo.draft:
@@ -150,6 +158,8 @@ class Replay:
     def decide(self, step: Decide) -> None:
         when = self.at(step.days_ago)
         stage_before = Initiative.objects.values_list("stage", flat=True).get(pk=self.initiative.pk)
+        if step.decision == GateDecision.Kind.APPROVE:
+            self.answer_checklist(step, when)
         decision = governance.decide(
             self.review.pk,
             acting_user=self.users[step.by],
@@ -160,6 +170,97 @@ class Replay:
         GateDecision.objects.filter(pk=decision.pk).update(decided_at=when)
         GateReview.objects.filter(pk=self.review.pk, closed_at__isnull=False).update(closed_at=when)
         Initiative.objects.filter(pk=self.initiative.pk).exclude(stage=stage_before).update(stage_entered_at=when)
+
+    def answer_checklist(self, step: Decide, when: datetime) -> None:
+        """The approver answers the gate's executive checklist just before approving."""
+        answers = demo_foundation.CHECKLIST_ANSWERS.get((self.demo.slug, self.review.gate, step.by), ())
+        for question, answer, note in answers:
+            item = ChecklistItem.objects.get(gate=self.review.gate, question=question)
+            record = foundation.answer_checklist(
+                self.review.pk, acting_user=self.users[step.by], item_id=item.pk, answer=answer, note=note
+            )
+            ChecklistAnswer.objects.filter(pk=record.pk).update(answered_at=when - timedelta(hours=1))
+
+
+DRAFT_DAYS_AGO = 5  # when the define-outcome drafts listed their data sources
+
+
+class FoundationReplay:
+    """Records each initiative's foundation (data sources, controls by layer, a raised risk tier), then backdates it."""
+
+    def __init__(self, users: dict, now: datetime):
+        self.users, self.now = users, now
+        self.day, self.tick = None, 0
+        self.specs = {spec.name: spec for spec in demo_foundation.SOURCES}
+        self.controls = list(Control.objects.filter(is_active=True))
+        slugs = set(demo_foundation.USES) | set(demo_foundation.PLANS)
+        self.initiatives = {i.slug: i for i in Initiative.objects.filter(slug__in=slugs).select_related("created_by")}
+
+    def at(self, days_ago: int) -> datetime:
+        self.tick = self.tick + 1 if days_ago == self.day else 1
+        self.day = days_ago
+        return office_time(self.now, days_ago, self.tick)
+
+    def run(self) -> None:
+        plans = demo_foundation.PLANS
+        # Oldest inventory first, so a shared source is created by the initiative that recorded it first;
+        # initiatives without a plan (the define-outcome drafts) list their sources a few days ago.
+        days = {slug: plans[slug].days_ago if slug in plans else DRAFT_DAYS_AGO for slug in demo_foundation.USES}
+        for slug in sorted(days, key=lambda slug: -days[slug]):
+            initiative = self.initiatives.get(slug)
+            if initiative is None:
+                continue
+            self.record_sources(initiative, days[slug])
+            plan = plans.get(slug)
+            if plan is not None:
+                self.record_controls(initiative, plan)
+                if plan.raise_to:
+                    tier, reason = plan.raise_to
+                    foundation.raise_risk_tier(initiative.pk, acting_user=self.users["risk"], tier=tier, reason=reason)
+
+    def holder(self, initiative, role: str):
+        assignment = RoleAssignment.objects.filter(initiative=initiative, role=role).select_related("user").first()
+        return assignment.user if assignment else None
+
+    def record_sources(self, initiative, days_ago: int) -> None:
+        # The data platform records them; on an initiative without one, its product manager does.
+        user = self.holder(initiative, "data-platform") or initiative.created_by
+        for name in demo_foundation.USES[initiative.slug]:
+            existing = DataSource.objects.filter(name=name).first()
+            if existing is not None:
+                foundation.link_data_source(initiative.pk, acting_user=user, source=existing)
+                continue
+            spec = self.specs[name]
+            fields = {k: v for k, v in asdict(spec).items() if k != "owner"}
+            source = foundation.save_data_source(
+                initiative.pk, acting_user=user, owner=self.users[spec.owner] if spec.owner else None, **fields
+            )
+            DataSource.objects.filter(pk=source.pk).update(updated_at=self.at(days_ago))
+
+    def record_controls(self, initiative, plan: demo_foundation.Plan) -> None:
+        risk = self.users["risk"]
+        for control in self.controls:
+            if plan.recorded is not None and control.key not in plan.recorded:
+                continue  # still missing: the foundation page shows the gap
+            user = self.holder(initiative, control.owner_role) or risk
+            if control.key in plan.waived:
+                record = foundation.set_control(
+                    initiative.pk,
+                    acting_user=risk,
+                    control_key=control.key,
+                    status=InitiativeControl.Status.WAIVED,
+                    waiver_reason=plan.waived[control.key],
+                )
+            else:
+                evidence = plan.evidence.get(control.key) or demo_foundation.EVIDENCE[control.key]
+                record = foundation.set_control(
+                    initiative.pk,
+                    acting_user=user,
+                    control_key=control.key,
+                    status=InitiativeControl.Status.IN_PLACE,
+                    evidence=evidence.format(code=plan.code, slug=initiative.slug),
+                )
+            InitiativeControl.objects.filter(pk=record.pk).update(updated_at=self.at(plan.days_ago))
 
 
 @dataclass(frozen=True)

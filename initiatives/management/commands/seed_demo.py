@@ -17,6 +17,11 @@ Then the reusable-asset library (initiatives/demo/assets.py) is played the same 
 through governance.library: versions, label moves (security requirements through a
 security/risk approval), adoptions and published workflows. It is skipped as a whole
 once any of its assets exists. Versions are immutable, so they keep the run's date.
+
+Last, step two of the framework (initiatives/demo/foundation.py) through governance.foundation: data
+sources (several shared between initiatives), controls by layer with their evidence or waiver, and a risk
+owner's raised tier. It is skipped as a whole once any of its data sources exists. The charter's risk
+answers and the executive checklist answers are part of each initiative's replay.
 """
 
 from datetime import datetime
@@ -30,12 +35,13 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from governance.models import Asset, AssetUsage, AssetVersion
+from governance.models import Asset, AssetUsage, AssetVersion, ChecklistAnswer, DataSource, InitiativeControl
 from governance.permissions import LEADERSHIP_GROUP
 from initiatives.demo.assets import ASSETS
+from initiatives.demo.foundation import SOURCES
 from initiatives.demo.people import DEMO_PASSWORD, USERS
 from initiatives.demo.portfolio import DEMOS, Demo
-from initiatives.demo.replay import LibraryReplay, Replay
+from initiatives.demo.replay import FoundationReplay, LibraryReplay, Replay
 from initiatives.models import Initiative, Stage
 from kpis.models import Kpi, Measurement
 from kpis.recompute import recompute_scorecards
@@ -53,11 +59,12 @@ class Command(BaseCommand):
             users = self._users()
             created = [demo for demo in DEMOS if self._seed(demo, users, now)]
             library_created = self._seed_library(users, now)
+            foundation_created = self._seed_foundation(users, now)
         finally:
             current_request_id.reset(token)
         # Scorecards for what was just created, so the first page load has them (beat keeps them fresh).
         recompute_scorecards()
-        self._report(created, library_created)
+        self._report(created, library_created, foundation_created)
 
     @transaction.atomic
     def _users(self) -> dict:
@@ -98,7 +105,14 @@ class Command(BaseCommand):
             LibraryReplay(users, now).run()
         return True
 
-    def _report(self, created: list, library_created: bool) -> None:
+    def _seed_foundation(self, users: dict, now: datetime) -> bool:
+        if DataSource.objects.filter(name__in=[spec.name for spec in SOURCES]).exists():
+            return False
+        with transaction.atomic():
+            FoundationReplay(users, now).run()
+        return True
+
+    def _report(self, created: list, library_created: bool, foundation_created: bool) -> None:
         self.stdout.write(
             f"Demo portfolio: {len(created)} initiative(s) created, {len(DEMOS) - len(created)} already present."
         )
@@ -115,6 +129,13 @@ class Command(BaseCommand):
             f"Asset library {'created' if library_created else 'already present'}: {Asset.objects.count()} assets, "
             f"{AssetVersion.objects.count()} versions, used by "
             f"{AssetUsage.objects.values('initiative').distinct().count()} initiatives."
+        )
+        shared = DataSource.objects.annotate(n=Count("initiatives")).filter(n__gte=2).count()
+        self.stdout.write(
+            f"Foundation {'created' if foundation_created else 'already present'}: "
+            f"{DataSource.objects.count()} data sources ({shared} shared), "
+            f"{InitiativeControl.objects.count()} control records, "
+            f"{ChecklistAnswer.objects.count()} checklist answers."
         )
         self.stdout.write("")
         self.stdout.write(

@@ -1,0 +1,254 @@
+"""Step two pages: an initiative's foundation, its one-page control model, a review's evidence and checklist."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from governance import foundation, services
+from governance.forms import (
+    ChecklistAnswerForm,
+    ControlForm,
+    DataSourceForm,
+    DecisionForm,
+    LinkDataSourceForm,
+    RaiseRiskTierForm,
+)
+from governance.models import ChecklistItem, DataSource, GatePolicy, InitiativeControl, Layer
+from governance.permissions import can_change_risk_tier, can_manage_data_sources, can_set_control
+from initiatives.models import Initiative, Role
+from initiatives.views import _apply_errors, _get_initiative_for_user
+
+STATUS_LABELS = dict(InitiativeControl.Status.choices)
+
+
+def foundation_context(initiative: Initiative, user) -> dict:
+    """The "Foundation" card of the initiative page: risk tier, controls per layer, data sources."""
+    rows = foundation.control_rows(initiative)
+    layers = [
+        {
+            "label": Layer(layer).label,
+            "in_place": sum(r.status == InitiativeControl.Status.IN_PLACE for r in rows[layer]),
+            "waived": sum(r.status == InitiativeControl.Status.WAIVED for r in rows[layer]),
+            "missing": sum(r.status == InitiativeControl.Status.MISSING for r in rows[layer]),
+        }
+        for layer in Layer.values
+    ]
+    return {"foundation_layers": layers, "data_source_count": initiative.data_sources.count()}
+
+
+def _next_gate_approvers(initiative: Initiative) -> list[str]:
+    gate = services.gate_for(initiative)
+    policy = GatePolicy.objects.current(gate, initiative.risk_tier) if gate else None
+    return [" or ".join(Role(r).label for r in slot) for slot in policy.approver_slots] if policy else []
+
+
+def _page_context(request, initiative: Initiative, bound: dict) -> dict:
+    """Every form of the page, unbound unless the one just posted came back with errors (`bound`)."""
+    user = request.user
+    layers = []
+    rows_by_layer = foundation.control_rows(initiative)
+    for info in foundation.layer_summary():
+        controls = []
+        for row in rows_by_layer[info["layer"]]:
+            key = row.control.key
+            initial = {"status": row.status, "evidence": row.evidence, "waiver_reason": row.waiver_reason}
+            form = bound.get(f"control:{key}") or ControlForm(prefix=key, initial=initial)
+            editable = can_set_control(user, initiative, row.control)
+            controls.append({"row": row, "form": form if editable else None, "status_label": STATUS_LABELS[row.status]})
+        layers.append({**info, "rows": controls})
+    sources = list(initiative.data_sources.select_related("owner"))
+    may_manage_sources = can_manage_data_sources(user, initiative)
+    for source in sources:
+        source.form = bound.get(f"source:{source.pk}") or DataSourceForm(instance=source, prefix=f"source-{source.pk}")
+    return {
+        "initiative": initiative,
+        "layers": layers,
+        "sources": sources,
+        "may_manage_sources": may_manage_sources,
+        "source_form": bound.get("add-source") or DataSourceForm(prefix="new"),
+        "link_form": bound.get("link-source") or LinkDataSourceForm(initiative=initiative),
+        "may_raise": can_change_risk_tier(user, initiative),
+        "tier_form": bound.get("raise-tier") or RaiseRiskTierForm(initial={"risk_tier": "high"}),
+        "next_gate": services.gate_for(initiative),
+        "next_gate_approvers": _next_gate_approvers(initiative),
+    }
+
+
+@login_required
+def foundation_page(request, slug):
+    initiative = _get_initiative_for_user(request, slug)
+    bound = {}
+    if request.method == "POST":
+        handler = POST_ACTIONS.get(request.POST.get("action", ""))
+        if handler is None:
+            messages.error(request, "Unknown action.")
+            return redirect("governance:foundation", slug=initiative.slug)
+        try:
+            key, form, done = handler(request, initiative)
+        except PermissionDenied as exc:
+            messages.error(request, str(exc) or "You may not change this.")
+            return redirect("governance:foundation", slug=initiative.slug)
+        if done:
+            messages.success(request, done)
+            return redirect("governance:foundation", slug=initiative.slug)
+        bound[key] = form
+        messages.error(request, "Not saved: see the messages next to the fields.")
+        initiative = _get_initiative_for_user(request, slug)
+    return render(request, "governance/foundation.html", _page_context(request, initiative, bound))
+
+
+def _save(form, write) -> str:
+    """Run the service when the form is valid; its validation errors go next to the form's fields."""
+    if not form.is_valid():
+        return ""
+    try:
+        return write(form.cleaned_data)
+    except ValidationError as exc:
+        _apply_errors(form, exc)
+        return ""
+
+
+def _post_control(request, initiative):
+    key = request.POST.get("control", "")
+    form = ControlForm(request.POST, prefix=key)
+
+    def write(data):
+        record = foundation.set_control(initiative.pk, acting_user=request.user, control_key=key, **data)
+        return f"{record.control.name}: {record.get_status_display().lower()}."
+
+    return f"control:{key}", form, _save(form, write)
+
+
+def _post_add_source(request, initiative):
+    form = DataSourceForm(request.POST, prefix="new")
+
+    def write(data):
+        source = foundation.save_data_source(initiative.pk, acting_user=request.user, **data)
+        return f"Data source “{source.name}” added."
+
+    return "add-source", form, _save(form, write)
+
+
+def _post_edit_source(request, initiative):
+    source = get_object_or_404(initiative.data_sources, pk=request.POST.get("source"))
+    form = DataSourceForm(request.POST, instance=source, prefix=f"source-{source.pk}")
+
+    def write(data):
+        # The form changed `source` in place while validating; the service compares against the stored row.
+        stored = DataSource.objects.get(pk=source.pk)
+        saved = foundation.save_data_source(initiative.pk, acting_user=request.user, source=stored, **data)
+        return f"Data source “{saved.name}” saved."
+
+    return f"source:{source.pk}", form, _save(form, write)
+
+
+def _post_link_source(request, initiative):
+    form = LinkDataSourceForm(request.POST, initiative=initiative)
+
+    def write(data):
+        foundation.link_data_source(initiative.pk, acting_user=request.user, source=data["source"])
+        return f"This initiative now uses “{data['source'].name}”."
+
+    return "link-source", form, _save(form, write)
+
+
+def _post_raise_tier(request, initiative):
+    form = RaiseRiskTierForm(request.POST)
+
+    def write(data):
+        raised = foundation.raise_risk_tier(
+            initiative.pk, acting_user=request.user, tier=data["risk_tier"], reason=data["reason"]
+        )
+        return f"Risk tier raised to {raised.get_risk_tier_display().lower()}."
+
+    return "raise-tier", form, _save(form, write)
+
+
+POST_ACTIONS = {
+    "control": _post_control,
+    "add-source": _post_add_source,
+    "edit-source": _post_edit_source,
+    "link-source": _post_link_source,
+    "raise-tier": _post_raise_tier,
+}
+
+
+@login_required
+def control_model_page(request, slug):
+    initiative = _get_initiative_for_user(request, slug)
+    model = foundation.control_model(initiative)
+    for layer in model["layers"]:
+        for control in layer["controls"]:
+            control["owner_label"] = Role(control["owner_role"]).label
+            control["status_label"] = STATUS_LABELS[control["status"]]
+    context = {"initiative": initiative, "model": model}
+    return render(request, "governance/control_model.html", context)
+
+
+def _get_review(request, pk):
+    from governance.views import _reviews_visible_to
+
+    return get_object_or_404(_reviews_visible_to(request.user), pk=pk)
+
+
+@login_required
+def evidence_json(request, pk):
+    review = _get_review(request, pk)
+    response = JsonResponse(
+        foundation.gate_evidence(review), encoder=DjangoJSONEncoder, json_dumps_params={"indent": 2}
+    )
+    response["Content-Disposition"] = f'attachment; filename="evidence-{review.initiative.slug}-{review.pk}.json"'
+    return response
+
+
+@login_required
+def evidence_page(request, pk):
+    review = _get_review(request, pk)
+    context = {"review": review, "initiative": review.initiative, "evidence": foundation.gate_evidence(review)}
+    return render(request, "governance/evidence.html", context)
+
+
+def checklist_context(review, *, can_answer: bool, bound: dict | None = None) -> dict:
+    """The gate's executive checklist for the decision pack: each question, its answer, and a form."""
+    answers = {a.item_id: a for a in review.checklist_answers.select_related("answered_by")}
+    rows = []
+    for item in ChecklistItem.objects.filter(gate=review.gate):
+        answer = answers.get(item.pk)
+        initial = {"answer": answer.answer, "note": answer.note} if answer else {}
+        form = (bound or {}).get(item.pk) or ChecklistAnswerForm(prefix=f"q{item.pk}", initial=initial)
+        rows.append({"item": item, "answer": answer, "form": form if can_answer and review.is_open else None})
+    return {"checklist": rows}
+
+
+@login_required
+@require_POST
+def checklist_answer(request, pk):
+    from governance.views import _decision_pack
+
+    review = _get_review(request, pk)
+    pack = reverse("governance:approval_detail", args=[review.pk]) + "#checklist"
+    try:
+        item_id = int(request.POST.get("item", ""))
+    except ValueError:
+        messages.error(request, "Choose a question to answer.")
+        return redirect(pack)
+    form = ChecklistAnswerForm(request.POST, prefix=f"q{item_id}")
+    try:
+        done = _save(
+            form,
+            lambda data: foundation.answer_checklist(review.pk, acting_user=request.user, item_id=item_id, **data),
+        )
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+        return redirect(pack)
+    if done:
+        messages.success(request, f"Answer recorded: {done.item.question} {done.get_answer_display()}.")
+        return redirect(pack)
+    context = _decision_pack(request.user, review, DecisionForm())
+    context.update(checklist_context(review, can_answer=True, bound={item_id: form}))
+    return render(request, "governance/approval_detail.html", context)

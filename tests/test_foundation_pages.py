@@ -1,0 +1,230 @@
+"""The foundation pages: controls by layer, data sources, risk tier, control model, checklist and evidence."""
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from governance import foundation
+from governance.models import ChecklistAnswer, ChecklistItem, DataSource, InitiativeControl, Layer
+from initiatives.models import Role
+from tests.lifecycle import give_role, pass_charter_signoff, request
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def in_foundation(initiative, alice, sam, rita, dana):
+    """Past charter sign-off, with Rita on security/risk and Dana on the data platform."""
+    pass_charter_signoff(initiative, requester=alice, approver=sam)
+    give_role(initiative, Role.SECURITY_RISK, rita, by=alice)
+    give_role(initiative, Role.DATA_PLATFORM, dana, by=alice)
+    return initiative
+
+
+@pytest.fixture
+def review(in_foundation, alice):
+    return request(in_foundation, alice)
+
+
+def url(name, initiative):
+    return reverse(f"governance:{name}", args=[initiative.slug])
+
+
+def post_control(client, initiative, key, **fields):
+    data = {"action": "control", "control": key, **{f"{key}-{name}": value for name, value in fields.items()}}
+    return client.post(url("foundation", initiative), data)
+
+
+def source_data(prefix, **fields):
+    values = {
+        "name": "Ticket history",
+        "system": "Zendesk",
+        "classification": "internal",
+        "source_of_truth": "Zendesk production",
+        "freshness_sla_hours": "24",
+        "retrieval_scope": "Closed tickets of the last two years",
+        "owner": "",
+        **fields,
+    }
+    return {f"{prefix}-{name}": value for name, value in values.items() if value is not False}
+
+
+class TestAccess:
+    @pytest.mark.parametrize("name", ["foundation", "control_model"])
+    def test_role_holders_see_the_page_and_outsiders_get_404(self, client, in_foundation, rita, alice, charlie, name):
+        for user in (rita, alice):
+            client.force_login(user)
+            assert client.get(url(name, in_foundation)).status_code == 200
+        client.force_login(charlie)
+        assert client.get(url(name, in_foundation)).status_code == 404
+
+    def test_evidence_pages_are_404_for_outsiders(self, client, review, rita, charlie):
+        for name in ("evidence", "evidence_json", "approval_detail"):
+            path = reverse(f"governance:{name}", args=[review.pk])
+            client.force_login(rita)
+            assert client.get(path).status_code == 200
+            client.force_login(charlie)
+            assert client.get(path).status_code == 404
+
+    def test_the_initiative_page_shows_the_foundation_card(self, client, in_foundation, alice):
+        client.force_login(alice)
+        page = client.get(in_foundation.get_absolute_url()).content.decode()
+        assert 'id="foundation"' in page
+        assert url("foundation", in_foundation) in page and url("control_model", in_foundation) in page
+        assert "0 data sources" in page
+
+
+class TestControls:
+    def test_in_place_needs_evidence(self, client, in_foundation, rita):
+        client.force_login(rita)
+        response = post_control(client, in_foundation, "access-policy", status="in-place", evidence=" ")
+        assert response.status_code == 200
+        assert "Give the evidence that it is in place" in response.content.decode()
+        assert not InitiativeControl.objects.filter(initiative=in_foundation).exists()
+
+    def test_waiving_needs_a_reason(self, client, in_foundation, rita):
+        client.force_login(rita)
+        response = post_control(client, in_foundation, "training", status="waived", waiver_reason="")
+        assert "Say why the control is waived" in response.content.decode()
+        assert not InitiativeControl.objects.filter(initiative=in_foundation).exists()
+
+    def test_in_place_with_evidence_and_waived_with_reason_are_saved(self, client, in_foundation, rita):
+        client.force_login(rita)
+        post_control(client, in_foundation, "access-policy", status="in-place", evidence="https://wiki/access")
+        response = post_control(client, in_foundation, "training", status="waived", waiver_reason="Agents trained")
+        assert response.status_code == 302
+        saved = {c.control.key: (c.status, c.updated_by) for c in in_foundation.controls.all()}
+        assert saved == {"access-policy": ("in-place", rita), "training": ("waived", rita)}
+        page = client.get(url("foundation", in_foundation)).content.decode()
+        assert "https://wiki/access" in page and "Agents trained" in page
+
+    def test_someone_without_the_owner_role_gets_a_message(self, client, in_foundation, sam):
+        client.force_login(sam)
+        response = post_control(client, in_foundation, "access-policy", status="in-place", evidence="x")
+        assert response.status_code == 302
+        assert "Only the Security / risk role" in client.get(response.url).content.decode()
+        assert not InitiativeControl.objects.exists()
+
+
+class TestDataSources:
+    def test_add_edit_and_share(self, client, in_foundation, make_initiative, alice, dana):
+        client.force_login(dana)
+        add = {"action": "add-source", **source_data("new", owner=str(dana.pk))}
+        assert client.post(url("foundation", in_foundation), add).status_code == 302
+        source = DataSource.objects.get()
+        assert list(source.initiatives.all()) == [in_foundation] and source.owner == dana
+
+        edit = {"action": "edit-source", "source": source.pk}
+        edit |= source_data(f"source-{source.pk}", classification="confidential", owner=str(dana.pk))
+        assert client.post(url("foundation", in_foundation), edit).status_code == 302
+        source.refresh_from_db()
+        assert source.classification == "confidential"
+
+        other = make_initiative("IT helpdesk assistant")
+        client.force_login(alice)
+        response = client.post(url("foundation", other), {"action": "link-source", "source": source.pk})
+        assert response.status_code == 302
+        assert set(source.initiatives.all()) == {in_foundation, other}
+        assert "Ticket history" in client.get(url("foundation", other)).content.decode()
+
+    def test_a_duplicate_name_is_reported_next_to_the_field(self, client, in_foundation, dana):
+        DataSource.objects.create(name="Ticket history", system="Zendesk")
+        client.force_login(dana)
+        response = client.post(url("foundation", in_foundation), {"action": "add-source", **source_data("new")})
+        assert response.status_code == 200
+        assert "Data source with this Name already exists." in response.content.decode()
+        assert DataSource.objects.count() == 1
+
+
+class TestRiskTier:
+    def test_rita_raises_the_tier_and_legal_joins_the_next_gate(self, client, in_foundation, rita):
+        client.force_login(rita)
+        before = client.get(url("foundation", in_foundation)).content.decode()
+        assert "Legal / compliance" not in before
+        response = client.post(
+            url("foundation", in_foundation),
+            {"action": "raise-tier", "risk_tier": "high", "reason": "Answers reach customers in regulated markets"},
+        )
+        assert response.status_code == 302
+        in_foundation.refresh_from_db()
+        assert in_foundation.risk_tier == "high"
+        assert "regulated markets" in in_foundation.risk_reason
+        after = client.get(url("foundation", in_foundation)).content.decode()
+        approvers = after.split('id="next-gate-approvers"')[1].split("</ul>")[0]
+        assert "Legal / compliance" in approvers
+
+    def test_a_reason_is_required(self, client, in_foundation, rita):
+        client.force_login(rita)
+        response = client.post(url("foundation", in_foundation), {"action": "raise-tier", "risk_tier": "high"})
+        assert response.status_code == 200
+        in_foundation.refresh_from_db()
+        assert in_foundation.risk_tier == "medium"
+
+    def test_the_pm_cannot_raise_it(self, client, in_foundation, alice):
+        client.force_login(alice)
+        response = client.post(
+            url("foundation", in_foundation), {"action": "raise-tier", "risk_tier": "high", "reason": "Why not"}
+        )
+        assert response.status_code == 302
+        assert "Only a security/risk role holder" in client.get(response.url).content.decode()
+        in_foundation.refresh_from_db()
+        assert in_foundation.risk_tier == "medium"
+
+
+class TestChecklistAndEvidence:
+    def test_an_approver_answers_and_it_shows_in_the_pack_and_the_evidence(self, client, review, rita):
+        item = ChecklistItem.objects.get(gate="foundation-ready", question="Can we roll back safely?")
+        client.force_login(rita)
+        response = client.post(
+            reverse("governance:checklist_answer", args=[review.pk]),
+            {"item": item.pk, f"q{item.pk}-answer": "yes", f"q{item.pk}-note": "Feature flag, tested"},
+        )
+        assert response.status_code == 302
+        assert ChecklistAnswer.objects.get(review=review, item=item).answered_by == rita
+        pack = client.get(reverse("governance:approval_detail", args=[review.pk])).content.decode()
+        assert "Feature flag, tested" in pack and "Evidence (JSON)" in pack and "Evidence (printable)" in pack
+
+        response = client.get(reverse("governance:evidence_json", args=[review.pk]))
+        assert response["Content-Type"] == "application/json"
+        assert "attachment" in response["Content-Disposition"]
+        body = json.loads(response.content)
+        rows = {row["question"]: row for row in body["checklist"]}
+        assert rows["Can we roll back safely?"]["answer"] == "yes"
+        assert rows["Can we roll back safely?"]["references"] == {
+            "eu_ai_act": "Art. 15",
+            "nist_ai_rmf": "MANAGE 2.4",
+            "iso_iec_42001": "A.6.2.6",
+        }
+        assert "Feature flag, tested" in client.get(reverse("governance:evidence", args=[review.pk])).content.decode()
+
+    def test_no_without_a_note_is_refused_next_to_the_field(self, client, review, rita):
+        item = ChecklistItem.objects.filter(gate="foundation-ready").first()
+        client.force_login(rita)
+        response = client.post(
+            reverse("governance:checklist_answer", args=[review.pk]), {"item": item.pk, f"q{item.pk}-answer": "no"}
+        )
+        assert response.status_code == 200
+        assert "Say what is missing" in response.content.decode()
+        assert not ChecklistAnswer.objects.exists()
+
+    def test_the_requester_cannot_answer(self, client, review, alice):
+        item = ChecklistItem.objects.filter(gate="foundation-ready").first()
+        client.force_login(alice)
+        response = client.post(
+            reverse("governance:checklist_answer", args=[review.pk]), {"item": item.pk, f"q{item.pk}-answer": "yes"}
+        )
+        assert response.status_code == 302
+        assert "segregation of duties" in client.get(response.url).content.decode()
+        assert not ChecklistAnswer.objects.exists()
+
+
+def test_the_control_model_shows_every_layer(client, in_foundation, rita):
+    foundation.set_control(
+        in_foundation.pk, acting_user=rita, control_key="rollback-plan", status="in-place", evidence="Kill switch"
+    )
+    client.force_login(rita)
+    page = client.get(url("control_model", in_foundation)).content.decode()
+    for layer in Layer:
+        assert f">{layer.label}<" in page
+    assert "Kill switch" in page and "window.print()" in page and "@media print" in page
