@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.utils import timezone
 
-from governance.models import Asset, GateReview
+from governance.models import Asset, DataSource, GateReview, InitiativeControl
 from initiatives.models import Role, RoleAssignment, Stage
 from kpis.models import Kpi, Measurement
 
@@ -66,6 +66,8 @@ def with_scorecard_data(initiatives):
         Prefetch("kpis", queryset=with_latest_values(Kpi.objects.order_by("position", "id"))),
         Prefetch("gate_reviews", queryset=GateReview.objects.select_related("policy")),
         Prefetch("published_assets", queryset=Asset.objects.annotate(version_count=Count("versions"))),
+        Prefetch("controls", queryset=InitiativeControl.objects.select_related("updated_by")),
+        Prefetch("data_sources", queryset=DataSource.objects.select_related("owner")),
     )
 
 
@@ -286,5 +288,8 @@ def current_policies() -> dict:
 
 
 def compute_many(initiatives, now: datetime | None = None) -> list:
+    from governance.foundation import catalogue_loaded_once
+
     policies = current_policies()
-    return [compute(i, policies, now) for i in with_scorecard_data(initiatives)]
+    with catalogue_loaded_once():
+        return [compute(i, policies, now) for i in with_scorecard_data(initiatives)]
