@@ -8,7 +8,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance import foundation
+from governance import evidence, foundation
 from governance.models import LAYER_INFO, ChecklistItem, Control, DataSource, GateReview, Layer
 from governance.serializers import (
     ChecklistAnswerInputSerializer,
@@ -195,4 +195,4 @@ class GateReviewEvidenceView(GateReviewFoundationView):
     @extend_schema(parameters=[REVIEW_ID], responses=OpenApiTypes.OBJECT)
     def get(self, request, id):
         """Everything the gate decision rested on, as evidence for EU AI Act, NIST AI RMF and ISO/IEC 42001."""
-        return Response(foundation.gate_evidence(self.review(id)))
+        return Response(evidence.gate_evidence(self.review(id)))

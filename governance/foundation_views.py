@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from governance import foundation, services
+from governance import evidence, foundation, services
 from governance.forms import (
     ChecklistAnswerForm,
     ControlForm,
@@ -181,7 +181,7 @@ POST_ACTIONS = {
 @login_required
 def control_model_page(request, slug):
     initiative = _get_initiative_for_user(request, slug)
-    model = foundation.control_model(initiative)
+    model = evidence.control_model(initiative)
     for layer in model["layers"]:
         for control in layer["controls"]:
             control["owner_label"] = Role(control["owner_role"]).label
@@ -199,9 +199,7 @@ def _get_review(request, pk):
 @login_required
 def evidence_json(request, pk):
     review = _get_review(request, pk)
-    response = JsonResponse(
-        foundation.gate_evidence(review), encoder=DjangoJSONEncoder, json_dumps_params={"indent": 2}
-    )
+    response = JsonResponse(evidence.gate_evidence(review), encoder=DjangoJSONEncoder, json_dumps_params={"indent": 2})
     response["Content-Disposition"] = f'attachment; filename="evidence-{review.initiative.slug}-{review.pk}.json"'
     return response
 
@@ -209,7 +207,7 @@ def evidence_json(request, pk):
 @login_required
 def evidence_page(request, pk):
     review = _get_review(request, pk)
-    context = {"review": review, "initiative": review.initiative, "evidence": foundation.gate_evidence(review)}
+    context = {"review": review, "initiative": review.initiative, "evidence": evidence.gate_evidence(review)}
     return render(request, "governance/evidence.html", context)
 
 

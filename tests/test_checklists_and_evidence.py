@@ -3,6 +3,7 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from governance import evidence as gate_records
 from governance import foundation
 from governance.models import AuditEvent, ChecklistAnswer, ChecklistItem
 from governance.services import TransitionError
@@ -99,7 +100,7 @@ def test_the_evidence_holds_everything_the_decision_rested_on(rita, dana, review
     decide(review, rita, comment="Logging ticket OPS-12 accepted")
     review.refresh_from_db()
 
-    evidence = foundation.gate_evidence(review)
+    evidence = gate_records.gate_evidence(review)
 
     assert set(evidence) == {"review", "criteria", "decisions", "checklist", "snapshot", "control_model"}
     assert (evidence["review"]["gate"], evidence["review"]["requested_by"]) == ("foundation-ready", "alice")
@@ -129,7 +130,7 @@ def test_the_control_model_lists_the_five_layers_with_their_owners(alice, lee, r
     )
     foundation.save_data_source(initiative.pk, acting_user=alice, name="Ticket history", system="Zendesk")
 
-    model = foundation.control_model(initiative)
+    model = gate_records.control_model(initiative)
 
     assert [(layer["layer"], layer["owner"]) for layer in model["layers"]] == [
         ("governance", "Security / risk"),

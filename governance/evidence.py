@@ -1,0 +1,133 @@
+"""Evidence a risk owner or an auditor reads: the one-page control model and a gate's whole record."""
+
+from governance.foundation import MUST_BE_IN_PLACE, control_rows, layer_summary
+from governance.models import ChecklistItem
+
+
+def control_model(initiative) -> dict:
+    """The one-page control model: what a risk owner needs to judge the initiative, as plain data."""
+    charter = initiative.charter
+    rows = control_rows(initiative)
+    by_key = {r.control.key: r for layer_rows in rows.values() for r in layer_rows}
+    approvals = (
+        initiative.gate_reviews.filter(decisions__decision="approve")
+        .values(
+            "gate", "decisions__decided_by__username", "decisions__role", "decisions__decided_at", "decisions__is_stale"
+        )
+        .order_by("decisions__decided_at")
+    )
+    return {
+        "initiative": {
+            "slug": initiative.slug,
+            "title": initiative.title,
+            "business_unit": initiative.business_unit,
+            "stage": initiative.stage,
+            "status": initiative.status,
+        },
+        "purpose": {
+            "outcome_statement": charter.outcome_statement,
+            "target_users": charter.target_users,
+            "task_or_decision": charter.problem_task,
+            "guardrails": charter.guardrails,
+        },
+        "risk": {
+            "tier": initiative.risk_tier,
+            "why": initiative.risk_reason,
+            "customer_facing": charter.customer_facing,
+            "automated_decisions": charter.automated_decisions,
+        },
+        "data_sources": [
+            {
+                "name": s.name,
+                "system": s.system,
+                "classification": s.classification,
+                "personal_data": s.personal_data,
+                "source_of_truth": s.source_of_truth,
+                "freshness_sla_hours": s.freshness_sla_hours,
+                "retrieval_scope": s.retrieval_scope,
+                "owner": s.owner.username if s.owner_id else None,
+            }
+            for s in initiative.data_sources.select_related("owner")
+        ],
+        "layers": [
+            {
+                **info,
+                "controls": [
+                    {
+                        "key": r.control.key,
+                        "name": r.control.name,
+                        "owner_role": r.control.owner_role,
+                        "status": r.status,
+                        "evidence": r.evidence,
+                        "waiver_reason": r.waiver_reason,
+                    }
+                    for r in rows[info["layer"]]
+                ],
+            }
+            for info in layer_summary()
+        ],
+        "escalation_and_rollback": {
+            key: {"status": by_key[key].status, "evidence": by_key[key].evidence}
+            for key in MUST_BE_IN_PLACE
+            if key in by_key
+        },
+        "approvals": [
+            {
+                "gate": a["gate"],
+                "by": a["decisions__decided_by__username"],
+                "role": a["decisions__role"],
+                "at": a["decisions__decided_at"].isoformat(),
+                "stale": a["decisions__is_stale"],
+            }
+            for a in approvals
+        ],
+    }
+
+
+def gate_evidence(review) -> dict:
+    """Everything a gate decision rested on, exportable as evidence for EU AI Act, NIST AI RMF, ISO/IEC 42001."""
+    answers = {a.item_id: a for a in review.checklist_answers.select_related("answered_by")}
+    return {
+        "review": {
+            "id": review.pk,
+            "gate": review.gate,
+            "status": review.status,
+            "from_stage": review.from_stage,
+            "to_stage": review.to_stage,
+            "requested_by": review.requested_by.username,
+            "requested_at": review.requested_at.isoformat(),
+            "override_reason": review.override_reason,
+            "policy": str(review.policy),
+            "snapshot_hash": review.snapshot_hash,
+        },
+        "criteria": review.criteria_results,
+        "decisions": [
+            {
+                "decision": d.decision,
+                "by": d.decided_by.username,
+                "role": d.role,
+                "comment": d.comment,
+                "at": d.decided_at.isoformat(),
+                "stale": d.is_stale,
+                "snapshot_hash": d.snapshot_hash,
+            }
+            for d in review.decisions.select_related("decided_by")
+        ],
+        "checklist": [
+            {
+                "question": item.question,
+                "audience": item.audience,
+                "references": {
+                    "eu_ai_act": item.eu_ai_act,
+                    "nist_ai_rmf": item.nist_ai_rmf,
+                    "iso_iec_42001": item.iso_42001,
+                },
+                "answer": answers[item.pk].answer if item.pk in answers else None,
+                "note": answers[item.pk].note if item.pk in answers else "",
+                "answered_by": answers[item.pk].answered_by.username if item.pk in answers else None,
+            }
+            for item in ChecklistItem.objects.filter(gate=review.gate)
+        ],
+        "snapshot": review.snapshot,
+        "control_model": control_model(review.initiative),
+    }
