@@ -47,6 +47,7 @@ bench: install
 		psql "$(dir $(BENCH_DATABASE_URL))postgres" -c "CREATE DATABASE $(notdir $(BENCH_DATABASE_URL))"
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) benchmarks/ingest.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) benchmarks/scorecards.py
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) benchmarks/load.py
 
 migrate: install
 	$(LOCAL_ENV) $(PY) manage.py migrate --noinput
