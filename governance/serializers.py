@@ -19,6 +19,8 @@ from initiatives.models import Initiative, Stage
 
 class GateDecisionSerializer(serializers.ModelSerializer):
     decided_by = serializers.CharField(source="decided_by.username", read_only=True)
+    # Declared so the schema admits the blank value a non-recycle decision has.
+    recycle_to = serializers.ChoiceField(choices=Stage.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = GateDecision
@@ -95,8 +97,8 @@ class AssetLabelSerializer(serializers.ModelSerializer):
 
 class AssetSerializer(serializers.ModelSerializer):
     tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
-    owner = serializers.CharField(source="owner.username", read_only=True, default=None)
-    source_initiative = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    owner = serializers.CharField(source="owner.username", read_only=True, default=None, allow_null=True)
+    source_initiative = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     latest_version = serializers.IntegerField(read_only=True, allow_null=True, help_text="The newest version number.")
     labels = AssetLabelSerializer(many=True, read_only=True)
 
@@ -160,7 +162,7 @@ class LabelMoveRequestSerializer(serializers.ModelSerializer):
     asset = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     version = serializers.IntegerField(source="version.number", read_only=True)
     requested_by = serializers.CharField(source="requested_by.username", read_only=True)
-    decided_by = serializers.CharField(source="decided_by.username", read_only=True, default=None)
+    decided_by = serializers.CharField(source="decided_by.username", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = LabelMoveRequest
@@ -237,6 +239,10 @@ class ControlInputSerializer(serializers.Serializer):
 
 class DataSourceSerializer(serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.username", read_only=True, default=None, allow_null=True)
+    # Declared so the schema admits the blank value of a source not classified yet.
+    classification = serializers.ChoiceField(
+        choices=DataSource.Classification.choices, allow_blank=True, read_only=True
+    )
     gaps = serializers.ListField(
         child=serializers.CharField(), read_only=True, help_text="What is missing for the foundation-ready gate."
     )

@@ -102,7 +102,7 @@ class InitiativeViewSet(
 
     @extend_schema(methods=["get"], responses=RoleAssignmentSerializer(many=True))
     @extend_schema(methods=["post"], request=RoleAssignmentSerializer, responses={201: RoleAssignmentSerializer})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)  # every role, as a plain list
     def roles(self, request, slug=None):
         initiative = self.get_object()
         if request.method == "POST":

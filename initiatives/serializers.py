@@ -14,7 +14,7 @@ class UsernameField(serializers.SlugRelatedField):
 
 class InitiativeSerializer(serializers.ModelSerializer):
     slug = serializers.SlugField(max_length=80, required=False, help_text="Made from the title when omitted.")
-    owner = serializers.CharField(source="charter.owner.username", read_only=True, default=None)
+    owner = serializers.CharField(source="charter.owner.username", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Initiative

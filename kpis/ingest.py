@@ -132,8 +132,10 @@ def _parse_item(index: int, item, latest: datetime, errors: list[dict]):
         if (
             type(key) is str
             and key
+            and "\x00" not in key
             and type(source) is str
             and 0 < len(source) <= MAX_SOURCE_LENGTH
+            and "\x00" not in source
             and type(value) in _NUMBER_TYPES
             and math.isfinite(value)
             and type(raw_ts) is str
@@ -159,6 +161,8 @@ def _explain(index: int, item, latest: datetime, errors: list[dict]):
         bad("kpi", "This field is required.")
     elif not isinstance(key, str):
         bad("kpi", "Must be a KPI key (a string).")
+    elif "\x00" in key:
+        bad("kpi", "Null characters are not allowed.")
     ts = _parse_timestamp(item.get("timestamp"), latest, lambda message: bad("timestamp", message))
     value = _parse_value(item.get("value"), lambda message: bad("value", message))
     source = item.get("source", DEFAULT_SOURCE)
@@ -168,6 +172,8 @@ def _explain(index: int, item, latest: datetime, errors: list[dict]):
         bad("source", "Must be a string.")
     elif len(source) > MAX_SOURCE_LENGTH:
         bad("source", f"At most {MAX_SOURCE_LENGTH} characters (got {len(source)}).")
+    elif "\x00" in source:
+        bad("source", "Null characters are not allowed.")
     return None if len(errors) > before else (key, ts, value, source)
 
 

@@ -5,7 +5,8 @@ from http import HTTPStatus
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -68,6 +69,20 @@ def problem_response(status_code: int, detail: str, *, errors=(), code: str = "e
     return response
 
 
+def not_found(request, exception):
+    """handler404: an unmatched /api/ URL is a problem+json 404 too, not the HTML page."""
+    if request.path.startswith("/api/"):
+        body = {
+            "type": "urn:opmodel:problem:not-found",
+            "title": HTTPStatus.NOT_FOUND.phrase,
+            "status": 404,
+            "detail": "Not found.",
+            "errors": [],
+        }
+        return JsonResponse(body, status=404, content_type=PROBLEM_CONTENT_TYPE)
+    return defaults.page_not_found(request, exception)
+
+
 def _as_api_exception(exc):
     if isinstance(exc, TransitionError):
         return Conflict(str(exc))
@@ -100,3 +115,53 @@ def flatten_errors(detail, prefix: str = "") -> list[dict]:
                 out += flatten_errors(item, f"{prefix}.{index}" if prefix else str(index))
         return out
     return [{"field": prefix, "message": str(detail)}]
+
+
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "description": "An RFC 9457 problem; `errors` lists each bad field (and `index` for an item of a batch).",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": "string"},
+                    "message": {"type": "string"},
+                    "index": {"type": "integer"},
+                },
+                "required": ["field", "message"],
+            },
+        },
+    },
+    "required": ["type", "title", "status", "detail", "errors"],
+}
+PROBLEM_RESPONSES = {
+    "400": "Invalid input; `errors` names each field.",
+    "401": "No token, or a bad, expired or revoked one.",
+    "403": "Not allowed.",
+    "404": "Unknown object or page.",
+    "409": "Invalid transition for the current state.",
+    "429": "Throttled; retry later.",
+    "503": "The database is unavailable; retry after `Retry-After` seconds.",
+}
+
+
+def document_problem_responses(result, generator, request, public):
+    """drf-spectacular postprocessing hook: every API operation documents its problem+json errors."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    problem = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            for code, description in PROBLEM_RESPONSES.items():
+                if code == "409" and method == "get":
+                    continue  # reads never transition anything
+                responses.setdefault(code, {"description": description, "content": problem})
+            if operation.get("operationId") == "v1_measurements_create":
+                responses.setdefault("413", {"description": "More than 10,000 measurements.", "content": problem})
+    return result

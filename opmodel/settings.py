@@ -164,6 +164,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "opmodel.api.document_problem_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "StageEnum": "initiatives.models.Stage",
         "InitiativeStatusEnum": "initiatives.models.Initiative.Status",
