@@ -5,13 +5,17 @@ The default policies (migration governance/0003) name criteria that are not trac
 """
 
 from contextlib import contextmanager
+from datetime import timedelta
 
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from governance import services
 from governance.models import AuditEvent
 from governance.tokens import issue_token
 from initiatives import services as initiative_services
+from kpis import services as kpi_services
+from kpis.models import Kpi
 from opmodel.celery import app as celery_app
 
 OVERRIDE = "KPI tree and foundation checks are not tracked in OpModel yet; reviewed by hand."
@@ -86,3 +90,47 @@ def assert_problem(response, status: int, *fields: str) -> dict:
     assert body["status"] == status and body["detail"]
     assert {e["field"] for e in body["errors"]} >= set(fields), body["errors"]
     return body
+
+
+def support_tree(initiative, user, *, prefix: str, baseline_days_ago: int = 60, leading: bool = True) -> None:
+    """A small support-triage outcome tree: handling time (lagging), CSAT (guardrail, bound 4.2) and,
+    unless leading=False, the share of tickets assisted by AI (leading). Keys are `<prefix>.<name>`."""
+    today = timezone.localdate()
+    dates = {"baseline_date": today - timedelta(days=baseline_days_ago), "target_date": today + timedelta(days=60)}
+    driver = kpi_services.add_driver(initiative.pk, acting_user=user, name="Faster handling")
+    kpis = [
+        dict(
+            key=f"{prefix}.handle-time",
+            name="Average handling time",
+            unit="minutes",
+            kind=Kpi.Kind.LAGGING,
+            direction=Kpi.Direction.DECREASE,
+            baseline_value=12.0,
+            target_value=9.0,
+            **dates,
+        ),
+        {
+            "key": f"{prefix}.csat",
+            "name": "Customer satisfaction",
+            "unit": "score",
+            "kind": Kpi.Kind.GUARDRAIL,
+            "direction": Kpi.Direction.INCREASE,
+            "guardrail_bound": 4.2,
+        },
+    ]
+    if leading:
+        kpis.insert(
+            1,
+            dict(
+                key=f"{prefix}.assisted-share",
+                name="Tickets assisted by AI",
+                unit="%",
+                kind=Kpi.Kind.LEADING,
+                direction=Kpi.Direction.INCREASE,
+                baseline_value=0.0,
+                target_value=60.0,
+                **dates,
+            ),
+        )
+    for fields in kpis:
+        kpi_services.add_kpi(initiative.pk, acting_user=user, driver=driver, **fields)

@@ -19,7 +19,15 @@ from kpis import services as kpi_services
 from kpis.ingest import record_measurements
 from kpis.models import Kpi
 from kpis.scorecards import compute_many
-from tests.lifecycle import api_as, assert_problem, decide, give_role, pass_charter_signoff, pass_gate
+from tests.lifecycle import (
+    api_as,
+    assert_problem,
+    decide,
+    give_role,
+    pass_charter_signoff,
+    pass_gate,
+    support_tree,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -35,47 +43,7 @@ HANDLE_TIME, CSAT, ASSISTED = "support-triage.handle-time", "support-triage.csat
 
 
 def build_tree(initiative, user):
-    today = timezone.localdate()
-    driver = kpi_services.add_driver(initiative.pk, acting_user=user, name="Faster handling")
-    kpi_services.add_kpi(
-        initiative.pk,
-        acting_user=user,
-        driver=driver,
-        key=HANDLE_TIME,
-        name="Average handling time",
-        unit="minutes",
-        kind=Kpi.Kind.LAGGING,
-        direction=Kpi.Direction.DECREASE,
-        baseline_value=12.0,
-        baseline_date=today - timedelta(days=60),
-        target_value=9.0,
-        target_date=today + timedelta(days=60),
-    )
-    kpi_services.add_kpi(
-        initiative.pk,
-        acting_user=user,
-        driver=driver,
-        key=ASSISTED,
-        name="Tickets assisted by AI",
-        unit="%",
-        kind=Kpi.Kind.LEADING,
-        direction=Kpi.Direction.INCREASE,
-        baseline_value=0.0,
-        baseline_date=today - timedelta(days=60),
-        target_value=60.0,
-        target_date=today + timedelta(days=60),
-    )
-    kpi_services.add_kpi(
-        initiative.pk,
-        acting_user=user,
-        driver=driver,
-        key=CSAT,
-        name="Customer satisfaction",
-        unit="score",
-        kind=Kpi.Kind.GUARDRAIL,
-        direction=Kpi.Direction.INCREASE,
-        guardrail_bound=4.2,
-    )
+    support_tree(initiative, user, prefix="support-triage")
 
 
 def push(user, key, value, days_ago: float):

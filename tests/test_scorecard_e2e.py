@@ -6,16 +6,14 @@ pytest-django's test database, so this needs PostgreSQL (DATABASE_URL) and Redis
 (REDIS_URL); it uses Redis database 14 and flushes it first.
 """
 
-from datetime import timedelta
-
 import pytest
 from django.utils import timezone
 
 from initiatives.models import Initiative
-from kpis import services as kpi_services
 from kpis.ingest import record_measurements
-from kpis.models import Kpi, Scorecard
+from kpis.models import Scorecard
 from tests.celery_processes import celery_worker_and_beat, wait_for
+from tests.lifecycle import support_tree
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -32,33 +30,7 @@ def celery_processes(transactional_db, tmp_path):
 
 
 def build_tree(initiative, user):
-    today = timezone.localdate()
-    driver = kpi_services.add_driver(initiative.pk, acting_user=user, name="Faster handling")
-    kpi_services.add_kpi(
-        initiative.pk,
-        acting_user=user,
-        driver=driver,
-        key=HANDLE_TIME,
-        name="Average handling time",
-        unit="minutes",
-        kind=Kpi.Kind.LAGGING,
-        direction=Kpi.Direction.DECREASE,
-        baseline_value=12.0,
-        baseline_date=today - timedelta(days=30),
-        target_value=9.0,
-        target_date=today + timedelta(days=60),
-    )
-    kpi_services.add_kpi(
-        initiative.pk,
-        acting_user=user,
-        driver=driver,
-        key=CSAT,
-        name="Customer satisfaction",
-        unit="score",
-        kind=Kpi.Kind.GUARDRAIL,
-        direction=Kpi.Direction.INCREASE,
-        guardrail_bound=4.2,
-    )
+    support_tree(initiative, user, prefix="support-triage-assistant", baseline_days_ago=30, leading=False)
 
 
 def push(user, points: dict[str, float]):
