@@ -326,8 +326,9 @@ def phases() -> tuple[dict[str, float], int] | None:
     from kpis.models import Scorecard
 
     try:
+        from governance.models import GatePolicy
         from kpis.recompute import CHUNK
-        from kpis.scorecards import compute, current_policies, with_scorecard_data
+        from kpis.scorecards import compute, with_scorecard_data
     except ImportError:
         return None
     ids = list(Initiative.objects.order_by("pk").values_list("pk", flat=True))
@@ -337,7 +338,7 @@ def phases() -> tuple[dict[str, float], int] | None:
             now = timezone.now()
             began = time.perf_counter()
             timer.phase = "load"
-            policies = current_policies()
+            policies = GatePolicy.objects.newest_published()
             loaded = list(with_scorecard_data(Initiative.objects.filter(pk__in=ids[start : start + CHUNK])))
             timer.phase, scored = "score", time.perf_counter()
             cards = [compute(i, policies, now) for i in loaded]

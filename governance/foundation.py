@@ -25,11 +25,10 @@ from governance.models import (
     Layer,
 )
 from governance.permissions import (
+    can_change_risk_tier,
     can_manage_data_sources,
     can_set_control,
     check_can_decide,
-    is_leader,
-    roles_held,
 )
 from governance.services import TransitionError
 from initiatives.models import Initiative, Role
@@ -251,7 +250,7 @@ def set_risk_tier(initiative, *, acting_user, tier: str, reason: str) -> str:
 
     Must run inside the changing transaction with the initiative row locked.
     """
-    if not (is_leader(acting_user) or Role.SECURITY_RISK in roles_held(acting_user, initiative)):
+    if not can_change_risk_tier(acting_user, initiative):
         raise PermissionDenied("Only a security/risk role holder or a portfolio leader may change the risk tier.")
     if tier not in TIERS:
         raise ValidationError({"risk_tier": f"Choose one of: {', '.join(TIERS)}."})
@@ -271,7 +270,7 @@ def set_risk_tier(initiative, *, acting_user, tier: str, reason: str) -> str:
 def raise_risk_tier(initiative_id: int, *, acting_user, tier: str, reason: str) -> Initiative:
     """The risk owner's verb in the browser and the API: raise the tier, with a reason."""
     initiative = Initiative.objects.select_for_update().get(pk=initiative_id)
-    if not (is_leader(acting_user) or Role.SECURITY_RISK in roles_held(acting_user, initiative)):
+    if not can_change_risk_tier(acting_user, initiative):
         raise PermissionDenied("Only a security/risk role holder or a portfolio leader may raise the risk tier.")
     if tier in TIERS and TIERS.index(tier) <= TIERS.index(initiative.risk_tier):
         raise ValidationError({"risk_tier": f"The tier is already {initiative.risk_tier}; choose a higher one."})

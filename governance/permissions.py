@@ -40,6 +40,11 @@ def can_edit(user, initiative) -> bool:
     return bool(roles_held(user, initiative) & EDITOR_ROLES)
 
 
+def can_resume(user, initiative) -> bool:
+    """Take an initiative off hold: its executive sponsor or a leader."""
+    return is_leader(user) or Role.EXECUTIVE_SPONSOR in roles_held(user, initiative)
+
+
 def can_change_risk_tier(user, initiative) -> bool:
     return is_leader(user) or Role.SECURITY_RISK in roles_held(user, initiative)
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from governance import audit
 from governance.criteria import evaluate
 from governance.models import Gate, GateDecision, GatePolicy, GateReview
-from governance.permissions import can_edit, check_can_decide, is_leader, open_slots_for
+from governance.permissions import can_edit, can_resume, check_can_decide, open_slots_for
 from governance.snapshots import build_snapshot
 from initiatives.models import Initiative
 
@@ -257,9 +257,7 @@ def _set_status(initiative: Initiative, status: str, user) -> None:
 def resume_initiative(initiative_id: int, *, acting_user, comment: str) -> Initiative:
     """Take an initiative off hold. Killed initiatives stay killed."""
     initiative = Initiative.objects.select_for_update().get(pk=initiative_id)
-    if not is_leader(acting_user) and "executive-sponsor" not in {
-        a.role for a in initiative.role_assignments.filter(user=acting_user)
-    }:
+    if not can_resume(acting_user, initiative):
         raise PermissionDenied("Only the executive sponsor or a portfolio leader may resume an initiative.")
     if initiative.status != Initiative.Status.ON_HOLD:
         raise TransitionError(f"The initiative is {initiative.get_status_display().lower()}, not on hold.")

@@ -124,11 +124,6 @@ class Initiative(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("initiatives:detail", args=[self.slug])
 
-    def next_stage(self) -> Stage | None:
-        stages = Stage.ordered()
-        i = stages.index(Stage(self.stage))
-        return stages[i + 1] if i + 1 < len(stages) else None
-
     def earlier_stages(self) -> list[Stage]:
         stages = Stage.ordered()
         return stages[: stages.index(Stage(self.stage))]

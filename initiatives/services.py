@@ -2,7 +2,6 @@
 
 from datetime import date
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -242,7 +241,3 @@ def accept_role(assignment_id: int, *, acting_user) -> RoleAssignment:
         )
         Initiative.objects.filter(pk=assignment.initiative_id).mark_dirty()
     return assignment
-
-
-def assignable_users():
-    return get_user_model().objects.filter(is_active=True).order_by("username")

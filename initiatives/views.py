@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from governance import services as governance
 from governance.models import AuditEvent, GateDecision
-from governance.permissions import can_edit, is_leader
+from governance.permissions import can_edit, can_resume
 from initiatives import services
 from initiatives.forms import CharterForm, InitiativeForm, ResumeForm, ReviewRequestForm, RoleAssignmentForm
 from initiatives.models import ACCOUNTABLE_ROLES, ROLE_DUTIES, Initiative, Role, RoleAssignment, Stage
@@ -126,11 +126,7 @@ def initiative_detail(request, slug):
         "request_form": ReviewRequestForm(),
         "reviews": reviews,
         "events": AuditEvent.objects.filter(initiative_id=initiative.pk).order_by("-id")[:50],
-        "can_resume": initiative.status == Initiative.Status.ON_HOLD
-        and (
-            is_leader(request.user)
-            or any(a.user_id == request.user.pk and a.role == Role.EXECUTIVE_SPONSOR for a in assignments)
-        ),
+        "can_resume": initiative.status == Initiative.Status.ON_HOLD and can_resume(request.user, initiative),
         "resume_form": ResumeForm(),
         "scorecard": initiative.scorecards.order_by("-computed_at", "-id").first(),
         **tree_context(initiative, request.user),

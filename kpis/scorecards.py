@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.utils import timezone
 
-from governance.models import Asset, DataSource, GateReview, InitiativeControl
+from governance.models import Asset, DataSource, GatePolicy, GateReview, InitiativeControl
 from initiatives.models import Role, RoleAssignment, Stage
 from kpis.models import Kpi, Measurement
 
@@ -278,18 +278,9 @@ def compute(initiative, policies: dict, now: datetime | None = None):
     )
 
 
-def current_policies() -> dict:
-    from governance.models import GatePolicy
-
-    newest = {}
-    for policy in GatePolicy.objects.filter(published_at__isnull=False).order_by("version"):
-        newest[(policy.gate, policy.risk_tier)] = policy
-    return newest
-
-
 def compute_many(initiatives, now: datetime | None = None) -> list:
     from governance.foundation import catalogue_loaded_once
 
-    policies = current_policies()
+    policies = GatePolicy.objects.newest_published()
     with catalogue_loaded_once():
         return [compute(i, policies, now) for i in with_scorecard_data(initiatives)]

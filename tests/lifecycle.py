@@ -4,7 +4,6 @@ The default policies (migration governance/0003) name criteria that are not trac
 ("not yet available"), so every request here gives an override reason unless told otherwise.
 """
 
-from contextlib import contextmanager
 from datetime import timedelta
 
 from django.utils import timezone
@@ -16,7 +15,6 @@ from governance.tokens import issue_token
 from initiatives import services as initiative_services
 from kpis import services as kpi_services
 from kpis.models import Kpi
-from opmodel.celery import app as celery_app
 
 OVERRIDE = "KPI tree and foundation checks are not tracked in OpModel yet; reviewed by hand."
 
@@ -59,18 +57,6 @@ def decide_all(review, *approvers):
         decide(review, user)
     review.refresh_from_db()
     return review
-
-
-@contextmanager
-def eager_tasks():
-    """Run Celery tasks in-process. With namespace="CELERY" only the CELERY_-prefixed key takes effect."""
-    conf = celery_app.conf
-    was = conf.task_always_eager
-    conf.CELERY_TASK_ALWAYS_EAGER = True
-    try:
-        yield
-    finally:
-        conf.CELERY_TASK_ALWAYS_EAGER = was
 
 
 def api_as(user) -> APIClient:

@@ -15,20 +15,13 @@ from governance.models import AuditEvent, GateReview
 from governance.services import TransitionError, decide
 from initiatives import services as initiative_services
 from initiatives.models import Initiative, Role, Stage
-from tests.lifecycle import eager_tasks, give_role, pass_charter_signoff, request
+from tests.lifecycle import give_role, pass_charter_signoff, request
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has no row locks to race on"),
     # serialized_rollback restores the gate policies seeded by migration, which a flush removes.
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-@pytest.fixture(autouse=True)
-def _eager_tasks():
-    # Committed requests queue a notification: run it here, never into the on-disk broker.
-    with eager_tasks():
-        yield
 
 
 def _run_together(*calls):
