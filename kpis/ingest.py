@@ -265,7 +265,10 @@ def _upsert_postgresql(rows: list[Row], batch_id: int) -> tuple[int, int]:
     buffer.seek(0)
     with connection.cursor() as cursor:
         cursor.execute(_PG_STAGE)
-        cursor.cursor.copy_expert("COPY kpis_ingest_stage (kpi_id, ts, value, source) FROM STDIN", buffer)
+        # The raw cursor bypasses Django's error mapping; a connection lost mid-COPY must still
+        # surface as django.db.OperationalError (a 503), not as a psycopg2 error (a 500).
+        with connection.wrap_database_errors:
+            cursor.cursor.copy_expert("COPY kpis_ingest_stage (kpi_id, ts, value, source) FROM STDIN", buffer)
         cursor.execute(_PG_UPSERT, [batch_id])
         created, updated = cursor.fetchone()
     return created, updated

@@ -1,10 +1,10 @@
 """Shared REST plumbing: pagination and RFC 9457 problem+json errors."""
 
+import sys
 from http import HTTPStatus
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, status
@@ -13,9 +13,14 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from governance.services import TransitionError
+from opmodel.middleware import (
+    DATABASE_RETRY_AFTER_SECONDS,
+    database_unavailable,
+    is_database_unavailable,
+    log_database_unavailable,
+)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
-DATABASE_RETRY_AFTER_SECONDS = 5
 
 
 class Pagination(PageNumberPagination):
@@ -37,6 +42,8 @@ class ServiceUnavailable(exceptions.APIException):
 
 def problem_exception_handler(exc, context):
     """Render every API error as problem+json with a flat list of {field, message} errors."""
+    if is_database_unavailable(exc):
+        log_database_unavailable(context["request"], exc)
     exc = _as_api_exception(exc)
     response = exception_handler(exc, context)
     if response is None:
@@ -83,6 +90,14 @@ def not_found(request, exception):
     return defaults.page_not_found(request, exception)
 
 
+def server_error(request):
+    """handler500: a database lost outside any view (in middleware, say) is still a 503, not a 500."""
+    # Django calls this inside its `except` block, so the exception is still at hand.
+    if is_database_unavailable(sys.exc_info()[1]):
+        return database_unavailable(request)
+    return defaults.server_error(request)
+
+
 def _as_api_exception(exc):
     if isinstance(exc, TransitionError):
         return Conflict(str(exc))
@@ -93,7 +108,7 @@ def _as_api_exception(exc):
         return exceptions.PermissionDenied(str(exc) or None)
     if isinstance(exc, Http404):
         return exceptions.NotFound(str(exc) or None)
-    if isinstance(exc, (OperationalError, InterfaceError)) or type(exc) is DatabaseError:
+    if is_database_unavailable(exc):
         return ServiceUnavailable()
     return exc
 

@@ -1,10 +1,19 @@
+import logging
 import re
 import uuid
 from contextvars import ContextVar
 
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import HttpResponse, JsonResponse
+from django.template import loader
+
 current_request_id: ContextVar[str] = ContextVar("current_request_id", default="")
 
+# A PostgreSQL restart takes a few seconds; clients come back after this many.
+DATABASE_RETRY_AFTER_SECONDS = 5
+
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+logger = logging.getLogger(__name__)
 
 
 class RequestIdMiddleware:
@@ -23,3 +32,53 @@ class RequestIdMiddleware:
             current_request_id.reset(token)
         response["X-Request-ID"] = request.id
         return response
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    # A lost or refused connection is OperationalError or InterfaceError; a bare DatabaseError is the
+    # driver's catch-all. Other subclasses (IntegrityError, DataError) are bugs, not an outage.
+    return isinstance(exc, (OperationalError, InterfaceError)) or type(exc) is DatabaseError
+
+
+def log_database_unavailable(request, exc: BaseException) -> None:
+    # One line with the driver's reason (refused, terminated, starting up); Django adds its own
+    # "Service Unavailable: <path>" line for the 503 without it.
+    logger.warning("Database unavailable for %s %s: %s", request.method, request.path, " ".join(str(exc).split()))
+
+
+def database_unavailable(request) -> HttpResponse:
+    """503 with Retry-After: problem+json under /api/, else a static page that cannot itself query."""
+    if request.path.startswith("/api/"):
+        body = {
+            "type": "urn:opmodel:problem:service-unavailable",
+            "title": "Service Unavailable",
+            "status": 503,
+            "detail": "The database is unavailable; retry shortly.",
+            "errors": [],
+        }
+        response = JsonResponse(body, status=503, content_type="application/problem+json")
+    else:
+        # Rendered without a request, so no context processor (user, notifications) touches the database.
+        response = HttpResponse(loader.render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """A view that loses the database answers 503 with Retry-After instead of a 500.
+
+    DRF views never get here: their exception handler (opmodel.api) answers problem+json itself.
+    Errors raised by other middleware reach handler500 (opmodel.api.server_error) instead.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not is_database_unavailable(exception):
+            return None
+        log_database_unavailable(request, exception)
+        return database_unavailable(request)

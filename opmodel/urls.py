@@ -67,3 +67,4 @@ urlpatterns = [
 ]
 
 handler404 = "opmodel.api.not_found"
+handler500 = "opmodel.api.server_error"
