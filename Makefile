@@ -35,9 +35,11 @@ run: migrate
 test: install
 	$(TEST_ENV) $(PY) -m pytest -ra $(PYTEST_ARGS)
 
+# bandit fails on high-severity findings; configuration in pyproject.toml ([tool.bandit]).
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/bandit -c pyproject.toml --quiet --severity-level high -r opmodel initiatives kpis governance benchmarks
 
 # Ingest throughput, then the scorecard recompute, on PostgreSQL (DATABASE_URL, default a local
 # opmodel_bench database). The scorecard data set is created on the first run and reused.

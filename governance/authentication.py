@@ -1,7 +1,8 @@
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
-from rest_framework import authentication, exceptions
+from rest_framework import authentication, exceptions, throttling
 
+from governance.models import ApiToken
 from governance.tokens import authenticate_key
 
 
@@ -37,3 +38,19 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return build_bearer_security_scheme_object(header_name="Authorization", token_prefix=self.target.keyword)
+
+
+class TokenRateThrottle(throttling.SimpleRateThrottle):
+    """API_THROTTLE_RATE per token: each of a user's tokens has its own bucket, so one busy client
+    cannot starve the user's others. Session (browser) callers are counted per user."""
+
+    scope = "token"
+
+    def get_cache_key(self, request, view):
+        if isinstance(request.auth, ApiToken):
+            ident = f"token-{request.auth.pk}"
+        elif request.user and request.user.is_authenticated:
+            ident = f"user-{request.user.pk}"
+        else:
+            ident = f"ip-{self.get_ident(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}

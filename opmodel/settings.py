@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "opmodel.middleware.RequestIdMiddleware",
+    "opmodel.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -148,8 +149,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "opmodel.api.Pagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "opmodel.api.problem_exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"user": env_str("API_THROTTLE_RATE", "6000/minute")},
+    # One bucket per API token (per user for session callers), in the default cache.
+    "DEFAULT_THROTTLE_CLASSES": ["governance.authentication.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"token": env_str("API_THROTTLE_RATE", "6000/minute")},
     "PAGE_SIZE": 50,
     # Accept NaN/Infinity literals so ingest can name the offending item instead of failing the parse.
     "STRICT_JSON": False,
