@@ -61,6 +61,11 @@ def criterion(key: str) -> Callable[[Check], Check]:
     return register
 
 
+def registered_checks() -> frozenset[str]:
+    """The catalogue keys that have a check; the others are "not yet available"."""
+    return frozenset(_CHECKS)
+
+
 def evaluate(initiative, keys: list[str]) -> list[CriterionResult]:
     results = []
     for key in keys:

@@ -15,6 +15,7 @@ from governance.permissions import check_can_decide, open_slots_for
 from governance.tokens import issue_token, revoke_token
 from initiatives.models import Initiative, Role, RoleAssignment
 from kpis.charts import evidence_charts
+from kpis.scorecards import latest_scorecard
 
 
 def _reviews_visible_to(user):
@@ -95,7 +96,7 @@ def _decision_pack(user, review: GateReview, form) -> dict:
         "charter_changed": review.is_open and bool(review.decisions.filter(is_stale=True).exists()),
         "decision_kinds": GateDecision.Kind.choices,
         "earlier_stages": initiative.earlier_stages(),
-        "scorecard": initiative.scorecards.order_by("-computed_at", "-id").first(),
+        "scorecard": latest_scorecard(initiative),
         "evidence_charts": evidence_charts(initiative) if review.gate == Gate.SCALE_OUT else [],
         **checklist_context(review, can_answer=not blocked_reason),
     }

@@ -12,6 +12,7 @@ from governance.permissions import can_edit, can_resume
 from initiatives import services
 from initiatives.forms import CharterForm, InitiativeForm, ResumeForm, ReviewRequestForm, RoleAssignmentForm
 from initiatives.models import ACCOUNTABLE_ROLES, ROLE_DUTIES, Initiative, Role, RoleAssignment, Stage
+from kpis.scorecards import latest_scorecard, stale_kpis_owned_by
 
 
 def _get_initiative_for_user(request, slug) -> Initiative:
@@ -35,7 +36,6 @@ def _apply_errors(form, error: ValidationError) -> None:
 @login_required
 def home(request):
     from governance.views import reviews_awaiting
-    from kpis.scorecards import stale_kpis_owned_by
 
     mine = (
         Initiative.objects.visible_to(request.user)
@@ -128,7 +128,7 @@ def initiative_detail(request, slug):
         "events": AuditEvent.objects.filter(initiative_id=initiative.pk).order_by("-id")[:50],
         "can_resume": initiative.status == Initiative.Status.ON_HOLD and can_resume(request.user, initiative),
         "resume_form": ResumeForm(),
-        "scorecard": initiative.scorecards.order_by("-computed_at", "-id").first(),
+        "scorecard": latest_scorecard(initiative),
         **tree_context(initiative, request.user),
         **library_context(initiative, request.user),
         **foundation_context(initiative, request.user),

@@ -201,7 +201,13 @@ class ScorecardQuerySet(models.QuerySet):
 
 
 class Scorecard(models.Model):
-    """An immutable snapshot of one initiative's scorecard; every recompute adds one."""
+    """An immutable snapshot of one initiative's scorecard; every recompute adds one.
+
+    It stores figures, not prose: `kpis.scorecards.present` adds reasons and labels when it is shown.
+    """
+
+    # Each KPI is stored as a list of these figures, compact to write for thousands of KPIs at once.
+    KPI_FIELDS = ("kpi", "key", "position", "status", "stale", "latest_value", "latest_at", "progress", "expected")
 
     class Health(models.TextChoices):
         GREEN = "green", "Green"
@@ -242,6 +248,11 @@ class Scorecard(models.Model):
 
     def __str__(self) -> str:
         return f"{self.initiative} {self.health} @ {self.computed_at:%Y-%m-%d %H:%M}"
+
+    def kpi_rows(self) -> list[dict]:
+        """Each KPI's stored figures by name, in display order."""
+        rows = [dict(zip(self.KPI_FIELDS, figures, strict=True)) for figures in self.kpis]
+        return sorted(rows, key=lambda row: (row["position"], row["kpi"]))
 
 
 class JobLease(models.Model):

@@ -15,11 +15,11 @@ from django.utils import timezone
 
 from initiatives.models import Initiative
 from kpis.leases import release_lease, renew_lease, take_lease
-from kpis.models import Scorecard
-from kpis.scorecards import compute_many
+from kpis.scorecard_sql import insert_scorecards
 
 LEASE = "recompute-scorecards"
-CHUNK = 500
+# Initiatives per statement (and per transaction): the lease is renewed between chunks.
+CHUNK = 5000
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,8 @@ def _lease_ttl() -> timedelta:
 
 def recompute_scorecards(*, full: bool = False) -> RecomputeResult:
     """1. take the lease, or return when another run holds it; 2. note each dirty initiative's mark;
-    3. per chunk, compute and store snapshots, then clear the marks that did not move meanwhile;
+    3. per chunk, compute and store snapshots in one statement, then clear the marks that did not move
+       meanwhile;
     4. release the lease.
     """
     holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -45,7 +46,7 @@ def recompute_scorecards(*, full: bool = False) -> RecomputeResult:
         chosen = Initiative.objects.all() if full else Initiative.objects.filter(scorecard_dirty_at__isnull=False)
         marks = list(chosen.order_by("pk").values_list("pk", "scorecard_dirty_at"))
         for start in range(0, len(marks), CHUNK):
-            _recompute_chunk(marks[start : start + CHUNK])
+            _recompute_chunk(marks[start : start + CHUNK], every=full and len(marks) <= CHUNK)
             renew_lease(LEASE, holder, _lease_ttl())
         return RecomputeResult(len(marks))
     finally:
@@ -53,9 +54,9 @@ def recompute_scorecards(*, full: bool = False) -> RecomputeResult:
 
 
 @transaction.atomic
-def _recompute_chunk(marks: list[tuple[int, object]]) -> None:
-    ids = [pk for pk, _ in marks]
-    Scorecard.objects.bulk_create(compute_many(Initiative.objects.filter(pk__in=ids), now=timezone.now()))
+def _recompute_chunk(marks: list[tuple[int, object]], *, every: bool = False) -> None:
+    """`every`: the chunk is every initiative, so the statement needs no list of ids."""
+    insert_scorecards(timezone.now(), None if every else [pk for pk, _ in marks])
     # A mark that changed since it was read means new data arrived meanwhile: keep it for the next run.
     unchanged = [Q(pk=pk, scorecard_dirty_at=mark) for pk, mark in marks if mark is not None]
     if unchanged:

@@ -1,5 +1,10 @@
 """Scorecards: each KPI against its baseline and target, the initiative's health, value and cost,
-and the framework's failure modes, computed for many initiatives with a fixed number of queries.
+and the framework's failure modes.
+
+This module is the reference statement of the rules, in Python: gate reviews score one initiative
+with it, and the rule tests exercise it rule by rule. The scheduled recompute states the same rules
+as one set-based SQL statement (`kpis/scorecard_sql.py`); `tests/test_scorecard_sql.py` proves the
+two agree. Snapshots store figures; `present()` adds the prose (reasons, labels) when one is read.
 
 Rules (README.md, "Scorecards", explains them to leaders):
 - progress = (latest − baseline) / (target − baseline), so it respects the KPI's direction;
@@ -14,15 +19,16 @@ Rules (README.md, "Scorecards", explains them to leaders):
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from governance.models import Asset, DataSource, GatePolicy, GateReview, InitiativeControl
 from initiatives.models import Role, RoleAssignment, Stage
-from kpis.models import Kpi, Measurement
+from kpis.models import Kpi, Measurement, Scorecard
 
 GREEN, AMBER, RED, NO_DATA = "green", "amber", "red", "no-data"
 _RANK = {RED: 0, AMBER: 1, GREEN: 2}
@@ -31,7 +37,13 @@ CADENCE_PERIOD = {
     Kpi.Cadence.WEEKLY: timedelta(days=7),
     Kpi.Cadence.MONTHLY: timedelta(days=31),
 }
-_LAUNCHED = {Stage.MEASURE_IMPACT, Stage.STANDARDIZE_REUSE, Stage.SCALED}
+LAUNCHED = (Stage.MEASURE_IMPACT, Stage.STANDARDIZE_REUSE, Stage.SCALED)
+FLAG_LABELS = {
+    "pilot-theater": "Pilot theater",
+    "no-scale-owner": "No scale owner",
+    "stale-data": "Stale data",
+    "approval-overdue": "Approval overdue",
+}
 
 
 def with_latest_values(kpis):
@@ -52,7 +64,7 @@ def stale_kpis_owned_by(user) -> list[Kpi]:
     """The user's KPIs on active, launched initiatives that have gone stale (one query)."""
     now = timezone.now()
     kpis = with_latest_values(
-        Kpi.objects.filter(owner=user, initiative__status="active", initiative__stage__in=_LAUNCHED)
+        Kpi.objects.filter(owner=user, initiative__status="active", initiative__stage__in=LAUNCHED)
         .select_related("initiative")
         .order_by("initiative__title", "position")
     )
@@ -81,7 +93,7 @@ def kpis_with_latest(initiative) -> list[Kpi]:
 
 def launched_at(initiative) -> datetime | None:
     """When the initiative entered measure-impact (its launch), if it has."""
-    if initiative.stage not in _LAUNCHED:
+    if initiative.stage not in LAUNCHED:
         return None
     approvals = [
         r.closed_at
@@ -93,6 +105,8 @@ def launched_at(initiative) -> datetime | None:
 
 @dataclass(frozen=True)
 class KpiScore:
+    kpi_id: int | None
+    position: int
     key: str
     name: str
     kind: str
@@ -109,38 +123,48 @@ class KpiScore:
     progress: float | None
     expected: float | None
 
-    def as_dict(self) -> dict:
-        # A shallow copy: dataclasses.asdict deep-copies every field, most of a full recompute's scoring time.
-        return {**vars(self), "latest_at": self.latest_at.isoformat() if self.latest_at else None}
+    def stored(self) -> list:
+        """The figures a snapshot keeps, in Scorecard.KPI_FIELDS order (as the SQL recompute writes them)."""
+        latest_at = self.latest_at.isoformat() if self.latest_at else None
+        figures = {"kpi": self.kpi_id, "stale": int(self.stale), "latest_at": latest_at}
+        return [figures[name] if name in figures else getattr(self, name) for name in Scorecard.KPI_FIELDS]
 
 
 def score_kpi(kpi: Kpi, now: datetime) -> KpiScore:
-    latest, latest_at = kpi.latest_value, kpi.latest_at
+    latest = kpi.latest_value
     stale = is_stale(kpi, now)
     progress = expected = None
     if latest is None:
-        status, reason = NO_DATA, "No measurement yet."
+        status = NO_DATA
     elif kpi.kind == Kpi.Kind.GUARDRAIL:
-        status, reason = _guardrail_status(kpi, latest)
+        status = GREEN if _inside_bound(kpi, latest) else RED
     elif not kpi.has_baseline_and_target or kpi.target_value == kpi.baseline_value:
-        status, reason = NO_DATA, "No baseline and target to measure against."
+        status = NO_DATA
     else:
         progress = (latest - kpi.baseline_value) / (kpi.target_value - kpi.baseline_value)
         expected = _expected_progress(kpi, now)
-        status, reason = _progress_status(progress, expected)
-    if stale and latest is not None:
-        reason += f" Stale: no {kpi.get_cadence_display().lower()} point since {latest_at:%d %b %Y}."
+        status = _progress_status(progress, expected)
     return KpiScore(
+        kpi_id=kpi.pk,
+        position=kpi.position,
         key=kpi.key,
         name=kpi.name,
         kind=kpi.kind,
         unit=kpi.unit,
         direction=kpi.direction,
         status=status,
-        reason=reason,
+        reason=explain(
+            kpi,
+            status=status,
+            stale=stale,
+            latest=latest,
+            latest_at=kpi.latest_at,
+            progress=progress,
+            expected=expected,
+        ),
         stale=stale,
         latest_value=latest,
-        latest_at=latest_at,
+        latest_at=kpi.latest_at,
         baseline_value=kpi.baseline_value,
         target_value=kpi.target_value,
         guardrail_bound=kpi.guardrail_bound,
@@ -149,11 +173,8 @@ def score_kpi(kpi: Kpi, now: datetime) -> KpiScore:
     )
 
 
-def _guardrail_status(kpi: Kpi, latest: float) -> tuple[str, str]:
-    inside = latest <= kpi.guardrail_bound if kpi.direction == Kpi.Direction.DECREASE else latest >= kpi.guardrail_bound
-    side = "at most" if kpi.direction == Kpi.Direction.DECREASE else "at least"
-    verdict = "within" if inside else "outside"
-    return (GREEN if inside else RED), f"{latest:g} {kpi.unit} is {verdict} its bound ({side} {kpi.guardrail_bound:g})."
+def _inside_bound(kpi: Kpi, latest: float) -> bool:
+    return latest <= kpi.guardrail_bound if kpi.direction == Kpi.Direction.DECREASE else latest >= kpi.guardrail_bound
 
 
 def _expected_progress(kpi: Kpi, now: datetime) -> float:
@@ -162,16 +183,35 @@ def _expected_progress(kpi: Kpi, now: datetime) -> float:
     return min(1.0, max(0.0, elapsed / span)) if span > 0 else 1.0
 
 
-def _progress_status(progress: float, expected: float) -> tuple[str, str]:
-    reason = f"{progress:.0%} of the way from baseline to target; {expected:.0%} expected by today."
+def _progress_status(progress: float, expected: float) -> str:
     gap = expected - progress
     if progress < 0:
-        return RED, f"{reason} It moved away from the target."
+        return RED
     if progress >= 1 or gap <= settings.SCORECARD_AMBER_GAP:
-        return GREEN, reason
+        return GREEN
     if gap <= settings.SCORECARD_RED_GAP:
-        return AMBER, reason
-    return RED, reason
+        return AMBER
+    return RED
+
+
+def explain(kpi: Kpi, *, status: str, stale: bool, latest, latest_at, progress, expected) -> str:
+    """Why a KPI has its status, in a leader's words, from its scored figures."""
+    if latest is None:
+        return "No measurement yet."
+    if kpi.kind == Kpi.Kind.GUARDRAIL:
+        side = "at most" if kpi.direction == Kpi.Direction.DECREASE else "at least"
+        verdict = "within" if status == GREEN else "outside"
+        reason = f"{latest:g} {kpi.unit} is {verdict} its bound ({side} {kpi.guardrail_bound:g})."
+    elif progress is None:
+        reason = "No baseline and target to measure against."
+    else:
+        # + 0.0: no progress on a decreasing KPI is -0.0, which would read "-0 %".
+        reason = f"{progress + 0.0:.0%} of the way from baseline to target; {expected:.0%} expected by today."
+        if progress < 0:
+            reason += " It moved away from the target."
+    if stale:
+        reason += f" Stale: no {kpi.get_cadence_display().lower()} point since {latest_at:%d %b %Y}."
+    return reason
 
 
 def health_of(scores: list[KpiScore]) -> tuple[str, str]:
@@ -182,38 +222,46 @@ def health_of(scores: list[KpiScore]) -> tuple[str, str]:
     return health, confidence
 
 
-@dataclass(frozen=True)
-class Flag:
-    code: str
-    label: str
-    reason: str
+def _flag(code: str, **details) -> dict:
+    return {"code": code, "label": FLAG_LABELS[code], **details}
 
 
-def failure_modes(initiative, scores: list[KpiScore], launch: datetime | None, now: datetime) -> list[Flag]:
-    """The framework's failure modes this initiative shows now."""
+def failure_modes(initiative, scores: list[KpiScore], launch: datetime | None, now: datetime) -> list[dict]:
+    """The framework's failure modes this initiative shows now, as snapshots store them (see flag_reason)."""
     flags = []
-    early = initiative.stage in (Stage.DEFINE_OUTCOME, Stage.SECURE_FOUNDATION)
     age = (now.date() - initiative.started_on).days
-    if early and age > settings.PILOT_THEATER_DAYS:
-        flags.append(Flag("pilot-theater", "Pilot theater", f"{age} days since start and still before launch."))
+    if initiative.stage in (Stage.DEFINE_OUTCOME, Stage.SECURE_FOUNDATION) and age > settings.PILOT_THEATER_DAYS:
+        flags.append(_flag("pilot-theater", days=age))
     if launch and not any(s.latest_at and s.latest_at >= launch for s in scores):
-        flags.append(Flag("pilot-theater", "Pilot theater", "Launched, but no KPI has a measurement since launch."))
+        flags.append(_flag("pilot-theater", since_launch=1))
     if launch and not any(a.role == Role.SERVICE_OWNER for a in initiative.role_assignments.all()):
-        flags.append(Flag("no-scale-owner", "No scale owner", "Launched without an AI service owner."))
-    stale = [s.name for s in scores if s.kind != Kpi.Kind.LEADING and s.stale and s.latest_value is not None]
+        flags.append(_flag("no-scale-owner"))
+    stale = [s.kpi_id for s in scores if s.kind != Kpi.Kind.LEADING and s.stale and s.latest_value is not None]
     if launch and stale:
-        flags.append(Flag("stale-data", "Stale data", f"No recent data for {', '.join(stale[:3])}."))
+        flags.append(_flag("stale-data", kpis=stale))
     overdue = [r for r in initiative.gate_reviews.all() if r.is_overdue]
     if overdue:
-        days = (now - overdue[0].due_at).days
-        flags.append(
-            Flag(
-                "approval-overdue",
-                "Approval overdue",
-                f"{overdue[0].get_gate_display()} is {days} day(s) past its due date.",
-            )
-        )
+        flags.append(_flag("approval-overdue", gate=overdue[0].gate, days=(now - overdue[0].due_at).days))
     return flags
+
+
+def flag_reason(flag: dict, kpi_names: dict[int, str]) -> str:
+    """A stored flag in words; `kpi_names` names the KPIs a stale-data flag lists, in display order."""
+    from governance.models import Gate
+
+    match flag["code"], flag:
+        case "pilot-theater", {"days": int(days)}:
+            return f"{days} days since start and still before launch."
+        case "pilot-theater", _:
+            return "Launched, but no KPI has a measurement since launch."
+        case "no-scale-owner", _:
+            return "Launched without an AI service owner."
+        case "stale-data", {"kpis": ids}:
+            names = [name for pk, name in kpi_names.items() if pk in set(ids)]
+            return f"No recent data for {', '.join(names[:3])}."
+        case "approval-overdue", {"gate": gate, "days": days}:
+            return f"{Gate(gate).label} is {days} day(s) past its due date."
+    return flag.get("label", flag["code"])
 
 
 def missing_roles(initiative) -> list[str]:
@@ -247,10 +295,10 @@ def value_and_cost(initiative, kpis: list[Kpi]) -> dict:
 
 
 def compute(initiative, policies: dict, now: datetime | None = None):
-    """One initiative's scorecard (unsaved). `initiative` must come from with_scorecard_data()."""
+    """One initiative's scorecard (unsaved), as the SQL recompute stores it. `initiative` must come
+    from with_scorecard_data()."""
     from governance.criteria import evaluate
     from governance.models import Gate
-    from kpis.models import Scorecard
 
     now = now or timezone.now()
     kpis = kpis_with_latest(initiative)
@@ -259,7 +307,6 @@ def compute(initiative, policies: dict, now: datetime | None = None):
     gate = Gate.leaving(initiative.stage)
     policy = policies.get((gate, initiative.risk_tier)) if gate else None
     criteria = evaluate(initiative, policy.criteria) if policy else []
-    launch = launched_at(initiative)
     return Scorecard(
         initiative=initiative,
         computed_at=now,
@@ -271,9 +318,9 @@ def compute(initiative, policies: dict, now: datetime | None = None):
         readiness_met=sum(c.passed for c in criteria),
         readiness_total=len(criteria),
         missing_roles=missing_roles(initiative),
-        flags=[vars(f).copy() for f in failure_modes(initiative, scores, launch, now)],
-        kpis=[s.as_dict() for s in scores],
-        criteria=[c.as_dict() for c in criteria],
+        flags=failure_modes(initiative, scores, launched_at(initiative), now),
+        kpis=[s.stored() for s in scores],
+        criteria=[{"key": c.key, "status": c.status} for c in criteria],
         **value_and_cost(initiative, kpis),
     )
 
@@ -284,3 +331,79 @@ def compute_many(initiatives, now: datetime | None = None) -> list:
     policies = GatePolicy.objects.newest_published()
     with catalogue_loaded_once():
         return [compute(i, policies, now) for i in with_scorecard_data(initiatives)]
+
+
+def latest_scorecard(initiative):
+    """The initiative's newest snapshot, ready to show (see present), or None before the first recompute."""
+    card = initiative.scorecards.order_by("-computed_at", "-id").first()
+    return present(card) if card else None
+
+
+_FLAG_ORDER = {code: n for n, code in enumerate(FLAG_LABELS)}
+_ROLE_ORDER = {role.value: n for n, role in enumerate(Role)}
+
+
+def present(card):
+    """Give a stored snapshot its prose, in display order, with one query for its KPIs: each KPI row its
+    name, unit, kind and reason (from the KPI as it is now; a removed KPI keeps its key), each flag its
+    reason, each criterion its label. Returns the same, unsaved, object."""
+    from governance.criteria import CATALOGUE
+
+    criteria_order = {key: n for n, key in enumerate(CATALOGUE)}
+    stored = card.kpi_rows()
+    by_id = Kpi.objects.in_bulk([row["kpi"] for row in stored])
+    rows = []
+    for row in stored:
+        kpi = by_id.get(row["kpi"])
+        figures = {**row, "stale": bool(row["stale"]), "latest_at": _as_datetime(row["latest_at"])}
+        reason = ""
+        if kpi is not None:
+            reason = explain(
+                kpi,
+                status=row["status"],
+                stale=figures["stale"],
+                latest=row["latest_value"],
+                latest_at=figures["latest_at"],
+                progress=row["progress"],
+                expected=row["expected"],
+            )
+        rows.append(
+            {
+                **figures,
+                "name": kpi.name if kpi else row["key"],
+                "unit": kpi.unit if kpi else "",
+                "kind": kpi.kind if kpi else "",
+                "direction": kpi.direction if kpi else "",
+                "baseline_value": kpi.baseline_value if kpi else None,
+                "target_value": kpi.target_value if kpi else None,
+                "guardrail_bound": kpi.guardrail_bound if kpi else None,
+                "reason": reason,
+            }
+        )
+    names = {row["kpi"]: row["name"] for row in rows}
+    card.kpis = rows
+    card.flags = [
+        {**flag, **_in_display_order(flag, names), "reason": flag_reason(flag, names)}
+        for flag in sorted(card.flags, key=lambda f: _FLAG_ORDER.get(f["code"], len(_FLAG_ORDER)))
+    ]
+    card.criteria = [
+        {**c, "label": CATALOGUE.get(c["key"], c["key"])}
+        for c in sorted(card.criteria, key=lambda c: criteria_order.get(c["key"], len(criteria_order)))
+    ]
+    card.missing_roles = sorted(card.missing_roles, key=lambda role: _ROLE_ORDER.get(role, len(_ROLE_ORDER)))
+    return card
+
+
+def _in_display_order(flag: dict, kpi_names: dict[int, str]) -> dict:
+    if "kpis" not in flag:
+        return {}
+    listed = set(flag["kpis"])
+    return {"kpis": [pk for pk in kpi_names if pk in listed]}
+
+
+def _as_datetime(value) -> datetime | None:
+    """A snapshot's timestamp as PostgreSQL (ISO 8601 with offset) or SQLite (naive UTC) wrote it."""
+    if value is None or isinstance(value, datetime):
+        return value
+    parsed = parse_datetime(value)
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)

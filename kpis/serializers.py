@@ -3,6 +3,7 @@ from rest_framework import serializers
 from initiatives.models import Initiative
 from initiatives.serializers import UsernameField
 from kpis.models import Kpi, Scorecard
+from kpis.scorecards import present
 
 
 class KpiSerializer(serializers.ModelSerializer):
@@ -109,6 +110,10 @@ class ScorecardSerializer(serializers.ModelSerializer):
             "criteria",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance):
+        # Snapshots store figures; the API shows them with their reasons and labels, as the pages do.
+        return super().to_representation(present(instance))
 
 
 class ScorecardQuerySerializer(serializers.Serializer):

@@ -176,7 +176,7 @@ def test_the_web_answers_while_redis_is_unavailable_and_scorecards_catch_up_late
             "a scorecard once Redis is back",
             processes,
         )
-        assert {k["key"]: k["latest_value"] for k in card.kpis} == points
+        assert {k["key"]: k["latest_value"] for k in card.kpi_rows()} == points
         wait_for(
             lambda: Initiative.objects.filter(pk=initiative.pk, scorecard_dirty_at__isnull=True).exists(),
             30,

@@ -110,7 +110,7 @@ class TestRecompute:
         assert (result.recomputed, result.skipped) == (1, False)
         card = Scorecard.objects.get()
         assert card.initiative_id == initiative.pk
-        assert card.kpis[0]["latest_value"] == 10.5
+        assert card.kpi_rows()[0]["latest_value"] == 10.5
         assert card.health == "green"
         assert dirty_at(initiative) is None
         assert not Scorecard.objects.filter(initiative=untouched).exists()
@@ -128,7 +128,7 @@ class TestRecompute:
         first.refresh_from_db()
         assert (first.computed_at, first.kpis, first.health) == frozen
         newest = Scorecard.objects.latest_per_initiative().get(initiative=initiative)
-        assert newest.pk != first.pk and newest.kpis[0]["latest_value"] == 10.0
+        assert newest.pk != first.pk and newest.kpi_rows()[0]["latest_value"] == 10.0
 
     def test_a_full_recompute_covers_every_initiative(self, initiative, kpi, make_initiative):
         others = [make_initiative(f"Initiative {n}") for n in range(3)]
@@ -150,20 +150,20 @@ class TestRecompute:
 
     def test_a_mark_moved_during_the_run_survives_for_the_next(self, initiative, kpi, alice, monkeypatch):
         push(alice, kpi, 11.0)
-        compute = kpis.recompute.compute_many
+        compute = kpis.recompute.insert_scorecards
         bumped = timezone.now() + timedelta(seconds=5)
 
-        def compute_while_data_arrives(initiatives, now=None):
-            cards = compute(initiatives, now)
+        def compute_while_data_arrives(now, ids=None):
+            written = compute(now, ids)
             # New points for this initiative commit while the run computes its snapshot.
             Initiative.objects.filter(pk=initiative.pk).update(scorecard_dirty_at=bumped)
-            return cards
+            return written
 
-        monkeypatch.setattr(kpis.recompute, "compute_many", compute_while_data_arrives)
+        monkeypatch.setattr(kpis.recompute, "insert_scorecards", compute_while_data_arrives)
         assert recompute_scorecards().recomputed == 1
         assert dirty_at(initiative) == bumped
 
-        monkeypatch.setattr(kpis.recompute, "compute_many", compute)
+        monkeypatch.setattr(kpis.recompute, "insert_scorecards", compute)
         assert recompute_scorecards().recomputed == 1
         assert dirty_at(initiative) is None
         assert Scorecard.objects.filter(initiative=initiative).count() == 2
@@ -173,14 +173,14 @@ class TestRecompute:
         other_kpi = add_tree(other, alice)
         push(alice, kpi, 11.0)
         push(alice, other_kpi, 11.0)
-        compute = kpis.recompute.compute_many
+        compute = kpis.recompute.insert_scorecards
 
-        def compute_and_mark(initiatives, now=None):
-            cards = compute(initiatives, now)
+        def compute_and_mark(now, ids=None):
+            written = compute(now, ids)
             Initiative.objects.filter(pk=other.pk).mark_dirty()
-            return cards
+            return written
 
-        monkeypatch.setattr(kpis.recompute, "compute_many", compute_and_mark)
+        monkeypatch.setattr(kpis.recompute, "insert_scorecards", compute_and_mark)
         assert recompute_scorecards().recomputed == 2
 
         assert dirty_at(initiative) is None
@@ -215,10 +215,10 @@ class TestSingleFlight:
     def test_the_lease_is_released_when_the_run_fails(self, initiative, kpi, alice, monkeypatch):
         push(alice, kpi, 11.0)
 
-        def broken(initiatives, now=None):
+        def broken(now, ids=None):
             raise RuntimeError("boom")
 
-        monkeypatch.setattr(kpis.recompute, "compute_many", broken)
+        monkeypatch.setattr(kpis.recompute, "insert_scorecards", broken)
         with pytest.raises(RuntimeError):
             recompute_scorecards()
         monkeypatch.undo()
@@ -306,17 +306,17 @@ def test_the_query_count_does_not_grow_with_the_dirty_initiatives(alice, lee, ma
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_recomputes_at_once_do_the_work_once(alice, lee, make_initiative, monkeypatch):
     initiatives = build_portfolio(4, alice, lee, make_initiative)
-    compute = kpis.recompute.compute_many
+    compute = kpis.recompute.insert_scorecards
     barrier = threading.Barrier(2)
     finished = threading.Event()
     outcomes = []
 
-    def compute_slowly(chosen, now=None):
+    def compute_slowly(now, ids=None):
         # Whoever holds the lease keeps it until the other run has returned.
         finished.wait(timeout=15)
-        return compute(chosen, now)
+        return compute(now, ids)
 
-    monkeypatch.setattr(kpis.recompute, "compute_many", compute_slowly)
+    monkeypatch.setattr(kpis.recompute, "insert_scorecards", compute_slowly)
 
     def run():
         try:

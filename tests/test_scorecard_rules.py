@@ -24,15 +24,14 @@ from kpis.scorecards import (
     RED,
     KpiScore,
     compute_many,
-    failure_modes,
     health_of,
-    kpis_with_latest,
     launched_at,
     score_kpi,
     value_and_cost,
     with_scorecard_data,
 )
 from tests.lifecycle import give_role, pass_charter_signoff, pass_gate, request
+from tests.scorecards import assert_sql_matches_python
 
 BASELINE_ON = date(2026, 1, 1)
 TARGET_ON = BASELINE_ON + timedelta(days=100)
@@ -390,10 +389,9 @@ def push(user, key, value, at):
 
 
 def flags_of(initiative, now=None) -> dict[str, str]:
-    now = now or timezone.now()
-    loaded = with_scorecard_data(Initiative.objects.filter(pk=initiative.pk)).get()
-    scores = [score_kpi(k, now) for k in kpis_with_latest(loaded)]
-    return {f.code: f.reason for f in failure_modes(loaded, scores, launched_at(loaded), now)}
+    """The failure modes in words, from the Python rules, once the SQL recompute has found the same."""
+    [card] = assert_sql_matches_python([initiative], now or timezone.now())
+    return {flag["code"]: flag["reason"] for flag in card.flags}
 
 
 @pytest.mark.django_db

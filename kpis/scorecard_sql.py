@@ -1,0 +1,472 @@
+"""The scheduled recompute as one set-based statement: INSERT INTO kpis_scorecard ... SELECT.
+
+`kpis/scorecards.py` states the scorecard rules in Python, the reference that gate reviews use for
+one initiative at a time and that the rule tests exercise one rule at a time. This module states the
+same rules in SQL, so a recompute of any number of initiatives reads no model instance and sends no
+row to Python: one statement finds each KPI's newest point, scores it, rolls the scores up per
+initiative, evaluates the next gate's criteria and writes the snapshots.
+`tests/test_scorecard_sql.py` proves both agree on every rule scenario and on the demo portfolio.
+
+Snapshots store figures, not prose: each KPI's reason and each flag's reason are written when a
+snapshot is read (`kpis.scorecards.present`), from the stored figures.
+
+The statement runs on PostgreSQL and SQLite; `_Dialect` holds the few expressions that differ. Its
+text is built from Python constants only (hence the S608/B608 exemptions); every value is a bound
+parameter.
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from governance.criteria import CATALOGUE, registered_checks
+from governance.foundation import MUST_BE_IN_PLACE
+from governance.library import WORKFLOW_ASSET_TYPES
+from governance.models.gates import GATE_FROM_STAGE
+from initiatives.models import Charter, Role, Stage
+from kpis.models import Kpi, Scorecard
+from kpis.scorecards import CADENCE_PERIOD, FLAG_LABELS, LAUNCHED
+
+EARLY = (Stage.DEFINE_OUTCOME, Stage.SECURE_FOUNDATION)
+KPI_COLUMNS = {"kpi": "id"}  # a stored KPI figure whose column in `scored` has another name
+
+# Each registered gate criterion, as a condition on one row `f` of the facts CTE below. A criterion
+# in the catalogue with no check registered is "unavailable" here as in governance.criteria.evaluate.
+CRITERIA_SQL = {
+    "charter-complete": "f.charter_missing = 0",
+    "pilot-theater-answered": "f.pilot_missing = 0",
+    "kpis-leading-lagging": "f.leading_ready > 0 AND f.lagging_ready > 0",
+    "foundation-controls": "f.controls_missing = 0",
+    "data-sources-classified": "f.sources > 0 AND f.sources_incomplete = 0",
+    "review-escalation-rollback": "f.must_controls_missing = 0",
+    "baseline-before-launch": "f.launch IS NOT NULL AND f.lagging > 0 AND f.lagging_late_baseline = 0",
+    "observation-window": "f.observed_days >= %(window_days)s AND f.lagging_after_window > 0",
+    "lagging-kpis-moving": "f.lagging > 0 AND f.lagging_stuck = 0",
+    "guardrails-within-bounds": "f.guardrails > 0 AND f.guardrails_red = 0 AND f.guardrails_unknown = 0",
+    "cost-known-and-projected": "f.cost_known = 1",
+    "assets-published": "f.workflow_assets = %(workflow_asset_count)s",
+    "service-owner-accepted": "f.service_owner_accepted = 1",
+    "reuse-review-scheduled": "f.reuse_review_on >= %(today)s",
+}
+
+
+@dataclass(frozen=True)
+class _Dialect:
+    """The expressions PostgreSQL and SQLite spell differently."""
+
+    vendor: str
+
+    @property
+    def pg(self) -> bool:
+        return self.vendor == "postgresql"
+
+    def newest_point(self) -> str:
+        """Join each KPI `k` to its newest point `m` (newest timestamp; ties broken by source)."""
+        newest = 'FROM kpis_measurement WHERE kpi_id = k.id ORDER BY "timestamp" DESC, source LIMIT 1'
+        if self.pg:
+            return f'LEFT JOIN LATERAL (SELECT value, "timestamp" {newest}) m ON true'
+        return f"LEFT JOIN kpis_measurement m ON m.id = (SELECT id {newest})"
+
+    def chosen(self) -> str:
+        if self.pg:
+            return "i.id IN (SELECT unnest(CAST(%(ids)s AS bigint[])))"
+        return "i.id IN (SELECT value FROM json_each(%(ids)s))"
+
+    def date_days(self, later: str, earlier: str) -> str:
+        """Whole days from one date to another."""
+        if self.pg:
+            return f"(CAST({later} AS date) - {earlier})"
+        return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
+
+    def ts_days(self, later: str, earlier: str) -> str:
+        """Days, with their fraction, from one timestamp to another."""
+        if self.pg:
+            return f"(extract(epoch FROM {later} - {earlier}) / 86400.0)"
+        return f"(julianday({later}) - julianday({earlier}))"
+
+    def floor(self, expr: str) -> str:
+        """Whole days of a non-negative number of days (as timedelta.days)."""
+        return f"CAST(floor({expr}) AS INTEGER)" if self.pg else f"CAST({expr} AS INTEGER)"
+
+    def utc_date(self, ts: str) -> str:
+        return f"CAST({ts} AT TIME ZONE 'UTC' AS date)" if self.pg else f"date({ts})"
+
+    def blank(self, column: str) -> str:
+        """1 when a text column is empty or whitespace only, as str.strip() sees it for these characters."""
+        if self.pg:
+            return f"CASE WHEN btrim(coalesce({column}, ''), E' \\t\\n\\r') = '' THEN 1 ELSE 0 END"
+        return f"CASE WHEN trim(coalesce({column}, ''), char(32, 9, 10, 13)) = '' THEN 1 ELSE 0 END"
+
+    def obj(self, **pairs: str) -> str:
+        items = ", ".join(f"'{key}', {value}" for key, value in pairs.items())
+        return f"jsonb_build_object({items})" if self.pg else f"json_object({items})"
+
+    def agg(self, expr: str, *, json: bool = False, where: str = "") -> str:
+        """A JSON array of expr over the group ('[]' when empty); json=True when expr is a JSON value."""
+        filtered = f" FILTER (WHERE {where})" if where else ""
+        if self.pg:
+            return f"coalesce(jsonb_agg({expr}){filtered}, '[]'::jsonb)"
+        return f"coalesce(json_group_array({f'json({expr})' if json else expr}){filtered}, '[]')"
+
+    def array(self, *items: str) -> str:
+        return f"jsonb_build_array({', '.join(items)})" if self.pg else f"json_array({', '.join(items)})"
+
+    def collect(self, expr: str) -> str:
+        """The group's values, for missing_roles() to read."""
+        return f"CAST(array_agg({expr}) AS text[])" if self.pg else f"json_group_array({expr})"
+
+    def missing_roles(self, held: str, roles: list[str]) -> str:
+        """Of `roles`, in their order, those not in `held` (see collect)."""
+        every = json.dumps(roles)
+        if self.pg:
+            return f"'{every}'::jsonb - coalesce({held}, '{{}}')"
+        return (
+            f"(SELECT json_group_array(r.value) FROM json_each('{every}') r "  # noqa: S608
+            f"WHERE {held} IS NULL OR r.value NOT IN (SELECT value FROM json_each({held})))"
+        )
+
+    def json_text_list(self, item: str) -> str:
+        """A JSON array, as text, of the group's items (JSON texts)."""
+        joined = f"string_agg({item}, ',')" if self.pg else f"group_concat({item}, ',')"
+        return f"'[' || coalesce({joined}, '') || ']'"
+
+    def from_json_text(self, text: str) -> str:
+        return f"CAST({text} AS jsonb)" if self.pg else text
+
+    def json_value(self, column: str) -> str:
+        """A column holding JSON, to nest in another JSON value (SQLite would nest it as a string)."""
+        return column if self.pg else f"json({column})"
+
+    def empty_list(self) -> str:
+        return "'[]'::jsonb" if self.pg else "'[]'"
+
+    def policy_criteria(self) -> tuple[str, str]:
+        """The criteria of policy `p` as rows of `c`, and the expression for a row's key."""
+        if self.pg:
+            return "jsonb_array_elements_text(p.criteria) AS c(key)", "c.key"
+        return "json_each(p.criteria) AS c", "c.value"
+
+
+def _kpi_row() -> str:
+    """One KPI's stored figures as JSON text, in Scorecard.KPI_FIELDS order. Concatenated text, because building
+    JSON values for ten thousand KPIs costs more than the rest of the recompute; KPI keys and statuses
+    need no escaping (the key validator allows lowercase letters, digits, dots and hyphens only)."""
+    parts = []
+    for name in Scorecard.KPI_FIELDS:
+        column = f"s.{KPI_COLUMNS.get(name, name)}"
+        if name in ("key", "status"):
+            parts.append(f"'\"' || {column} || '\"'")
+        elif name == "latest_at":
+            parts.append(f"coalesce('\"' || CAST({column} AS TEXT) || '\"', 'null')")
+        else:
+            parts.append(f"coalesce(CAST({column} AS TEXT), 'null')")
+    return "'[' || " + " || ',' || ".join(parts) + " || ']'"
+
+
+def _in(values) -> str:
+    """A parenthesised list of Python constants (never user input) for IN."""
+    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+def _charter_gaps(d: _Dialect, fields: tuple[str, ...]) -> str:
+    """How many of the charter's `fields` are empty (all of them when the charter row is missing)."""
+    gaps = []
+    for name in fields:
+        field = Charter._meta.get_field(name)
+        column = f"ch.{field.column}"
+        gaps.append(f"CASE WHEN {column} IS NULL THEN 1 ELSE 0 END" if field.is_relation else d.blank(column))
+    return f"CASE WHEN ch.id IS NULL THEN {len(fields)} ELSE {' + '.join(gaps)} END"
+
+
+def kpi_figures(d: _Dialect, *, every: bool) -> str:
+    """`WITH chosen AS (...), scored AS (...)`: the initiatives to score and each of their KPIs' newest
+    point with the figures scored from it (kpis.scorecards.score_kpi): progress, expected, status, stale."""
+    gate = " ".join(f"WHEN '{stage}' THEN '{g}'" for stage, g in GATE_FROM_STAGE.items())
+    return f"""WITH chosen AS (
+    SELECT i.id, i.stage, i.status, i.risk_tier, i.started_on, i.stage_entered_at, i.reuse_review_on,
+           CASE i.stage {gate} ELSE '' END AS gate
+    FROM initiatives_initiative i {"" if every else "WHERE " + d.chosen()}
+),
+-- Each KPI's newest point and the figures scored from it (kpis.scorecards.score_kpi).
+scored AS (
+    SELECT x.*, CASE
+               WHEN x.latest_value IS NULL THEN 'no-data'
+               WHEN x.kind = 'guardrail' THEN CASE WHEN x.inside = 1 THEN 'green' ELSE 'red' END
+               WHEN x.progress IS NULL THEN 'no-data'
+               WHEN x.progress < 0 THEN 'red'
+               WHEN x.progress >= 1 OR x.expected - x.progress <= %(amber_gap)s THEN 'green'
+               WHEN x.expected - x.progress <= %(red_gap)s THEN 'amber'
+               ELSE 'red' END AS status
+    FROM (
+        SELECT k.id, k.initiative_id, k.key, k.position, k.kind, k.value_measure, k.baseline_date,
+               m.value AS latest_value, m."timestamp" AS latest_at, k.ready,
+               -- a guardrail is inside its bound: at most it when the KPI should decrease, at least it otherwise
+               CASE WHEN (k.direction = 'decrease' AND m.value <= k.guardrail_bound)
+                      OR (k.direction = 'increase' AND m.value >= k.guardrail_bound) THEN 1 ELSE 0 END AS inside,
+               CASE WHEN m."timestamp" IS NULL OR m."timestamp" < CASE k.cadence WHEN 'daily' THEN %(stale_daily)s
+                        WHEN 'weekly' THEN %(stale_weekly)s ELSE %(stale_monthly)s END THEN 1 ELSE 0 END AS stale,
+               CASE WHEN k.measurable = 1 THEN (m.value - k.baseline_value) / (k.target_value - k.baseline_value)
+                    END AS progress,
+               CASE WHEN k.measurable = 1 AND m.value IS NOT NULL THEN
+                   CASE WHEN k.span <= 0 OR k.elapsed >= k.span THEN 1.0
+                        WHEN k.elapsed <= 0 THEN 0.0
+                        ELSE CAST(k.elapsed AS DOUBLE PRECISION) / k.span END END AS expected
+        FROM (
+            SELECT k.*,
+                   CASE WHEN k.baseline_value IS NOT NULL AND k.baseline_date IS NOT NULL AND k.target_value IS NOT NULL
+                             AND k.target_date IS NOT NULL THEN 1 ELSE 0 END AS ready,
+                   CASE WHEN k.kind <> 'guardrail' AND k.baseline_value IS NOT NULL AND k.baseline_date IS NOT NULL
+                             AND k.target_value IS NOT NULL AND k.target_date IS NOT NULL
+                             AND k.target_value <> k.baseline_value THEN 1 ELSE 0 END AS measurable,
+                   {d.date_days("%(today)s", "k.baseline_date")} AS elapsed,
+                   {d.date_days("k.target_date", "k.baseline_date")} AS span
+            FROM chosen c JOIN kpis_kpi k ON k.initiative_id = c.id
+        ) k
+        {d.newest_point()}
+    ) x
+)
+"""  # noqa: S608
+
+
+def kpi_figures_query() -> tuple[str, dict]:
+    """Every KPI's scored figures as one SELECT, and its parameters: the benchmark's baseline."""
+    d = _Dialect(connection.vendor)
+    columns = "id, initiative_id, latest_value, latest_at, progress, expected, status, stale"
+    query = f"{kpi_figures(d, every=True)}\nSELECT {columns} FROM scored"  # noqa: S608
+    return query, parameters(timezone.now(), None)
+
+
+def statement(d: _Dialect, *, every: bool) -> str:
+    """The INSERT ... SELECT for the initiatives in %(ids)s, or for every initiative."""
+    checked = registered_checks()
+    criteria = " ".join(
+        f"WHEN '{key}' THEN CASE WHEN {CRITERIA_SQL[key]} THEN 'pass' ELSE 'fail' END"
+        for key in CATALOGUE
+        if key in checked
+    )
+    lagging, counted = "s.kind = 'lagging'", "s.kind IN ('lagging', 'guardrail')"
+    stale_point = "s.kind <> 'leading' AND s.stale = 1 AND s.latest_value IS NOT NULL"
+    criteria_from, criterion_key = d.policy_criteria()
+
+    def flag(code: str, **extra: str) -> str:
+        return d.obj(code=f"'{code}'", label=f"'{FLAG_LABELS[code]}'", **extra)
+
+    return f"""
+{kpi_figures(d, every=every)},
+per_kpi AS (
+    SELECT s.initiative_id,
+           {d.json_text_list(_kpi_row())} AS kpis,
+           min(CASE WHEN {counted} THEN CASE s.status WHEN 'red' THEN 0 WHEN 'amber' THEN 1 WHEN 'green' THEN 2 END
+               END) AS health_rank,
+           sum(CASE WHEN {counted} THEN 1 ELSE 0 END) AS counted,
+           sum(CASE WHEN {counted} AND (s.stale = 1 OR s.status = 'no-data') THEN 1 ELSE 0 END) AS unsure,
+           sum(CASE WHEN s.value_measure = '{Kpi.ValueMeasure.TIME_SAVED}' THEN s.latest_value END) AS saved,
+           sum(CASE WHEN s.value_measure = '{Kpi.ValueMeasure.TIME_REALLOCATED}' THEN s.latest_value END)
+               AS reallocated,
+           sum(CASE WHEN s.kind = 'leading' AND s.ready = 1 THEN 1 ELSE 0 END) AS leading_ready,
+           sum(CASE WHEN {lagging} AND s.ready = 1 THEN 1 ELSE 0 END) AS lagging_ready,
+           sum(CASE WHEN {lagging} THEN 1 ELSE 0 END) AS lagging,
+           sum(CASE WHEN {lagging} AND s.baseline_date IS NULL THEN 1 ELSE 0 END) AS lagging_without_baseline,
+           max(CASE WHEN {lagging} THEN s.baseline_date END) AS lagging_last_baseline,
+           max(CASE WHEN {lagging} THEN s.latest_at END) AS lagging_last_point,
+           sum(CASE WHEN {lagging} AND (s.progress IS NULL OR s.progress <= 0) THEN 1 ELSE 0 END) AS lagging_stuck,
+           sum(CASE WHEN s.kind = 'guardrail' THEN 1 ELSE 0 END) AS guardrails,
+           sum(CASE WHEN s.kind = 'guardrail' AND s.status = 'red' THEN 1 ELSE 0 END) AS guardrails_red,
+           sum(CASE WHEN s.kind = 'guardrail' AND s.status NOT IN ('green', 'red') THEN 1 ELSE 0 END)
+               AS guardrails_unknown,
+           max(s.latest_at) AS last_point,
+           sum(CASE WHEN {stale_point} THEN 1 ELSE 0 END) AS stale_count,
+           {d.agg("s.id", where=stale_point)} AS stale_kpis
+    FROM scored s
+    GROUP BY s.initiative_id
+),
+roles AS (
+    SELECT a.initiative_id, {d.collect("a.role")} AS held,
+           max(CASE WHEN a.role = '{Role.SERVICE_OWNER}' THEN 1 ELSE 0 END) AS service_owner,
+           max(CASE WHEN a.role = '{Role.SERVICE_OWNER}' AND a.accepted_at IS NOT NULL THEN 1 ELSE 0 END)
+               AS service_owner_accepted
+    FROM initiatives_roleassignment a JOIN chosen c ON c.id = a.initiative_id
+    GROUP BY a.initiative_id
+),
+catalogue AS (
+    SELECT count(*) AS controls, sum(CASE WHEN k.key IN {_in(MUST_BE_IN_PLACE)} THEN 1 ELSE 0 END) AS must
+    FROM governance_control k WHERE k.is_active
+),
+controls AS (
+    SELECT ic.initiative_id,
+           sum(CASE WHEN ic.status <> 'missing' THEN 1 ELSE 0 END) AS recorded,
+           sum(CASE WHEN k.key IN {_in(MUST_BE_IN_PLACE)} AND ic.status = 'in-place' THEN 1 ELSE 0 END) AS must_in_place
+    FROM governance_initiativecontrol ic
+    JOIN chosen c ON c.id = ic.initiative_id
+    JOIN governance_control k ON k.id = ic.control_id AND k.is_active
+    GROUP BY ic.initiative_id
+),
+sources AS (
+    SELECT l.initiative_id, count(*) AS sources,
+           sum(CASE WHEN s.classification = '' OR s.owner_id IS NULL OR s.freshness_sla_hours IS NULL
+                    THEN 1 ELSE 0 END) AS incomplete
+    FROM governance_datasource_initiatives l
+    JOIN chosen c ON c.id = l.initiative_id
+    JOIN governance_datasource s ON s.id = l.datasource_id
+    GROUP BY l.initiative_id
+),
+assets AS (
+    SELECT a.source_initiative_id AS initiative_id, count(DISTINCT a.type) AS workflow_assets
+    FROM governance_asset a JOIN chosen c ON c.id = a.source_initiative_id
+    WHERE a.type IN {_in(WORKFLOW_ASSET_TYPES)}
+      AND EXISTS (SELECT 1 FROM governance_assetversion v WHERE v.asset_id = a.id)
+    GROUP BY a.source_initiative_id
+),
+launch_approvals AS (
+    SELECT r.initiative_id, max(r.closed_at) AS approved_at
+    FROM governance_gatereview r JOIN chosen c ON c.id = r.initiative_id
+    WHERE r.to_stage = '{Stage.MEASURE_IMPACT}' AND r.status = 'approved'
+    GROUP BY r.initiative_id
+),
+overdue AS (
+    SELECT r.initiative_id, max(r.gate) AS gate,
+           max({d.floor(d.ts_days("%(now)s", "r.requested_at") + " - p.review_due_days")}) AS days
+    FROM governance_gatereview r
+    JOIN chosen c ON c.id = r.initiative_id
+    JOIN governance_gatepolicy p ON p.id = r.policy_id
+    WHERE r.status = 'open' AND {d.ts_days("%(now)s", "r.requested_at")} > p.review_due_days
+    GROUP BY r.initiative_id
+),
+-- One row per initiative with everything the criteria and flags below read.
+facts AS (
+    SELECT x.*,
+           {d.date_days("%(today)s", "x.started_on")} AS age,
+           {d.floor(d.ts_days("%(now)s", "x.launch"))} AS observed_days,
+           CASE WHEN x.lagging_without_baseline > 0 OR x.lagging_last_baseline > {d.utc_date("x.launch")}
+                THEN 1 ELSE 0 END AS lagging_late_baseline,
+           CASE WHEN {d.ts_days("x.lagging_last_point", "x.launch")} >= %(window_days)s
+                THEN 1 ELSE 0 END AS lagging_after_window,
+           CASE WHEN x.last_point >= x.launch THEN 1 ELSE 0 END AS measured_since_launch
+    FROM (
+        SELECT c.*,
+               CASE WHEN c.stage IN {_in(LAUNCHED)} THEN coalesce(la.approved_at, c.stage_entered_at) END AS launch,
+               {_charter_gaps(d, Charter.REQUIRED_FIELDS)} AS charter_missing,
+               {_charter_gaps(d, Charter.PILOT_THEATER_FIELDS)} AS pilot_missing,
+               CASE WHEN ch.cost_per_1000_inferences IS NOT NULL AND coalesce(ch.expected_monthly_volume, 0) <> 0
+                    THEN 1 ELSE 0 END AS cost_known,
+               CAST(ch.cost_per_1000_inferences AS DOUBLE PRECISION) / 1000 AS cost_per_transaction,
+               ch.expected_monthly_volume AS volume,
+               k.kpis, k.health_rank, coalesce(k.counted, 0) AS counted, coalesce(k.unsure, 0) AS unsure,
+               k.saved, k.reallocated, k.stale_kpis, coalesce(k.stale_count, 0) AS stale_count,
+               coalesce(k.leading_ready, 0) AS leading_ready, coalesce(k.lagging_ready, 0) AS lagging_ready,
+               coalesce(k.lagging, 0) AS lagging, coalesce(k.lagging_without_baseline, 0) AS lagging_without_baseline,
+               k.lagging_last_baseline, k.lagging_last_point, k.last_point,
+               coalesce(k.lagging_stuck, 0) AS lagging_stuck, coalesce(k.guardrails, 0) AS guardrails,
+               coalesce(k.guardrails_red, 0) AS guardrails_red,
+               coalesce(k.guardrails_unknown, 0) AS guardrails_unknown,
+               ro.held, coalesce(ro.service_owner, 0) AS service_owner,
+               coalesce(ro.service_owner_accepted, 0) AS service_owner_accepted,
+               cat.controls - coalesce(co.recorded, 0) AS controls_missing,
+               cat.must - coalesce(co.must_in_place, 0) AS must_controls_missing,
+               coalesce(so.sources, 0) AS sources, coalesce(so.incomplete, 0) AS sources_incomplete,
+               coalesce(a.workflow_assets, 0) AS workflow_assets
+        FROM chosen c
+        CROSS JOIN catalogue cat
+        LEFT JOIN initiatives_charter ch ON ch.initiative_id = c.id
+        LEFT JOIN per_kpi k ON k.initiative_id = c.id
+        LEFT JOIN roles ro ON ro.initiative_id = c.id
+        LEFT JOIN controls co ON co.initiative_id = c.id
+        LEFT JOIN sources so ON so.initiative_id = c.id
+        LEFT JOIN assets a ON a.initiative_id = c.id
+        LEFT JOIN launch_approvals la ON la.initiative_id = c.id
+    ) x
+),
+-- The criteria of each initiative's next gate, from the newest published policy for its risk tier.
+policies AS (
+    SELECT p.gate, p.risk_tier, p.criteria FROM governance_gatepolicy p
+    WHERE p.published_at IS NOT NULL AND p.version = (
+        SELECT max(q.version) FROM governance_gatepolicy q
+        WHERE q.gate = p.gate AND q.risk_tier = p.risk_tier AND q.published_at IS NOT NULL)
+),
+criteria AS (
+    SELECT r.initiative_id, {d.agg(d.obj(key="r.key", status="r.status"), json=True)} AS results,
+           sum(CASE WHEN r.status = 'pass' THEN 1 ELSE 0 END) AS met, count(*) AS total
+    FROM (
+        SELECT f.id AS initiative_id, {criterion_key} AS key,
+               CASE {criterion_key} {criteria} ELSE 'unavailable' END AS status
+        FROM facts f
+        JOIN policies p ON p.gate = f.gate AND p.risk_tier = f.risk_tier
+        CROSS JOIN {criteria_from}
+    ) r
+    GROUP BY r.initiative_id
+),
+-- The framework's failure modes (kpis.scorecards.failure_modes).
+flags AS (
+    SELECT f.id AS initiative_id, {flag("pilot-theater", days="f.age")} AS flag
+    FROM facts f WHERE f.stage IN {_in(EARLY)} AND f.age > %(pilot_theater_days)s
+    UNION ALL
+    SELECT f.id, {flag("pilot-theater", since_launch="1")}
+    FROM facts f WHERE f.launch IS NOT NULL AND f.measured_since_launch = 0
+    UNION ALL
+    SELECT f.id, {flag("no-scale-owner")} FROM facts f WHERE f.launch IS NOT NULL AND f.service_owner = 0
+    UNION ALL
+    SELECT f.id, {flag("stale-data", kpis=d.json_value("f.stale_kpis"))}
+    FROM facts f WHERE f.launch IS NOT NULL AND f.stale_count > 0
+    UNION ALL
+    SELECT o.initiative_id, {flag("approval-overdue", gate="o.gate", days="o.days")}
+    FROM overdue o
+),
+flag_lists AS (
+    SELECT initiative_id, {d.agg("flag", json=True)} AS flags FROM flags GROUP BY initiative_id
+)
+INSERT INTO kpis_scorecard (
+    initiative_id, computed_at, stage, status, health, confidence, next_gate, readiness_met, readiness_total,
+    missing_roles, flags, time_saved_hours, time_reallocated_hours, modelled_value, realised_value,
+    cost_per_transaction, monthly_cost, monthly_cost_at_2x, kpis, criteria)
+SELECT f.id, %(now)s, f.stage, f.status,
+       CASE f.health_rank WHEN 0 THEN 'red' WHEN 1 THEN 'amber' WHEN 2 THEN 'green' ELSE 'no-data' END,
+       CASE WHEN f.counted = 0 OR f.unsure > 0 THEN 'stale' ELSE 'fresh' END,
+       f.gate, coalesce(cr.met, 0), coalesce(cr.total, 0),
+       {d.missing_roles("f.held", [role.value for role in Role])}, coalesce(fl.flags, {d.empty_list()}),
+       f.saved, f.reallocated, f.saved * %(hourly_rate)s, f.reallocated * %(hourly_rate)s,
+       f.cost_per_transaction,
+       CASE WHEN f.volume <> 0 THEN f.cost_per_transaction * f.volume END,
+       CASE WHEN f.volume <> 0 THEN f.cost_per_transaction * f.volume * 2 END,
+       {d.from_json_text("coalesce(f.kpis, '[]')")}, coalesce(cr.results, {d.empty_list()})
+FROM facts f
+LEFT JOIN criteria cr ON cr.initiative_id = f.id
+LEFT JOIN flag_lists fl ON fl.initiative_id = f.id
+"""  # noqa: S608
+
+
+def parameters(now: datetime, ids: list[int] | None) -> dict:
+    adapt = connection.ops.adapt_datetimefield_value
+    params = {
+        "now": adapt(now),
+        "today": timezone.localdate(now).isoformat(),
+        **{f"stale_{cadence}": adapt(now - 2 * period) for cadence, period in CADENCE_PERIOD.items()},
+        "amber_gap": settings.SCORECARD_AMBER_GAP,
+        "red_gap": settings.SCORECARD_RED_GAP,
+        "window_days": settings.OBSERVATION_WINDOW_DAYS,
+        "pilot_theater_days": settings.PILOT_THEATER_DAYS,
+        "hourly_rate": settings.VALUE_HOURLY_RATE,
+        "workflow_asset_count": len(WORKFLOW_ASSET_TYPES),
+    }
+    if ids is not None:
+        params["ids"] = ids if connection.vendor == "postgresql" else json.dumps(ids)
+    return params
+
+
+def insert_scorecards(now: datetime, ids: list[int] | None = None) -> int:
+    """Compute and store one snapshot per initiative in `ids` (None: every initiative); returns how many."""
+    if ids is not None and not ids:
+        return 0
+    dialect = _Dialect(connection.vendor)
+    with connection.cursor() as cursor:
+        if dialect.pg:
+            # Planned and run once: compiling it to machine code, or searching join orders other than
+            # the one written (each initiative, then what it has), costs more than it saves.
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SET LOCAL join_collapse_limit = 1")
+            cursor.execute("SET LOCAL from_collapse_limit = 1")
+        cursor.execute(statement(dialect, every=ids is None), parameters(now, ids))
+        return cursor.rowcount
