@@ -383,7 +383,8 @@ def present(card):
     names = {row["kpi"]: row["name"] for row in rows}
     card.kpis = rows
     card.flags = [
-        {**flag, **_in_display_order(flag, names), "reason": flag_reason(flag, names)}
+        # A snapshot from before figures-only flags carries its reason already.
+        {**flag, **_in_display_order(flag, names), "reason": flag.get("reason") or flag_reason(flag, names)}
         for flag in sorted(card.flags, key=lambda f: _FLAG_ORDER.get(f["code"], len(_FLAG_ORDER)))
     ]
     card.criteria = [
