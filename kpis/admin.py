@@ -1,33 +1,37 @@
 from django.contrib import admin
 
+from governance.admin import ReadOnlyAdmin, ReadOnlyInline
 from kpis.models import Driver, IngestBatch, Kpi, Measurement, Objective
 
+# Gate decisions bind to the outcome tree they approved: only the audited tree edits mark them stale.
+TREE_REFUSAL = (
+    "Edit the outcome tree on the initiative page, where every edit is audited and approvals bound to the "
+    "old tree go stale; the admin shows it read-only."
+)
 
-class DriverInline(admin.TabularInline):
+
+class DriverInline(ReadOnlyInline):
     model = Driver
-    extra = 0
+    fields = ["name", "position"]
+    readonly_fields = fields
 
 
 @admin.register(Objective)
-class ObjectiveAdmin(admin.ModelAdmin):
+class ObjectiveAdmin(ReadOnlyAdmin):
+    refusal = TREE_REFUSAL
     list_display = ["statement", "initiative"]
     search_fields = ["statement", "initiative__title"]
     inlines = [DriverInline]
 
 
 @admin.register(Kpi)
-class KpiAdmin(admin.ModelAdmin):
+class KpiAdmin(ReadOnlyAdmin):
     """Read-only: edit the tree on the initiative page, where edits are audited and approvals go stale."""
 
+    refusal = TREE_REFUSAL
     list_display = ["key", "name", "initiative", "kind", "direction", "category", "cadence", "owner"]
     list_filter = ["kind", "category", "cadence"]
     search_fields = ["key", "name", "initiative__title"]
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
 
 
 @admin.register(Measurement)

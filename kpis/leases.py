@@ -20,9 +20,5 @@ def take_lease(name: str, holder: str, ttl: timedelta) -> bool:
     return free.update(holder=holder, expires_at=now + ttl) == 1
 
 
-def renew_lease(name: str, holder: str, ttl: timedelta) -> bool:
-    return JobLease.objects.filter(name=name, holder=holder).update(expires_at=timezone.now() + ttl) == 1
-
-
 def release_lease(name: str, holder: str) -> None:
     JobLease.objects.filter(name=name, holder=holder).update(expires_at=timezone.now())

@@ -15,12 +15,15 @@ text is built from Python constants only (hence the S608/B608 exemptions); every
 parameter.
 """
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
 from django.db import connection
+from django.db.backends.signals import connection_created
+from django.dispatch import receiver
 from django.utils import timezone
 
 from governance.criteria import CATALOGUE, registered_checks
@@ -49,7 +52,7 @@ CRITERIA_SQL = {
     "guardrails-within-bounds": "f.guardrails > 0 AND f.guardrails_red = 0 AND f.guardrails_unknown = 0",
     "cost-known-and-projected": "f.cost_known = 1",
     "assets-published": "f.workflow_assets = %(workflow_asset_count)s",
-    "service-owner-accepted": "f.service_owner_accepted = 1",
+    "service-owner-accepted": "f.service_owner_accepted > 0",
     "reuse-review-scheduled": "f.reuse_review_on >= %(today)s",
 }
 
@@ -71,10 +74,13 @@ class _Dialect:
             return f'LEFT JOIN LATERAL (SELECT value, "timestamp" {newest}) m ON true'
         return f"LEFT JOIN kpis_measurement m ON m.id = (SELECT id {newest})"
 
-    def chosen(self) -> str:
+    def initiatives(self, *, every: bool) -> str:
+        """FROM every initiative, or those whose ids are in %(ids)s (looked up by primary key)."""
+        if every:
+            return "FROM initiatives_initiative i"
         if self.pg:
-            return "i.id IN (SELECT unnest(CAST(%(ids)s AS bigint[])))"
-        return "i.id IN (SELECT value FROM json_each(%(ids)s))"
+            return "FROM unnest(CAST(%(ids)s AS bigint[])) x (id) JOIN initiatives_initiative i ON i.id = x.id"
+        return "FROM json_each(%(ids)s) x JOIN initiatives_initiative i ON i.id = x.value"
 
     def date_days(self, later: str, earlier: str) -> str:
         """Whole days from one date to another."""
@@ -111,9 +117,6 @@ class _Dialect:
         if self.pg:
             return f"coalesce(jsonb_agg({expr}){filtered}, '[]'::jsonb)"
         return f"coalesce(json_group_array({f'json({expr})' if json else expr}){filtered}, '[]')"
-
-    def array(self, *items: str) -> str:
-        return f"jsonb_build_array({', '.join(items)})" if self.pg else f"json_array({', '.join(items)})"
 
     def collect(self, expr: str) -> str:
         """The group's values, for missing_roles() to read."""
@@ -152,9 +155,9 @@ class _Dialect:
 
 
 def _kpi_row() -> str:
-    """One KPI's stored figures as JSON text, in Scorecard.KPI_FIELDS order. Concatenated text, because building
-    JSON values for ten thousand KPIs costs more than the rest of the recompute; KPI keys and statuses
-    need no escaping (the key validator allows lowercase letters, digits, dots and hyphens only)."""
+    """One KPI's stored figures as JSON text, in Scorecard.KPI_FIELDS order. Concatenated text, because
+    building JSON values for ten thousand KPIs cost half the recompute; KPI keys and statuses need no
+    escaping (the key validator allows lowercase letters, digits, dots and hyphens only)."""
     parts = []
     for name in Scorecard.KPI_FIELDS:
         column = f"s.{KPI_COLUMNS.get(name, name)}"
@@ -189,7 +192,7 @@ def kpi_figures(d: _Dialect, *, every: bool) -> str:
     return f"""WITH chosen AS (
     SELECT i.id, i.stage, i.status, i.risk_tier, i.started_on, i.stage_entered_at, i.reuse_review_on,
            CASE i.stage {gate} ELSE '' END AS gate
-    FROM initiatives_initiative i {"" if every else "WHERE " + d.chosen()}
+    {d.initiatives(every=every)}
 ),
 -- Each KPI's newest point and the figures scored from it (kpis.scorecards.score_kpi).
 scored AS (
@@ -260,46 +263,46 @@ def statement(d: _Dialect, *, every: bool) -> str:
 per_kpi AS (
     SELECT s.initiative_id,
            {d.json_text_list(_kpi_row())} AS kpis,
-           min(CASE WHEN {counted} THEN CASE s.status WHEN 'red' THEN 0 WHEN 'amber' THEN 1 WHEN 'green' THEN 2 END
-               END) AS health_rank,
-           sum(CASE WHEN {counted} THEN 1 ELSE 0 END) AS counted,
-           sum(CASE WHEN {counted} AND (s.stale = 1 OR s.status = 'no-data') THEN 1 ELSE 0 END) AS unsure,
-           sum(CASE WHEN s.value_measure = '{Kpi.ValueMeasure.TIME_SAVED}' THEN s.latest_value END) AS saved,
-           sum(CASE WHEN s.value_measure = '{Kpi.ValueMeasure.TIME_REALLOCATED}' THEN s.latest_value END)
+           min(CASE s.status WHEN 'red' THEN 0 WHEN 'amber' THEN 1 WHEN 'green' THEN 2 END) FILTER (WHERE {counted})
+               AS health_rank,
+           count(*) FILTER (WHERE {counted}) AS counted,
+           count(*) FILTER (WHERE {counted} AND (s.stale = 1 OR s.status = 'no-data')) AS unsure,
+           sum(s.latest_value) FILTER (WHERE s.value_measure = '{Kpi.ValueMeasure.TIME_SAVED}') AS saved,
+           sum(s.latest_value) FILTER (WHERE s.value_measure = '{Kpi.ValueMeasure.TIME_REALLOCATED}')
                AS reallocated,
-           sum(CASE WHEN s.kind = 'leading' AND s.ready = 1 THEN 1 ELSE 0 END) AS leading_ready,
-           sum(CASE WHEN {lagging} AND s.ready = 1 THEN 1 ELSE 0 END) AS lagging_ready,
-           sum(CASE WHEN {lagging} THEN 1 ELSE 0 END) AS lagging,
-           sum(CASE WHEN {lagging} AND s.baseline_date IS NULL THEN 1 ELSE 0 END) AS lagging_without_baseline,
-           max(CASE WHEN {lagging} THEN s.baseline_date END) AS lagging_last_baseline,
-           max(CASE WHEN {lagging} THEN s.latest_at END) AS lagging_last_point,
-           sum(CASE WHEN {lagging} AND (s.progress IS NULL OR s.progress <= 0) THEN 1 ELSE 0 END) AS lagging_stuck,
-           sum(CASE WHEN s.kind = 'guardrail' THEN 1 ELSE 0 END) AS guardrails,
-           sum(CASE WHEN s.kind = 'guardrail' AND s.status = 'red' THEN 1 ELSE 0 END) AS guardrails_red,
-           sum(CASE WHEN s.kind = 'guardrail' AND s.status NOT IN ('green', 'red') THEN 1 ELSE 0 END)
+           count(*) FILTER (WHERE s.kind = 'leading' AND s.ready = 1) AS leading_ready,
+           count(*) FILTER (WHERE {lagging} AND s.ready = 1) AS lagging_ready,
+           count(*) FILTER (WHERE {lagging}) AS lagging,
+           count(*) FILTER (WHERE {lagging} AND s.baseline_date IS NULL) AS lagging_without_baseline,
+           max(s.baseline_date) FILTER (WHERE {lagging}) AS lagging_last_baseline,
+           max(s.latest_at) FILTER (WHERE {lagging}) AS lagging_last_point,
+           count(*) FILTER (WHERE {lagging} AND (s.progress IS NULL OR s.progress <= 0)) AS lagging_stuck,
+           count(*) FILTER (WHERE s.kind = 'guardrail') AS guardrails,
+           count(*) FILTER (WHERE s.kind = 'guardrail' AND s.status = 'red') AS guardrails_red,
+           count(*) FILTER (WHERE s.kind = 'guardrail' AND s.status NOT IN ('green', 'red'))
                AS guardrails_unknown,
            max(s.latest_at) AS last_point,
-           sum(CASE WHEN {stale_point} THEN 1 ELSE 0 END) AS stale_count,
+           count(*) FILTER (WHERE {stale_point}) AS stale_count,
            {d.agg("s.id", where=stale_point)} AS stale_kpis
     FROM scored s
     GROUP BY s.initiative_id
 ),
 roles AS (
     SELECT a.initiative_id, {d.collect("a.role")} AS held,
-           max(CASE WHEN a.role = '{Role.SERVICE_OWNER}' THEN 1 ELSE 0 END) AS service_owner,
-           max(CASE WHEN a.role = '{Role.SERVICE_OWNER}' AND a.accepted_at IS NOT NULL THEN 1 ELSE 0 END)
+           count(*) FILTER (WHERE a.role = '{Role.SERVICE_OWNER}') AS service_owner,
+           count(*) FILTER (WHERE a.role = '{Role.SERVICE_OWNER}' AND a.accepted_at IS NOT NULL)
                AS service_owner_accepted
     FROM initiatives_roleassignment a JOIN chosen c ON c.id = a.initiative_id
     GROUP BY a.initiative_id
 ),
 catalogue AS (
-    SELECT count(*) AS controls, sum(CASE WHEN k.key IN {_in(MUST_BE_IN_PLACE)} THEN 1 ELSE 0 END) AS must
+    SELECT count(*) AS controls, count(*) FILTER (WHERE k.key IN {_in(MUST_BE_IN_PLACE)}) AS must
     FROM governance_control k WHERE k.is_active
 ),
 controls AS (
     SELECT ic.initiative_id,
-           sum(CASE WHEN ic.status <> 'missing' THEN 1 ELSE 0 END) AS recorded,
-           sum(CASE WHEN k.key IN {_in(MUST_BE_IN_PLACE)} AND ic.status = 'in-place' THEN 1 ELSE 0 END) AS must_in_place
+           count(*) FILTER (WHERE ic.status <> 'missing') AS recorded,
+           count(*) FILTER (WHERE k.key IN {_in(MUST_BE_IN_PLACE)} AND ic.status = 'in-place') AS must_in_place
     FROM governance_initiativecontrol ic
     JOIN chosen c ON c.id = ic.initiative_id
     JOIN governance_control k ON k.id = ic.control_id AND k.is_active
@@ -307,8 +310,8 @@ controls AS (
 ),
 sources AS (
     SELECT l.initiative_id, count(*) AS sources,
-           sum(CASE WHEN s.classification = '' OR s.owner_id IS NULL OR s.freshness_sla_hours IS NULL
-                    THEN 1 ELSE 0 END) AS incomplete
+           count(*) FILTER (WHERE s.classification = '' OR s.owner_id IS NULL OR s.freshness_sla_hours IS NULL)
+               AS incomplete
     FROM governance_datasource_initiatives l
     JOIN chosen c ON c.id = l.initiative_id
     JOIN governance_datasource s ON s.id = l.datasource_id
@@ -381,21 +384,19 @@ facts AS (
     ) x
 ),
 -- The criteria of each initiative's next gate, from the newest published policy for its risk tier.
-policies AS (
-    SELECT p.gate, p.risk_tier, p.criteria FROM governance_gatepolicy p
+policy_criteria AS (
+    SELECT p.gate, p.risk_tier, {criterion_key} AS key
+    FROM governance_gatepolicy p CROSS JOIN {criteria_from}
     WHERE p.published_at IS NOT NULL AND p.version = (
         SELECT max(q.version) FROM governance_gatepolicy q
         WHERE q.gate = p.gate AND q.risk_tier = p.risk_tier AND q.published_at IS NOT NULL)
 ),
 criteria AS (
     SELECT r.initiative_id, {d.agg(d.obj(key="r.key", status="r.status"), json=True)} AS results,
-           sum(CASE WHEN r.status = 'pass' THEN 1 ELSE 0 END) AS met, count(*) AS total
+           count(*) FILTER (WHERE r.status = 'pass') AS met, count(*) AS total
     FROM (
-        SELECT f.id AS initiative_id, {criterion_key} AS key,
-               CASE {criterion_key} {criteria} ELSE 'unavailable' END AS status
-        FROM facts f
-        JOIN policies p ON p.gate = f.gate AND p.risk_tier = f.risk_tier
-        CROSS JOIN {criteria_from}
+        SELECT f.id AS initiative_id, pc.key, CASE pc.key {criteria} ELSE 'unavailable' END AS status
+        FROM policy_criteria pc JOIN facts f ON f.gate = pc.gate AND f.risk_tier = pc.risk_tier
     ) r
     GROUP BY r.initiative_id
 ),
@@ -461,12 +462,81 @@ def insert_scorecards(now: datetime, ids: list[int] | None = None) -> int:
     if ids is not None and not ids:
         return 0
     dialect = _Dialect(connection.vendor)
+    sql, params = statement(dialect, every=ids is None), parameters(now, ids)
     with connection.cursor() as cursor:
-        if dialect.pg:
-            # Planned and run once: compiling it to machine code, or searching join orders other than
-            # the one written (each initiative, then what it has), costs more than it saves.
-            cursor.execute("SET LOCAL jit = off")
-            cursor.execute("SET LOCAL join_collapse_limit = 1")
-            cursor.execute("SET LOCAL from_collapse_limit = 1")
-        cursor.execute(statement(dialect, every=ids is None), parameters(now, ids))
-        return cursor.rowcount
+        if not dialect.pg:
+            cursor.execute(sql, params)
+            # sqlite3 counts rows only for statements that start with INSERT, not WITH ... INSERT.
+            cursor.execute("SELECT changes()")
+            return cursor.fetchone()[0]
+        # Compiling it to machine code costs more than it saves; so does searching join orders other
+        # than the one written (each initiative, then what it has).
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL join_collapse_limit = 1")
+        cursor.execute("SET LOCAL from_collapse_limit = 1")
+        return _execute_prepared(cursor, sql, params)
+
+
+# PostgreSQL parameter types of the statement, for PREPARE.
+PARAMETER_TYPES = {
+    "now": "timestamptz",
+    "today": "date",
+    "stale_daily": "timestamptz",
+    "stale_weekly": "timestamptz",
+    "stale_monthly": "timestamptz",
+    "amber_gap": "float8",
+    "red_gap": "float8",
+    "window_days": "integer",
+    "pilot_theater_days": "integer",
+    "hourly_rate": "float8",
+    "workflow_asset_count": "integer",
+    "ids": "bigint[]",
+}
+
+
+@receiver(connection_created)
+def _forget_prepared(sender, connection, **kwargs):
+    """A new connection has none of the statements prepared on the one it replaces."""
+    connection.opmodel_prepared = set()
+
+
+def _execute_prepared(cursor, sql: str, params: dict) -> int:
+    """Run the statement through PREPARE/EXECUTE with a generic plan: planning it takes longer than
+    running it for a few dozen dirty initiatives, and a worker runs it every few minutes."""
+    names = sorted(params)
+    name = "opmodel_scorecards_" + hashlib.sha1(sql.encode(), usedforsecurity=False).hexdigest()[:16]
+    database = cursor.db  # this thread's connection (django.db.connection is a proxy shared by threads)
+    if not hasattr(database, "opmodel_prepared"):
+        database.opmodel_prepared = set()
+    if name not in database.opmodel_prepared:
+        types = ", ".join(PARAMETER_TYPES[n] for n in names)
+        positional = sql % {n: f"${position}" for position, n in enumerate(names, 1)}
+        cursor.execute(f"PREPARE {name} ({types}) AS {positional}")
+        database.opmodel_prepared.add(name)
+    cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+    cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(names))})", [params[n] for n in names])
+    return cursor.rowcount
+
+
+def clear_marks(marks: list[tuple[int, datetime]]) -> None:
+    """Clear each initiative's dirty mark if it still equals the one read before its snapshot was
+    written: a mark that moved meanwhile means new data arrived, which the next run must see."""
+    marks = [(pk, mark) for pk, mark in marks if mark is not None]
+    if not marks:
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "UPDATE initiatives_initiative i SET scorecard_dirty_at = NULL "
+                "FROM unnest(%s::bigint[], %s::timestamptz[]) m (id, mark) "
+                "WHERE i.id = m.id AND i.scorecard_dirty_at = m.mark",
+                [[pk for pk, _ in marks], [mark for _, mark in marks]],
+            )
+        else:
+            adapt = connection.ops.adapt_datetimefield_value
+            cursor.execute(
+                "UPDATE initiatives_initiative SET scorecard_dirty_at = NULL "
+                "FROM (SELECT value ->> 0 AS id, value ->> 1 AS mark FROM json_each(%s)) m "
+                "WHERE initiatives_initiative.id = m.id AND initiatives_initiative.scorecard_dirty_at = m.mark",
+                [json.dumps([[pk, adapt(mark)] for pk, mark in marks])],
+            )
