@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Max
 from django.utils import timezone
@@ -26,11 +27,58 @@ from governance.models import (
 from governance.services import TransitionError, decide
 
 
+class ExplainedRefusals:
+    """An admin that refuses an add, change or delete says why and where it is done instead.
+
+    Django's own refusal is a bare 403; the 403 page shows `refusal`.
+    """
+
+    refusal = "Only the application writes these rows: it checks who may change them and audits every change."
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied(self.refusal)
+        return super().add_view(request, form_url, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "POST":
+            obj = self.get_object(request, unquote(object_id))
+            if obj is not None and not self.has_change_permission(request, obj):
+                raise PermissionDenied(self.refusal)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None and not self.has_delete_permission(request, obj):
+            raise PermissionDenied(self.refusal)
+        return super().delete_view(request, object_id, extra_context)
+
+
+class ReadOnlyAdmin(ExplainedRefusals, admin.ModelAdmin):
+    """Rows written only by a service (checked and audited there): the admin shows them, never changes them."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(GatePolicy)
-class GatePolicyAdmin(admin.ModelAdmin):
+class GatePolicyAdmin(ExplainedRefusals, admin.ModelAdmin):
+    refusal = (
+        "A published gate policy never changes and is never deleted (reviews ran under it): copy it to a new "
+        "draft version, edit the draft and publish that."
+    )
     list_display = ["gate", "risk_tier", "version", "published_at", "review_due_days"]
     list_filter = ["gate", "risk_tier"]
     actions = ["publish", "copy_to_draft"]
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not (obj and obj.is_published)
 
     def get_readonly_fields(self, request, obj=None):
         if obj and obj.is_published:
@@ -72,25 +120,24 @@ class GateDecisionInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(GateReview)
-class GateReviewAdmin(admin.ModelAdmin):
+class GateReviewAdmin(ReadOnlyAdmin):
     """Reviews are decided through the same service as the browser and the API (segregation of duties)."""
 
+    refusal = (
+        "Gate reviews and their decisions change only through decisions: in the decision pack, over the API "
+        "or with the “Approve as me” action, where segregation of duties applies. The admin never adds, "
+        "edits or deletes them."
+    )
     list_display = ["initiative", "gate", "status", "requested_by", "requested_at", "closed_at"]
     list_filter = ["gate", "status"]
     search_fields = ["initiative__title", "initiative__slug"]
     inlines = [GateDecisionInline]
     actions = ["approve_selected"]
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in GateReview._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.action(description="Approve as me (segregation of duties applies)")
     def approve_selected(self, request, queryset):
@@ -104,46 +151,24 @@ class GateReviewAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
+    refusal = "Audit events are append-only: nobody adds, edits or deletes them, in the admin or anywhere else."
     list_display = ["id", "occurred_at", "actor_username", "action", "object_type", "object_id", "request_id"]
     list_filter = ["action", "object_type"]
     search_fields = ["actor_username", "object_id", "request_id"]
 
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in AuditEvent._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ReadOnlyAdmin):
+    """Keys are shown once: issued on the tokens page or by create_api_token, revoked there, audited both ways."""
+
+    refusal = (
+        "Tokens are issued on the API tokens page or with create_api_token, and their holders revoke them "
+        "there, where each is audited; the admin neither issues, edits nor deletes them."
+    )
     list_display = ["name", "user", "prefix", "created_at", "expires_at", "revoked_at", "last_used_at"]
     list_filter = ["revoked_at"]
     search_fields = ["name", "user__username", "prefix"]
-    readonly_fields = ["user", "name", "prefix", "key_hash", "created_at", "expires_at", "revoked_at", "last_used_at"]
-
-    def has_add_permission(self, request):
-        return False  # keys are shown once; issue them from the tokens page or create_api_token
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written only by a service (and audited there): the admin shows them, never changes them."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -234,22 +259,17 @@ class AssetLabelAdmin(ReadOnlyAdmin):
 
 
 @admin.register(LabelMoveRequest)
-class LabelMoveRequestAdmin(admin.ModelAdmin):
+class LabelMoveRequestAdmin(ReadOnlyAdmin):
     """Decided through the same service as the API: the requester cannot approve, only security/risk can."""
 
+    refusal = (
+        "Label moves are decided with the “Approve as me” and “Reject as me” actions, by a security/risk "
+        "role holder who is someone other than the requester (segregation of duties)."
+    )
     list_display = ["asset", "name", "version", "status", "requested_by", "requested_at", "decided_by"]
     list_select_related = ["asset", "version", "requested_by", "decided_by"]
     list_filter = ["status"]
     actions = ["approve_selected", "reject_selected"]
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in LabelMoveRequest._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.action(description="Approve as me (security/risk role holders only)")
     def approve_selected(self, request, queryset):

@@ -214,9 +214,10 @@ class LinkDataSourceForm(forms.Form):
         label="Existing data source", queryset=DataSource.objects.none(), empty_label="Choose…"
     )
 
-    def __init__(self, data=None, *, initiative):
+    def __init__(self, data=None, *, initiative, user):
         super().__init__(data)
-        self.fields["source"].queryset = DataSource.objects.exclude(initiatives=initiative).order_by("name")
+        sources = DataSource.objects.visible_to(user).exclude(initiatives=initiative)
+        self.fields["source"].queryset = sources.order_by("name")
 
 
 class RaiseRiskTierForm(forms.Form):

@@ -29,6 +29,7 @@ from governance.permissions import (
     can_manage_data_sources,
     can_set_control,
     check_can_decide,
+    is_leader,
 )
 from governance.services import TransitionError
 from initiatives.models import Initiative, Role
@@ -149,6 +150,8 @@ def save_data_source(initiative_id: int, *, acting_user, source: DataSource | No
         raise ValidationError(dict.fromkeys(sorted(unknown), "Not a data source field."))
     if source is not None and not source.initiatives.filter(pk=initiative.pk).exists():
         raise ValidationError({"source": "This initiative does not use that data source."})
+    if source is not None:
+        _check_may_change_shared(acting_user, source, initiative)
     record = source or DataSource()
     before = _source_state(record) if source else None
     for name, value in fields.items():
@@ -167,6 +170,22 @@ def save_data_source(initiative_id: int, *, acting_user, source: DataSource | No
     for affected in record.initiatives.select_for_update():
         refresh_risk_tier(affected, acting_user=acting_user, because=f"data source “{record.name}” changed")
     return record
+
+
+def _check_may_change_shared(user, source: DataSource, initiative) -> None:
+    """A change to a shared source re-derives every user's risk tier, so it needs a say in each of them.
+
+    Sharing a source is open (it is a catalogue); changing one is for those who may manage data
+    sources on every initiative using it, the source's owner, or leaders.
+    """
+    if is_leader(user) or source.owner_id == user.pk:
+        return
+    others = source.initiatives.exclude(pk=initiative.pk).select_related("charter")
+    if not all(can_manage_data_sources(user, other) for other in others):
+        raise PermissionDenied(
+            f"“{source.name}” is shared with initiatives you may not manage; its owner, their teams or a "
+            "portfolio leader may change it."
+        )
 
 
 @transaction.atomic

@@ -97,9 +97,9 @@ class InitiativeDataSourceView(InitiativeFoundationView):
 class InitiativeDataSourceLinkView(InitiativeFoundationView):
     @extend_schema(parameters=[SLUG, SOURCE_ID], request=None, responses=DataSourceSerializer)
     def post(self, request, slug, source_id):
-        """Share an existing data source (recorded by any initiative) with this one."""
+        """Share an existing data source (of an initiative you can see, or one you own) with this one."""
         initiative = self.initiative(slug)
-        source = get_object_or_404(DataSource, pk=source_id)
+        source = get_object_or_404(DataSource.objects.visible_to(request.user), pk=source_id)
         foundation.link_data_source(initiative.pk, acting_user=request.user, source=source)
         return Response(DataSourceSerializer(source).data)
 

@@ -71,7 +71,7 @@ def _page_context(request, initiative: Initiative, bound: dict) -> dict:
         "sources": sources,
         "may_manage_sources": may_manage_sources,
         "source_form": bound.get("add-source") or DataSourceForm(prefix="new"),
-        "link_form": bound.get("link-source") or LinkDataSourceForm(initiative=initiative),
+        "link_form": bound.get("link-source") or LinkDataSourceForm(initiative=initiative, user=user),
         "may_raise": can_change_risk_tier(user, initiative),
         "tier_form": bound.get("raise-tier") or RaiseRiskTierForm(initial={"risk_tier": "high"}),
         "next_gate": services.gate_for(initiative),
@@ -148,7 +148,7 @@ def _post_edit_source(request, initiative):
 
 
 def _post_link_source(request, initiative):
-    form = LinkDataSourceForm(request.POST, initiative=initiative)
+    form = LinkDataSourceForm(request.POST, initiative=initiative, user=request.user)
 
     def write(data):
         foundation.link_data_source(initiative.pk, acting_user=request.user, source=data["source"])

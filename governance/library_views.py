@@ -138,8 +138,11 @@ def _detail_context(request, asset: Asset, versions: list[AssetVersion], publish
             "initiative", "version"
         )
     )
+    # Like "used by", the initiative an asset came from is named only to those who may see it.
+    source = Initiative.objects.visible_to(request.user).filter(pk=asset.source_initiative_id).first()
     return {
         "asset": asset,
+        "source_initiative": source,
         "versions": versions,
         "shown": shown,
         "rendered": asset_content.render(asset.type, shown.content) if shown else "",

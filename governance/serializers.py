@@ -98,7 +98,9 @@ class AssetLabelSerializer(serializers.ModelSerializer):
 class AssetSerializer(serializers.ModelSerializer):
     tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
     owner = serializers.CharField(source="owner.username", read_only=True, default=None, allow_null=True)
-    source_initiative = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    source_initiative = serializers.SerializerMethodField(
+        help_text="The initiative it was published from; null when you may not see that initiative."
+    )
     latest_version = serializers.IntegerField(read_only=True, allow_null=True, help_text="The newest version number.")
     labels = AssetLabelSerializer(many=True, read_only=True)
 
@@ -119,6 +121,12 @@ class AssetSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    def get_source_initiative(self, asset) -> str | None:
+        # The view annotates `source_visible`; like "used by", an initiative you cannot see is not named.
+        if asset.source_initiative_id and getattr(asset, "source_visible", False):
+            return asset.source_initiative.slug
+        return None
 
 
 class AssetCreateSerializer(serializers.Serializer):

@@ -1,6 +1,13 @@
 from django.contrib import admin
 
+from governance.admin import ExplainedRefusals, ReadOnlyAdmin
 from initiatives.models import Charter, Initiative, RoleAssignment
+
+REFUSAL = (
+    "Change initiatives, their charters and roles on the initiative page, where each change is checked "
+    "(segregation of duties included) and audited, and approvals bound to the old charter go stale; only gate "
+    "decisions move the stage and status."
+)
 
 
 class CharterInline(admin.StackedInline):
@@ -20,9 +27,10 @@ class RoleAssignmentInline(admin.TabularInline):
 
 
 @admin.register(Initiative)
-class InitiativeAdmin(admin.ModelAdmin):
+class InitiativeAdmin(ExplainedRefusals, admin.ModelAdmin):
     """Stage and status are read-only: only gate decisions move them."""
 
+    refusal = REFUSAL
     list_display = ["title", "business_unit", "risk_tier", "stage", "status", "started_on"]
     list_filter = ["stage", "status", "risk_tier", "business_unit"]
     search_fields = ["title", "slug", "business_unit"]
@@ -47,18 +55,13 @@ class InitiativeAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return request.user.is_superuser and obj is None
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # it would take the gate reviews and decisions with it
+
 
 @admin.register(RoleAssignment)
-class RoleAssignmentAdmin(admin.ModelAdmin):
+class RoleAssignmentAdmin(ReadOnlyAdmin):
+    refusal = REFUSAL
     list_display = ["initiative", "role", "user", "assigned_by", "assigned_at", "accepted_at"]
     list_filter = ["role"]
     search_fields = ["initiative__title", "user__username"]
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -16,7 +16,7 @@ PROMPT = "Classify {{ticket_text}} into one of {{queues}}."
 EVALUATION = "ticket,expected_queue\nMy invoice is wrong,billing\nI cannot log in,access\n"
 PLAYBOOK = "# Escalation playbook\n\nHand the ticket to tier 2 when confidence is below 0.7.\n"
 SECURITY = "# Customer data\n\nNo ticket text leaves the EU region.\n"
-LIST_QUERY_BOUND = 6  # token lookup and last-used write, count, page, tags, labels
+LIST_QUERY_BOUND = 7  # token lookup and last-used write, leader check (source visibility), count, page, tags, labels
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from initiatives.models import Initiative, Role
 
@@ -66,6 +67,19 @@ class InitiativeControl(models.Model):
         return f"{self.control}: {self.get_status_display()}"
 
 
+class DataSourceQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "DataSourceQuerySet":
+        """Sources of initiatives the user can see, and the ones they own; leaders see the whole catalogue."""
+        from governance.permissions import is_leader
+
+        if not user.is_authenticated:
+            return self.none()
+        if is_leader(user):
+            return self
+        visible = Initiative.objects.visible_to(user)
+        return self.filter(Q(initiatives__in=visible) | Q(owner=user)).distinct()
+
+
 class DataSource(models.Model):
     """A source an initiative depends on; one source can serve several initiatives."""
 
@@ -87,6 +101,8 @@ class DataSource(models.Model):
     )
     initiatives = models.ManyToManyField(Initiative, blank=True, related_name="data_sources")
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = DataSourceQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
