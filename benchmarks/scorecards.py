@@ -285,7 +285,7 @@ class DirtyMarks:
 def stored_statuses() -> dict[str, int]:
     """How many KPIs of the newest snapshots have each status (the figures sit at index 3 of each KPI)."""
     rows = run(
-        "SELECT k.value ->> 3, count(*) FROM kpis_scorecard s, jsonb_array_elements(s.kpis) k "
+        "SELECT k.value ->> 3, count(*) FROM kpis_scorecard s, jsonb_array_elements(CAST(s.kpis AS jsonb)) k "
         "WHERE s.id IN (SELECT max(id) FROM kpis_scorecard GROUP BY initiative_id) GROUP BY 1"
     )
     return dict(rows)

@@ -1,5 +1,8 @@
+import json
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
@@ -184,6 +187,23 @@ class Measurement(models.Model):
         return f"{self.kpi.key} @ {self.timestamp:%Y-%m-%d %H:%M}: {self.value}"
 
 
+class JSONTextField(models.TextField):
+    """JSON kept as text. The recompute writes these lists as JSON text it builds in SQL; a jsonb column
+    would make PostgreSQL parse every one of them again, for nothing, since no query looks inside."""
+
+    def from_db_value(self, value, expression, connection):
+        return None if value is None else json.loads(value)
+
+    def to_python(self, value):
+        return json.loads(value) if isinstance(value, str) else value
+
+    def get_prep_value(self, value):
+        return None if value is None else json.dumps(value, cls=DjangoJSONEncoder)
+
+    def value_to_string(self, obj):
+        return self.get_prep_value(self.value_from_object(obj))
+
+
 class ScorecardQuerySet(models.QuerySet):
     def latest_per_initiative(self, *, as_of=None, initiatives=None):
         """The newest scorecard of each initiative (default: all) computed at or before `as_of` (default: now).
@@ -235,7 +255,7 @@ class Scorecard(models.Model):
     readiness_met = models.PositiveSmallIntegerField(default=0)
     readiness_total = models.PositiveSmallIntegerField(default=0)
     missing_roles = models.JSONField(default=list)
-    flags = models.JSONField(default=list, help_text="Failure modes found, each {code, label, reason}.")
+    flags = JSONTextField(default=list, help_text="Failure modes found, each {code, label, ...figures}.")
     time_saved_hours = models.FloatField(null=True, blank=True)
     time_reallocated_hours = models.FloatField(null=True, blank=True)
     modelled_value = models.FloatField(null=True, blank=True, help_text="Time saved × hourly rate, per week.")
@@ -243,8 +263,8 @@ class Scorecard(models.Model):
     cost_per_transaction = models.FloatField(null=True, blank=True)
     monthly_cost = models.FloatField(null=True, blank=True)
     monthly_cost_at_2x = models.FloatField(null=True, blank=True)
-    kpis = models.JSONField(default=list)
-    criteria = models.JSONField(default=list)
+    kpis = JSONTextField(default=list, help_text="Each KPI as a list of KPI_FIELDS.")
+    criteria = JSONTextField(default=list, help_text="The next gate's criteria, each {key, status}.")
 
     objects = ScorecardQuerySet.as_manager()
 

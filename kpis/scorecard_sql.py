@@ -15,26 +15,24 @@ text is built from Python constants only (hence the S608/B608 exemptions); every
 parameter.
 """
 
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
 from django.db import connection
-from django.db.backends.signals import connection_created
-from django.dispatch import receiver
 from django.utils import timezone
 
 from governance.criteria import CATALOGUE, registered_checks
 from governance.foundation import MUST_BE_IN_PLACE
 from governance.library import WORKFLOW_ASSET_TYPES
 from governance.models.gates import GATE_FROM_STAGE
-from initiatives.models import Charter, Role, Stage
+from initiatives.models import Charter, Initiative, Role, Stage
 from kpis.models import Kpi, Scorecard
 from kpis.scorecards import CADENCE_PERIOD, FLAG_LABELS, LAUNCHED
 
 EARLY = (Stage.DEFINE_OUTCOME, Stage.SECURE_FOUNDATION)
+EVERY, IDS = "every", "ids"  # which initiatives a statement scores
 KPI_COLUMNS = {"kpi": "id"}  # a stored KPI figure whose column in `scored` has another name
 
 # Each registered gate criterion, as a condition on one row `f` of the facts CTE below. A criterion
@@ -74,9 +72,9 @@ class _Dialect:
             return f'LEFT JOIN LATERAL (SELECT value, "timestamp" {newest}) m ON true'
         return f"LEFT JOIN kpis_measurement m ON m.id = (SELECT id {newest})"
 
-    def initiatives(self, *, every: bool) -> str:
-        """FROM every initiative, or those whose ids are in %(ids)s (looked up by primary key)."""
-        if every:
+    def initiatives(self, chosen: str) -> str:
+        """FROM the chosen initiatives: every one, or those whose ids are in %(ids)s."""
+        if chosen == EVERY:
             return "FROM initiatives_initiative i"
         if self.pg:
             return "FROM unnest(CAST(%(ids)s AS bigint[])) x (id) JOIN initiatives_initiative i ON i.id = x.id"
@@ -103,20 +101,12 @@ class _Dialect:
 
     def blank(self, column: str) -> str:
         """1 when a text column is empty or whitespace only, as str.strip() sees it for these characters."""
+        # Trimmed only when it starts with whitespace: trimming every filled-in field costs more.
         if self.pg:
-            return f"CASE WHEN btrim(coalesce({column}, ''), E' \\t\\n\\r') = '' THEN 1 ELSE 0 END"
-        return f"CASE WHEN trim(coalesce({column}, ''), char(32, 9, 10, 13)) = '' THEN 1 ELSE 0 END"
-
-    def obj(self, **pairs: str) -> str:
-        items = ", ".join(f"'{key}', {value}" for key, value in pairs.items())
-        return f"jsonb_build_object({items})" if self.pg else f"json_object({items})"
-
-    def agg(self, expr: str, *, json: bool = False, where: str = "") -> str:
-        """A JSON array of expr over the group ('[]' when empty); json=True when expr is a JSON value."""
-        filtered = f" FILTER (WHERE {where})" if where else ""
-        if self.pg:
-            return f"coalesce(jsonb_agg({expr}){filtered}, '[]'::jsonb)"
-        return f"coalesce(json_group_array({f'json({expr})' if json else expr}){filtered}, '[]')"
+            spaces = f"ascii({column}) IN (9, 10, 13, 32) AND btrim({column}, E' \\t\\n\\r') = ''"
+        else:
+            spaces = f"unicode({column}) IN (9, 10, 13, 32) AND trim({column}, char(32, 9, 10, 13)) = ''"
+        return f"CASE WHEN coalesce({column}, '') = '' OR ({spaces}) THEN 1 ELSE 0 END"
 
     def collect(self, expr: str) -> str:
         """The group's values, for missing_roles() to read."""
@@ -132,20 +122,11 @@ class _Dialect:
             f"WHERE {held} IS NULL OR r.value NOT IN (SELECT value FROM json_each({held})))"
         )
 
-    def json_text_list(self, item: str) -> str:
-        """A JSON array, as text, of the group's items (JSON texts)."""
-        joined = f"string_agg({item}, ',')" if self.pg else f"group_concat({item}, ',')"
+    def json_text_list(self, item: str, *, where: str = "") -> str:
+        """A JSON array, as text, of the group's items (JSON texts), optionally filtered."""
+        filtered = f" FILTER (WHERE {where})" if where else ""
+        joined = f"string_agg({item}, ','){filtered}" if self.pg else f"group_concat({item}, ','){filtered}"
         return f"'[' || coalesce({joined}, '') || ']'"
-
-    def from_json_text(self, text: str) -> str:
-        return f"CAST({text} AS jsonb)" if self.pg else text
-
-    def json_value(self, column: str) -> str:
-        """A column holding JSON, to nest in another JSON value (SQLite would nest it as a string)."""
-        return column if self.pg else f"json({column})"
-
-    def empty_list(self) -> str:
-        return "'[]'::jsonb" if self.pg else "'[]'"
 
     def policy_criteria(self) -> tuple[str, str]:
         """The criteria of policy `p` as rows of `c`, and the expression for a row's key."""
@@ -185,14 +166,14 @@ def _charter_gaps(d: _Dialect, fields: tuple[str, ...]) -> str:
     return f"CASE WHEN ch.id IS NULL THEN {len(fields)} ELSE {' + '.join(gaps)} END"
 
 
-def kpi_figures(d: _Dialect, *, every: bool) -> str:
+def kpi_figures(d: _Dialect, chosen: str) -> str:
     """`WITH chosen AS (...), scored AS (...)`: the initiatives to score and each of their KPIs' newest
     point with the figures scored from it (kpis.scorecards.score_kpi): progress, expected, status, stale."""
     gate = " ".join(f"WHEN '{stage}' THEN '{g}'" for stage, g in GATE_FROM_STAGE.items())
     return f"""WITH chosen AS (
     SELECT i.id, i.stage, i.status, i.risk_tier, i.started_on, i.stage_entered_at, i.reuse_review_on,
-           CASE i.stage {gate} ELSE '' END AS gate
-    {d.initiatives(every=every)}
+           i.scorecard_dirty_at AS mark, CASE i.stage {gate} ELSE '' END AS gate
+    {d.initiatives(chosen)}
 ),
 -- Each KPI's newest point and the figures scored from it (kpis.scorecards.score_kpi).
 scored AS (
@@ -219,7 +200,8 @@ scored AS (
                         WHEN k.elapsed <= 0 THEN 0.0
                         ELSE CAST(k.elapsed AS DOUBLE PRECISION) / k.span END END AS expected
         FROM (
-            SELECT k.*,
+            SELECT k.id, k.initiative_id, k.key, k.position, k.kind, k.direction, k.cadence, k.value_measure,
+                   k.baseline_value, k.baseline_date, k.target_value, k.target_date, k.guardrail_bound,
                    CASE WHEN k.baseline_value IS NOT NULL AND k.baseline_date IS NOT NULL AND k.target_value IS NOT NULL
                              AND k.target_date IS NOT NULL THEN 1 ELSE 0 END AS ready,
                    CASE WHEN k.kind <> 'guardrail' AND k.baseline_value IS NOT NULL AND k.baseline_date IS NOT NULL
@@ -239,12 +221,14 @@ def kpi_figures_query() -> tuple[str, dict]:
     """Every KPI's scored figures as one SELECT, and its parameters: the benchmark's baseline."""
     d = _Dialect(connection.vendor)
     columns = "id, initiative_id, latest_value, latest_at, progress, expected, status, stale"
-    query = f"{kpi_figures(d, every=True)}\nSELECT {columns} FROM scored"  # noqa: S608
+    query = f"{kpi_figures(d, EVERY)}\nSELECT {columns} FROM scored"  # noqa: S608
     return query, parameters(timezone.now(), None)
 
 
-def statement(d: _Dialect, *, every: bool) -> str:
-    """The INSERT ... SELECT for the initiatives in %(ids)s, or for every initiative."""
+def statement(d: _Dialect, chosen: str) -> str:
+    """The INSERT ... SELECT for the chosen initiatives (see _Dialect.initiatives). On PostgreSQL it
+    also clears each chosen initiative's dirty mark if it still is the one the statement read: a mark
+    that moved meanwhile (a concurrent ingest committed) is rechecked on the newest row and kept."""
     checked = registered_checks()
     criteria = " ".join(
         f"WHEN '{key}' THEN CASE WHEN {CRITERIA_SQL[key]} THEN 'pass' ELSE 'fail' END"
@@ -254,13 +238,30 @@ def statement(d: _Dialect, *, every: bool) -> str:
     lagging, counted = "s.kind = 'lagging'", "s.kind IN ('lagging', 'guardrail')"
     stale_point = "s.kind <> 'leading' AND s.stale = 1 AND s.latest_value IS NOT NULL"
     criteria_from, criterion_key = d.policy_criteria()
+    # One criterion as JSON text (keys and statuses need no escaping); see _kpi_row for why text.
+    criterion_json = """'{"key":"' || r.key || '","status":"' || r.status || '"}'"""
+
+    clear_marks = ""
+    if d.pg:
+        clear_marks = """,
+cleared AS (
+    UPDATE initiatives_initiative u SET scorecard_dirty_at = NULL
+    FROM chosen c WHERE u.id = c.id AND u.scorecard_dirty_at = c.mark
+)"""
+
+    def quoted(column: str) -> str:
+        return f"'\"' || {column} || '\"'"
 
     def flag(code: str, **extra: str) -> str:
-        return d.obj(code=f"'{code}'", label=f"'{FLAG_LABELS[code]}'", **extra)
+        """One flag as JSON text: its code and label, then each of `extra` (name: SQL giving JSON text)."""
+        text = "'" + json.dumps({"code": code, "label": FLAG_LABELS[code]})[:-1].replace("'", "''") + "'"
+        for name, value in extra.items():
+            text += f" || ', \"{name}\": ' || {value}"
+        return text + " || '}'"
 
     return f"""
-{kpi_figures(d, every=every)},
-per_kpi AS (
+{kpi_figures(d, chosen)},
+per_kpi AS MATERIALIZED (
     SELECT s.initiative_id,
            {d.json_text_list(_kpi_row())} AS kpis,
            min(CASE s.status WHEN 'red' THEN 0 WHEN 'amber' THEN 1 WHEN 'green' THEN 2 END) FILTER (WHERE {counted})
@@ -283,11 +284,11 @@ per_kpi AS (
                AS guardrails_unknown,
            max(s.latest_at) AS last_point,
            count(*) FILTER (WHERE {stale_point}) AS stale_count,
-           {d.agg("s.id", where=stale_point)} AS stale_kpis
+           {d.json_text_list("CAST(s.id AS TEXT)", where=stale_point)} AS stale_kpis
     FROM scored s
     GROUP BY s.initiative_id
 ),
-roles AS (
+roles AS MATERIALIZED (
     SELECT a.initiative_id, {d.collect("a.role")} AS held,
            count(*) FILTER (WHERE a.role = '{Role.SERVICE_OWNER}') AS service_owner,
            count(*) FILTER (WHERE a.role = '{Role.SERVICE_OWNER}' AND a.accepted_at IS NOT NULL)
@@ -299,7 +300,7 @@ catalogue AS (
     SELECT count(*) AS controls, count(*) FILTER (WHERE k.key IN {_in(MUST_BE_IN_PLACE)}) AS must
     FROM governance_control k WHERE k.is_active
 ),
-controls AS (
+controls AS MATERIALIZED (
     SELECT ic.initiative_id,
            count(*) FILTER (WHERE ic.status <> 'missing') AS recorded,
            count(*) FILTER (WHERE k.key IN {_in(MUST_BE_IN_PLACE)} AND ic.status = 'in-place') AS must_in_place
@@ -308,7 +309,7 @@ controls AS (
     JOIN governance_control k ON k.id = ic.control_id AND k.is_active
     GROUP BY ic.initiative_id
 ),
-sources AS (
+sources AS MATERIALIZED (
     SELECT l.initiative_id, count(*) AS sources,
            count(*) FILTER (WHERE s.classification = '' OR s.owner_id IS NULL OR s.freshness_sla_hours IS NULL)
                AS incomplete
@@ -317,20 +318,20 @@ sources AS (
     JOIN governance_datasource s ON s.id = l.datasource_id
     GROUP BY l.initiative_id
 ),
-assets AS (
+assets AS MATERIALIZED (
     SELECT a.source_initiative_id AS initiative_id, count(DISTINCT a.type) AS workflow_assets
     FROM governance_asset a JOIN chosen c ON c.id = a.source_initiative_id
     WHERE a.type IN {_in(WORKFLOW_ASSET_TYPES)}
       AND EXISTS (SELECT 1 FROM governance_assetversion v WHERE v.asset_id = a.id)
     GROUP BY a.source_initiative_id
 ),
-launch_approvals AS (
+launch_approvals AS MATERIALIZED (
     SELECT r.initiative_id, max(r.closed_at) AS approved_at
     FROM governance_gatereview r JOIN chosen c ON c.id = r.initiative_id
     WHERE r.to_stage = '{Stage.MEASURE_IMPACT}' AND r.status = 'approved'
     GROUP BY r.initiative_id
 ),
-overdue AS (
+overdue AS MATERIALIZED (
     SELECT r.initiative_id, max(r.gate) AS gate,
            max({d.floor(d.ts_days("%(now)s", "r.requested_at") + " - p.review_due_days")}) AS days
     FROM governance_gatereview r
@@ -392,7 +393,8 @@ policy_criteria AS (
         WHERE q.gate = p.gate AND q.risk_tier = p.risk_tier AND q.published_at IS NOT NULL)
 ),
 criteria AS (
-    SELECT r.initiative_id, {d.agg(d.obj(key="r.key", status="r.status"), json=True)} AS results,
+    SELECT r.initiative_id,
+           {d.json_text_list(criterion_json)} AS results,
            count(*) FILTER (WHERE r.status = 'pass') AS met, count(*) AS total
     FROM (
         SELECT f.id AS initiative_id, pc.key, CASE pc.key {criteria} ELSE 'unavailable' END AS status
@@ -402,23 +404,23 @@ criteria AS (
 ),
 -- The framework's failure modes (kpis.scorecards.failure_modes).
 flags AS (
-    SELECT f.id AS initiative_id, {flag("pilot-theater", days="f.age")} AS flag
+    SELECT f.id AS initiative_id, {flag("pilot-theater", days="CAST(f.age AS TEXT)")} AS flag
     FROM facts f WHERE f.stage IN {_in(EARLY)} AND f.age > %(pilot_theater_days)s
     UNION ALL
-    SELECT f.id, {flag("pilot-theater", since_launch="1")}
+    SELECT f.id, {flag("pilot-theater", since_launch="'1'")}
     FROM facts f WHERE f.launch IS NOT NULL AND f.measured_since_launch = 0
     UNION ALL
     SELECT f.id, {flag("no-scale-owner")} FROM facts f WHERE f.launch IS NOT NULL AND f.service_owner = 0
     UNION ALL
-    SELECT f.id, {flag("stale-data", kpis=d.json_value("f.stale_kpis"))}
+    SELECT f.id, {flag("stale-data", kpis="f.stale_kpis")}
     FROM facts f WHERE f.launch IS NOT NULL AND f.stale_count > 0
     UNION ALL
-    SELECT o.initiative_id, {flag("approval-overdue", gate="o.gate", days="o.days")}
+    SELECT o.initiative_id, {flag("approval-overdue", gate=quoted("o.gate"), days="CAST(o.days AS TEXT)")}
     FROM overdue o
 ),
 flag_lists AS (
-    SELECT initiative_id, {d.agg("flag", json=True)} AS flags FROM flags GROUP BY initiative_id
-)
+    SELECT initiative_id, {d.json_text_list("flag")} AS flags FROM flags GROUP BY initiative_id
+){clear_marks}
 INSERT INTO kpis_scorecard (
     initiative_id, computed_at, stage, status, health, confidence, next_gate, readiness_met, readiness_total,
     missing_roles, flags, time_saved_hours, time_reallocated_hours, modelled_value, realised_value,
@@ -427,12 +429,12 @@ SELECT f.id, %(now)s, f.stage, f.status,
        CASE f.health_rank WHEN 0 THEN 'red' WHEN 1 THEN 'amber' WHEN 2 THEN 'green' ELSE 'no-data' END,
        CASE WHEN f.counted = 0 OR f.unsure > 0 THEN 'stale' ELSE 'fresh' END,
        f.gate, coalesce(cr.met, 0), coalesce(cr.total, 0),
-       {d.missing_roles("f.held", [role.value for role in Role])}, coalesce(fl.flags, {d.empty_list()}),
+       {d.missing_roles("f.held", [role.value for role in Role])}, coalesce(fl.flags, '[]'),
        f.saved, f.reallocated, f.saved * %(hourly_rate)s, f.reallocated * %(hourly_rate)s,
        f.cost_per_transaction,
        CASE WHEN f.volume <> 0 THEN f.cost_per_transaction * f.volume END,
        CASE WHEN f.volume <> 0 THEN f.cost_per_transaction * f.volume * 2 END,
-       {d.from_json_text("coalesce(f.kpis, '[]')")}, coalesce(cr.results, {d.empty_list()})
+       coalesce(f.kpis, '[]'), coalesce(cr.results, '[]')
 FROM facts f
 LEFT JOIN criteria cr ON cr.initiative_id = f.id
 LEFT JOIN flag_lists fl ON fl.initiative_id = f.id
@@ -457,12 +459,28 @@ def parameters(now: datetime, ids: list[int] | None) -> dict:
     return params
 
 
-def insert_scorecards(now: datetime, ids: list[int] | None = None) -> int:
-    """Compute and store one snapshot per initiative in `ids` (None: every initiative); returns how many."""
-    if ids is not None and not ids:
-        return 0
+def store_scorecards(now: datetime, *, full: bool) -> int:
+    """Store one snapshot per initiative, of every one (full) or of the dirty ones, and clear the marks
+    that did not move meanwhile; returns how many. Run it in a transaction."""
+    dirty = Initiative.objects.filter(scorecard_dirty_at__isnull=False)
+    if connection.vendor == "postgresql":
+        # The statement clears the marks itself, comparing each with the one it read.
+        return _insert(EVERY, now) if full else insert_scorecards(now, list(dirty.values_list("pk", flat=True)))
+    # SQLite: read the marks, then clear those that still equal what was read.
+    marks = list(dirty.values_list("pk", "scorecard_dirty_at"))
+    written = _insert(EVERY, now) if full else insert_scorecards(now, [pk for pk, _ in marks])
+    _clear_marks(marks)
+    return written
+
+
+def insert_scorecards(now: datetime, ids: list[int]) -> int:
+    """Store a snapshot of each initiative in `ids`; returns how many."""
+    return _insert(IDS, now, ids) if ids else 0
+
+
+def _insert(chosen: str, now: datetime, ids: list[int] | None = None) -> int:
     dialect = _Dialect(connection.vendor)
-    sql, params = statement(dialect, every=ids is None), parameters(now, ids)
+    sql, params = statement(dialect, chosen), parameters(now, ids)
     with connection.cursor() as cursor:
         if not dialect.pg:
             cursor.execute(sql, params)
@@ -470,73 +488,24 @@ def insert_scorecards(now: datetime, ids: list[int] | None = None) -> int:
             cursor.execute("SELECT changes()")
             return cursor.fetchone()[0]
         # Compiling it to machine code costs more than it saves; so does searching join orders other
-        # than the one written (each initiative, then what it has).
-        cursor.execute("SET LOCAL jit = off")
-        cursor.execute("SET LOCAL join_collapse_limit = 1")
-        cursor.execute("SET LOCAL from_collapse_limit = 1")
-        return _execute_prepared(cursor, sql, params)
+        # than the one written (each initiative, then what it has). The tables it reads are in memory:
+        # priced as if on disk, index lookups lose to reading whole tables even for a few initiatives.
+        cursor.execute(
+            "SET LOCAL jit = off; SET LOCAL join_collapse_limit = 1; SET LOCAL from_collapse_limit = 1; "
+            "SET LOCAL random_page_cost = 1.1"
+        )
+        cursor.execute(sql, params)
+        return cursor.rowcount
 
 
-# PostgreSQL parameter types of the statement, for PREPARE.
-PARAMETER_TYPES = {
-    "now": "timestamptz",
-    "today": "date",
-    "stale_daily": "timestamptz",
-    "stale_weekly": "timestamptz",
-    "stale_monthly": "timestamptz",
-    "amber_gap": "float8",
-    "red_gap": "float8",
-    "window_days": "integer",
-    "pilot_theater_days": "integer",
-    "hourly_rate": "float8",
-    "workflow_asset_count": "integer",
-    "ids": "bigint[]",
-}
-
-
-@receiver(connection_created)
-def _forget_prepared(sender, connection, **kwargs):
-    """A new connection has none of the statements prepared on the one it replaces."""
-    connection.opmodel_prepared = set()
-
-
-def _execute_prepared(cursor, sql: str, params: dict) -> int:
-    """Run the statement through PREPARE/EXECUTE with a generic plan: planning it takes longer than
-    running it for a few dozen dirty initiatives, and a worker runs it every few minutes."""
-    names = sorted(params)
-    name = "opmodel_scorecards_" + hashlib.sha1(sql.encode(), usedforsecurity=False).hexdigest()[:16]
-    database = cursor.db  # this thread's connection (django.db.connection is a proxy shared by threads)
-    if not hasattr(database, "opmodel_prepared"):
-        database.opmodel_prepared = set()
-    if name not in database.opmodel_prepared:
-        types = ", ".join(PARAMETER_TYPES[n] for n in names)
-        positional = sql % {n: f"${position}" for position, n in enumerate(names, 1)}
-        cursor.execute(f"PREPARE {name} ({types}) AS {positional}")
-        database.opmodel_prepared.add(name)
-    cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-    cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(names))})", [params[n] for n in names])
-    return cursor.rowcount
-
-
-def clear_marks(marks: list[tuple[int, datetime]]) -> None:
-    """Clear each initiative's dirty mark if it still equals the one read before its snapshot was
-    written: a mark that moved meanwhile means new data arrived, which the next run must see."""
-    marks = [(pk, mark) for pk, mark in marks if mark is not None]
-    if not marks:
-        return
+def _clear_marks(marks: list[tuple[int, datetime]]) -> None:
+    """SQLite: clear each initiative's dirty mark if it still equals the one read before its snapshot was
+    written (PostgreSQL does this inside the statement)."""
+    adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "UPDATE initiatives_initiative i SET scorecard_dirty_at = NULL "
-                "FROM unnest(%s::bigint[], %s::timestamptz[]) m (id, mark) "
-                "WHERE i.id = m.id AND i.scorecard_dirty_at = m.mark",
-                [[pk for pk, _ in marks], [mark for _, mark in marks]],
-            )
-        else:
-            adapt = connection.ops.adapt_datetimefield_value
-            cursor.execute(
-                "UPDATE initiatives_initiative SET scorecard_dirty_at = NULL "
-                "FROM (SELECT value ->> 0 AS id, value ->> 1 AS mark FROM json_each(%s)) m "
-                "WHERE initiatives_initiative.id = m.id AND initiatives_initiative.scorecard_dirty_at = m.mark",
-                [json.dumps([[pk, adapt(mark)] for pk, mark in marks])],
-            )
+        cursor.execute(
+            "UPDATE initiatives_initiative SET scorecard_dirty_at = NULL "
+            "FROM (SELECT value ->> 0 AS id, value ->> 1 AS mark FROM json_each(%s)) m "
+            "WHERE initiatives_initiative.id = m.id AND initiatives_initiative.scorecard_dirty_at = m.mark",
+            [json.dumps([[pk, adapt(mark)] for pk, mark in marks])],
+        )

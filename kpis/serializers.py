@@ -84,6 +84,8 @@ class IngestResultSerializer(serializers.Serializer):
 
 class ScorecardSerializer(serializers.ModelSerializer):
     initiative = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    kpis = serializers.JSONField(read_only=True, help_text="Each KPI's figures, with its name and the reason.")
+    criteria = serializers.JSONField(read_only=True, help_text="The next gate's criteria: key, label, status.")
 
     class Meta:
         model = Scorecard
