@@ -1,7 +1,7 @@
 """The scheduled scorecard recompute under faults: two beats at once, and a worker killed mid-run.
 
-A test holds a row lock that the recompute's last statement (clearing the dirty marks) needs, so a
-run stops at a known point: its snapshots inserted, its transaction open, its lease held. The
+A test holds a row lock that the recompute's statement needs to clear the dirty marks, so a run
+stops at a known point: its snapshots being written, its transaction open, its lease held. The
 processes share pytest-django's test database, so this needs PostgreSQL (DATABASE_URL) and Redis
 (REDIS_URL); it uses Redis database 11 and flushes it first.
 """
@@ -75,21 +75,18 @@ def assert_every_snapshot_is_complete():
 
 
 def blocked_recomputes() -> int:
+    """How many sessions wait on a row lock this test's session holds."""
     with connection.cursor() as cursor:
         # Inside a transaction PostgreSQL would otherwise keep showing its first view of the activity.
         cursor.execute("SELECT pg_stat_clear_snapshot()")
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-            " AND wait_event_type = 'Lock' AND query LIKE %s",
-            [f'UPDATE "{Initiative._meta.db_table}"%'],
-        )
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))")
         return cursor.fetchone()[0]
 
 
 @contextmanager
 def recompute_stopped_midway(ids, processes):
     """Mark `ids` dirty and lock their rows until a run is stuck clearing the marks, its snapshots
-    inserted but not committed. A run may clear the marks between the two steps; then try again.
+    not committed. A run may clear the marks between the two steps; then try again.
     """
     for _ in range(3):
         mark_dirty(ids)

@@ -203,9 +203,12 @@ def test_a_mark_committed_while_the_statement_runs_is_kept(initiative, kpi, alic
     run = threading.Thread(target=recompute)
     run.start()
     try:
+        ingest_pid = ingest.connection.get_backend_pid()
         for _ in range(200):  # until the recompute waits on the row the ingest holds
             with connection.cursor() as cursor:  # not the ingest's: its view of sessions is frozen in its transaction
-                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))", [ingest_pid]
+                )
                 if cursor.fetchone()[0]:
                     break
             time.sleep(0.05)
