@@ -54,8 +54,8 @@ class ExplainedRefusals:
         return super().delete_view(request, object_id, extra_context)
 
 
-class ReadOnlyAdmin(ExplainedRefusals, admin.ModelAdmin):
-    """Rows written only by a service (checked and audited there): the admin shows them, never changes them."""
+class NoWrites:
+    """Neither add, change nor delete: the admin only shows these rows."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -65,6 +65,10 @@ class ReadOnlyAdmin(ExplainedRefusals, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(NoWrites, ExplainedRefusals, admin.ModelAdmin):
+    """Rows written only by a service (checked and audited there): the admin shows them, never changes them."""
 
 
 @admin.register(GatePolicy)
@@ -171,17 +175,8 @@ class ApiTokenAdmin(ReadOnlyAdmin):
     search_fields = ["name", "user__username", "prefix"]
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(NoWrites, admin.TabularInline):
     extra = 0
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class AssetVersionInline(ReadOnlyInline):

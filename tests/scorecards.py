@@ -1,6 +1,6 @@
 """The scorecard rules stated twice, side by side: the SQL recompute and the Python reference."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 from django.db import transaction
@@ -32,6 +32,15 @@ NUMBERS = (
     "monthly_cost_at_2x",
 )
 KPI_NUMBERS = ("latest_value", "progress", "expected")
+
+
+def case_fields(kind: str, direction: str, baseline_on: date, target_on: date) -> dict:
+    """A KPI case's defaults. Increase: 100 → 200; decrease: 20 → 10; guardrails: at most 5 or at
+    least 4.2."""
+    if kind == "guardrail":
+        return {"guardrail_bound": 5.0 if direction == "decrease" else 4.2}
+    baseline, target = (100.0, 200.0) if direction == "increase" else (20.0, 10.0)
+    return {"baseline_value": baseline, "baseline_date": baseline_on, "target_value": target, "target_date": target_on}
 
 
 def _close(expected):

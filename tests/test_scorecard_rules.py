@@ -31,7 +31,7 @@ from kpis.scorecards import (
     with_scorecard_data,
 )
 from tests.lifecycle import give_role, pass_charter_signoff, pass_gate, request
-from tests.scorecards import assert_sql_matches_python
+from tests.scorecards import assert_sql_matches_python, case_fields
 
 BASELINE_ON = date(2026, 1, 1)
 TARGET_ON = BASELINE_ON + timedelta(days=100)
@@ -40,13 +40,8 @@ HALF_WAY = datetime(2026, 2, 20, 12, tzinfo=UTC)
 
 
 def kpi(kind="lagging", direction="increase", *, latest=None, latest_at=HALF_WAY, cadence="weekly", **fields) -> Kpi:
-    """Increase: 100 → 200; decrease: 20 → 10; guardrails: at most 5 or at least 4.2."""
-    if kind == "guardrail":
-        defaults = {"guardrail_bound": 5.0 if direction == "decrease" else 4.2}
-    else:
-        values = (100.0, 200.0) if direction == "increase" else (20.0, 10.0)
-        defaults = {"baseline_value": values[0], "baseline_date": BASELINE_ON}
-        defaults |= {"target_value": values[1], "target_date": TARGET_ON}
+    """An unsaved KPI with its newest point (see case_fields for its baseline, target and bound)."""
+    defaults = case_fields(kind, direction, BASELINE_ON, TARGET_ON)
     k = Kpi(
         key=f"rules.{kind}-{direction}",
         name=f"{kind.title()} {direction}",

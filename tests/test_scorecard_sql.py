@@ -17,7 +17,7 @@ from initiatives.models import Initiative
 from kpis import services as kpi_services
 from kpis.models import Kpi, Measurement, Scorecard
 from kpis.scorecards import CADENCE_PERIOD
-from tests.scorecards import assert_sql_matches_python
+from tests.scorecards import assert_sql_matches_python, case_fields
 
 NOW = datetime(2026, 2, 20, 12, tzinfo=UTC)
 BASELINE_ON = date(2026, 1, 1)
@@ -36,12 +36,7 @@ class KpiGrid:
 
     def add(self, kind="lagging", direction="increase", *, points=(), cadence="weekly", **fields) -> Kpi:
         n = next(self.numbers)
-        if kind == "guardrail":
-            defaults = {"guardrail_bound": 5.0 if direction == "decrease" else 4.2}
-        else:
-            values = (100.0, 200.0) if direction == "increase" else (20.0, 10.0)
-            defaults = {"baseline_value": values[0], "baseline_date": BASELINE_ON}
-            defaults |= {"target_value": values[1], "target_date": TARGET_ON}
+        defaults = case_fields(kind, direction, BASELINE_ON, TARGET_ON)
         kpi = Kpi.objects.create(  # not through the services: some cases are ones they would refuse
             initiative=self.initiative,
             driver=self.driver,
