@@ -1,9 +1,16 @@
+import logging
+import time
+
+from django.core.cache import caches
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
+from redis.exceptions import RedisError
 from rest_framework import authentication, exceptions, throttling
 
 from governance.models import ApiToken
 from governance.tokens import authenticate_key
+
+logger = logging.getLogger(__name__)
 
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):
@@ -42,9 +49,30 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
 
 class TokenRateThrottle(throttling.SimpleRateThrottle):
     """API_THROTTLE_RATE per token: each of a user's tokens has its own bucket, so one busy client
-    cannot starve the user's others. Session (browser) callers are counted per user."""
+    cannot starve the user's others. Session (browser) callers are counted per user.
+
+    The counts live in the "throttle" cache (Redis, shared by every web process, when REDIS_URL is
+    set). While that cache cannot be reached, requests go through unthrottled, and for
+    UNREACHABLE_PAUSE seconds the throttle does not try again: the API keeps working without Redis.
+    """
 
     scope = "token"
+    UNREACHABLE_PAUSE = 10
+    _unreachable_until = 0.0  # per process
+
+    @property
+    def cache(self):
+        return caches["throttle"]
+
+    def allow_request(self, request, view):
+        if time.monotonic() < TokenRateThrottle._unreachable_until:
+            return True
+        try:
+            return super().allow_request(request, view)
+        except RedisError as exc:
+            TokenRateThrottle._unreachable_until = time.monotonic() + self.UNREACHABLE_PAUSE
+            logger.warning("API throttle off for %ss: its Redis cache is unreachable (%s)", self.UNREACHABLE_PAUSE, exc)
+            return True
 
     def get_cache_key(self, request, view):
         if isinstance(request.auth, ApiToken):

@@ -149,7 +149,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "opmodel.api.Pagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "opmodel.api.problem_exception_handler",
-    # One bucket per API token (per user for session callers), in the default cache.
+    # One bucket per API token (per user for session callers), in the "throttle" cache below.
     "DEFAULT_THROTTLE_CLASSES": ["governance.authentication.TokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"token": env_str("API_THROTTLE_RATE", "6000/minute")},
     "PAGE_SIZE": 50,
@@ -179,11 +179,26 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-
 # Celery: Redis in production and CI; an on-disk broker for `make run`, so a
 # laptop needs no Redis. Tasks never need a result backend.
 REDIS_URL = env_str("REDIS_URL")
+
+# The API throttle's counters (governance.authentication.TokenRateThrottle): in Redis when there is
+# one, so every web process counts against the same limit; else in each process. Short timeouts:
+# the throttle lets requests through while Redis cannot be reached, and must find that out fast.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "throttle": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "opmodel",
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}
+    ),
+}
 CELERY_BROKER_URL = env_url(
     "CELERY_BROKER_URL",
     REDIS_URL or "filesystem://",
