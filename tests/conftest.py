@@ -11,6 +11,8 @@ from django.contrib.auth.models import Group, User
 from governance.permissions import LEADERSHIP_GROUP
 from initiatives import services
 from initiatives.models import Initiative, Role
+from kpis import services as kpi_services
+from kpis.models import Kpi
 from opmodel.celery import app as celery_app
 
 # Unit tests run tasks in-process; tests marked e2e start a real worker and beat instead.
@@ -108,3 +110,19 @@ def make_initiative(alice, sam):
 @pytest.fixture
 def initiative(make_initiative):
     return make_initiative()
+
+
+@pytest.fixture
+def kpi(initiative, alice):
+    """A lagging KPI on Alice's initiative (modules that need another shape define their own `kpi`)."""
+    driver = kpi_services.add_driver(initiative.pk, acting_user=alice, name="Faster handling")
+    return kpi_services.add_kpi(
+        initiative.pk,
+        acting_user=alice,
+        driver=driver,
+        key="support-triage.handle-time",
+        name="Average handling time",
+        unit="minutes",
+        kind=Kpi.Kind.LAGGING,
+        direction=Kpi.Direction.DECREASE,
+    )

@@ -17,8 +17,7 @@ from django.db.backends.utils import CursorWrapper
 from django.test import Client
 
 from kpis import ingest
-from kpis import services as kpi_services
-from kpis.models import IngestBatch, Kpi, Measurement
+from kpis.models import IngestBatch, Measurement
 from opmodel.env import env_database
 from tests.lifecycle import api_as, assert_problem
 
@@ -48,21 +47,6 @@ class FailingMiddleware:
 
     def __call__(self, request):
         raise self.error
-
-
-@pytest.fixture
-def kpi(initiative, alice):
-    driver = kpi_services.add_driver(initiative.pk, acting_user=alice, name="Faster handling")
-    return kpi_services.add_kpi(
-        initiative.pk,
-        acting_user=alice,
-        driver=driver,
-        key="support-triage.handle-time",
-        name="Average handling time",
-        unit="minutes",
-        kind=Kpi.Kind.LAGGING,
-        direction=Kpi.Direction.DECREASE,
-    )
 
 
 def assert_unavailable_page(response) -> None:

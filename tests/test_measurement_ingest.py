@@ -14,21 +14,6 @@ URL = "/api/v1/measurements/"
 
 
 @pytest.fixture
-def kpi(initiative, alice):
-    driver = kpi_services.add_driver(initiative.pk, acting_user=alice, name="Faster handling")
-    return kpi_services.add_kpi(
-        initiative.pk,
-        acting_user=alice,
-        driver=driver,
-        key="support-triage.handle-time",
-        name="Average handling time",
-        unit="minutes",
-        kind=Kpi.Kind.LAGGING,
-        direction=Kpi.Direction.DECREASE,
-    )
-
-
-@pytest.fixture
 def other_kpi(make_initiative, alice):
     initiative = make_initiative("Quote creation")
     driver = kpi_services.add_driver(initiative.pk, acting_user=alice, name="Faster quotes")
