@@ -95,7 +95,10 @@ class Initiative(models.Model):
     stage_entered_at = models.DateTimeField()
     # Set, in the same transaction, by anything that changes what the scorecard shows;
     # the scheduled recompute picks dirty initiatives up, so a broker outage loses nothing.
-    scorecard_dirty_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Not indexed: reading the few dirty rows scans a table of one row per initiative, and an
+    # unindexed column lets PostgreSQL rewrite a row in place (HOT) when a mark is set or cleared,
+    # which every ingest batch and every recompute does.
+    scorecard_dirty_at = models.DateTimeField(null=True, blank=True)
     reuse_review_on = models.DateField(
         "Reuse review", null=True, blank=True, help_text="When adjacent teams review this workflow for reuse."
     )
