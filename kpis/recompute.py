@@ -1,19 +1,14 @@
 """The scheduled scorecard recompute: single-flight, safe to rerun, and it loses no dirty mark."""
 
-import os
-import socket
-import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from kpis.leases import release_lease, take_lease
 from kpis.scorecard_sql import store_scorecards
 
-LEASE = "recompute-scorecards"
+LOCK = "recompute-scorecards"
 
 
 @dataclass(frozen=True)
@@ -22,20 +17,34 @@ class RecomputeResult:
     skipped: bool = False
 
 
-def _lease_ttl() -> timedelta:
-    # Outlives the task's hard time limit, so a killed worker's lease expires and the next run redoes its work.
-    return timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
-
-
 def recompute_scorecards(*, full: bool = False) -> RecomputeResult:
-    """Take the lease, or return when another run holds it; in one transaction, store a snapshot of
-    every initiative (full) or of the dirty ones and clear the marks that did not move meanwhile
-    (kpis.scorecard_sql.store_scorecards); release the lease."""
-    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    if not take_lease(LEASE, holder, _lease_ttl()):
-        return RecomputeResult(0, skipped=True)
-    try:
-        with transaction.atomic():
-            return RecomputeResult(store_scorecards(timezone.now(), full=full))
-    finally:
-        release_lease(LEASE, holder)
+    """In one transaction: return at once when another run is in progress; otherwise store a snapshot
+    of every initiative (full) or of the dirty ones and clear the marks that did not move meanwhile
+    (kpis.scorecard_sql.store_scorecards)."""
+    with transaction.atomic():
+        if not _only_run():
+            return RecomputeResult(0, skipped=True)
+        return RecomputeResult(store_scorecards(timezone.now(), full=full))
+
+
+def _only_run() -> bool:
+    """True when no other recompute is in progress, and then none starts until this transaction ends.
+
+    PostgreSQL: a transaction-level advisory lock, which commit, rollback and the end of the session
+    release. A worker killed mid-run frees it once PostgreSQL ends the run's statement (at the latest
+    after the task's time limit) and notices the session is gone: there is nothing to expire. The
+    commit does not wait for the disk either: a crash loses the snapshots and the cleared marks
+    together, and the next run redoes them.
+
+    SQLite: transactions begin IMMEDIATE (opmodel/settings.py), so this one already holds the
+    database's only write lock; a second run waits for it.
+    """
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SET LOCAL statement_timeout = '{settings.CELERY_TASK_TIME_LIMIT}s'; SET LOCAL synchronous_commit = off; "
+            "SELECT pg_try_advisory_xact_lock(hashtext(%s))",
+            [LOCK],
+        )
+        return cursor.fetchone()[0]

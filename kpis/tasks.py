@@ -23,7 +23,7 @@ def recompute_scorecards_task(full: bool = False) -> int:
     """Recompute dirty scorecards (or all of them). A run that finds another in progress does nothing."""
     result = recompute_scorecards(full=full)
     if result.skipped:
-        log.info("Scorecard recompute skipped: another run holds the lease.")
+        log.info("Scorecard recompute skipped: another run is in progress.")
     else:
         log.info("Recomputed %d scorecard(s)%s.", result.recomputed, " (full run)" if full else "")
     return result.recomputed

@@ -33,6 +33,8 @@ def web() -> None:
 
 def worker() -> None:
     concurrency = os.environ.get("WORKER_CONCURRENCY", "2")
+    # Keeps its database connection between tasks, so the scorecard recompute reuses its plan.
+    os.environ.setdefault("DATABASE_CONN_MAX_AGE", "3600")
     _exec("celery", "-A", "opmodel", "worker", "--concurrency", concurrency, "--loglevel", "INFO")
 
 

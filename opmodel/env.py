@@ -58,11 +58,11 @@ def env_url(name: str, default: str, *, schemes: tuple[str, ...]) -> str:
     return raw
 
 
-def env_database(name: str, default: str) -> dict:
+def env_database(name: str, default: str, *, conn_max_age: int) -> dict:
     import dj_database_url
 
     raw = env_url(name, default, schemes=("sqlite", "postgres", "postgresql", "pgsql"))
     try:
-        return dj_database_url.parse(raw, conn_max_age=60, conn_health_checks=True)
+        return dj_database_url.parse(raw, conn_max_age=conn_max_age, conn_health_checks=True)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name} could not be parsed: {exc}") from None

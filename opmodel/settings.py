@@ -91,7 +91,15 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+# Seconds a process keeps its database connection between requests or tasks. A Celery worker keeps
+# it for an hour (opmodel/__main__.py), so the scheduled recompute's plan is reused across runs.
+DATABASES = {
+    "default": env_database(
+        "DATABASE_URL",
+        f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Concurrent web + worker processes on one SQLite file need WAL and a busy timeout.
     DATABASES["default"]["OPTIONS"] = {

@@ -127,8 +127,8 @@ def test_other_errors_raised_by_middleware_stay_a_plain_500(settings, monkeypatc
 def test_postgresql_connections_are_checked_before_reuse(monkeypatch):
     # Persistent connections die with a restart; the health check replaces them on the next request.
     monkeypatch.setenv("OPMODEL_TEST_DATABASE_URL", "postgres://opmodel@db.example:5432/opmodel")
-    database = env_database("OPMODEL_TEST_DATABASE_URL", "sqlite:///unused")
-    assert database["CONN_MAX_AGE"] > 0
+    database = env_database("OPMODEL_TEST_DATABASE_URL", "sqlite:///unused", conn_max_age=60)
+    assert database["CONN_MAX_AGE"] == 60
     assert database["CONN_HEALTH_CHECKS"] is True
 
 

@@ -1,8 +1,9 @@
 """The scheduled recompute: dirty marks set by ingest, one immutable snapshot per dirty initiative,
-no lost mark, single-flight through a lease, and a query count that does not grow with the portfolio."""
+no lost mark, single-flight through a lock, and a query count that does not grow with the portfolio."""
 
 import threading
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 from io import StringIO
 
@@ -18,8 +19,8 @@ from initiatives.models import Initiative
 from kpis import ingest
 from kpis import services as kpi_services
 from kpis.ingest import BatchRejected, record_measurements
-from kpis.models import JobLease, Kpi, Measurement, Scorecard
-from kpis.recompute import LEASE, recompute_scorecards
+from kpis.models import Kpi, Measurement, Scorecard
+from kpis.recompute import LOCK, recompute_scorecards
 from tests.lifecycle import request
 
 
@@ -54,6 +55,27 @@ def dirty_at(initiative):
 def clean_all():
     """Start from a clean portfolio: creating and editing an initiative marks it dirty."""
     Initiative.objects.update(scorecard_dirty_at=None)
+
+
+def second_session():
+    """Another session on the test database, as another worker's run would have."""
+    main = connections[DEFAULT_DB_ALIAS]
+    return type(main)({**main.settings_dict}, alias=DEFAULT_DB_ALIAS)
+
+
+@contextmanager
+def another_run_in_progress():
+    """A second session holds the recompute's lock, as a run in progress on another worker does."""
+    other = second_session()
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(hashtext(%s))", [LOCK])
+        yield other
+    finally:
+        other.close()
+
+
+on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="the lock is PostgreSQL's")
 
 
 @pytest.fixture
@@ -185,8 +207,7 @@ def test_a_mark_committed_while_the_statement_runs_is_kept(initiative, kpi, alic
     push(alice, kpi, 11.0)
     push(alice, other_kpi, 11.0)
     bumped = timezone.now() + timedelta(seconds=5)
-    main = connections[DEFAULT_DB_ALIAS]
-    ingest = type(main)({**main.settings_dict}, alias=DEFAULT_DB_ALIAS)  # a second session on the test database
+    ingest = second_session()
     ingest.set_autocommit(False)
     with ingest.cursor() as cursor:  # holds the row lock until it commits
         cursor.execute("UPDATE initiatives_initiative SET scorecard_dirty_at = %s WHERE id = %s", [bumped, other.pk])
@@ -225,30 +246,38 @@ def test_a_mark_committed_while_the_statement_runs_is_kept(initiative, kpi, alic
 
 @pytest.mark.django_db
 class TestSingleFlight:
-    def test_skipped_while_another_holder_has_the_lease(self, initiative, kpi, alice):
+    @on_postgresql
+    def test_skipped_while_another_run_holds_the_lock(self, initiative, kpi, alice):
         push(alice, kpi, 11.0)
-        JobLease.objects.create(name=LEASE, holder="worker-2:123:abc", expires_at=timezone.now() + timedelta(minutes=5))
 
-        result = recompute_scorecards()
+        with another_run_in_progress():
+            result = recompute_scorecards()
 
         assert (result.recomputed, result.skipped) == (0, True)
         assert not Scorecard.objects.exists()
         assert dirty_at(initiative) is not None
-        assert JobLease.objects.get(name=LEASE).holder == "worker-2:123:abc"
+        assert recompute_scorecards().recomputed == 1  # the lock went with the other run
 
-    def test_an_expired_lease_of_a_killed_worker_is_taken_over(self, initiative, kpi, alice):
+    @on_postgresql
+    def test_the_lock_of_a_run_whose_session_died_is_free_at_once(self, initiative, kpi, alice):
         push(alice, kpi, 11.0)
-        JobLease.objects.create(name=LEASE, holder="killed:1:dead", expires_at=timezone.now() - timedelta(seconds=1))
+        with another_run_in_progress() as killed, connection.cursor() as cursor:
+            pid = killed.connection.get_backend_pid()
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+            for _ in range(100):  # until PostgreSQL has ended the session
+                cursor.execute(
+                    "SELECT pg_stat_clear_snapshot(); SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid]
+                )
+                if not cursor.fetchone()[0]:
+                    break
+                time.sleep(0.05)
 
-        result = recompute_scorecards()
+            result = recompute_scorecards()
 
         assert (result.recomputed, result.skipped) == (1, False)
         assert Scorecard.objects.filter(initiative=initiative).count() == 1
-        lease = JobLease.objects.get(name=LEASE)
-        assert lease.holder != "killed:1:dead"
-        assert lease.expires_at <= timezone.now()  # released for the next run
 
-    def test_the_lease_is_released_when_the_run_fails(self, initiative, kpi, alice, monkeypatch):
+    def test_a_failed_run_keeps_the_marks_for_the_next(self, initiative, kpi, alice, monkeypatch):
         push(alice, kpi, 11.0)
 
         def broken(now, *, full):
@@ -296,11 +325,12 @@ class TestCommand:
         assert "Recomputed 2 scorecard(s)." in out.getvalue()
         assert Scorecard.objects.count() == 2
 
-    def test_it_says_when_another_run_holds_the_lease(self, initiative):
-        JobLease.objects.create(name=LEASE, holder="other", expires_at=timezone.now() + timedelta(minutes=5))
+    @on_postgresql
+    def test_it_says_when_another_run_is_in_progress(self, initiative):
         out = StringIO()
 
-        call_command("recompute_scorecards", stdout=out)
+        with another_run_in_progress():
+            call_command("recompute_scorecards", stdout=out)
 
         assert "Another recompute is running" in out.getvalue()
         assert not Scorecard.objects.exists()
@@ -326,7 +356,7 @@ def queries_for_recompute() -> tuple[int, int]:
 
 @pytest.mark.django_db
 def test_the_query_count_does_not_grow_with_the_dirty_initiatives(alice, lee, make_initiative):
-    recompute_scorecards()  # creates the lease row, which only the very first run does
+    recompute_scorecards()  # prepares the statement, which only a connection's first run does
     build_portfolio(3, alice, lee, make_initiative)
     three = queries_for_recompute()
 
@@ -348,7 +378,7 @@ def test_two_recomputes_at_once_do_the_work_once(alice, lee, make_initiative, mo
     outcomes = []
 
     def store_slowly(now, *, full):
-        # Whoever holds the lease keeps it until the other run has returned.
+        # Whoever holds the lock keeps it until the other run has returned.
         finished.wait(timeout=15)
         return store(now, full=full)
 
@@ -374,3 +404,27 @@ def test_two_recomputes_at_once_do_the_work_once(alice, lee, make_initiative, mo
     assert sorted((r.recomputed, r.skipped) for r in outcomes) == [(0, True), (4, False)], outcomes
     assert sorted(Scorecard.objects.values_list("initiative_id", flat=True)) == sorted(i.pk for i in initiatives)
     assert not Initiative.objects.filter(scorecard_dirty_at__isnull=False).exists()
+
+
+def prepares(run) -> int:
+    """How many statements `run` prepared."""
+    with CaptureQueriesContext(connection) as captured:
+        run()
+    return sum(q["sql"].startswith("PREPARE") for q in captured.captured_queries)
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_statement_is_planned_once_per_connection(initiative, kpi, alice):
+    connection.close()
+    push(alice, kpi, 11.0)
+    assert prepares(recompute_scorecards) == 1
+    push(alice, kpi, 10.5)
+    assert prepares(recompute_scorecards) == 0  # the plan is reused
+
+    connection.close()  # as after a restart of the database or the worker
+    push(alice, kpi, 10.0)
+    assert prepares(recompute_scorecards) == 1
+
+    assert Scorecard.objects.filter(initiative=initiative).count() == 3
+    assert dirty_at(initiative) is None
