@@ -27,10 +27,6 @@ def roles_held(user, initiative) -> set[str]:
     return set(initiative.role_assignments.filter(user=user).values_list("role", flat=True))
 
 
-def can_view(user, initiative) -> bool:
-    return is_leader(user) or initiative.created_by_id == user.pk or bool(roles_held(user, initiative))
-
-
 def can_edit(user, initiative) -> bool:
     """The charter, roles and gate requests: the PM, the sponsor, the creator, the charter owner, leaders."""
     if is_leader(user) or initiative.created_by_id == user.pk:

@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -63,14 +63,21 @@ class InitiativeQuerySet(models.QuerySet):
         return self.update(scorecard_dirty_at=timezone.now())
 
     def visible_to(self, user) -> "InitiativeQuerySet":
-        """Leaders see the whole portfolio; everyone else what they created or hold a role on."""
+        """Leaders see the whole portfolio; everyone else what they created, hold a role on, own the
+        charter of or own a KPI of (the stale-KPI emails send a KPI's owner to its page)."""
         from governance.permissions import is_leader
+        from kpis.models import Kpi
 
         if not user.is_authenticated:
             return self.none()
         if is_leader(user):
             return self
-        return self.filter(Q(created_by=user) | Q(role_assignments__user=user)).distinct()
+        return self.filter(
+            Q(created_by=user)
+            | Q(charter__owner=user)
+            | Exists(RoleAssignment.objects.filter(initiative=OuterRef("pk"), user=user))
+            | Exists(Kpi.objects.filter(initiative=OuterRef("pk"), owner=user))
+        )
 
 
 class Initiative(models.Model):
