@@ -34,8 +34,17 @@ class KpiAdmin(ReadOnlyAdmin):
     search_fields = ["key", "name", "initiative__title"]
 
 
+# A KPI's history feeds its scorecard and the gate decisions taken on it: it only grows through ingest.
+INGEST_REFUSAL = (
+    "Measurements are written by ingest (the API or a CSV upload on the initiative page), which records who "
+    "sent each batch and refreshes the scorecard; correct a value by pushing its key again. The admin shows "
+    "them read-only."
+)
+
+
 @admin.register(Measurement)
-class MeasurementAdmin(admin.ModelAdmin):
+class MeasurementAdmin(ReadOnlyAdmin):
+    refusal = INGEST_REFUSAL
     list_display = ["kpi", "timestamp", "value", "source", "batch_id"]
     list_filter = ["source"]
     search_fields = ["kpi__key"]
@@ -43,21 +52,10 @@ class MeasurementAdmin(admin.ModelAdmin):
     list_select_related = ["kpi"]
     show_full_result_count = False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
 
 @admin.register(IngestBatch)
-class IngestBatchAdmin(admin.ModelAdmin):
+class IngestBatchAdmin(ReadOnlyAdmin):
+    refusal = INGEST_REFUSAL
     list_display = ["created_at", "user", "token", "channel", "received", "created", "updated", "unchanged"]
     list_filter = ["channel"]
     search_fields = ["user__username", "request_id"]
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False

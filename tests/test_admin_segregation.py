@@ -3,7 +3,7 @@
 Bea is a staff superuser (so a portfolio leader too) who requested a gate review herself. Through
 the admin's add, change and delete forms and its actions she tries to approve her own review, forge
 or edit a decision, reopen an approved review, give herself a role, edit the approved charter or
-outcome tree and rewrite audit events. Each is refused with a message saying where it is done
+outcome tree, delete measurements and rewrite audit events. Each is refused with a message saying where it is done
 instead, and nothing is written. The admin's approve actions do work through the same service as
 the browser and the API, for someone else's review (the positive control).
 """
@@ -11,13 +11,15 @@ the browser and the API, for someone else's review (the positive control).
 import pytest
 from django.apps import apps
 from django.contrib.auth.models import User
+from django.utils import timezone
 
 from governance import library
 from governance.audit import verify_chain
 from governance.models import AuditEvent, GateDecision, GateReview, LabelMoveRequest
 from governance.tokens import issue_token
 from initiatives.models import Role, RoleAssignment, Stage
-from kpis.models import Kpi, Objective
+from kpis.ingest import record_measurements
+from kpis.models import Kpi, Measurement, Objective
 from tests.lifecycle import decide, give_role, request, support_tree
 
 pytestmark = pytest.mark.django_db
@@ -263,6 +265,22 @@ class TestApprovedContent:
         _refused(admin_client.post("/admin/kpis/objective/add/", {"statement": "x"}), "outcome tree")
         _refused(admin_client.post(f"/admin/kpis/objective/{objective.pk}/delete/", {"post": "yes"}), "outcome tree")
         _refused(admin_client.post(f"/admin/kpis/kpi/{kpi.pk}/delete/", {"post": "yes"}), "outcome tree")
+        assert _fingerprint() == before
+
+    def test_measurements_and_ingest_batches_are_never_deleted_in_the_admin(self, admin_client, kpi, alice):
+        result = record_measurements(
+            [{"kpi": kpi.key, "timestamp": timezone.now().isoformat(), "value": 11.0}], acting_user=alice
+        )
+        point = Measurement.objects.get(kpi=kpi)
+        before = _fingerprint()
+
+        _refused(admin_client.post(f"/admin/kpis/measurement/{point.pk}/delete/", {"post": "yes"}), "pushing its key")
+        _refused(
+            admin_client.post(f"/admin/kpis/ingestbatch/{result.batch_id}/delete/", {"post": "yes"}), "pushing its key"
+        )
+        for changelist in ("/admin/kpis/measurement/", "/admin/kpis/ingestbatch/"):
+            page = admin_client.get(changelist)
+            assert page.status_code == 200 and "delete_selected" not in _text(page)
         assert _fingerprint() == before
 
 
