@@ -1,9 +1,12 @@
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.auth import admin as auth_admin
+from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
+from governance import audit
 from governance.library import decide_label_request, update_asset
 from governance.models import (
     ApiToken,
@@ -24,6 +27,7 @@ from governance.models import (
     LabelMoveRequest,
     Notification,
 )
+from governance.permissions import LEADERSHIP_GROUP
 from governance.services import TransitionError, decide
 
 
@@ -363,3 +367,57 @@ class ChecklistAnswerAdmin(ReadOnlyAdmin):
     list_display = ["review", "item", "answer", "answered_by", "answered_at"]
     list_select_related = ["review__initiative", "item", "answered_by"]
     list_filter = ["answer"]
+
+
+def _leads(user_id) -> bool:
+    """Whether the stored user is a portfolio leader (superuser or in the leadership group)."""
+    return User.objects.filter(Q(is_superuser=True) | Q(groups__name=LEADERSHIP_GROUP), pk=user_id).exists()
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(auth_admin.UserAdmin):
+    """Django's user admin, plus an audit event whenever it makes someone a portfolio leader or stops
+    them being one: leaders see every initiative and approve as executive sponsor or CTO."""
+
+    def save_model(self, request, obj, form, change):
+        obj.led_before_save = change and _leads(obj.pk)
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)  # the groups are saved here
+        user = form.instance
+        leads = _leads(user.pk)
+        if leads != user.led_before_save:
+            audit.record(
+                "leadership.granted" if leads else "leadership.revoked",
+                user,
+                actor=request.user,
+                before={"leader": user.led_before_save},
+                after={
+                    "leader": leads,
+                    "superuser": user.is_superuser,
+                    "groups": sorted(g.name for g in user.groups.all()),
+                },
+            )
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(ExplainedRefusals, auth_admin.GroupAdmin):
+    """The leadership group's name is what makes its members leaders: it is neither renamed nor deleted."""
+
+    refusal = (
+        f"The “{LEADERSHIP_GROUP}” group makes its members portfolio leaders, so it is neither renamed nor "
+        "deleted; add or remove leaders on each user's page, where the change is audited."
+    )
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not (obj and obj.name == LEADERSHIP_GROUP)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not (obj and obj.name == LEADERSHIP_GROUP)

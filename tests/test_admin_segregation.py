@@ -10,12 +10,13 @@ the browser and the API, for someone else's review (the positive control).
 
 import pytest
 from django.apps import apps
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
 from governance import library
 from governance.audit import verify_chain
 from governance.models import AuditEvent, GateDecision, GateReview, LabelMoveRequest
+from governance.permissions import LEADERSHIP_GROUP
 from governance.tokens import issue_token
 from initiatives.models import Role, RoleAssignment, Stage
 from kpis.ingest import record_measurements
@@ -348,3 +349,58 @@ def test_every_admin_page_still_shows_its_rows(admin_client, approved_review, al
         if row is not None:
             page = admin_client.get(f"/admin/{opts.app_label}/{opts.model_name}/{row.pk}/change/")
             assert page.status_code == 200, opts.label
+
+
+def _user_form(user, **changes) -> dict:
+    """The admin's user change form as a browser posts it back, with `changes` applied."""
+    data = {
+        "username": user.username,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "is_active": "on",
+        "groups": [str(pk) for pk in user.groups.values_list("pk", flat=True)],
+        "date_joined_0": user.date_joined.strftime("%Y-%m-%d"),
+        "date_joined_1": user.date_joined.strftime("%H:%M:%S"),
+    }
+    data.update(changes)
+    return {name: value for name, value in data.items() if value is not None}
+
+
+class TestLeadership:
+    """Leaders see every initiative and approve as sponsor or CTO: making or unmaking one is audited."""
+
+    def test_granting_and_revoking_leadership_is_audited(self, admin_client, bea, charlie):
+        leaders = Group.objects.get_or_create(name=LEADERSHIP_GROUP)[0]
+        url = f"/admin/auth/user/{charlie.pk}/change/"
+
+        granted = admin_client.post(url, _user_form(charlie, groups=[str(leaders.pk)]))
+        renamed = admin_client.post(url, _user_form(charlie, first_name="Charles"))
+        revoked = admin_client.post(url, _user_form(User.objects.get(pk=charlie.pk), groups=[]))
+
+        assert [r.status_code for r in (granted, renamed, revoked)] == [302, 302, 302]
+        events = list(AuditEvent.objects.filter(object_id=str(charlie.pk), object_type="auth.user").order_by("id"))
+        assert [(e.action, e.actor_username) for e in events] == [
+            ("leadership.granted", "bea"),
+            ("leadership.revoked", "bea"),
+        ]
+        assert events[0].after["groups"] == [LEADERSHIP_GROUP]
+        assert User.objects.get(pk=charlie.pk).first_name == "Charles"
+        assert verify_chain().ok
+
+    def test_a_new_superuser_is_a_granted_leadership(self, admin_client, charlie):
+        admin_client.post(f"/admin/auth/user/{charlie.pk}/change/", _user_form(charlie, is_superuser="on"))
+
+        assert AuditEvent.objects.filter(action="leadership.granted", object_id=str(charlie.pk)).count() == 1
+
+    def test_the_leadership_group_is_neither_renamed_nor_deleted(self, admin_client):
+        leaders = Group.objects.get_or_create(name=LEADERSHIP_GROUP)[0]
+        other = Group.objects.create(name="reviewers")
+        before = _fingerprint()
+
+        _refused(admin_client.post(f"/admin/auth/group/{leaders.pk}/change/", {"name": "renamed"}), "neither renamed")
+        _refused(admin_client.post(f"/admin/auth/group/{leaders.pk}/delete/", {"post": "yes"}), "neither renamed")
+
+        assert Group.objects.filter(name=LEADERSHIP_GROUP).exists()
+        assert _fingerprint() == before
+        assert admin_client.post(f"/admin/auth/group/{other.pk}/change/", {"name": "approvers"}).status_code == 302
