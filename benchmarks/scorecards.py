@@ -308,8 +308,6 @@ def stored_statuses() -> dict[str, int]:
 def main() -> None:
     setup_django()
     ensure_data_set()
-    # A bench database has no worker: a lease left by an interrupted run must not skip every recompute here.
-    run("UPDATE kpis_joblease SET expires_at = now() WHERE name = 'recompute-scorecards'")
     initiatives = scalar("SELECT count(*) FROM initiatives_initiative")
     kpis = scalar("SELECT count(*) FROM kpis_kpi")
     points = scalar("SELECT count(*) FROM kpis_measurement")

@@ -1,4 +1,4 @@
-"""Named leases: one holder at a time, taken with a conditional UPDATE and released or expired."""
+"""Named leases: one holder at a time, taken with a conditional UPDATE and held until they expire."""
 
 from contextlib import contextmanager
 from datetime import timedelta
@@ -24,11 +24,6 @@ def take_lease(name: str, holder: str, ttl: timedelta) -> bool:
         pass  # created by a concurrent caller, which is all we needed
     with _lease_write():
         return JobLease.objects.filter(name=name, expires_at__lte=now).update(holder=holder, expires_at=now + ttl) == 1
-
-
-def release_lease(name: str, holder: str) -> None:
-    with _lease_write():
-        JobLease.objects.filter(name=name, holder=holder).update(expires_at=timezone.now())
 
 
 @contextmanager

@@ -282,7 +282,8 @@ class Scorecard(models.Model):
 
 
 class JobLease(models.Model):
-    """A named lease taken with a conditional UPDATE, so one scheduled job runs at a time."""
+    """A named lease taken with a conditional UPDATE, so a scheduled job runs at most once until it expires
+    (the stale-KPI emails: once a day, however many beats ask)."""
 
     name = models.CharField(max_length=60, primary_key=True)
     holder = models.CharField(max_length=100, blank=True)
