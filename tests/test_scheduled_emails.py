@@ -1,6 +1,7 @@
 """Scheduled emails: approvers hear of a new review once, of an overdue one at most daily, and KPI
 owners of their stale KPIs once a day. Each task is run as beat would, twice where a rerun matters."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -229,6 +230,19 @@ class TestStaleKpis:
 
         JobLease.objects.filter(name="stale-kpi-emails").update(expires_at=timezone.now() - timedelta(seconds=1))
         assert notify_stale_kpis_task.delay().get() == 2
+
+    def test_an_owner_without_a_role_opens_the_link(self, portfolio, alice, charlie, client):
+        owned_kpi(portfolio, alice, "backlog", charlie, days_ago=30)
+        mail.outbox.clear()
+        notify_stale_kpis_task.delay()
+
+        (to_charlie,) = [m for m in mail.outbox if m.to == ["charlie@example.com"]]
+        link = re.search(r"http://\S+(/kpis/\S+/)", to_charlie.body).group(1)
+        client.force_login(charlie)
+        page = client.get(link)
+
+        assert page.status_code == 200
+        assert "Backlog" in page.content.decode()
 
     def test_owners_who_left_are_not_emailed(self, portfolio, dana):
         dana.is_active = False
