@@ -3,6 +3,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
@@ -380,7 +381,8 @@ admin.site.unregister(User)
 @admin.register(User)
 class UserAdmin(auth_admin.UserAdmin):
     """Django's user admin, plus an audit event whenever it makes someone a portfolio leader or stops
-    them being one: leaders see every initiative and approve as executive sponsor or CTO."""
+    them being one, deleting a leader included: leaders see every initiative and approve as executive
+    sponsor or CTO."""
 
     def save_model(self, request, obj, form, change):
         obj.led_before_save = change and _leads(obj.pk)
@@ -391,17 +393,34 @@ class UserAdmin(auth_admin.UserAdmin):
         user = form.instance
         leads = _leads(user.pk)
         if leads != user.led_before_save:
-            audit.record(
-                "leadership.granted" if leads else "leadership.revoked",
-                user,
-                actor=request.user,
-                before={"leader": user.led_before_save},
-                after={
-                    "leader": leads,
-                    "superuser": user.is_superuser,
-                    "groups": sorted(g.name for g in user.groups.all()),
-                },
-            )
+            after = {
+                "leader": leads,
+                "superuser": user.is_superuser,
+                "groups": sorted(g.name for g in user.groups.all()),
+            }
+            _record_leadership(request, user, after)
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            if _leads(obj.pk):
+                _record_leadership(request, obj, {"leader": False, "deleted": True})
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():  # the "delete selected" action runs outside the admin's transaction
+            for user in queryset.filter(Q(is_superuser=True) | Q(groups__name=LEADERSHIP_GROUP)).distinct():
+                _record_leadership(request, user, {"leader": False, "deleted": True})
+            super().delete_queryset(request, queryset)
+
+
+def _record_leadership(request, user, after: dict) -> None:
+    audit.record(
+        "leadership.granted" if after["leader"] else "leadership.revoked",
+        user,
+        actor=request.user,
+        before={"leader": not after["leader"]},
+        after=after,
+    )
 
 
 admin.site.unregister(Group)

@@ -404,3 +404,21 @@ class TestLeadership:
         assert Group.objects.filter(name=LEADERSHIP_GROUP).exists()
         assert _fingerprint() == before
         assert admin_client.post(f"/admin/auth/group/{other.pk}/change/", {"name": "approvers"}).status_code == 302
+
+    def test_deleting_a_leader_is_audited(self, admin_client, lee, charlie, rita):
+        rita.groups.add(Group.objects.get(name=LEADERSHIP_GROUP))
+
+        deleted = admin_client.post(f"/admin/auth/user/{lee.pk}/delete/", {"post": "yes"})
+        selected = admin_client.post(
+            "/admin/auth/user/",
+            {"action": "delete_selected", "_selected_action": [str(rita.pk), str(charlie.pk)], "post": "yes"},
+        )
+
+        assert deleted.status_code == 302 and selected.status_code == 302
+        assert not User.objects.filter(pk__in=[lee.pk, rita.pk, charlie.pk]).exists()
+        events = AuditEvent.objects.filter(action="leadership.revoked").order_by("id")
+        assert [(e.object_id, e.after) for e in events] == [
+            (str(lee.pk), {"leader": False, "deleted": True}),
+            (str(rita.pk), {"leader": False, "deleted": True}),
+        ]
+        assert verify_chain().ok
