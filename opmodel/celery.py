@@ -1,9 +1,28 @@
 import os
 
-from celery import Celery
+from celery import Celery, signals
+from django.db import close_old_connections, connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opmodel.settings")
 
 app = Celery("opmodel")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.task_prerun.connect
+def _check_connections(task=None, **kwargs):
+    """Before a task, as Django does before a request: a connection past DATABASE_CONN_MAX_AGE, or one
+    that fails its health check, is closed and the task opens a new one. (Eager tasks run inside the
+    caller's transaction and leave its connection alone.)"""
+    if not getattr(task.request, "is_eager", False):
+        close_old_connections()
+
+
+@signals.task_failure.connect
+@signals.task_retry.connect
+def _drop_connections(sender=None, **kwargs):
+    """After a task that failed, a time limit may have cut a query short and left its connection in a
+    state Django cannot see: the next task starts on a new one."""
+    if not getattr(sender.request, "is_eager", False):
+        connections.close_all()

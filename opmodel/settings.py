@@ -229,6 +229,10 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300, minimum=1)
 CELERY_TASK_SOFT_TIME_LIMIT = max(1, CELERY_TASK_TIME_LIMIT - 30)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery's Django fixup closes the database connection around every task unless it may reuse it;
+# opmodel/celery.py then handles it as Django does around a request (DATABASE_CONN_MAX_AGE, health
+# checks) and drops it after a task that failed. At most this many tasks share one connection.
+CELERY_DB_REUSE_MAX = 1000
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 CELERY_TIMEZONE = "UTC"
 REVIEW_REMINDER_EVERY_SECONDS = env_int("REVIEW_REMINDER_EVERY_SECONDS", 3600, minimum=1)
