@@ -15,6 +15,7 @@ text is built from Python constants only (hence the S608/B608 exemptions); every
 parameter.
 """
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -228,11 +229,12 @@ def kpi_figures_query() -> tuple[str, dict]:
     return query, parameters(timezone.now(), None)
 
 
-def statement(d: _Dialect, chosen: str) -> str:
-    """The INSERT ... SELECT for the chosen initiatives (see _Dialect.initiatives). On PostgreSQL it
-    also clears each chosen initiative's dirty mark if it still is the one the statement read: a mark
-    that moved meanwhile (a concurrent ingest committed) is rechecked on the newest row and kept."""
-    checked = registered_checks()
+@functools.cache
+def statement(d: _Dialect, chosen: str, checked: frozenset[str]) -> str:
+    """The INSERT ... SELECT for the chosen initiatives (see _Dialect.initiatives), given the criteria
+    that have a check (governance.criteria.registered_checks). On PostgreSQL it also clears each chosen
+    initiative's dirty mark if it still is the one the statement read: a mark that moved meanwhile (a
+    concurrent ingest committed) is rechecked on the newest row and kept."""
     criteria = " ".join(
         f"WHEN '{key}' THEN CASE WHEN {CRITERIA_SQL[key]} THEN 'pass' ELSE 'fail' END"
         for key in CATALOGUE
@@ -483,7 +485,7 @@ def insert_scorecards(now: datetime, ids: list[int]) -> int:
 
 def _insert(chosen: str, now: datetime, ids: list[int] | None = None) -> int:
     dialect = _Dialect(connection.vendor)
-    sql, params = statement(dialect, chosen), parameters(now, ids)
+    sql, params = statement(dialect, chosen, registered_checks()), parameters(now, ids)
     with connection.cursor() as cursor:
         if dialect.pg:
             return _execute_prepared(cursor, sql, params)
