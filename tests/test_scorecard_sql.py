@@ -10,12 +10,14 @@ from itertools import count
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.utils import timezone
 
 import governance.criteria
 from initiatives.models import Initiative
 from kpis import services as kpi_services
 from kpis.models import Kpi, Measurement, Scorecard
+from kpis.scorecard_sql import insert_scorecards, store_scorecards
 from kpis.scorecards import CADENCE_PERIOD
 from tests.scorecards import assert_sql_matches_python, case_fields
 
@@ -126,3 +128,27 @@ def test_the_demo_portfolio_scores_the_same():
     assert {flag["code"] for card in cards for flag in card.flags} >= {"pilot-theater", "approval-overdue"}
     assert any(card.readiness_met for card in cards) and any(card.readiness_total for card in cards)
     assert Scorecard.objects.count() == snapshots  # the comparison wrote nothing
+
+
+def test_the_scheduled_run_writes_what_the_ids_give():
+    """The scheduled run picks the dirty initiatives itself (on PostgreSQL inside the statement): the
+    same snapshots as naming them, and only theirs."""
+    call_command("seed_demo", verbosity=0)
+    dirty = list(Initiative.objects.order_by("pk").values_list("pk", flat=True)[::2])
+    Initiative.objects.update(scorecard_dirty_at=None)
+    Initiative.objects.filter(pk__in=dirty).mark_dirty()
+    now = timezone.now()
+
+    def written(store) -> dict:
+        with transaction.atomic():
+            store()
+            rows = Scorecard.objects.filter(computed_at=now).values()
+            cards = {row["initiative_id"]: {k: v for k, v in row.items() if k != "id"} for row in rows}
+            transaction.set_rollback(True)
+        return cards
+
+    by_ids = written(lambda: insert_scorecards(now, dirty))
+    scheduled = written(lambda: store_scorecards(now, full=False))
+
+    assert sorted(scheduled) == sorted(dirty)
+    assert scheduled == by_ids
