@@ -9,7 +9,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -21,6 +21,7 @@ from kpis import services as kpi_services
 from kpis.ingest import BatchRejected, record_measurements
 from kpis.models import Kpi, Measurement, Scorecard
 from kpis.recompute import LOCK, recompute_scorecards
+from tests.db import second_session
 from tests.lifecycle import request
 
 
@@ -55,12 +56,6 @@ def dirty_at(initiative):
 def clean_all():
     """Start from a clean portfolio: creating and editing an initiative marks it dirty."""
     Initiative.objects.update(scorecard_dirty_at=None)
-
-
-def second_session():
-    """Another session on the test database, as another worker's run would have."""
-    main = connections[DEFAULT_DB_ALIAS]
-    return type(main)({**main.settings_dict}, alias=DEFAULT_DB_ALIAS)
 
 
 @contextmanager

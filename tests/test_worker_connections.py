@@ -7,10 +7,11 @@ import time
 import pytest
 from celery import signals
 from celery.fixups.django import DjangoWorkerFixup
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import connection
 
 from kpis.tasks import recompute_scorecards_task
 from opmodel.celery import app
+from tests.db import second_session
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -63,8 +64,7 @@ def test_a_failed_tasks_connection_is_dropped():
 
 def test_a_connection_the_server_dropped_is_replaced_when_the_task_queries():
     before = open_connection()
-    main = connections[DEFAULT_DB_ALIAS]
-    other = type(main)({**main.settings_dict}, alias=DEFAULT_DB_ALIAS)
+    other = second_session()
     with other.cursor() as cursor:  # as a database restart would
         cursor.execute("SELECT pg_terminate_backend(%s)", [before.get_backend_pid()])
     other.close()
