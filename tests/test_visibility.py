@@ -5,7 +5,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from initiatives.models import Initiative
+from initiatives import services as initiative_services
+from initiatives.models import Initiative, Role
 from kpis import services
 from kpis.models import Kpi
 
@@ -78,8 +79,23 @@ def test_the_charter_owner_sees_the_initiative_and_the_charter_form(make_initiat
 
 
 @pytest.mark.django_db
-def test_one_row_per_initiative_whatever_the_ways_in(make_initiative, kpi, alice):
-    """Alice created it, holds a role, owns its charter and its KPI: still listed once."""
-    Kpi.objects.filter(pk=kpi.pk).update(owner=alice)
+def test_one_row_per_initiative_whatever_the_ways_in(make_initiative, kpi, alice, rita):
+    """Rita holds two roles on it, owns its charter and two of its KPIs: still listed once."""
+    initiative = make_initiative("Quote creation", owner=rita)
+    for role in (Role.SECURITY_RISK, Role.LEGAL_COMPLIANCE):
+        initiative_services.assign_role(initiative.pk, acting_user=alice, role=role, user=rita)
+    driver = services.add_driver(initiative.pk, acting_user=alice, name="Speed")
+    for key in ("quote.speed", "quote.errors"):
+        services.add_kpi(
+            initiative.pk,
+            acting_user=alice,
+            driver=driver,
+            key=key,
+            name=key,
+            unit="x",
+            kind=Kpi.Kind.LEADING,
+            direction=Kpi.Direction.DECREASE,
+            owner=rita,
+        )
 
-    assert Initiative.objects.visible_to(alice).count() == 1
+    assert list(Initiative.objects.visible_to(rita)) == [initiative]
