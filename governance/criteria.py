@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 PASS, FAIL, UNAVAILABLE = "pass", "fail", "unavailable"
+STATUS_CHOICES = [(PASS, "Pass"), (FAIL, "Fail"), (UNAVAILABLE, "Not yet available")]
 
 # key -> label, in the words of PRODUCT.md section 2.
 CATALOGUE = {

@@ -1,9 +1,11 @@
 from rest_framework import serializers
 
-from initiatives.models import Initiative
+from governance.criteria import STATUS_CHOICES
+from governance.models import Gate
+from initiatives.models import Initiative, Role, Stage
 from initiatives.serializers import UsernameField
 from kpis.models import Kpi, Scorecard
-from kpis.scorecards import present
+from kpis.scorecards import FLAG_LABELS, present
 
 
 class KpiSerializer(serializers.ModelSerializer):
@@ -82,10 +84,59 @@ class IngestResultSerializer(serializers.Serializer):
     unchanged = serializers.IntegerField()
 
 
+class ScorecardKpiSerializer(serializers.Serializer):
+    """One KPI row of a scorecard: its stored figures, with its name and the reason for its status."""
+
+    kpi = serializers.IntegerField(help_text="The KPI's id.")
+    key = serializers.CharField()
+    name = serializers.CharField(help_text="The KPI's name now (its key, if it was removed since).")
+    unit = serializers.CharField(allow_blank=True)
+    kind = serializers.ChoiceField(choices=Kpi.Kind.choices, allow_blank=True, help_text="Blank if removed since.")
+    direction = serializers.ChoiceField(choices=Kpi.Direction.choices, allow_blank=True)
+    position = serializers.IntegerField(help_text="Order in the outcome tree.")
+    status = serializers.ChoiceField(choices=Scorecard.Health.choices)
+    stale = serializers.BooleanField(help_text="No point for two periods of the KPI's cadence.")
+    latest_value = serializers.FloatField(allow_null=True)
+    latest_at = serializers.DateTimeField(allow_null=True)
+    progress = serializers.FloatField(allow_null=True, help_text="Percent of the way from baseline to target.")
+    expected = serializers.FloatField(allow_null=True, help_text="Percent of the time to the target date passed.")
+    baseline_value = serializers.FloatField(allow_null=True)
+    target_value = serializers.FloatField(allow_null=True)
+    guardrail_bound = serializers.FloatField(allow_null=True)
+    reason = serializers.CharField(allow_blank=True, help_text="Why the KPI has its status, in words.")
+
+
+class ScorecardFlagSerializer(serializers.Serializer):
+    """One of the framework's failure modes; the figures behind it depend on its code."""
+
+    code = serializers.ChoiceField(choices=list(FLAG_LABELS.items()))
+    label = serializers.CharField()
+    reason = serializers.CharField()
+    days = serializers.IntegerField(
+        required=False, help_text="pilot-theater: days since start; approval-overdue: days past due."
+    )
+    since_launch = serializers.IntegerField(required=False, help_text="pilot-theater: 1 when no data since launch.")
+    kpis = serializers.ListField(
+        child=serializers.IntegerField(), required=False, help_text="stale-data: the stale KPIs' ids."
+    )
+    gate = serializers.ChoiceField(choices=Gate.choices, required=False, help_text="approval-overdue: the gate.")
+
+
+class ScorecardCriterionSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="The criterion's catalogue key.")
+    label = serializers.CharField()
+    status = serializers.ChoiceField(choices=STATUS_CHOICES)
+
+
 class ScorecardSerializer(serializers.ModelSerializer):
     initiative = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    kpis = serializers.JSONField(read_only=True, help_text="Each KPI's figures, with its name and the reason.")
-    criteria = serializers.JSONField(read_only=True, help_text="The next gate's criteria: key, label, status.")
+    stage = serializers.ChoiceField(choices=Stage.choices, read_only=True)
+    status = serializers.ChoiceField(choices=Initiative.Status.choices, read_only=True)
+    next_gate = serializers.ChoiceField(choices=Gate.choices, allow_blank=True, read_only=True)
+    missing_roles = serializers.ListField(child=serializers.ChoiceField(choices=Role.choices), read_only=True)
+    flags = ScorecardFlagSerializer(many=True, read_only=True)
+    kpis = ScorecardKpiSerializer(many=True, read_only=True)
+    criteria = ScorecardCriterionSerializer(many=True, read_only=True, help_text="The next gate's criteria.")
 
     class Meta:
         model = Scorecard

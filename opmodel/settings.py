@@ -184,6 +184,10 @@ SPECTACULAR_SETTINGS = {
         "GateReviewStatusEnum": "governance.models.GateReview.Status",
         "InitiativeControlStatusEnum": "governance.models.InitiativeControl.Status",
         "RiskTierEnum": "initiatives.models.Initiative.RiskTier",
+        "GateEnum": "governance.models.Gate",
+        "RoleEnum": "initiatives.models.Role",
+        "HealthEnum": "kpis.models.Scorecard.Health",
+        "CriterionStatusEnum": "governance.criteria.STATUS_CHOICES",
     },
 }
 
