@@ -8,11 +8,12 @@ table filled with executemany. Replaying a batch changes nothing.
 """
 
 import io
+import logging
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -25,6 +26,14 @@ MAX_BATCH = 10_000
 MAX_SOURCE_LENGTH = 100
 DEFAULT_SOURCE = "api"
 FUTURE_TOLERANCE = timedelta(days=1)
+# A deadlock or serialization failure rolls the whole batch back; it is tried again this many times
+# before the caller gets a 503 (two batches that overlap no longer deadlock each other, see _PG_UPSERT,
+# but the recompute or an admin may still take the same rows in another order).
+WRITE_ATTEMPTS = 3
+# SQLSTATE: serialization_failure, deadlock_detected.
+_RETRYABLE = {"40001", "40P01"}
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -64,7 +73,20 @@ class BatchRejected(Exception):
 def record_measurements(items, *, acting_user, token=None, channel=IngestBatch.Channel.API) -> IngestResult:
     """Validate every item, then upsert one value per (kpi, timestamp, source) in one statement."""
     rows = validate_batch(items, acting_user=acting_user)
-    return _write(rows, received=len(items), acting_user=acting_user, token=token, channel=channel)
+    attempt = 1
+    while True:
+        try:
+            return _write(rows, received=len(items), acting_user=acting_user, token=token, channel=channel)
+        except OperationalError as error:
+            # Inside a caller's transaction a retry cannot start over: let that caller decide.
+            if attempt == WRITE_ATTEMPTS or not _retryable(error) or connection.in_atomic_block:
+                raise
+            attempt += 1
+            logger.warning("Ingest batch rolled back (%s); attempt %d of %d.", error, attempt, WRITE_ATTEMPTS)
+
+
+def _retryable(error: OperationalError) -> bool:
+    return getattr(error.__cause__, "pgcode", None) in _RETRYABLE
 
 
 def validate_batch(items, *, acting_user) -> list[Row]:
@@ -108,12 +130,17 @@ def validate_batch(items, *, acting_user) -> list[Row]:
 
 
 def _resolve_keys(keys: set[str], user) -> dict[str, tuple[int, bool]]:
-    """One query: key -> (id, may this user write it). Leaders, KPI owners and the initiative's role holders may."""
+    """One query: key -> (id, may this user write it), for the KPIs this user can see.
+
+    A KPI on an initiative the caller cannot see is left out, so it reads as unknown: whether a key
+    exists is not told to someone who may not see it. Leaders, KPI owners and role holders may write.
+    """
     queryset = Kpi.objects.filter(key__in=keys)
     if is_leader(user):
         return {key: (pk, True) for key, pk in queryset.values_list("key", "id")}
+    visible = queryset.filter(initiative__in=Initiative.objects.visible_to(user).values("pk"))
     holds_role = RoleAssignment.objects.filter(initiative=OuterRef("initiative"), user=user)
-    writable = queryset.annotate(writable=Q(owner=user) | Exists(holds_role))
+    writable = visible.annotate(writable=Q(owner=user) | Exists(holds_role))
     return {key: (pk, ok) for key, pk, ok in writable.values_list("key", "id", "writable")}
 
 
@@ -232,7 +259,10 @@ def _write(rows: list[Row], *, received: int, acting_user, token, channel) -> In
     upsert = _upsert_postgresql if connection.vendor == "postgresql" else _upsert_sqlite
     created, updated = upsert(list(unique.values()), batch.pk)
     unchanged = received - created - updated
-    Initiative.objects.filter(kpis__in={r.kpi_id for r in rows}).mark_dirty()
+    # Lock the initiatives in id order before marking them, so batches spanning initiatives queue up.
+    touched = Kpi.objects.filter(pk__in={r.kpi_id for r in rows}).values("initiative_id")
+    locked = Initiative.objects.filter(pk__in=touched).order_by("pk").select_for_update().values_list("pk", flat=True)
+    Initiative.objects.filter(pk__in=list(locked)).mark_dirty()
     IngestBatch.objects.filter(pk=batch.pk).update(created=created, updated=updated, unchanged=unchanged)
     return IngestResult(received, created, updated, unchanged, batch.pk)
 
@@ -243,12 +273,14 @@ CREATE TEMP TABLE IF NOT EXISTS kpis_ingest_stage (
 )
 """
 # Draining the stage in the same statement leaves it empty for the next batch on this connection.
+# Rows are written in key order: two batches that share keys then wait for each other in the same
+# order instead of each holding a key the other needs (a deadlock, 503 to one of them).
 _PG_UPSERT = """
 WITH staged AS (
     DELETE FROM kpis_ingest_stage RETURNING kpi_id, ts, value, source
 ), written AS (
     INSERT INTO kpis_measurement AS m (kpi_id, "timestamp", value, source, batch_id)
-    SELECT kpi_id, ts, value, source, %s FROM staged
+    SELECT kpi_id, ts, value, source, %s FROM staged ORDER BY kpi_id, ts, source
     ON CONFLICT (kpi_id, "timestamp", source)
     DO UPDATE SET value = EXCLUDED.value, batch_id = EXCLUDED.batch_id
     WHERE m.value IS DISTINCT FROM EXCLUDED.value
@@ -286,7 +318,7 @@ JOIN kpis_measurement m ON m.kpi_id = s.kpi_id AND m."timestamp" = s.ts AND m.so
 """
 _SQLITE_UPSERT = """
 INSERT INTO kpis_measurement (kpi_id, "timestamp", value, source, batch_id)
-SELECT kpi_id, ts, value, source, ? FROM kpis_ingest_stage WHERE true
+SELECT kpi_id, ts, value, source, ? FROM kpis_ingest_stage WHERE true ORDER BY kpi_id, ts, source
 ON CONFLICT (kpi_id, "timestamp", source)
 DO UPDATE SET value = excluded.value, batch_id = excluded.batch_id WHERE value IS NOT excluded.value
 """

@@ -166,22 +166,39 @@ def test_ten_thousand_items_are_accepted(kpi, alice):
     assert response.json()["created"] == 10_000
 
 
-def test_a_kpi_the_caller_may_not_write_forbids_the_whole_batch(kpi, alice, charlie, other_kpi):
-    items = points(other_kpi.key, 2)
-    response = push(token_client(charlie), items)
-    assert response.status_code == 403
-    assert response["Content-Type"] == "application/problem+json"
-    assert [e["index"] for e in response.json()["errors"]] == [0, 1]
+def test_a_kpi_the_caller_cannot_see_is_unknown_like_a_missing_key(kpi, alice, charlie, other_kpi):
+    # Charlie holds nothing on either initiative: whether the key exists is not his to learn.
+    hidden = push(token_client(charlie), points(other_kpi.key, 2))
+    missing = push(token_client(charlie), points("no-such.kpi", 2))
+    assert hidden.status_code == missing.status_code == 400
+    assert hidden["Content-Type"] == "application/problem+json"
+    assert hidden.json()["errors"] == [
+        {**e, "message": e["message"].replace("no-such.kpi", other_kpi.key)} for e in missing.json()["errors"]
+    ]
+    assert [e["message"] for e in hidden.json()["errors"]] == [f"Unknown KPI “{other_kpi.key}”."] * 2
     assert not Measurement.objects.exists()
 
 
-def test_writable_and_unwritable_kpis_in_one_batch_write_nothing(kpi, other_kpi, sam):
-    # Sam is sponsor on both (make_initiative assigns him), so make him a stranger to one of them.
-    other_kpi.initiative.role_assignments.filter(user=sam).delete()
+def test_a_kpi_the_caller_sees_but_may_not_write_forbids_the_whole_batch(kpi, other_kpi, sam):
+    # Sam is sponsor on both (make_initiative assigns him): on one he keeps only the charter, so he sees
+    # that initiative (and may be told he may not write it) but holds no role to write its KPIs.
+    other = other_kpi.initiative
+    other.role_assignments.filter(user=sam).delete()
+    other.charter.owner = sam
+    other.charter.save(update_fields=["owner"])
     response = push(token_client(sam), points(kpi.key, 2) + points(other_kpi.key, 1))
     assert response.status_code == 403
-    assert [e["index"] for e in response.json()["errors"]] == [2]
+    assert response["Content-Type"] == "application/problem+json"
+    assert [(e["index"], e["message"]) for e in response.json()["errors"]] == [
+        (2, f"You may not write KPI “{other_kpi.key}”.")
+    ]
     assert not Measurement.objects.exists()
+
+
+def test_a_kpi_owner_without_a_role_may_write_it(other_kpi, charlie):
+    other_kpi.owner = charlie
+    other_kpi.save(update_fields=["owner"])
+    assert push(token_client(charlie), points(other_kpi.key, 2)).json()["created"] == 2
 
 
 def test_leaders_may_write_any_kpi(kpi, lee):

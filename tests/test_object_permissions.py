@@ -566,10 +566,12 @@ class TestBodiesNamingAnotherInitiativesObjects:
         before = _fingerprint()
         item = {"kpi": world.kpi.key, "timestamp": timezone.now().isoformat(), "value": 1.0}
         response = _client(world.outsider, True).post("/api/v1/measurements/", {"measurements": [item]}, format="json")
-        assert response.status_code == 403
+        # The same answer as for a key that does not exist: the outsider cannot see the KPI.
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["message"] == f"Unknown KPI “{world.kpi.key}”."
         client = _client(world.outsider, False)
         page = client.post(reverse("kpis:upload", kwargs={"slug": world.mine.slug}), _csv(world))
-        assert page.status_code == 200 and "You may not write KPI" in page.content.decode()
+        assert page.status_code == 200 and f"Unknown KPI “{world.kpi.key}”" in page.content.decode()
         assert _fingerprint() == before
 
     def test_its_driver_cannot_hold_an_outsiders_kpi(self, world):
