@@ -4,10 +4,9 @@ from django.contrib.auth import admin as auth_admin
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max, Q
-from django.utils import timezone
+from django.db.models import Q
 
-from governance import audit
+from governance import audit, policies
 from governance.library import decide_label_request, update_asset
 from governance.models import (
     ApiToken,
@@ -97,27 +96,40 @@ class GatePolicyAdmin(ExplainedRefusals, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return obj is None or not obj.is_published
 
+    def save_model(self, request, obj, form, change):
+        fields = {name: getattr(obj, name) for name in policies.POLICY_FIELDS}
+        obj.pk = policies.save_policy_draft(obj.pk if change else None, acting_user=request.user, **fields).pk
+
+    def delete_model(self, request, obj):
+        policies.delete_policy_draft(obj.pk, acting_user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():  # the "delete selected" action runs outside the admin's transaction
+            for policy in queryset:
+                policies.delete_policy_draft(policy.pk, acting_user=request.user)
+
     @admin.action(description="Publish selected drafts (they become immutable)")
     def publish(self, request, queryset):
-        count = queryset.filter(published_at__isnull=True).update(published_at=timezone.now())
-        self.message_user(request, f"Published {count} policy version(s).")
+        for policy in queryset.order_by("version"):
+            if policy.is_published:
+                self.message_user(request, f"{policy}: already published.", level=messages.WARNING)
+                continue
+            try:
+                policies.publish_policy(policy.pk, acting_user=request.user)
+            except (TransitionError, ValidationError) as exc:
+                self.message_user(request, f"{policy}: {' '.join(_messages(exc))}", level=messages.ERROR)
+            else:
+                self.message_user(request, f"{policy}: published; new reviews of this gate run under it.")
 
     @admin.action(description="Copy to a new draft version")
     def copy_to_draft(self, request, queryset):
         for policy in queryset:
-            latest = GatePolicy.objects.filter(gate=policy.gate, risk_tier=policy.risk_tier).aggregate(
-                v=Max("version")
-            )["v"]
-            GatePolicy.objects.create(
-                gate=policy.gate,
-                risk_tier=policy.risk_tier,
-                version=latest + 1,
-                criteria=policy.criteria,
-                approver_slots=policy.approver_slots,
-                review_due_days=policy.review_due_days,
-                notes=f"Copied from v{policy.version}.",
-            )
-        self.message_user(request, "Draft version(s) created; edit, then publish.")
+            draft = policies.copy_policy_to_draft(policy.pk, acting_user=request.user)
+            self.message_user(request, f"{draft}: draft created from v{policy.version}; edit it, then publish.")
+
+
+def _messages(exc) -> list[str]:
+    return exc.messages if isinstance(exc, ValidationError) else [str(exc)]
 
 
 class GateDecisionInline(admin.TabularInline):
@@ -332,6 +344,11 @@ class ControlAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def save_model(self, request, obj, form, change):
+        # The list's editable columns save through here too, so every catalogue change is audited.
+        fields = {name: getattr(obj, name) for name in policies.CONTROL_FIELDS}
+        obj.pk = policies.save_control(obj.pk if change else None, acting_user=request.user, **fields).pk
 
 
 @admin.register(ChecklistItem)
