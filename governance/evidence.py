@@ -1,7 +1,8 @@
 """Evidence a risk owner or an auditor reads: the one-page control model and a gate's whole record."""
 
 from governance.foundation import MUST_BE_IN_PLACE, control_rows, layer_summary
-from governance.models import ChecklistItem
+from governance.models import ChecklistItem, GateDecision
+from initiatives.people import person_name
 
 
 def control_model(initiative) -> dict:
@@ -10,11 +11,9 @@ def control_model(initiative) -> dict:
     rows = control_rows(initiative)
     by_key = {r.control.key: r for layer_rows in rows.values() for r in layer_rows}
     approvals = (
-        initiative.gate_reviews.filter(decisions__decision="approve")
-        .values(
-            "gate", "decisions__decided_by__username", "decisions__role", "decisions__decided_at", "decisions__is_stale"
-        )
-        .order_by("decisions__decided_at")
+        GateDecision.objects.filter(review__initiative=initiative, decision=GateDecision.Kind.APPROVE)
+        .select_related("review", "decided_by")
+        .order_by("decided_at", "id")
     )
     return {
         "initiative": {
@@ -45,7 +44,7 @@ def control_model(initiative) -> dict:
                 "source_of_truth": s.source_of_truth,
                 "freshness_sla_hours": s.freshness_sla_hours,
                 "retrieval_scope": s.retrieval_scope,
-                "owner": s.owner.username if s.owner_id else None,
+                "owner": person_name(s.owner) if s.owner_id else None,
             }
             for s in initiative.data_sources.select_related("owner")
         ],
@@ -73,11 +72,11 @@ def control_model(initiative) -> dict:
         },
         "approvals": [
             {
-                "gate": a["gate"],
-                "by": a["decisions__decided_by__username"],
-                "role": a["decisions__role"],
-                "at": a["decisions__decided_at"].isoformat(),
-                "stale": a["decisions__is_stale"],
+                "gate": a.review.gate,
+                "by": person_name(a.decided_by),
+                "role": a.role,
+                "at": a.decided_at.isoformat(),
+                "stale": a.is_stale,
             }
             for a in approvals
         ],
@@ -85,7 +84,10 @@ def control_model(initiative) -> dict:
 
 
 def gate_evidence(review) -> dict:
-    """Everything a gate decision rested on, exportable as evidence for EU AI Act, NIST AI RMF, ISO/IEC 42001."""
+    """Everything a gate decision rested on, exportable as evidence for EU AI Act, NIST AI RMF, ISO/IEC 42001.
+
+    People are named by their names; the audit trail keeps the usernames that identify them.
+    """
     answers = {a.item_id: a for a in review.checklist_answers.select_related("answered_by")}
     return {
         "review": {
@@ -94,7 +96,7 @@ def gate_evidence(review) -> dict:
             "status": review.status,
             "from_stage": review.from_stage,
             "to_stage": review.to_stage,
-            "requested_by": review.requested_by.username,
+            "requested_by": person_name(review.requested_by),
             "requested_at": review.requested_at.isoformat(),
             "override_reason": review.override_reason,
             "policy": str(review.policy),
@@ -104,7 +106,7 @@ def gate_evidence(review) -> dict:
         "decisions": [
             {
                 "decision": d.decision,
-                "by": d.decided_by.username,
+                "by": person_name(d.decided_by),
                 "role": d.role,
                 "comment": d.comment,
                 "at": d.decided_at.isoformat(),
@@ -124,7 +126,7 @@ def gate_evidence(review) -> dict:
                 },
                 "answer": answers[item.pk].answer if item.pk in answers else None,
                 "note": answers[item.pk].note if item.pk in answers else "",
-                "answered_by": answers[item.pk].answered_by.username if item.pk in answers else None,
+                "answered_by": person_name(answers[item.pk].answered_by) if item.pk in answers else None,
             }
             for item in ChecklistItem.objects.filter(gate=review.gate)
         ],

@@ -8,6 +8,7 @@ from django.utils import timezone
 from governance import audit
 from governance.criteria import evaluate
 from governance.models import Gate, GateDecision, GatePolicy, GateReview
+from governance.notifications import notify_decision
 from governance.permissions import can_edit, can_resume, check_can_decide, open_slots_for
 from governance.snapshots import build_snapshot
 from initiatives.models import Initiative
@@ -160,6 +161,7 @@ def _approve(review, initiative, user, comment) -> GateDecision:
     if live == len(review.policy.approver_slots):
         _finish(review, GateReview.Status.APPROVED, user)
         _move_stage(initiative, review.to_stage, user, review)
+    notify_decision(approval)
     return approval
 
 
@@ -193,6 +195,7 @@ def _close(review, initiative, user, decision, comment, recycle_to) -> GateDecis
         _set_status(initiative, Initiative.Status.KILLED, user)
     elif decision == GateDecision.Kind.RECYCLE:
         _move_stage(initiative, recycle_to, user, review)
+    notify_decision(record)
     return record
 
 

@@ -1,4 +1,5 @@
 import logging
+import textwrap
 from datetime import timedelta
 from itertools import groupby
 
@@ -13,6 +14,7 @@ from governance.audit import verify_chain
 from governance.models import GateReview, Notification
 from governance.notifications import email_approvers
 from initiatives.models import Initiative, Role, RoleAssignment
+from initiatives.people import person_name
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +83,18 @@ def email_notifications_task() -> int:
 
 def _notification_email(user, notes: list[Notification]) -> tuple[str, str, str, list[str]]:
     subject = notes[0].message if len(notes) == 1 else f"{len(notes)} updates in OpModel"
-    lines = [f"- {note.message}" + (f"\n  {settings.SITE_URL}{note.url}" if note.url else "") for note in notes]
-    body = f"Hello {user.get_full_name() or user.username},\n\n" + "\n".join(lines) + "\n"
+    body = f"Hello {person_name(user)},\n\n" + "\n".join(_notification_lines(note) for note in notes) + "\n"
     subject = " ".join(subject.split())[:200]  # a changelog may span lines; a header may not
     return subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]
+
+
+def _notification_lines(note: Notification) -> str:
+    lines = [f"- {note.message}"]
+    if note.detail:
+        lines.append(textwrap.indent(note.detail, "  "))
+    if note.url:
+        lines.append(f"  {settings.SITE_URL}{note.url}")  # absolute: SITE_URL is where this instance is served
+    return "\n".join(lines)
 
 
 REUSE_REVIEW_NOTICE_DAYS = 7

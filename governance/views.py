@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
@@ -14,6 +15,7 @@ from governance.models import ApiToken, Gate, GateDecision, GateReview
 from governance.permissions import check_can_decide, open_slots_for
 from governance.tokens import issue_token, revoke_token
 from initiatives.models import Initiative, Role, RoleAssignment
+from initiatives.people import person_name
 from kpis.charts import evidence_charts
 from kpis.scorecards import latest_scorecard
 
@@ -93,6 +95,7 @@ def _decision_pack(user, review: GateReview, form) -> dict:
         "my_role": next((Role(role).label for _, role in open_slots_for(user, review)), "") if review.is_open else "",
         "live_criteria": services.criteria_for(initiative) if review.is_open else [],
         "charter": review.snapshot.get("charter", {}),
+        "charter_owner": _snapshot_person(review.snapshot.get("charter", {}).get("owner")),
         "charter_changed": review.is_open and bool(review.decisions.filter(is_stale=True).exists()),
         "decision_kinds": GateDecision.Kind.choices,
         "earlier_stages": initiative.earlier_stages(),
@@ -100,6 +103,14 @@ def _decision_pack(user, review: GateReview, form) -> dict:
         "evidence_charts": evidence_charts(initiative) if review.gate == Gate.SCALE_OUT else [],
         **checklist_context(review, can_answer=not blocked_reason),
     }
+
+
+def _snapshot_person(username: str | None) -> str:
+    """A snapshot binds to a username (it identifies); the pack names the person."""
+    if not username:
+        return "—"
+    user = get_user_model().objects.filter(username=username).first()
+    return person_name(user) if user else username
 
 
 @login_required

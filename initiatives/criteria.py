@@ -3,6 +3,7 @@
 from governance.criteria import criterion
 from governance.snapshots import snapshot_part
 from initiatives.models import Role
+from initiatives.people import person_name
 
 
 @criterion("charter-complete")
@@ -30,9 +31,9 @@ def service_owner_accepted(initiative) -> tuple[bool, str]:
     if owner.accepted_at is None:
         return (
             False,
-            f"{owner.user.get_full_name() or owner.user.username} has not accepted the service-owner role yet.",
+            f"{person_name(owner.user)} has not accepted the service-owner role yet.",
         )
-    return True, f"{owner.user.get_full_name() or owner.user.username} accepted on {owner.accepted_at:%d %b %Y}."
+    return True, f"{person_name(owner.user)} accepted on {owner.accepted_at:%d %b %Y}."
 
 
 @snapshot_part("charter")

@@ -12,6 +12,7 @@ from governance.permissions import can_edit, can_resume
 from initiatives import services
 from initiatives.forms import CharterForm, InitiativeForm, ResumeForm, ReviewRequestForm, RoleAssignmentForm
 from initiatives.models import ACCOUNTABLE_ROLES, ROLE_DUTIES, Initiative, Role, RoleAssignment, Stage
+from initiatives.people import person_name
 from kpis.scorecards import latest_scorecard, stale_kpis_owned_by
 
 
@@ -19,10 +20,6 @@ def _get_initiative_for_user(request, slug) -> Initiative:
     """Unknown and invisible initiatives are both a 404, so slugs do not leak."""
     queryset = Initiative.objects.visible_to(request.user).select_related("charter__owner", "created_by")
     return get_object_or_404(queryset, slug=slug)
-
-
-def _name(user) -> str:
-    return user.get_full_name() or user.username
 
 
 def _apply_errors(form, error: ValidationError) -> None:
@@ -190,7 +187,7 @@ def role_assign(request, slug):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, f"{_name(assignment.user)} is now {assignment.get_role_display()}.")
+            messages.success(request, f"{person_name(assignment.user)} is now {assignment.get_role_display()}.")
     else:
         messages.error(request, "Choose a role and a person.")
     return redirect(initiative)
@@ -202,7 +199,7 @@ def role_remove(request, slug, assignment_id):
     initiative = _get_initiative_for_user(request, slug)
     assignment = get_object_or_404(initiative.role_assignments, pk=assignment_id)
     services.remove_role(assignment.pk, acting_user=request.user)
-    messages.success(request, f"{_name(assignment.user)} no longer holds {assignment.get_role_display()}.")
+    messages.success(request, f"{person_name(assignment.user)} no longer holds {assignment.get_role_display()}.")
     return redirect(initiative)
 
 

@@ -361,7 +361,7 @@ def test_it_exports_the_evidence(alice, rita, charlie, review):
     body = response.json()
     assert set(body) == {"review", "criteria", "decisions", "checklist", "snapshot", "control_model"}
     assert body["review"]["id"] == review.pk
-    assert [(d["by"], d["decision"]) for d in body["decisions"]] == [("rita", "approve")]
+    assert [(d["by"], d["decision"]) for d in body["decisions"]] == [("Rita Risk", "approve")]
     assert len(body["control_model"]["layers"]) == 5
     assert_problem(api_as(charlie).get(_checklist_url(review, "evidence/")), 404)
 

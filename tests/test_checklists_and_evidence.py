@@ -103,7 +103,7 @@ def test_the_evidence_holds_everything_the_decision_rested_on(rita, dana, review
     evidence = gate_records.gate_evidence(review)
 
     assert set(evidence) == {"review", "criteria", "decisions", "checklist", "snapshot", "control_model"}
-    assert (evidence["review"]["gate"], evidence["review"]["requested_by"]) == ("foundation-ready", "alice")
+    assert (evidence["review"]["gate"], evidence["review"]["requested_by"]) == ("foundation-ready", "Alice Product")
     assert evidence["review"]["snapshot_hash"] == review.snapshot_hash
     assert [c["key"] for c in evidence["criteria"]] == [
         "foundation-controls",
@@ -111,12 +111,12 @@ def test_the_evidence_holds_everything_the_decision_rested_on(rita, dana, review
         "review-escalation-rollback",
     ]
     assert [(d["decision"], d["by"], d["role"], d["comment"]) for d in evidence["decisions"]] == [
-        ("approve", "rita", "security-risk", "Logging ticket OPS-12 accepted")
+        ("approve", "Rita Risk", "security-risk", "Logging ticket OPS-12 accepted")
     ]
     assert len(evidence["checklist"]) == ChecklistItem.objects.filter(gate="foundation-ready").count() == 5
     logs = next(q for q in evidence["checklist"] if q["question"].startswith("Are logs sufficient"))
     assert logs["references"] == {"eu_ai_act": "Art. 12", "nist_ai_rmf": "MEASURE 2.8", "iso_iec_42001": "A.6.2.8"}
-    assert (logs["answer"], logs["note"], logs["answered_by"]) == ("no", "Prompts are not logged yet", "rita")
+    assert (logs["answer"], logs["note"], logs["answered_by"]) == ("no", "Prompts are not logged yet", "Rita Risk")
     unanswered = next(q for q in evidence["checklist"] if q["question"].startswith("Can we roll back"))
     assert (unanswered["answer"], unanswered["answered_by"]) == (None, None)
     assert evidence["snapshot"] == review.snapshot

@@ -1,14 +1,14 @@
 from django import template
 
+from initiatives.people import person_name
+
 register = template.Library()
 
 
 @register.filter
 def person(user) -> str:
     """A user's full name, else their username; a dash when nobody."""
-    if not user:
-        return "—"
-    return user.get_full_name() or user.username
+    return person_name(user or None)
 
 
 @register.filter
