@@ -357,3 +357,12 @@ def test_approvers_answered_the_checklist_before_approving(seeded):
     review = answers.filter(review__gate="foundation-ready").first().review
     exported = gate_evidence(review)["checklist"]
     assert all(row["answer"] for row in exported)
+
+
+def test_the_people_a_decision_is_about_heard_of_it_back_then(seeded):
+    decision = GateDecision.objects.select_related("review__requested_by", "decided_by").order_by("decided_at").first()
+    told = Notification.objects.filter(url=f"/approvals/{decision.review_id}/", created_at=decision.decided_at)
+
+    assert decision.review.requested_by in {n.user for n in told}
+    assert decision.decided_by not in {n.user for n in told}
+    assert not Notification.objects.filter(emailed_at__isnull=True).exists()

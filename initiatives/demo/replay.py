@@ -160,6 +160,7 @@ class Replay:
         stage_before = Initiative.objects.values_list("stage", flat=True).get(pk=self.initiative.pk)
         if step.decision == GateDecision.Kind.APPROVE:
             self.answer_checklist(step, when)
+        newest = Notification.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         decision = governance.decide(
             self.review.pk,
             acting_user=self.users[step.by],
@@ -168,6 +169,8 @@ class Replay:
             recycle_to=step.recycle_to,
         )
         GateDecision.objects.filter(pk=decision.pk).update(decided_at=when)
+        # The requester, PM and sponsor heard of it back then: the digest must not mail it again today.
+        Notification.objects.filter(pk__gt=newest).update(created_at=when, emailed_at=when)
         GateReview.objects.filter(pk=self.review.pk, closed_at__isnull=False).update(closed_at=when)
         Initiative.objects.filter(pk=self.initiative.pk).exclude(stage=stage_before).update(stage_entered_at=when)
 
