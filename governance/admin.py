@@ -229,7 +229,7 @@ class AssetAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
-    readonly_fields = ["slug", "name", "type", "owner", "source_initiative", "created_by", "created_at", "updated_at"]
+    readonly_fields = [name for name in fields if name not in Asset.EDITABLE_FIELDS]
     filter_horizontal = ["tags"]
     inlines = [AssetVersionInline, AssetLabelInline]
 
@@ -243,13 +243,9 @@ class AssetAdmin(admin.ModelAdmin):
         pass  # written by update_asset in save_related, with its audit row
 
     def save_related(self, request, form, formsets, change):
-        update_asset(
-            form.instance.pk,
-            acting_user=request.user,
-            description=form.cleaned_data["description"],
-            owner_team=form.cleaned_data["owner_team"],
-            tags=[tag.name for tag in form.cleaned_data["tags"]],
-        )
+        changes = {name: form.cleaned_data[name] for name in Asset.EDITABLE_FIELDS}
+        changes["tags"] = [tag.name for tag in changes["tags"]]
+        update_asset(form.instance.pk, acting_user=request.user, **changes)
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)  # read-only inlines: writes nothing
 

@@ -37,6 +37,12 @@ MERMAID_STARTS = (
 _markdown = MarkdownIt("commonmark", {"html": False})
 
 
+def normalise(content: str) -> str:
+    """Line ends as LF, whichever path sent the content (browsers post text areas with CRLF), so checksums
+    and diffs do not depend on the client."""
+    return content.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def validate(asset_type: str, content: str) -> None:
     """Raise ValidationError({"content": ...}) with a message a contributor can act on."""
     if not content.strip():

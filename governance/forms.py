@@ -35,11 +35,6 @@ class TokenForm(forms.Form):
     )
 
 
-def _lines(value: str) -> str:
-    # Browsers post text areas with CRLF; versions store LF so checksums and diffs do not depend on the browser.
-    return value.replace("\r\n", "\n")
-
-
 class LibraryFilterForm(forms.Form):
     """The library's search box and filters; choices come from what the library holds."""
 
@@ -86,18 +81,17 @@ class AssetForm(forms.Form):
     def clean_tags(self) -> list[str]:
         return [tag.strip() for tag in self.cleaned_data["tags"].split(",") if tag.strip()]
 
-    def clean_content(self) -> str:
-        return _lines(self.cleaned_data["content"])
-
 
 class PublishVersionForm(forms.Form):
+    """AssetVersion.EDITABLE_FIELDS; publish_version normalises the content and holds the rules."""
+
     content = forms.CharField(label="Content", widget=forms.Textarea(attrs={"rows": 14, "class": "mono"}), strip=False)
     changelog = forms.CharField(
-        label="Changelog", max_length=2000, help_text="What changed, so consumers can decide whether to move."
+        label="Changelog",
+        required=False,  # publish_version asks for it, in the same words as to REST clients
+        max_length=2000,
+        help_text="What changed, so consumers can decide whether to move.",
     )
-
-    def clean_content(self) -> str:
-        return _lines(self.cleaned_data["content"])
 
 
 class LabelMoveForm(forms.Form):
@@ -156,7 +150,7 @@ class WorkflowPublishForm(forms.Form):
     )
 
     def contents(self) -> dict[str, str]:
-        return {kind: _lines(self.cleaned_data[kind.replace("-", "_")]) for kind in WORKFLOW_ASSET_TYPES}
+        return {kind: self.cleaned_data[kind.replace("-", "_")] for kind in WORKFLOW_ASSET_TYPES}
 
 
 class ReuseReviewForm(forms.Form):
@@ -168,22 +162,20 @@ class ReuseReviewForm(forms.Form):
     )
 
 
-class ControlForm(forms.Form):
-    """One control of the foundation page; prefixed with the control's key, so each has its own fields."""
+class ControlForm(forms.ModelForm):
+    """One control of the foundation page; prefixed with the control's key, so each has its own fields.
 
-    status = forms.ChoiceField(label="Status", choices=InitiativeControl.Status.choices)
-    evidence = forms.CharField(
-        label="Evidence",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="A link or a short description; required when in place.",
-    )
-    waiver_reason = forms.CharField(
-        label="Waiver reason",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Required when waived.",
-    )
+    Its rules (evidence when in place, a reason when waived) are InitiativeControl.clean.
+    """
+
+    class Meta:
+        model = InitiativeControl
+        fields = InitiativeControl.EDITABLE_FIELDS
+        widgets = {"evidence": forms.Textarea(attrs={"rows": 2}), "waiver_reason": forms.Textarea(attrs={"rows": 2})}
+        help_texts = {
+            "evidence": "A link or a short description; required when in place.",
+            "waiver_reason": "Required when waived.",
+        }
 
 
 class DataSourceForm(forms.ModelForm):
@@ -191,16 +183,7 @@ class DataSourceForm(forms.ModelForm):
 
     class Meta:
         model = DataSource
-        fields = [
-            "name",
-            "system",
-            "classification",
-            "personal_data",
-            "source_of_truth",
-            "freshness_sla_hours",
-            "retrieval_scope",
-            "owner",
-        ]
+        fields = DataSource.EDITABLE_FIELDS
         widgets = {"retrieval_scope": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, **kwargs):

@@ -97,15 +97,12 @@ def set_control(
         raise PermissionDenied(f"Only the {Role(control.owner_role).label} role, risk owners or leaders record this.")
     if status not in InitiativeControl.Status.values:
         raise ValidationError({"status": f"Choose one of: {', '.join(InitiativeControl.Status.values)}."})
-    evidence, waiver_reason = evidence.strip(), waiver_reason.strip()
-    if status == InitiativeControl.Status.IN_PLACE and not evidence:
-        raise ValidationError({"evidence": "Give the evidence that it is in place: a link or a short description."})
-    if status == InitiativeControl.Status.WAIVED and not waiver_reason:
-        raise ValidationError({"waiver_reason": "Say why the control is waived; approvers read it."})
-    record, _ = InitiativeControl.objects.get_or_create(initiative=initiative, control=control)
+    record = InitiativeControl.objects.filter(initiative=initiative, control=control).first()
+    record = record or InitiativeControl(initiative=initiative, control=control)
     before = {"status": record.status, "evidence": record.evidence, "waiver_reason": record.waiver_reason}
-    record.status, record.evidence, record.updated_by = status, evidence, acting_user
-    record.waiver_reason = waiver_reason if status == InitiativeControl.Status.WAIVED else ""
+    record.status, record.evidence, record.updated_by = status, evidence.strip(), acting_user
+    record.waiver_reason = waiver_reason.strip() if status == InitiativeControl.Status.WAIVED else ""
+    record.full_clean(exclude=["initiative", "control", "updated_by"])  # InitiativeControl.clean: the rules
     record.save()
     after = {"status": record.status, "evidence": record.evidence, "waiver_reason": record.waiver_reason}
     if before != after:
@@ -121,16 +118,7 @@ def set_control(
     return record
 
 
-DATA_SOURCE_FIELDS = (
-    "name",
-    "system",
-    "classification",
-    "personal_data",
-    "source_of_truth",
-    "freshness_sla_hours",
-    "retrieval_scope",
-    "owner",
-)
+DATA_SOURCE_FIELDS = DataSource.EDITABLE_FIELDS
 
 
 def _source_state(source: DataSource) -> dict:

@@ -59,6 +59,7 @@ def create_asset(
         raise ValidationError({"type": f"Choose one of: {', '.join(Asset.Type.values)}."})
     if not name.strip():
         raise ValidationError({"name": "Name the asset."})
+    content = asset_content.normalise(content)
     asset_content.validate(type, content)
     asset = Asset.objects.create(
         slug=_unique_slug(name),
@@ -88,6 +89,7 @@ def publish_version(asset_id: int, *, acting_user, content: str, changelog: str,
     asset = Asset.objects.select_for_update().get(pk=asset_id)
     if not can_curate_asset(acting_user, asset):
         raise PermissionDenied("Only the asset's owner, the platform and enablement teams or a leader may publish.")
+    content = asset_content.normalise(content)
     asset_content.validate(asset.type, content)
     if not changelog.strip():
         raise ValidationError({"changelog": "Say what changed, so consumers can decide whether to move."})
@@ -249,6 +251,7 @@ def publish_workflow(
     initiative = Initiative.objects.select_for_update().get(pk=initiative_id)
     if not can_edit(acting_user, initiative):
         raise PermissionDenied("Only the initiative's product manager, sponsor, owner or a leader may publish it.")
+    contents = {kind: asset_content.normalise(text) for kind, text in contents.items()}
     errors = {}
     for kind in WORKFLOW_ASSET_TYPES:
         try:

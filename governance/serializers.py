@@ -15,6 +15,7 @@ from governance.models import (
     Layer,
 )
 from initiatives.models import Initiative, Stage
+from opmodel.api import StrictModelSerializer, StrictSerializer
 
 
 class GateDecisionSerializer(serializers.ModelSerializer):
@@ -28,7 +29,7 @@ class GateDecisionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DecisionInputSerializer(serializers.Serializer):
+class DecisionInputSerializer(StrictSerializer):
     decision = serializers.ChoiceField(choices=GateDecision.Kind.choices)
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
     recycle_to = serializers.ChoiceField(
@@ -69,7 +70,7 @@ class GateReviewSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class GateReviewRequestSerializer(serializers.Serializer):
+class GateReviewRequestSerializer(StrictSerializer):
     initiative = serializers.SlugRelatedField(slug_field="slug", queryset=Initiative.objects.all())
     override_reason = serializers.CharField(
         required=False,
@@ -129,7 +130,7 @@ class AssetSerializer(serializers.ModelSerializer):
         return None
 
 
-class AssetCreateSerializer(serializers.Serializer):
+class AssetCreateSerializer(StrictSerializer):
     name = serializers.CharField(max_length=200)
     type = serializers.ChoiceField(choices=Asset.Type.choices)
     description = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
@@ -139,10 +140,12 @@ class AssetCreateSerializer(serializers.Serializer):
     changelog = serializers.CharField(required=False, default="Initial version.", max_length=5000)
 
 
-class AssetUpdateSerializer(serializers.Serializer):
-    description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+class AssetUpdateSerializer(StrictModelSerializer):
     tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False)
-    owner_team = serializers.CharField(required=False, allow_blank=True, max_length=100)
+
+    class Meta:
+        model = Asset
+        fields = Asset.EDITABLE_FIELDS
 
 
 class AssetVersionSerializer(serializers.ModelSerializer):
@@ -154,14 +157,17 @@ class AssetVersionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AssetVersionCreateSerializer(serializers.Serializer):
-    content = serializers.CharField(trim_whitespace=False)
-    changelog = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=5000, help_text="What changed (required)."
-    )
+class AssetVersionCreateSerializer(StrictModelSerializer):
+    class Meta:
+        model = AssetVersion
+        fields = AssetVersion.EDITABLE_FIELDS
+        extra_kwargs = {
+            "content": {"trim_whitespace": False},
+            "changelog": {"default": "", "help_text": "What changed (required)."},
+        }
 
 
-class LabelMoveInputSerializer(serializers.Serializer):
+class LabelMoveInputSerializer(StrictSerializer):
     name = serializers.CharField(max_length=40, help_text="e.g. recommended or deprecated.")
     version = serializers.IntegerField(min_value=1, help_text="The version number the label points at.")
 
@@ -189,7 +195,7 @@ class LabelMoveRequestSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class LabelDecisionSerializer(serializers.Serializer):
+class LabelDecisionSerializer(StrictSerializer):
     approve = serializers.BooleanField()
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
 
@@ -207,7 +213,7 @@ class AssetUsageSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AdoptAssetSerializer(serializers.Serializer):
+class AdoptAssetSerializer(StrictSerializer):
     asset = serializers.SlugRelatedField(slug_field="slug", queryset=Asset.objects.all())
     version = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, default=None, help_text="Defaults to the latest version."
@@ -235,14 +241,15 @@ class ControlLayerSerializer(serializers.Serializer):
     controls = ControlStatusSerializer(many=True, read_only=True)
 
 
-class ControlInputSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=InitiativeControl.Status.choices)
-    evidence = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=5000, help_text="Required when in place."
-    )
-    waiver_reason = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=5000, help_text="Required when waived."
-    )
+class ControlInputSerializer(StrictModelSerializer):
+    class Meta:
+        model = InitiativeControl
+        fields = InitiativeControl.EDITABLE_FIELDS
+        extra_kwargs = {
+            "status": {"required": True},
+            "evidence": {"help_text": "Required when in place."},
+            "waiver_reason": {"help_text": "Required when waived."},
+        }
 
 
 class DataSourceSerializer(serializers.ModelSerializer):
@@ -273,24 +280,21 @@ class DataSourceSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DataSourceInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=150)
-    system = serializers.CharField(max_length=150)
-    classification = serializers.ChoiceField(
-        choices=DataSource.Classification.choices, required=False, allow_blank=True, default=""
-    )
-    personal_data = serializers.BooleanField(required=False, default=False)
-    source_of_truth = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
-    freshness_sla_hours = serializers.IntegerField(required=False, allow_null=True, min_value=0, default=None)
-    retrieval_scope = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+class DataSourceInputSerializer(StrictModelSerializer):
     owner = serializers.SlugRelatedField(
         slug_field="username",
         queryset=get_user_model().objects.filter(is_active=True),
         required=False,
         allow_null=True,
-        default=None,
         help_text="Username of the person accountable for the source.",
     )
+
+    class Meta:
+        model = DataSource
+        fields = DataSource.EDITABLE_FIELDS
+        # A taken name is refused by the model's own check (save_data_source runs full_clean), so the API
+        # says it in the same words as the page.
+        extra_kwargs = {"name": {"validators": []}}
 
 
 class RiskSerializer(serializers.Serializer):
@@ -304,7 +308,7 @@ class RiskSerializer(serializers.Serializer):
     floor_reason = serializers.CharField(read_only=True)
 
 
-class RiskRaiseSerializer(serializers.Serializer):
+class RiskRaiseSerializer(StrictSerializer):
     tier = serializers.ChoiceField(choices=Initiative.RiskTier.choices)
     reason = serializers.CharField(max_length=5000, help_text="Why the tier goes up; approvers read it.")
 
@@ -326,7 +330,7 @@ class ChecklistQuestionSerializer(serializers.Serializer):
     answered_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
 
-class ChecklistAnswerInputSerializer(serializers.Serializer):
+class ChecklistAnswerInputSerializer(StrictSerializer):
     item = serializers.IntegerField(min_value=1, help_text="The id of a question of this review's gate.")
     answer = serializers.ChoiceField(choices=ChecklistAnswer.Answer.choices)
     note = serializers.CharField(

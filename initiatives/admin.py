@@ -11,8 +11,15 @@ REFUSAL = (
 
 
 class CharterInline(admin.StackedInline):
+    """Shown, not edited: the charter page and the API edit Charter.EDITABLE_FIELDS through update_charter."""
+
     model = Charter
     can_delete = False
+    fields = Charter.EDITABLE_FIELDS
+    readonly_fields = Charter.EDITABLE_FIELDS
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 class RoleAssignmentInline(admin.TabularInline):

@@ -22,7 +22,7 @@ class UserChoiceField(forms.ModelChoiceField):
 class InitiativeForm(forms.ModelForm):
     class Meta:
         model = Initiative
-        fields = ["title", "business_unit", "risk_tier", "started_on"]
+        fields = Initiative.EDITABLE_FIELDS
         labels = {"started_on": "Started on", "business_unit": "Business unit", "risk_tier": "Risk tier"}
         widgets = {"started_on": DateInput()}
         help_texts = {
@@ -32,6 +32,8 @@ class InitiativeForm(forms.ModelForm):
 
 
 class CharterForm(forms.ModelForm):
+    """The charter's rules (plan dates in order, no negative cost) are Charter.clean, met here on full_clean."""
+
     owner = UserChoiceField(
         label="Owner",
         required=False,
@@ -41,30 +43,7 @@ class CharterForm(forms.ModelForm):
 
     class Meta:
         model = Charter
-        fields = [
-            "problem_user",
-            "problem_task",
-            "expected_business_result",
-            "constraints",
-            "outcome_statement",
-            "owner",
-            "target_users",
-            "guardrails",
-            "expected_impact",
-            "scope",
-            "outcome_supported",
-            "data_dependencies",
-            "control_needed",
-            "reuse_plan",
-            "plan_start_on",
-            "scorecard_due_on",
-            "foundation_due_on",
-            "launch_due_on",
-            "customer_facing",
-            "automated_decisions",
-            "cost_per_1000_inferences",
-            "expected_monthly_volume",
-        ]
+        fields = Charter.EDITABLE_FIELDS
         widgets = {
             **{
                 name: forms.Textarea(attrs={"rows": 2})
@@ -83,19 +62,8 @@ class CharterForm(forms.ModelForm):
                     "reuse_plan",
                 )
             },
-            **{
-                name: DateInput()
-                for name in ("plan_start_on", "scorecard_due_on", "foundation_due_on", "launch_due_on")
-            },
+            **{name: DateInput() for name in Charter.PLAN_DATES},
         }
-
-    def clean(self):
-        cleaned = super().clean()
-        dates = [cleaned.get(n) for n in ("plan_start_on", "scorecard_due_on", "foundation_due_on", "launch_due_on")]
-        given = [d for d in dates if d]
-        if given != sorted(given):
-            self.add_error("launch_due_on", "The 90-day plan dates must run in order: day 1, day 30, day 60, day 90.")
-        return cleaned
 
 
 class RoleAssignmentForm(forms.Form):

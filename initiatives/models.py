@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
@@ -91,6 +92,11 @@ class Initiative(models.Model):
         MEDIUM = "medium", "Medium"
         HIGH = "high", "High"
 
+    # What a person may change, in the browser, the API and the admin alike; the stage and status move
+    # only with gate decisions, the slug never changes, and the risk tier never goes below what the
+    # charter and data sources call for (governance.foundation.set_risk_tier).
+    EDITABLE_FIELDS = ("title", "business_unit", "risk_tier", "started_on")
+
     slug = models.SlugField(max_length=80, unique=True)
     title = models.CharField(max_length=200)
     business_unit = models.CharField(max_length=100)
@@ -159,6 +165,30 @@ class Charter(models.Model):
         "expected_impact",
     )
     PILOT_THEATER_FIELDS = ("outcome_supported", "data_dependencies", "control_needed", "reuse_plan")
+    # The 90-day plan, in the order its dates must run.
+    PLAN_DATES = ("plan_start_on", "scorecard_due_on", "foundation_due_on", "launch_due_on")
+    # What the charter form, the charter API, the update_charter service and the admin edit: nothing else.
+    EDITABLE_FIELDS = (
+        "problem_user",
+        "problem_task",
+        "expected_business_result",
+        "constraints",
+        "outcome_statement",
+        "owner",
+        "target_users",
+        "guardrails",
+        "expected_impact",
+        "scope",
+        "outcome_supported",
+        "data_dependencies",
+        "control_needed",
+        "reuse_plan",
+        *PLAN_DATES,
+        "customer_facing",
+        "automated_decisions",
+        "cost_per_1000_inferences",
+        "expected_monthly_volume",
+    )
 
     initiative = models.OneToOneField(Initiative, on_delete=models.CASCADE, related_name="charter")
     problem_user = models.CharField(
@@ -221,6 +251,19 @@ class Charter(models.Model):
     def __str__(self) -> str:
         return f"Charter of {self.initiative}"
 
+    def clean(self):
+        """The charter's own rules; every path (form, API, admin) meets them through full_clean."""
+        errors = {}
+        given = [(name, getattr(self, name)) for name in self.PLAN_DATES if getattr(self, name)]
+        for (_, earlier), (name, later) in zip(given, given[1:], strict=False):
+            if later < earlier:
+                errors[name] = "The 90-day plan dates must run in order: day 1, day 30, day 60, day 90."
+                break
+        if self.cost_per_1000_inferences is not None and self.cost_per_1000_inferences < 0:
+            errors["cost_per_1000_inferences"] = "A cost cannot be negative."
+        if errors:
+            raise ValidationError(errors)
+
     def missing_fields(self) -> list[str]:
         return [self._meta.get_field(f).verbose_name for f in self.REQUIRED_FIELDS if not self._filled(f)]
 
@@ -237,6 +280,9 @@ class Charter(models.Model):
 
 
 class RoleAssignment(models.Model):
+    # Who assigns a role, and when it is accepted, the service records; a person picks the role and its holder.
+    EDITABLE_FIELDS = ("role", "user")
+
     initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="role_assignments")
     role = models.CharField(max_length=30, choices=Role.choices)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="role_assignments")

@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from governance.criteria import CriterionResult
 from initiatives.models import Charter, Initiative, Role, RoleAssignment
+from opmodel.api import StrictModelSerializer
 
 
 class UsernameField(serializers.SlugRelatedField):
@@ -12,7 +13,7 @@ class UsernameField(serializers.SlugRelatedField):
         super().__init__(**kwargs)
 
 
-class InitiativeSerializer(serializers.ModelSerializer):
+class InitiativeSerializer(StrictModelSerializer):
     slug = serializers.SlugField(max_length=80, required=False, help_text="Made from the title when omitted.")
     owner = serializers.CharField(source="charter.owner.username", read_only=True, default=None, allow_null=True)
 
@@ -20,12 +21,9 @@ class InitiativeSerializer(serializers.ModelSerializer):
         model = Initiative
         fields = [
             "slug",
-            "title",
-            "business_unit",
-            "risk_tier",
+            *Initiative.EDITABLE_FIELDS,
             "stage",
             "status",
-            "started_on",
             "stage_entered_at",
             "owner",
             "created_at",
@@ -35,10 +33,10 @@ class InitiativeSerializer(serializers.ModelSerializer):
         extra_kwargs = {"started_on": {"required": False, "help_text": "Defaults to today."}}
 
 
-class InitiativeUpdateSerializer(serializers.ModelSerializer):
+class InitiativeUpdateSerializer(StrictModelSerializer):
     class Meta:
         model = Initiative
-        fields = ["title", "business_unit", "risk_tier", "started_on"]
+        fields = Initiative.EDITABLE_FIELDS
 
 
 class CriterionSerializer(serializers.Serializer):
@@ -74,45 +72,21 @@ class InitiativeDetailSerializer(InitiativeSerializer):
         return [r.as_dict() for r in self._criteria(initiative)]
 
 
-class CharterSerializer(serializers.ModelSerializer):
+class CharterSerializer(StrictModelSerializer):
     owner = UsernameField(required=False, allow_null=True)
     is_complete = serializers.BooleanField(read_only=True)
     missing_fields = serializers.SerializerMethodField()
 
     class Meta:
         model = Charter
-        fields = [
-            "problem_user",
-            "problem_task",
-            "expected_business_result",
-            "constraints",
-            "outcome_statement",
-            "owner",
-            "target_users",
-            "guardrails",
-            "expected_impact",
-            "scope",
-            "outcome_supported",
-            "data_dependencies",
-            "control_needed",
-            "reuse_plan",
-            "plan_start_on",
-            "scorecard_due_on",
-            "foundation_due_on",
-            "launch_due_on",
-            "cost_per_1000_inferences",
-            "expected_monthly_volume",
-            "is_complete",
-            "missing_fields",
-            "updated_at",
-        ]
+        fields = [*Charter.EDITABLE_FIELDS, "is_complete", "missing_fields", "updated_at"]
         read_only_fields = ["updated_at"]
 
     def get_missing_fields(self, charter) -> list[str]:
         return [str(f) for f in charter.missing_fields() + charter.missing_pilot_theater_answers()]
 
 
-class RoleAssignmentSerializer(serializers.ModelSerializer):
+class RoleAssignmentSerializer(StrictModelSerializer):
     user = UsernameField()
     role = serializers.ChoiceField(choices=Role.choices)
     is_accountable = serializers.BooleanField(read_only=True)
@@ -120,5 +94,5 @@ class RoleAssignmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = RoleAssignment
-        fields = ["id", "role", "user", "is_accountable", "assigned_by", "assigned_at", "accepted_at"]
+        fields = ["id", *RoleAssignment.EDITABLE_FIELDS, "is_accountable", "assigned_by", "assigned_at", "accepted_at"]
         read_only_fields = ["id", "assigned_at", "accepted_at"]

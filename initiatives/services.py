@@ -12,6 +12,7 @@ from governance.permissions import can_change_risk_tier, can_edit
 from governance.services import mark_stale_approvals
 from initiatives.models import ACCOUNTABLE_ROLES, Charter, Initiative, Role, RoleAssignment
 
+# Every field of a charter's state (snapshots and audit rows); what may change is Charter.EDITABLE_FIELDS.
 CHARTER_FIELDS = [f.name for f in Charter._meta.concrete_fields if f.name not in ("id", "initiative", "updated_at")]
 
 
@@ -92,8 +93,7 @@ def update_initiative(initiative_id: int, *, acting_user, **changes) -> Initiati
         raise PermissionDenied(
             "Only the product manager, sponsor, owner or a portfolio leader may edit this initiative."
         )
-    allowed = {"title", "business_unit", "started_on", "risk_tier"}
-    unknown = set(changes) - allowed
+    unknown = set(changes) - set(Initiative.EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed here."))
     tier = changes.pop("risk_tier", initiative.risk_tier)
@@ -140,9 +140,9 @@ def update_charter(initiative_id: int, *, acting_user, **changes) -> Charter:
     initiative = Initiative.objects.select_for_update().get(pk=initiative_id)
     if not can_edit(acting_user, initiative):
         raise PermissionDenied("Only the product manager, sponsor, owner or a portfolio leader may edit the charter.")
-    unknown = set(changes) - set(CHARTER_FIELDS)
+    unknown = set(changes) - set(Charter.EDITABLE_FIELDS)
     if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), "Not a charter field."))
+        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed here."))
     charter = initiative.charter
     before = charter_state(charter)
     for name, value in changes.items():

@@ -88,6 +88,8 @@ def initiative_edit(request, slug):
             services.update_initiative(initiative.pk, acting_user=request.user, **form.cleaned_data)
         except PermissionDenied as exc:
             form.add_error("risk_tier", str(exc))
+        except ValidationError as exc:
+            _apply_errors(form, exc)
         else:
             messages.success(request, "Initiative saved.")
             return redirect(initiative)

@@ -1,4 +1,5 @@
 import django_filters
+from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -59,6 +60,7 @@ class KpiViewSet(
             kwargs["user"] = self.request.user
         return super().get_serializer(*args, **kwargs)
 
+    @transaction.atomic  # a driver created for a KPI the service then refuses is not kept
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         initiative = data.pop("initiative")
@@ -67,6 +69,7 @@ class KpiViewSet(
         driver = _driver(initiative, data.pop("driver")["name"], self.request.user)
         serializer.instance = services.add_kpi(initiative.pk, acting_user=self.request.user, driver=driver, **data)
 
+    @transaction.atomic
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         kpi = serializer.instance

@@ -15,23 +15,7 @@ class KpiForm(forms.ModelForm):
 
     class Meta:
         model = Kpi
-        fields = [
-            "driver",
-            "key",
-            "name",
-            "unit",
-            "kind",
-            "direction",
-            "category",
-            "baseline_value",
-            "baseline_date",
-            "target_value",
-            "target_date",
-            "guardrail_bound",
-            "cadence",
-            "value_measure",
-            "owner",
-        ]
+        fields = [*Kpi.CREATE_ONLY_FIELDS, *Kpi.EDITABLE_FIELDS]
         labels = {
             "key": "Key",
             "name": "Name",

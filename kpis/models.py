@@ -70,6 +70,26 @@ class Kpi(models.Model):
         COST = "cost", "Cost"
         VALUE = "value", "Value"
 
+    # Set once, when the KPI is added: REST clients and CSV uploads push measurements to its key.
+    CREATE_ONLY_FIELDS = ("key",)
+    # What the KPI form, the KPI API, kpis.services and the admin change on an existing KPI.
+    EDITABLE_FIELDS = (
+        "driver",
+        "name",
+        "unit",
+        "kind",
+        "direction",
+        "category",
+        "baseline_value",
+        "baseline_date",
+        "target_value",
+        "target_date",
+        "guardrail_bound",
+        "cadence",
+        "value_measure",
+        "owner",
+    )
+
     # Denormalised from driver.objective so ingest and scorecards join one table, not three.
     initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="kpis")
     driver = models.ForeignKey(Driver, on_delete=models.CASCADE, related_name="kpis")

@@ -4,37 +4,23 @@ from governance.criteria import STATUS_CHOICES
 from governance.models import Gate
 from initiatives.models import Initiative, Role, Stage
 from initiatives.serializers import UsernameField
-from kpis.models import Kpi, Scorecard
+from kpis.models import KEY_VALIDATOR, Kpi, Scorecard
 from kpis.scorecards import FLAG_LABELS, present
+from opmodel.api import StrictModelSerializer
 
 
-class KpiSerializer(serializers.ModelSerializer):
+class KpiSerializer(StrictModelSerializer):
     initiative = serializers.SlugRelatedField(slug_field="slug", queryset=Initiative.objects.all())
     driver = serializers.CharField(source="driver.name", help_text="Operational driver; created when new.")
     owner = UsernameField(required=False, allow_null=True)
 
     class Meta:
         model = Kpi
-        fields = [
-            "key",
-            "initiative",
-            "driver",
-            "name",
-            "unit",
-            "kind",
-            "direction",
-            "category",
-            "baseline_value",
-            "baseline_date",
-            "target_value",
-            "target_date",
-            "guardrail_bound",
-            "cadence",
-            "value_measure",
-            "owner",
-            "updated_at",
-        ]
+        fields = [*Kpi.CREATE_ONLY_FIELDS, "initiative", *Kpi.EDITABLE_FIELDS, "updated_at"]
         read_only_fields = ["updated_at"]
+        # A taken key is refused by the model's own check (kpis.services runs full_clean), so the API
+        # says it in the same words as the page.
+        extra_kwargs = {"key": {"validators": [KEY_VALIDATOR]}}
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -44,7 +30,7 @@ class KpiSerializer(serializers.ModelSerializer):
 
 class KpiUpdateSerializer(KpiSerializer):
     class Meta(KpiSerializer.Meta):
-        read_only_fields = ["key", "initiative", "updated_at"]
+        read_only_fields = [*Kpi.CREATE_ONLY_FIELDS, "initiative", "updated_at"]
 
 
 class MeasurementSerializer(serializers.Serializer):

@@ -14,22 +14,8 @@ from initiatives.models import Initiative
 from kpis.catalogue import TEMPLATES
 from kpis.models import Driver, Kpi, Objective
 
-KPI_FIELDS = [
-    "key",
-    "name",
-    "unit",
-    "kind",
-    "direction",
-    "category",
-    "baseline_value",
-    "baseline_date",
-    "target_value",
-    "target_date",
-    "guardrail_bound",
-    "cadence",
-    "value_measure",
-    "owner",
-]
+# A KPI's state in its audit rows: every field a person sets (its driver is shown by name).
+KPI_FIELDS = [*Kpi.CREATE_ONLY_FIELDS, *(name for name in Kpi.EDITABLE_FIELDS if name != "driver")]
 
 
 class NeedsConfirmation(Exception):
@@ -117,6 +103,9 @@ def add_kpi(initiative_id: int, *, acting_user, driver: Driver, **fields) -> Kpi
     initiative = _lock_for_edit(initiative_id, acting_user)
     if driver.objective.initiative_id != initiative.pk:
         raise ValidationError({"driver": "Choose a driver of this initiative's tree."})
+    unknown = set(fields) - set(Kpi.CREATE_ONLY_FIELDS) - set(Kpi.EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be set here."))
     position = (driver.kpis.aggregate(p=Max("position"))["p"] or 0) + 1
     kpi = Kpi(initiative=initiative, driver=driver, position=position, **fields)
     kpi.full_clean()
@@ -129,7 +118,8 @@ def add_kpi(initiative_id: int, *, acting_user, driver: Driver, **fields) -> Kpi
 def update_kpi(kpi_id: int, *, acting_user, **changes) -> Kpi:
     kpi = Kpi.objects.select_related("driver", "owner").get(pk=kpi_id)
     initiative = _lock_for_edit(kpi.initiative_id, acting_user)
-    unknown = set(changes) - set(KPI_FIELDS) - {"driver"}
+    # The key is not among them: REST clients push measurements to it.
+    unknown = set(changes) - set(Kpi.EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed here."))
     if "driver" in changes and changes["driver"].objective.initiative_id != initiative.pk:

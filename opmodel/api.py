@@ -1,13 +1,16 @@
-"""Shared REST plumbing: pagination and RFC 9457 problem+json errors."""
+"""Shared REST plumbing: pagination, RFC 9457 problem+json errors, and strict input serializers."""
 
 import sys
+from collections.abc import Mapping
 from http import HTTPStatus
 
+from django import forms
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.views import defaults
-from rest_framework import exceptions, status
+from drf_spectacular.extensions import OpenApiSerializerExtension
+from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -38,6 +41,73 @@ class ServiceUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "The database is unavailable; retry shortly."
     default_code = "service_unavailable"
+
+
+class StrictFieldsMixin:
+    """Every writable serializer's base: a body key that is not one of its writable fields is a 400 naming
+    the key, never silently ignored (a client that misspells a field, or sets one the API does not let it
+    set, must hear so rather than read a 200 and believe it stored)."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for field in fields.values():
+            if "blank" in field.error_messages:
+                # In the words of the page's form, so both paths refuse an empty value alike.
+                field.error_messages["blank"] = forms.Field.default_error_messages["required"]
+        return fields
+
+    def to_internal_value(self, data):
+        refused = _refused_keys(self, data) if isinstance(data, Mapping) else {}
+        try:
+            value = super().to_internal_value(data)
+        except exceptions.ValidationError as exc:
+            if refused and isinstance(exc.detail, dict):
+                raise exceptions.ValidationError({**exc.detail, **refused}) from exc
+            raise
+        if refused:
+            raise exceptions.ValidationError(refused)
+        return value
+
+
+def writable_fields(serializer) -> list[str]:
+    return [name for name, field in serializer.fields.items() if not field.read_only]
+
+
+def _refused_keys(serializer, data: Mapping) -> dict:
+    model = getattr(getattr(serializer, "Meta", None), "model", None)
+    model_fields = {f.name for f in model._meta.get_fields()} if model else set()
+    refused = {}
+    for key in data:
+        field = serializer.fields.get(key)
+        if field is None and key in model_fields:
+            refused[key] = ["Read-only field: it cannot be set here."]
+        elif field is None:
+            writable = ", ".join(writable_fields(serializer))
+            refused[key] = [f"Unknown field; this request accepts: {writable}."]
+        elif field.read_only:
+            refused[key] = ["Read-only field: it cannot be set here."]
+    return refused
+
+
+class StrictFieldsSchema(OpenApiSerializerExtension):
+    """The schema says what StrictFieldsMixin enforces: a request body has no other properties."""
+
+    target_class = StrictFieldsMixin
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        if direction == "request":
+            schema["additionalProperties"] = False
+        return schema
+
+
+class StrictSerializer(StrictFieldsMixin, serializers.Serializer):
+    pass
+
+
+class StrictModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    pass
 
 
 def problem_exception_handler(exc, context):

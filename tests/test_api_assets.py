@@ -183,7 +183,7 @@ class TestDetail:
     def test_a_curator_edits_description_tags_and_team_with_an_audit_row(self, prompt, lee):
         response = api_as(lee).patch(
             f"{URL}{prompt.slug}/",
-            {"description": "Routes tickets to queues.", "tags": ["Triage", "routing"], "name": "Ignored"},
+            {"description": "Routes tickets to queues.", "tags": ["Triage", "routing"]},
             format="json",
         )
 
@@ -201,6 +201,15 @@ class TestDetail:
             {"description": "Routes support tickets.", "tags": ["support", "triage"]},
             {"description": "Routes tickets to queues.", "tags": ["routing", "triage"]},
         )
+
+    def test_a_name_in_the_body_is_refused_not_ignored(self, prompt, lee):
+        body = {"description": "Routes tickets to queues.", "name": "Renamed"}
+
+        assert_problem(api_as(lee).patch(f"{URL}{prompt.slug}/", body, format="json"), 400, "name")
+
+        prompt.refresh_from_db()
+        assert (prompt.name, prompt.description) == ("Ticket triage prompt", "Routes support tickets.")
+        assert not AuditEvent.objects.filter(action="asset.updated").exists()
 
     def test_an_unchanged_patch_writes_no_audit_row(self, prompt, curator):
         response = api_as(curator).patch(f"{URL}{prompt.slug}/", {"owner_team": "Support"}, format="json")

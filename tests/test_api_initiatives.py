@@ -100,9 +100,7 @@ class TestList:
 
 class TestCreate:
     def test_it_creates_an_initiative_with_its_creator_as_pm(self, alice):
-        response = api_as(alice).post(
-            URL, {"title": "Contract review copilot", "business_unit": "Legal", "stage": "scaled"}, format="json"
-        )
+        response = api_as(alice).post(URL, {"title": "Contract review copilot", "business_unit": "Legal"}, format="json")
 
         assert response.status_code == 201, response.content
         body = response.json()
@@ -117,6 +115,14 @@ class TestCreate:
         assert initiative.charter.pk is not None
         assert RoleAssignment.objects.get(initiative=initiative).role == Role.PRODUCT_MANAGER
         assert AuditEvent.objects.get(action="initiative.created").initiative_id == initiative.pk
+
+    def test_a_stage_in_the_body_is_refused_not_ignored(self, alice):
+        body = {"title": "Contract review copilot", "business_unit": "Legal", "stage": "scaled"}
+
+        problem = assert_problem(api_as(alice).post(URL, body, format="json"), 400, "stage")
+
+        assert problem["errors"] == [{"field": "stage", "message": "Read-only field: it cannot be set here."}]
+        assert not Initiative.objects.filter(title="Contract review copilot").exists()
 
     def test_missing_fields_are_named(self, alice):
         body = assert_problem(
@@ -169,9 +175,14 @@ class TestRetrieve:
 
 class TestPatch:
     def test_it_changes_the_title_but_never_the_stage(self, alice, initiative):
-        response = api_as(alice).patch(
+        refused = api_as(alice).patch(
             f"{URL}{initiative.slug}/", {"title": "Support triage copilot", "stage": "scaled"}, format="json"
         )
+        assert_problem(refused, 400, "stage")
+        initiative.refresh_from_db()
+        assert initiative.title == "Support triage assistant"  # nothing of a refused body is stored
+
+        response = api_as(alice).patch(f"{URL}{initiative.slug}/", {"title": "Support triage copilot"}, format="json")
 
         assert response.status_code == 200, response.content
         assert response.json()["stage"] == "define-outcome"

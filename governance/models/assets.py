@@ -64,6 +64,10 @@ class Asset(models.Model):
         SECURITY_REQUIREMENT = "security-requirement", "Security requirement"
         DATASET_REFERENCE = "dataset-reference", "Dataset reference"
 
+    # What describes an asset and may change (update_asset: the API and the admin); its name, type and
+    # owner are set when it is created, and its content lives in immutable versions.
+    EDITABLE_FIELDS = ("description", "tags", "owner_team")
+
     slug = models.SlugField(max_length=100, unique=True)
     name = models.CharField(max_length=200)
     type = models.CharField(max_length=30, choices=Type.choices)
@@ -99,6 +103,9 @@ class Asset(models.Model):
 
 class AssetVersion(models.Model):
     """Immutable: no code path updates or deletes a version (and PostgreSQL refuses it, migration 0006)."""
+
+    # What a person gives to publish a version (publish_version): everything else is derived.
+    EDITABLE_FIELDS = ("content", "changelog")
 
     asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField()

@@ -1,6 +1,7 @@
 """Step two of the framework, secure the foundation: controls by layer, data sources, checklists."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -49,6 +50,9 @@ class InitiativeControl(models.Model):
         WAIVED = "waived", "Waived"
         MISSING = "missing", "Missing"
 
+    # What the foundation page and the API record for a control (set_control writes them).
+    EDITABLE_FIELDS = ("status", "evidence", "waiver_reason")
+
     initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="controls")
     control = models.ForeignKey(Control, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.MISSING)
@@ -65,6 +69,12 @@ class InitiativeControl(models.Model):
 
     def __str__(self) -> str:
         return f"{self.control}: {self.get_status_display()}"
+
+    def clean(self):
+        if self.status == self.Status.IN_PLACE and not self.evidence.strip():
+            raise ValidationError({"evidence": "Give the evidence that it is in place: a link or a short description."})
+        if self.status == self.Status.WAIVED and not self.waiver_reason.strip():
+            raise ValidationError({"waiver_reason": "Say why the control is waived; approvers read it."})
 
 
 class DataSourceQuerySet(models.QuerySet):
@@ -88,6 +98,18 @@ class DataSource(models.Model):
         INTERNAL = "internal", "Internal"
         CONFIDENTIAL = "confidential", "Confidential"
         RESTRICTED = "restricted", "Restricted"
+
+    # What the foundation page, the API and save_data_source change (the initiatives using it are linked apart).
+    EDITABLE_FIELDS = (
+        "name",
+        "system",
+        "classification",
+        "personal_data",
+        "source_of_truth",
+        "freshness_sla_hours",
+        "retrieval_scope",
+        "owner",
+    )
 
     name = models.CharField(max_length=150, unique=True)
     system = models.CharField(max_length=150, help_text="Where it lives, e.g. Zendesk, the data warehouse.")
