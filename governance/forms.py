@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 
 from governance.library import WORKFLOW_ASSET_TYPES
 from governance.models import Asset, ChecklistAnswer, DataSource, GateDecision, InitiativeControl
+from initiatives.forms import UserChoiceField
 from initiatives.models import Initiative, Stage
 from initiatives.templatetags.opmodel import person
 
@@ -181,6 +182,10 @@ class ControlForm(forms.ModelForm):
 class DataSourceForm(forms.ModelForm):
     """Validates a source (its name is unique); the foundation service writes it."""
 
+    owner = UserChoiceField(
+        label="Owner", required=False, queryset=get_user_model().objects.filter(is_active=True).order_by("username")
+    )
+
     class Meta:
         model = DataSource
         fields = DataSource.EDITABLE_FIELDS
@@ -188,7 +193,6 @@ class DataSourceForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
         self.fields["owner"].label_from_instance = person
 
 

@@ -26,6 +26,7 @@ from initiatives.models import Initiative, RoleAssignment
 WORKFLOW_ASSET_TYPES = (Asset.Type.PROMPT_TEMPLATE, Asset.Type.EVALUATION_SET, Asset.Type.PLAYBOOK)
 # Paths under /library/ that are pages, not assets: an asset named "New" must not hide the form.
 RESERVED_SLUGS = frozenset({"new"})
+CHANGELOG_NEEDED = "Say what changed, so consumers can decide whether to move."
 
 
 def _unique_slug(name: str) -> str:
@@ -92,7 +93,7 @@ def publish_version(asset_id: int, *, acting_user, content: str, changelog: str,
     content = asset_content.normalise(content)
     asset_content.validate(asset.type, content)
     if not changelog.strip():
-        raise ValidationError({"changelog": "Say what changed, so consumers can decide whether to move."})
+        raise ValidationError({"changelog": CHANGELOG_NEEDED})
     latest = asset.versions.order_by("-number").first()
     if latest and latest.checksum == sha256_hex(content):
         raise ValidationError({"content": f"Identical to v{latest.number}; nothing to publish."})

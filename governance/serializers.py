@@ -1,4 +1,3 @@
-from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from governance.models import (
@@ -14,7 +13,8 @@ from governance.models import (
     LabelMoveRequest,
     Layer,
 )
-from initiatives.models import Initiative, Stage
+from initiatives.models import Initiative, Role, Stage
+from initiatives.serializers import UsernameField
 from opmodel.api import StrictModelSerializer, StrictSerializer
 
 
@@ -22,6 +22,8 @@ class GateDecisionSerializer(serializers.ModelSerializer):
     decided_by = serializers.CharField(source="decided_by.username", read_only=True)
     # Declared so the schema admits the blank value a non-recycle decision has.
     recycle_to = serializers.ChoiceField(choices=Stage.choices, allow_blank=True, read_only=True)
+    # Blank when the decider holds no role on the initiative (a portfolio leader putting it on hold).
+    role = serializers.ChoiceField(choices=Role.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = GateDecision
@@ -281,12 +283,8 @@ class DataSourceSerializer(serializers.ModelSerializer):
 
 
 class DataSourceInputSerializer(StrictModelSerializer):
-    owner = serializers.SlugRelatedField(
-        slug_field="username",
-        queryset=get_user_model().objects.filter(is_active=True),
-        required=False,
-        allow_null=True,
-        help_text="Username of the person accountable for the source.",
+    owner = UsernameField(
+        required=False, allow_null=True, help_text="Username of the person accountable for the source."
     )
 
     class Meta:

@@ -13,7 +13,15 @@ class DateInput(forms.DateInput):
         super().__init__(attrs, format=format)
 
 
+# Said alike by the pages' user pickers and the API's username fields (initiatives.serializers.UsernameField).
+NOT_AN_ACTIVE_USER = "Choose a person with an active account."
+
+
 class UserChoiceField(forms.ModelChoiceField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("error_messages", {"invalid_choice": NOT_AN_ACTIVE_USER})
+        super().__init__(**kwargs)
+
     def label_from_instance(self, user):
         full = user.get_full_name()
         return f"{full} ({user.username})" if full else user.username

@@ -2,6 +2,7 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from governance.criteria import CriterionResult
+from initiatives.forms import NOT_AN_ACTIVE_USER
 from initiatives.models import Charter, Initiative, Role, RoleAssignment
 from opmodel.api import StrictModelSerializer
 
@@ -10,6 +11,7 @@ class UsernameField(serializers.SlugRelatedField):
     def __init__(self, **kwargs):
         kwargs.setdefault("slug_field", "username")
         kwargs.setdefault("queryset", get_user_model().objects.filter(is_active=True))
+        kwargs.setdefault("error_messages", {"does_not_exist": NOT_AN_ACTIVE_USER})
         super().__init__(**kwargs)
 
 

@@ -191,7 +191,7 @@ def role_assign(request, slug):
         else:
             messages.success(request, f"{person_name(assignment.user)} is now {assignment.get_role_display()}.")
     else:
-        messages.error(request, "Choose a role and a person.")
+        messages.error(request, " ".join(message for errors in form.errors.values() for message in errors))
     return redirect(initiative)
 
 

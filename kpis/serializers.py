@@ -29,6 +29,8 @@ class KpiSerializer(StrictModelSerializer):
 
 
 class KpiUpdateSerializer(KpiSerializer):
+    initiative = serializers.SlugRelatedField(slug_field="slug", read_only=True)  # a KPI never moves
+
     class Meta(KpiSerializer.Meta):
         read_only_fields = [*Kpi.CREATE_ONLY_FIELDS, "initiative", "updated_at"]
 

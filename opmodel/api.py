@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from http import HTTPStatus
 
 from django import forms
+from django.core import validators
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
@@ -51,9 +52,7 @@ class StrictFieldsMixin:
     def get_fields(self):
         fields = super().get_fields()
         for field in fields.values():
-            if "blank" in field.error_messages:
-                # In the words of the page's form, so both paths refuse an empty value alike.
-                field.error_messages["blank"] = forms.Field.default_error_messages["required"]
+            _speak_like_forms(field)
         return fields
 
     def to_internal_value(self, data):
@@ -67,6 +66,17 @@ class StrictFieldsMixin:
         if refused:
             raise exceptions.ValidationError(refused)
         return value
+
+
+def _speak_like_forms(field) -> None:
+    """Refuse an empty or too long value in the words of Django's forms, so the page and the API agree."""
+    if "blank" in field.error_messages:
+        field.error_messages["blank"] = forms.Field.default_error_messages["required"]
+    if isinstance(field, serializers.ChoiceField):
+        field.error_messages["invalid_choice"] = "Select a valid choice. {input} is not one of the available choices."
+    if isinstance(field, serializers.CharField) and field.max_length is not None:
+        others = [v for v in field.validators if not isinstance(v, validators.MaxLengthValidator)]
+        field.validators = [*others, validators.MaxLengthValidator(field.max_length)]
 
 
 def writable_fields(serializer) -> list[str]:

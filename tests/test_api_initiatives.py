@@ -100,7 +100,8 @@ class TestList:
 
 class TestCreate:
     def test_it_creates_an_initiative_with_its_creator_as_pm(self, alice):
-        response = api_as(alice).post(URL, {"title": "Contract review copilot", "business_unit": "Legal"}, format="json")
+        body = {"title": "Contract review copilot", "business_unit": "Legal"}
+        response = api_as(alice).post(URL, body, format="json")
 
         assert response.status_code == 201, response.content
         body = response.json()
