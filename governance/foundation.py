@@ -118,11 +118,8 @@ def set_control(
     return record
 
 
-DATA_SOURCE_FIELDS = DataSource.EDITABLE_FIELDS
-
-
 def _source_state(source: DataSource) -> dict:
-    state = {name: getattr(source, name) for name in DATA_SOURCE_FIELDS if name != "owner"}
+    state = {name: getattr(source, name) for name in DataSource.EDITABLE_FIELDS if name != "owner"}
     state["owner"] = source.owner.username if source.owner_id else None
     return state
 
@@ -133,7 +130,7 @@ def save_data_source(initiative_id: int, *, acting_user, source: DataSource | No
     initiative = Initiative.objects.select_for_update().get(pk=initiative_id)
     if not can_manage_data_sources(acting_user, initiative):
         raise PermissionDenied("Only the initiative's editors, risk owners or leaders may record data sources.")
-    unknown = set(fields) - set(DATA_SOURCE_FIELDS)
+    unknown = set(fields) - set(DataSource.EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "Not a data source field."))
     if source is not None and not source.initiatives.filter(pk=initiative.pk).exists():
