@@ -1,4 +1,4 @@
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 
 import django_filters
 from django.db.models import Prefetch
@@ -20,6 +20,7 @@ from initiatives.serializers import (
 )
 from kpis.models import Scorecard
 from kpis.serializers import ScorecardQuerySerializer, ScorecardSerializer
+from opmodel.compat import UTC
 
 
 class InitiativeFilter(django_filters.FilterSet):

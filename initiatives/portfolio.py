@@ -10,7 +10,7 @@ import csv
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 
 from django import forms
 from django.conf import settings
@@ -25,6 +25,7 @@ from django.utils import timezone
 from governance.models import AssetUsage, GateReview
 from initiatives.models import Initiative, Stage
 from kpis.models import Scorecard
+from opmodel.compat import UTC
 
 PAGE_SIZE = 50
 Health = Scorecard.Health

@@ -1,9 +1,10 @@
 """Plotly figures as plain dicts: built and tested in Python, drawn by static/js/charts.js."""
 
 from collections import defaultdict
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 
 from kpis.models import Kpi
+from opmodel.compat import UTC
 
 SOURCE_COLOURS = ["#2251cc", "#1d7a46", "#8a4fd3", "#c2410c", "#0e7490", "#6b7280"]
 

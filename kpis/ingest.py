@@ -20,6 +20,7 @@ from django.utils import timezone
 from governance.permissions import is_leader
 from initiatives.models import Initiative, RoleAssignment
 from kpis.models import IngestBatch, Kpi
+from opmodel.compat import parse_iso_datetime
 from opmodel.middleware import current_request_id
 
 MAX_BATCH = 10_000
@@ -167,7 +168,7 @@ def _parse_item(index: int, item, latest: datetime, errors: list[dict]):
             and math.isfinite(value)
             and type(raw_ts) is str
         ):
-            ts = datetime.fromisoformat(raw_ts)
+            ts = parse_iso_datetime(raw_ts)
             if ts.tzinfo is not None and ts <= latest:
                 return key, ts, float(value), source
     except (KeyError, TypeError, ValueError, OverflowError):
@@ -210,7 +211,7 @@ def _parse_timestamp(raw, latest: datetime, bad):
     if not isinstance(raw, str):
         return bad("Must be an ISO 8601 string with a UTC offset, e.g. 2026-11-26T09:00:00+00:00.")
     try:
-        ts = datetime.fromisoformat(raw)
+        ts = parse_iso_datetime(raw)
     except ValueError:
         return bad(f"“{raw[:40]}” is not an ISO 8601 timestamp, e.g. 2026-11-26T09:00:00+00:00.")
     if ts.tzinfo is None or ts.utcoffset() is None:

@@ -19,7 +19,7 @@ Rules (README.md, "Scorecards", explains them to leaders):
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Count, OuterRef, Prefetch, Subquery
@@ -29,6 +29,7 @@ from django.utils.dateparse import parse_datetime
 from governance.models import Asset, DataSource, GatePolicy, GateReview, InitiativeControl
 from initiatives.models import Role, RoleAssignment, Stage
 from kpis.models import Kpi, Measurement, Scorecard
+from opmodel.compat import UTC
 
 GREEN, AMBER, RED, NO_DATA = "green", "amber", "red", "no-data"
 _RANK = {RED: 0, AMBER: 1, GREEN: 2}

@@ -1,12 +1,13 @@
 """KPIs over REST: list, create, patch, and reading measurements by time window."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from rest_framework.test import APIClient
 
 from kpis import services
 from kpis.models import Kpi, Measurement
+from opmodel.compat import UTC
 
 
 @pytest.fixture

@@ -1,11 +1,12 @@
 """GET /api/v1/initiatives/<slug>/scorecard/ (latest or as of a date) and the health filter."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pytest
 
 from kpis.models import Scorecard
 from kpis.recompute import recompute_scorecards
+from opmodel.compat import UTC
 from tests.lifecycle import api_as, assert_problem
 
 

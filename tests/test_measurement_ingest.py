@@ -1,7 +1,7 @@
 """POST /api/v1/measurements/: atomic, idempotent, validated item by item, at a constant query count."""
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from rest_framework.test import APIClient
@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 from governance.tokens import issue_token
 from kpis import services as kpi_services
 from kpis.models import IngestBatch, Kpi, Measurement
+from opmodel.compat import UTC
 
 URL = "/api/v1/measurements/"
 

@@ -39,7 +39,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import psycopg2
@@ -47,6 +47,7 @@ import pytest
 import requests
 from django.db import connection
 
+from opmodel.compat import UTC
 from tests.celery_processes import BASE_DIR, CeleryProcesses, wait_for
 from tests.test_redis_outage import free_port
 

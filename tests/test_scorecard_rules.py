@@ -5,7 +5,7 @@ KPI statuses are scored on unsaved Kpi objects carrying latest_value/latest_at, 
 """
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -30,6 +30,7 @@ from kpis.scorecards import (
     value_and_cost,
     with_scorecard_data,
 )
+from opmodel.compat import UTC
 from tests.lifecycle import give_role, pass_charter_signoff, pass_gate, request
 from tests.scorecards import assert_sql_matches_python, case_fields
 

@@ -5,7 +5,7 @@ statement the scheduled recompute runs reaches the same figures, KPI by KPI and 
 initiative: on a grid of KPI cases around every boundary, and on the whole demo portfolio.
 """
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from itertools import count
 
 import pytest
@@ -19,6 +19,7 @@ from kpis import services as kpi_services
 from kpis.models import Kpi, Measurement, Scorecard
 from kpis.scorecard_sql import insert_scorecards, store_scorecards
 from kpis.scorecards import CADENCE_PERIOD
+from opmodel.compat import UTC
 from tests.scorecards import assert_sql_matches_python, case_fields
 
 NOW = datetime(2026, 2, 20, 12, tzinfo=UTC)

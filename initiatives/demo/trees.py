@@ -3,11 +3,12 @@
 import math
 import random
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from initiatives.demo.portfolio import Demo
 from kpis.catalogue import KpiSpec as K
 from kpis.models import Kpi
+from opmodel.compat import UTC
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """A product manager builds an initiative's outcome tree from a template and edits it in the browser."""
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from governance.models import AuditEvent
 from kpis import services
 from kpis.models import Driver, Kpi, Measurement
+from opmodel.compat import UTC
 from tests.browser.conftest import SHOTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
