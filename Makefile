@@ -3,23 +3,29 @@
 # `make test` runs the whole suite (on PostgreSQL and Redis when DATABASE_URL and
 # REDIS_URL are set, as CI does).
 
-PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
+# The venv's Python: the first of these that is a version Django 5.2 supports (3.10 to 3.13; CI
+# tests 3.11). Each candidate is run, so a pyenv shim of a version that is not installed is passed
+# over. PYTHON=/path/to/python overrides the choice.
+PYTHON_CANDIDATES := python3.13 python3.12 python3.11 python3.10 python3
+SUPPORTED_PYTHON := import sys; sys.exit(not (3, 10) <= sys.version_info[:2] <= (3, 13))
+PYTHON ?= $(shell for p in $(PYTHON_CANDIDATES); do \
+	$$p -c '$(SUPPORTED_PYTHON)' >/dev/null 2>&1 && { command -v $$p; break; }; done)
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
-# A local, plain-HTTP run with the demo data; production sets DEBUG=0 and a real SECRET_KEY.
-LOCAL_ENV := DEBUG=1 HTTPS_ONLY=0
 # Only for the test process: the suite runs with DEBUG off, like production.
 TEST_ENV := SECRET_KEY=test-only-secret-key-not-for-any-real-deployment-0123456789 DEBUG=0 HTTPS_ONLY=0
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint bench migrate seed clean
+.PHONY: install local-env run test lint bench migrate seed clean
 
 $(PY):
-	@test -n "$(PYTHON)" || { echo "Python 3.11 is needed: install python3.11 (or a python3 that is 3.11)."; exit 1; }
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
-		{ echo "$(PYTHON) is not Python 3.11; set PYTHON=/path/to/python3.11."; exit 1; }
-	$(PYTHON) -m venv $(VENV)
+	@python="$(PYTHON)"; \
+	test -n "$$python" || { echo "Python 3.10 to 3.13 is needed, and none of $(PYTHON_CANDIDATES) is one:" \
+		"install one (3.11 is what CI tests), or set PYTHON=/path/to/python3.x."; exit 1; }; \
+	"$$python" -c '$(SUPPORTED_PYTHON)' >/dev/null 2>&1 || { echo "PYTHON=$$python is not Python 3.10 to 3.13:" \
+		"set PYTHON=/path/to/python3.x with x from 10 to 13."; exit 1; }; \
+	echo "$$python -m venv $(VENV)"; "$$python" -m venv $(VENV)
 
 # Reinstall only when a requirements file changed since the last install.
 $(INSTALLED): requirements.txt requirements-dev.txt | $(PY)
@@ -28,9 +34,16 @@ $(INSTALLED): requirements.txt requirements-dev.txt | $(PY)
 
 install: $(INSTALLED)
 
+# A local, plain-HTTP run with the demo data: $(OPMODEL_VAR_DIR or var)/local.env says DEBUG=1,
+# HTTPS_ONLY=0, a SECRET_KEY kept across runs, PORT and SITE_URL. manage.py and `python -m opmodel`
+# read it (variables set in the environment win), so README's commands work in a plain shell.
+# Production sets DEBUG=0 and a real SECRET_KEY in the environment and has no such file.
+local-env: install
+	$(PY) -m opmodel local-env
+
 run: migrate
-	$(LOCAL_ENV) $(PY) manage.py seed_demo
-	$(LOCAL_ENV) $(PY) -m opmodel dev
+	$(PY) manage.py seed_demo
+	$(PY) -m opmodel dev
 
 test: install
 	$(TEST_ENV) $(PY) -m pytest -ra $(PYTEST_ARGS)
@@ -51,13 +64,13 @@ bench: install
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) benchmarks/scorecards.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) benchmarks/load.py
 
-migrate: install
-	$(LOCAL_ENV) $(PY) manage.py migrate --noinput
+migrate: local-env
+	$(PY) manage.py migrate --noinput
 
 seed: migrate
-	$(LOCAL_ENV) $(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo
 
-# Removes the venv and local state, including the SQLite database in var/.
+# Removes the venv and local state, including the SQLite database and local.env in var/.
 clean:
 	rm -rf $(VENV) var test-results .pytest_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -16,6 +16,10 @@ def main():
             "available on your PYTHONPATH environment variable? Did you "
             "forget to activate a virtual environment?"
         ) from exc
+    from opmodel.env import load_local_env
+
+    # After `make run`: its var/local.env (DEBUG=1, SECRET_KEY, SITE_URL...); the environment wins.
+    load_local_env()
     execute_from_command_line(sys.argv)
 
 

@@ -1,9 +1,11 @@
-"""One entry point for every OpModel process: `python -m opmodel web|worker|beat|dev`.
+"""One entry point for every OpModel process: `python -m opmodel web|worker|beat|dev|local-env`.
 
 docker-compose runs `web`, `worker` and `beat` as separate services; `make run`
-runs `dev`, which starts all three and stops them together. Each command is
-configured by environment variables only: PORT or BIND and WEB_CONCURRENCY for
-`web`, WORKER_CONCURRENCY for `worker`, plus everything opmodel/settings.py reads.
+runs `local-env`, which writes VAR_DIR/local.env (opmodel/env.py), then `dev`, which
+starts all three and stops them together. Each command is configured by environment
+variables only: PORT or BIND and WEB_CONCURRENCY for `web`, WORKER_CONCURRENCY for
+`worker`, plus everything opmodel/settings.py reads; local.env, when there is one,
+fills in those the environment does not set.
 """
 
 import os
@@ -11,6 +13,8 @@ import signal
 import subprocess
 import sys
 import time
+
+from opmodel.env import load_local_env, write_local_env
 
 
 def _bind() -> str:
@@ -90,11 +94,26 @@ def dev() -> None:
     sys.exit(status)
 
 
+def local_env() -> None:
+    """Write local.env from this environment (PORT), before anything reads the previous one."""
+    path = write_local_env()
+    print(
+        f"OpModel: wrote {path} (DEBUG=1, SITE_URL=http://127.0.0.1:{os.environ.get('PORT', '8000')}, "
+        "a SECRET_KEY kept across runs); manage.py and python -m opmodel read it, "
+        "and variables set in the environment win over it.",
+        flush=True,
+    )
+
+
+COMMANDS = {"web": web, "worker": worker, "beat": beat, "dev": dev, "local-env": local_env}
+
+
 def main(argv: list[str]) -> None:
-    commands = {"web": web, "worker": worker, "beat": beat, "dev": dev}
-    if len(argv) != 1 or argv[0] not in commands:
-        sys.exit(f"usage: python -m opmodel {'|'.join(commands)}")
-    commands[argv[0]]()
+    if len(argv) != 1 or argv[0] not in COMMANDS:
+        sys.exit(f"usage: python -m opmodel {'|'.join(COMMANDS)}")
+    if argv[0] != "local-env":
+        load_local_env()
+    COMMANDS[argv[0]]()
 
 
 if __name__ == "__main__":

@@ -1,12 +1,22 @@
-"""Strict readers for settings taken from environment variables.
+"""Strict readers for settings taken from environment variables, and the local environment file.
 
 A malformed value stops the process at start with a message that names the
 variable, instead of surfacing later as a confusing runtime error.
+
+`make run` writes VAR_DIR/local.env (DEBUG=1, a generated SECRET_KEY, PORT, SITE_URL...), and
+manage.py and `python -m opmodel` read it before the settings, so any command in a plain shell
+runs against the local instance. Real environment variables win over the file. Production,
+docker-compose and the test suite have no such file (the suite's processes use their own var dir).
 """
 
 import os
+import secrets
+from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+LOCAL_ENV_FILE_NAME = "local.env"
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -66,3 +76,63 @@ def env_database(name: str, default: str, *, conn_max_age: int) -> dict:
         return dj_database_url.parse(raw, conn_max_age=conn_max_age, conn_health_checks=True)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name} could not be parsed: {exc}") from None
+
+
+def var_dir() -> Path:
+    """Local state (SQLite file, on-disk broker, beat schedule, local.env): OPMODEL_VAR_DIR or ./var."""
+    return Path(env_str("OPMODEL_VAR_DIR", str(BASE_DIR / "var")))
+
+
+def local_env_path() -> Path:
+    return var_dir() / LOCAL_ENV_FILE_NAME
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines; blank lines and # comments are skipped; no quoting or expansion."""
+    values = {}
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, value = line.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise ImproperlyConfigured(f"{path}, line {number}: expected NAME=value; got {line!r}.")
+        values[name] = value.strip()
+    return values
+
+
+def load_local_env() -> None:
+    """Put local.env's variables into this process's environment, unless the environment already sets them."""
+    path = local_env_path()
+    if path.is_file():
+        for name, value in read_env_file(path).items():
+            os.environ.setdefault(name, value)
+
+
+def write_local_env() -> Path:
+    """Write local.env for `make run`: a plain-HTTP DEBUG run on PORT (default 8000), with the
+    SECRET_KEY of the previous file kept (sessions survive a restart) or a new random one."""
+    path = local_env_path()
+    previous = read_env_file(path) if path.is_file() else {}
+    port = env_int("PORT", 8000, minimum=1)
+    values = {
+        "DEBUG": "1",
+        "HTTPS_ONLY": "0",
+        "SECRET_KEY": previous.get("SECRET_KEY") or secrets.token_urlsafe(50),
+        "PORT": str(port),
+        "SITE_URL": f"http://127.0.0.1:{port}",
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = (
+        "# Written by `make run` (python -m opmodel local-env) on every run; read by manage.py and\n"
+        "# `python -m opmodel`. Environment variables win over these. Never used in production.\n"
+        + "".join(f"{name}={value}\n" for name, value in values.items())
+    )
+    temporary = path.with_name(f".{path.name}.tmp")
+    # Owner-only: the file holds a secret key.
+    temporary.touch(mode=0o600)
+    temporary.chmod(0o600)
+    temporary.write_text(text)
+    temporary.replace(path)
+    return path

@@ -10,11 +10,11 @@ from pathlib import Path
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from opmodel.env import env_bool, env_database, env_int, env_list, env_str, env_url
+from opmodel.env import env_bool, env_database, env_int, env_list, env_str, env_url, var_dir
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(env_str("OPMODEL_VAR_DIR", str(BASE_DIR / "var")))
-# Local state (SQLite file, on-disk broker, beat schedule); ignored by git.
+# Local state (SQLite file, on-disk broker, beat schedule, local.env): OPMODEL_VAR_DIR or ./var; ignored by git.
+VAR_DIR = var_dir()
 (VAR_DIR / "celery" / "queue").mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)

@@ -59,3 +59,62 @@ def test_a_production_environment_passes_check_deploy_without_warnings(tmp_path)
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def show_settings(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
+    code = "from django.conf import settings; print(settings.DEBUG, settings.SITE_URL, settings.SECRET_KEY)"
+    return run(["manage.py", "shell", "-c", code], tmp_path, **env)
+
+
+def test_make_runs_local_env_lets_manage_py_run_in_a_plain_shell(tmp_path):
+    written = run(["-m", "opmodel", "local-env"], tmp_path, PORT="8123")
+    assert written.returncode == 0, written.stderr
+    local_env = (tmp_path / "local.env").read_text()
+
+    result = show_settings(tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    debug, site_url, secret_key = result.stdout.strip().splitlines()[-1].split(" ")
+    assert (debug, site_url) == ("True", "http://127.0.0.1:8123")
+    assert f"SECRET_KEY={secret_key}\n" in local_env
+    assert len(secret_key) >= 50
+    assert (tmp_path / "local.env").stat().st_mode & 0o777 == 0o600
+
+
+def test_local_env_keeps_its_secret_key_and_follows_the_port(tmp_path):
+    run(["-m", "opmodel", "local-env"], tmp_path, PORT="8123")
+    first = show_settings(tmp_path).stdout.strip().splitlines()[-1].split(" ")
+
+    run(["-m", "opmodel", "local-env"], tmp_path)
+    second = show_settings(tmp_path).stdout.strip().splitlines()[-1].split(" ")
+
+    assert second[1] == "http://127.0.0.1:8000"
+    assert second[2] == first[2]
+
+
+def test_the_environment_wins_over_local_env(tmp_path):
+    run(["-m", "opmodel", "local-env"], tmp_path, PORT="8123")
+
+    result = show_settings(tmp_path, DEBUG="0", SITE_URL="https://opmodel.example.com")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].split(" ")[:2] == ["False", "https://opmodel.example.com"]
+
+
+def test_the_settings_alone_never_read_local_env(tmp_path):
+    """The test suite (pytest-django imports the settings module) runs with DEBUG off whatever local.env says."""
+    run(["-m", "opmodel", "local-env"], tmp_path)
+
+    result = setup_django(tmp_path)
+
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_a_malformed_local_env_line_is_named(tmp_path):
+    (tmp_path / "local.env").write_text("DEBUG=1\nthis is not a setting\n")
+
+    result = show_settings(tmp_path)
+
+    assert result.returncode != 0
+    assert f"{tmp_path / 'local.env'}, line 2" in result.stderr.strip().splitlines()[-1]
