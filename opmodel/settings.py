@@ -1,8 +1,9 @@
 """OpModel settings: one file, every deploy-specific value from the environment.
 
 See README.md ("Configuration") for the variables. Defaults suit `make run` on a
-laptop; production sets DEBUG=0 and a real SECRET_KEY, and passes
-`python manage.py check --deploy` without warnings.
+laptop, whose var/local.env (read by manage.py and `python -m opmodel`, never by this
+module: opmodel/env.py) adds DEBUG=1 and a SECRET_KEY; production sets DEBUG=0 and a
+real SECRET_KEY, and passes `python manage.py check --deploy` without warnings.
 """
 
 from pathlib import Path
