@@ -227,7 +227,8 @@ def run_block(block: Block, instance) -> None:
     finally:
         # Files the commands write in the checkout (batch.json, review.json) go with the test.
         for name in {path.name for path in BASE_DIR.iterdir()} - before:
-            (BASE_DIR / name).unlink()
+            if (BASE_DIR / name).is_file():
+                (BASE_DIR / name).unlink()
     assert done.returncode == 0, (
         f"README.md block at line {block.line} exited with {done.returncode}:\n{block.text}\n"
         f"--- stdout\n{done.stdout[-4000:]}\n--- stderr\n{done.stderr[-4000:]}"
