@@ -20,7 +20,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-UTC = timezone.utc  # datetime.UTC from Python 3.11 on; this runs on 3.10 too
+UTC = timezone.utc  # the datetime module has UTC only from Python 3.11; this runs on 3.10 too
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))

@@ -3,7 +3,7 @@ counts add up exactly (PostgreSQL: SQLite has one writer at a time)."""
 
 import json
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.db import connection, connections
@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from governance.tokens import issue_token
 from kpis.models import IngestBatch, Measurement
+from opmodel.compat import UTC
 from tests.db import second_session
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
