@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 
-from opmodel.env import load_local_env, write_local_env
+from opmodel.env import load_local_env, read_env_file, write_local_env
 
 
 def _bind() -> str:
@@ -98,9 +98,8 @@ def local_env() -> None:
     """Write local.env from this environment (PORT), before anything reads the previous one."""
     path = write_local_env()
     print(
-        f"OpModel: wrote {path} (DEBUG=1, SITE_URL=http://127.0.0.1:{os.environ.get('PORT', '8000')}, "
-        "a SECRET_KEY kept across runs); manage.py and python -m opmodel read it, "
-        "and variables set in the environment win over it.",
+        f"OpModel: wrote {path} (DEBUG=1, SITE_URL={read_env_file(path)['SITE_URL']}, a SECRET_KEY kept "
+        "across runs); manage.py and python -m opmodel read it, and variables set in the environment win over it.",
         flush=True,
     )
 
