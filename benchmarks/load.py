@@ -1,6 +1,8 @@
 """Mixed loopback load test: overlapping ingest, racing approvals and browsing leaders, all at once.
 
     make bench            # or: python benchmarks/load.py  (needs DATABASE_URL on PostgreSQL)
+    python benchmarks/load.py --soak [--seconds 300] [--clients 16]   # the soak, benchmarks/soak.py
+
 
 For LOAD_SECONDS (20) against gunicorn started with `python -m opmodel web`: 4 clients push
 overlapping measurement batches (the same keys from several clients, retried on connection
@@ -11,6 +13,7 @@ p50/p99 per kind, then checks: measurements in the database == distinct keys pus
 advanced exactly once, no 5xx. Exits 1 when an invariant fails.
 """
 
+import argparse
 import http.client
 import json
 import os
@@ -273,5 +276,29 @@ def main() -> None:
         sys.exit(1)
 
 
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Loopback load test; --soak for the sustained soak.")
+    parser.add_argument("--soak", action="store_true", help="run the soak (benchmarks/soak.py) instead")
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=float(os.environ.get("SOAK_SECONDS", "300")),
+        help="soak duration (SOAK_SECONDS, default 300)",
+    )
+    parser.add_argument(
+        "--clients",
+        type=int,
+        default=int(os.environ.get("SOAK_CLIENTS", "16")),
+        help="soak client threads (SOAK_CLIENTS, default 16)",
+    )
+    return parser.parse_args(argv)
+
+
 if __name__ == "__main__":
-    main()
+    arguments = parse_args(sys.argv[1:])
+    if arguments.soak:
+        from benchmarks import soak
+
+        soak.main(arguments)
+    else:
+        main()
