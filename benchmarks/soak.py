@@ -25,6 +25,7 @@ clients were told, memory growth under 10 % per process tree. Exits 1 when a tar
 All traffic is on 127.0.0.1; every loop ends by count or time.
 """
 
+import itertools
 import json
 import os
 import re
@@ -123,7 +124,7 @@ def prepare(prefix: str, deciders: int) -> dict:
             kind="leading",
             direction="increase",
         )
-    decided = [initiative(f"decide-{n}") for n in range(deciders)]
+    decided = [initiative(f"decide-{n}") for n in range(deciders + 1)]  # the last one for the warm-up
     for n in range(OPEN_REVIEWS):
         request_review(initiative(f"open-{n}").pk, acting_user=pm, override_reason=OVERRIDE)
 
@@ -137,7 +138,8 @@ def prepare(prefix: str, deciders: int) -> dict:
 
     return {
         "push_initiative": pushed.pk,
-        "decide_initiatives": [(i.pk, i.slug) for i in decided],
+        "decide_initiatives": [(i.pk, i.slug) for i in decided[:-1]],
+        "warm_up_initiative": (decided[-1].pk, decided[-1].slug),
         "keys": keys,
         "tokens": {name: token(name) for name in names},
         "sessions": {name: session(name) for name in ("leader-1", "leader-2", "sponsor", "security")},
@@ -383,14 +385,17 @@ CYCLE = [
 STAGES_AFTER = {1: "secure-foundation", 4: "define-outcome"}
 
 
-def decider(run: Run, initiative: tuple[int, str]) -> None:
-    """Cycle one initiative through sign-off, foundation and a recycle; every answer must be 201.
-    A request is never retried: its effect is counted only when acknowledged."""
+def decider(run: Run, initiative: tuple[int, str], steps: int | None = None) -> None:
+    """Cycle one initiative through sign-off, foundation and a recycle (until the run ends, or for
+    `steps` requests); every answer must be 201. A request is never retried: its effect is counted
+    only when acknowledged."""
     pk, slug = initiative
     done = run.decided[pk] = {"reviews": 0, "decisions": 0, "stage changes": 0, "stage": "define-outcome"}
     review = None
     step = 0
-    while run.running():
+    for _ in range(steps) if steps is not None else itertools.count():
+        if not run.running():
+            break
         kind, who, path, body, moves = CYCLE[step]
         if kind == "request review":
             body = {**body, "initiative": slug}
@@ -430,6 +435,8 @@ def warm_up(run: Run, web_workers: int) -> None:
     ]
     bursts = [[(push, (run, -1 - n, 0.0)) for n in range(2 * web_workers)]]
     bursts += [[(run.get, read)] * (2 * web_workers) for read in reads]
+    # One decision cycle on an initiative of its own (checked at the end like the deciders' ones).
+    bursts.append([(decider, (run, run.setup["warm_up_initiative"], len(CYCLE)))])
     for burst in bursts:
         threads = [threading.Thread(target=target, args=args, daemon=True) for target, args in burst]
         for thread in threads:
