@@ -291,6 +291,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=int(os.environ.get("SOAK_CLIENTS", "16")),
         help="soak client threads (SOAK_CLIENTS, default 16)",
     )
+    parser.add_argument("--log-dir", help="soak: keep the web, worker and beat logs in this directory")
     return parser.parse_args(argv)
 
 

@@ -604,8 +604,10 @@ def main(args) -> None:
         f"a warm-up burst and the first {warmup:.0f} s; scheduled tasks every {interval} s",
         flush=True,
     )
-    with tempfile.TemporaryDirectory(prefix="opmodel-soak-") as var_dir:
-        processes = Processes(Path(var_dir), port, interval)
+    with tempfile.TemporaryDirectory(prefix="opmodel-soak-") as temporary:
+        var_dir = Path(args.log_dir or temporary)  # --log-dir keeps the processes' logs
+        var_dir.mkdir(parents=True, exist_ok=True)
+        processes = Processes(var_dir, port, interval)
         processes.start()
         try:
             processes.wait_until_up()
@@ -613,6 +615,14 @@ def main(args) -> None:
         finally:
             processes.stop()
         work = scheduled_work(processes.log("worker"))
+        problems = [
+            f"{name}.log: {line.strip()[:300]}"
+            for name in ("web", "worker", "beat")
+            for line in processes.log(name).splitlines()
+            if re.search(r"\b(ERROR|CRITICAL|Traceback)\b|raised unexpected", line)
+        ]
     ok = report(args, prefix, run, wall, (memory_start, memory_end), work, database_counts(setup, run))
+    for problem in problems[:10]:
+        print(f"  {problem}")
     if not ok:
         sys.exit(1)
