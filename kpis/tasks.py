@@ -61,4 +61,4 @@ def notify_stale_kpis_task() -> int:
         for owner, stale in stale_by_owner.items()
         if owner.email
     ]
-    return send_mass_mail(messages, fail_silently=False)
+    return send_mass_mail(messages, fail_silently=False) if messages else 0

@@ -5,6 +5,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core import mail
 from django.utils import timezone
 
@@ -48,6 +49,19 @@ class TestNewReviews:
 
         assert notify_new_reviews_task.delay().get() == 0
         assert mail.outbox == []
+
+    def test_a_review_no_approver_can_be_mailed_is_claimed_with_nothing_sent(
+        self, settings, initiative, alice, sam, lee
+    ):
+        # The console and file backends (the default, and `make run`'s) return None, not 0, for no message.
+        settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+        get_user_model().objects.filter(pk__in=[sam.pk, lee.pk]).update(email="")
+        review = request(initiative, alice)
+
+        assert notify_new_reviews_task.delay().get() == 0
+
+        review.refresh_from_db()
+        assert review.notified_at is not None
 
     @pytest.mark.parametrize("requester", ["sam", "lee"])
     def test_an_approver_who_requested_is_left_out(self, initiative, alice, sam, lee, requester):
