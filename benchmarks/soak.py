@@ -457,6 +457,7 @@ def run_clients(port: int, setup: dict, seconds: float, warmup: float, clients: 
         "export": lambda n: (exporter, (run, n)),
         "decide": lambda n: (decider, (run, next(deciders))),
     }
+    run.deadline = time.monotonic() + DEADLINE_SLACK  # bounds the warm-up
     warm_up(run, int(processes.environment["WEB_CONCURRENCY"]))
     run.warmup_stats, run.stats = run.stats, Stats()
     run.deadline = time.monotonic() + seconds
@@ -622,7 +623,8 @@ def main(args) -> None:
             if re.search(r"\b(ERROR|CRITICAL|Traceback)\b|raised unexpected", line)
         ]
     ok = report(args, prefix, run, wall, (memory_start, memory_end), work, database_counts(setup, run))
+    print(f"  {'FAIL' if problems else 'PASS'}  no error in the web, worker and beat logs")
     for problem in problems[:10]:
         print(f"  {problem}")
-    if not ok:
+    if not ok or problems:
         sys.exit(1)

@@ -66,6 +66,7 @@ def test_a_short_soak_passes_every_target_and_prints_its_figures():
         "the worker ran the scheduled recompute and emails",
         "web memory growth < 10%",
         "worker memory growth < 10%",
+        "no error in the web, worker and beat logs",
     ):
         assert f"PASS  {target}" in result.stdout, output
     assert "FAIL" not in result.stdout
