@@ -447,7 +447,7 @@ def warm_up(run: Run, web_workers: int) -> None:
 
 def run_clients(port: int, setup: dict, seconds: float, warmup: float, clients: int, processes) -> tuple:
     roles = roles_for(clients)
-    run = Run(port, setup, time.monotonic() + seconds)
+    run = Run(port, setup, time.monotonic() + DEADLINE_SLACK)  # bounds the warm-up
     deciders = iter(setup["decide_initiatives"])
     pushers = roles.count("push")
     targets = {
@@ -457,7 +457,6 @@ def run_clients(port: int, setup: dict, seconds: float, warmup: float, clients: 
         "export": lambda n: (exporter, (run, n)),
         "decide": lambda n: (decider, (run, next(deciders))),
     }
-    run.deadline = time.monotonic() + DEADLINE_SLACK  # bounds the warm-up
     warm_up(run, int(processes.environment["WEB_CONCURRENCY"]))
     run.warmup_stats, run.stats = run.stats, Stats()
     run.deadline = time.monotonic() + seconds
