@@ -11,7 +11,7 @@ from governance.models import Gate, GateDecision, GatePolicy, GateReview
 from governance.notifications import notify_decision
 from governance.permissions import can_edit, can_resume, check_can_decide, open_slots_for
 from governance.snapshots import build_snapshot
-from initiatives.models import Initiative
+from initiatives.models import Initiative, StageChange
 
 
 class TransitionError(Exception):
@@ -228,9 +228,11 @@ def _finish(review: GateReview, status: str, user) -> None:
 
 def _move_stage(initiative: Initiative, to_stage: str, user, review: GateReview) -> None:
     before = initiative.stage
+    left = _state(initiative)
     initiative.stage = to_stage
     initiative.stage_entered_at = timezone.now()
     initiative.save(update_fields=["stage", "stage_entered_at", "updated_at"])
+    _record_change(initiative, left, initiative.stage_entered_at)
     audit.record(
         "initiative.stage_changed",
         initiative,
@@ -243,8 +245,10 @@ def _move_stage(initiative: Initiative, to_stage: str, user, review: GateReview)
 
 def _set_status(initiative: Initiative, status: str, user) -> None:
     before = initiative.status
+    left = _state(initiative)
     initiative.status = status
     initiative.save(update_fields=["status", "updated_at"])
+    _record_change(initiative, left, timezone.now())
     audit.record(
         "initiative.status_changed",
         initiative,
@@ -254,6 +258,23 @@ def _set_status(initiative: Initiative, status: str, user) -> None:
         after={"status": status},
     )
     Initiative.objects.filter(pk=initiative.pk).mark_dirty()
+
+
+def _state(initiative: Initiative) -> dict:
+    return {"stage": initiative.stage, "status": initiative.status, "stage_entered_at": initiative.stage_entered_at}
+
+
+def _record_change(initiative: Initiative, left: dict, at) -> None:
+    """The stage/status history (initiatives.models.StageChange), written with the change it records."""
+    StageChange.objects.create(
+        initiative=initiative,
+        changed_at=at,
+        from_stage=left["stage"],
+        from_status=left["status"],
+        from_stage_entered_at=left["stage_entered_at"],
+        to_stage=initiative.stage,
+        to_status=initiative.status,
+    )
 
 
 @transaction.atomic

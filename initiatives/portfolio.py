@@ -1,9 +1,10 @@
 """The portfolio page and its CSV export, built from a fixed number of queries whatever the portfolio size.
 
 As of a date D, each initiative shows its newest scorecard computed by the end of D (UTC). Stage and
-status are the live ones when D is today, and the snapshot's for a past date; an initiative without a
-snapshot by then shows "no-data" and its live stage. Initiatives created after D, with no snapshot,
-did not exist yet and are left out.
+status are the live ones when D is today, and for a past date those that stood at the end of D, from
+the stage/status history the gate decisions wrote (initiatives.models.StageChange), whatever the
+snapshot says; an initiative without a snapshot by then shows "no-data". Initiatives created after D
+did not exist yet and are left out. Gate outcomes count the reviews closed by the end of D.
 """
 
 import csv
@@ -23,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from governance.models import AssetUsage, GateReview
-from initiatives.models import Initiative, Stage
+from initiatives.models import Initiative, Stage, StageChange
 from kpis.models import Scorecard
 from opmodel.compat import UTC
 
@@ -241,8 +242,10 @@ def build_portfolio(user, params) -> Portfolio:
         c["initiative_id"]: c
         for c in Scorecard.objects.latest_per_initiative(as_of=end, initiatives=visible).values(*CARD_FIELDS)
     }
-    is_past = chosen["as_of"] < form.today
-    rows = [_row(i, by_initiative.get(i["id"]), end, is_past) for i in initiatives]
+    if chosen["as_of"] < form.today:  # what stood then, from the history: one query
+        states = StageChange.objects.states_at(initiatives, end)
+        initiatives = [dict(i, **states[i["id"]]) for i in initiatives]
+    rows = [_row(i, by_initiative.get(i["id"]), end) for i in initiatives]
     rows = [r for r in rows if r is not None and _matches(r, chosen)]
     usages = list(
         AssetUsage.objects.filter(initiative_id__in=[r.id for r in rows], adopted_at__lte=end).values_list(
@@ -270,26 +273,25 @@ def _owner_name(initiative: dict) -> str:
     return full or initiative["charter__owner__username"] or ""
 
 
-def _row(initiative: dict, card: dict | None, end: datetime, is_past: bool) -> Row | None:
-    if card is None and initiative["created_at"] > end:
+def _row(initiative: dict, card: dict | None, end: datetime) -> Row | None:
+    """One initiative's row; `initiative` holds the stage, status and stage_entered_at of the as-of date."""
+    if initiative["created_at"] > end:
         return None  # created after the as-of date: not in the portfolio yet
-    snapshot = card if card and is_past else initiative
     row = Row(
         id=initiative["id"],
         slug=initiative["slug"],
         title=initiative["title"],
         business_unit=initiative["business_unit"],
         risk_tier=initiative["risk_tier"],
-        stage=snapshot["stage"],
-        status=snapshot["status"],
+        stage=initiative["stage"],
+        status=initiative["status"],
         owner=initiative["charter__owner__username"] or "",
         owner_name=_owner_name(initiative),
         health=card["health"] if card else Health.NO_DATA,
         card=card,
     )
-    # Days in stage are known only while the initiative still sits in the stage it had at the as-of date.
     entered = initiative["stage_entered_at"]
-    if row.stage == initiative["stage"] and entered <= end:
+    if entered <= end:
         row.days_in_stage = (min(end, timezone.now()) - entered).days
     return row
 

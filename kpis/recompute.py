@@ -1,12 +1,13 @@
 """The scheduled scorecard recompute: single-flight, safe to rerun, and it loses no dirty mark."""
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from kpis.scorecard_sql import store_scorecards
+from kpis.scorecard_sql import store_past_scorecards, store_scorecards
 
 LOCK = "recompute-scorecards"
 
@@ -25,6 +26,35 @@ def recompute_scorecards(*, full: bool = False) -> RecomputeResult:
         if not _only_run():
             return RecomputeResult(0, skipped=True)
         return RecomputeResult(store_scorecards(timezone.now(), full=full))
+
+
+def end_of_day(day: date) -> datetime:
+    """The moment a snapshot "as of" `day` stands for: the end of that day, UTC, as the portfolio and the
+    scorecard API read `as_of`."""
+    return datetime.combine(day, time.max, tzinfo=UTC)
+
+
+def past_days(since: date, *, step: timedelta = timedelta(days=7)) -> list[date]:
+    """`since`, then every `step` after it, up to yesterday (UTC): the days a backfill computes."""
+    today = timezone.now().astimezone(UTC).date()
+    days, day = [], since
+    while day < today:
+        days.append(day)
+        day += step
+    return days
+
+
+def recompute_as_of(days: list[date]) -> RecomputeResult:
+    """Store, for each past day, a snapshot of every initiative that existed then, as it stood at the end of
+    that day (kpis.scorecard_sql.store_past_scorecards). Single-flight like the scheduled run; a rerun
+    replaces the snapshots of those days rather than adding more."""
+    today = timezone.now().astimezone(UTC).date()
+    if any(day >= today for day in days):
+        raise ValueError("Only a past day has a snapshot as of its end; today's comes from a normal recompute.")
+    with transaction.atomic():
+        if not _only_run():
+            return RecomputeResult(0, skipped=True)
+        return RecomputeResult(sum(store_past_scorecards(end_of_day(day)) for day in days))
 
 
 def _only_run() -> bool:

@@ -69,9 +69,11 @@ class _Dialect:
     def pg(self) -> bool:
         return self.vendor == "postgresql"
 
-    def newest_point(self) -> str:
-        """Join each KPI `k` to its newest point `m` (newest timestamp; ties broken by source)."""
-        newest = 'FROM kpis_measurement WHERE kpi_id = k.id ORDER BY "timestamp" DESC, source LIMIT 1'
+    def newest_point(self, past: bool = False) -> str:
+        """Join each KPI `k` to its newest point `m` (newest timestamp; ties broken by source); for a past
+        snapshot, its newest point at %(now)s."""
+        until = ' AND "timestamp" <= %(now)s' if past else ""
+        newest = f'FROM kpis_measurement WHERE kpi_id = k.id{until} ORDER BY "timestamp" DESC, source LIMIT 1'
         if self.pg:
             return f'LEFT JOIN LATERAL (SELECT value, "timestamp" {newest}) m ON true'
         return f"LEFT JOIN kpis_measurement m ON m.id = (SELECT id {newest})"
@@ -175,14 +177,27 @@ def _charter_gaps(d: _Dialect, fields: tuple[str, ...]) -> str:
     return f"CASE WHEN ch.id IS NULL THEN {len(fields)} ELSE {' + '.join(gaps)} END"
 
 
-def kpi_figures(d: _Dialect, chosen: str) -> str:
+def kpi_figures(d: _Dialect, chosen: str, past: bool = False) -> str:
     """`WITH chosen AS (...), scored AS (...)`: the initiatives to score and each of their KPIs' newest
-    point with the figures scored from it (kpis.scorecards.score_kpi): progress, expected, status, stale."""
+    point with the figures scored from it (kpis.scorecards.score_kpi): progress, expected, status, stale.
+
+    A past snapshot (`past`, at %(now)s) scores the initiatives that existed then, in the stage and status
+    they had then: those the first later change (initiatives.models.StageChange) left, or the current ones."""
     gate = " ".join(f"WHEN '{stage}' THEN '{g}'" for stage, g in GATE_FROM_STAGE.items())
+    stage, status, entered, then = "i.stage", "i.status", "i.stage_entered_at", ""
+    if past:
+        stage, status, entered = (
+            f"coalesce(h.from_{name}, i.{name})" for name in ("stage", "status", "stage_entered_at")
+        )
+        then = """
+    LEFT JOIN initiatives_stagechange h ON h.id = (
+        SELECT id FROM initiatives_stagechange WHERE initiative_id = i.id AND changed_at > %(now)s
+        ORDER BY changed_at, id LIMIT 1)
+    WHERE i.created_at <= %(now)s"""
     return f"""WITH chosen AS (
-    SELECT i.id, i.stage, i.status, i.risk_tier, i.started_on, i.stage_entered_at, i.reuse_review_on,
-           i.scorecard_dirty_at AS mark, CASE i.stage {gate} ELSE '' END AS gate
-    {d.initiatives(chosen)}
+    SELECT i.id, {stage} AS stage, {status} AS status, i.risk_tier, i.started_on, {entered} AS stage_entered_at,
+           i.reuse_review_on, i.scorecard_dirty_at AS mark, CASE {stage} {gate} ELSE '' END AS gate
+    {d.initiatives(chosen)}{then}
 ),
 -- Each KPI's newest point and the figures scored from it (kpis.scorecards.score_kpi).
 scored AS (
@@ -220,7 +235,7 @@ scored AS (
                    {d.date_days("k.target_date", "k.baseline_date")} AS span
             FROM chosen c JOIN kpis_kpi k ON k.initiative_id = c.id
         ) k
-        {d.newest_point()}
+        {d.newest_point(past)}
     ) x
 )
 """  # noqa: S608
@@ -235,11 +250,15 @@ def kpi_figures_query() -> tuple[str, dict]:
 
 
 @functools.cache
-def statement(d: _Dialect, chosen: str, checked: frozenset[str]) -> str:
+def statement(d: _Dialect, chosen: str, checked: frozenset[str], past: bool = False) -> str:
     """The INSERT ... SELECT for the chosen initiatives (see _Dialect.initiatives), given the criteria
     that have a check (governance.criteria.registered_checks). On PostgreSQL it also clears each chosen
     initiative's dirty mark if it still is the one the statement read: a mark that moved meanwhile (a
-    concurrent ingest committed) is rechecked on the newest row and kept."""
+    concurrent ingest committed) is rechecked on the newest row and kept.
+
+    `past`: a snapshot of what stood at %(now)s, a moment gone by, from the data as it was then: the
+    stage and status of then (kpi_figures), each KPI's newest point by then, the roles assigned and
+    accepted by then, the launch approved by then, the reviews open then. It leaves dirty marks alone."""
     criteria = " ".join(
         f"WHEN '{key}' THEN CASE WHEN {CRITERIA_SQL[key]} THEN 'pass' ELSE 'fail' END"
         for key in CATALOGUE
@@ -252,12 +271,20 @@ def statement(d: _Dialect, chosen: str, checked: frozenset[str]) -> str:
     criterion_json = """'{"key":"' || r.key || '","status":"' || r.status || '"}'"""
 
     clear_marks = ""
-    if d.pg:
+    if d.pg and not past:
         clear_marks = """,
 cleared AS (
     UPDATE initiatives_initiative u SET scorecard_dirty_at = NULL
     FROM chosen c WHERE u.id = c.id AND u.scorecard_dirty_at = c.mark
 )"""
+
+    roles_then = accepted_then = approved_then = ""
+    open_then = "r.status = 'open'"
+    if past:
+        roles_then = " AND a.assigned_at <= %(now)s"
+        accepted_then = " AND a.accepted_at <= %(now)s"
+        approved_then = " AND r.closed_at <= %(now)s"
+        open_then = "r.requested_at <= %(now)s AND (r.status = 'open' OR r.closed_at > %(now)s)"
 
     def quoted(column: str) -> str:
         return f"'\"' || {column} || '\"'"
@@ -270,7 +297,7 @@ cleared AS (
         return text + " || '}'"
 
     return f"""
-{kpi_figures(d, chosen)},
+{kpi_figures(d, chosen, past)},
 per_kpi AS MATERIALIZED (
     SELECT s.initiative_id,
            {d.json_text_list(_kpi_row())} AS kpis,
@@ -301,9 +328,9 @@ per_kpi AS MATERIALIZED (
 roles AS MATERIALIZED (
     SELECT a.initiative_id, {d.collect("a.role")} AS held,
            count(*) FILTER (WHERE a.role = '{Role.SERVICE_OWNER}') AS service_owner,
-           count(*) FILTER (WHERE a.role = '{Role.SERVICE_OWNER}' AND a.accepted_at IS NOT NULL)
+           count(*) FILTER (WHERE a.role = '{Role.SERVICE_OWNER}' AND a.accepted_at IS NOT NULL{accepted_then})
                AS service_owner_accepted
-    FROM initiatives_roleassignment a JOIN chosen c ON c.id = a.initiative_id
+    FROM initiatives_roleassignment a JOIN chosen c ON c.id = a.initiative_id{roles_then}
     GROUP BY a.initiative_id
 ),
 catalogue AS (
@@ -338,7 +365,7 @@ assets AS MATERIALIZED (
 launch_approvals AS MATERIALIZED (
     SELECT r.initiative_id, max(r.closed_at) AS approved_at
     FROM governance_gatereview r JOIN chosen c ON c.id = r.initiative_id
-    WHERE r.to_stage = '{Stage.MEASURE_IMPACT}' AND r.status = 'approved'
+    WHERE r.to_stage = '{Stage.MEASURE_IMPACT}' AND r.status = 'approved'{approved_then}
     GROUP BY r.initiative_id
 ),
 overdue AS MATERIALIZED (
@@ -347,7 +374,7 @@ overdue AS MATERIALIZED (
     FROM governance_gatereview r
     JOIN chosen c ON c.id = r.initiative_id
     JOIN governance_gatepolicy p ON p.id = r.policy_id
-    WHERE r.status = 'open' AND {d.ts_days("%(now)s", "r.requested_at")} > p.review_due_days
+    WHERE {open_then} AND {d.ts_days("%(now)s", "r.requested_at")} > p.review_due_days
     GROUP BY r.initiative_id
 ),
 -- One row per initiative with everything the criteria and flags below read.
@@ -487,9 +514,19 @@ def insert_scorecards(now: datetime, ids: list[int]) -> int:
     return _insert(IDS, now, ids) if ids else 0
 
 
-def _insert(chosen: str, now: datetime, ids: list[int] | None = None) -> int:
+def store_past_scorecards(at: datetime) -> int:
+    """Store a snapshot, as it stood at `at` (a moment gone by), of every initiative that existed then,
+    replacing any stored for that very moment, so a rerun adds nothing; returns how many. Dirty marks
+    stay: a past snapshot is never the latest one. Run it in a transaction."""
+    if at > timezone.now():
+        raise ValueError("A past snapshot needs a moment gone by.")
+    Scorecard.objects.filter(computed_at=at)._raw_delete(Scorecard.objects.db)
+    return _insert(EVERY, at, past=True)
+
+
+def _insert(chosen: str, now: datetime, ids: list[int] | None = None, *, past: bool = False) -> int:
     dialect = _Dialect(connection.vendor)
-    sql, params = statement(dialect, chosen, registered_checks()), parameters(now, ids)
+    sql, params = statement(dialect, chosen, registered_checks(), past), parameters(now, ids)
     with connection.cursor() as cursor:
         if dialect.pg:
             return _execute_prepared(cursor, sql, params)

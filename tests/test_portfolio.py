@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from governance.models import Gate, GatePolicy, GateReview
 from initiatives import services
-from initiatives.models import Initiative, Stage
+from initiatives.models import Initiative, Stage, StageChange
 from initiatives.portfolio import value_risk_figure
 from kpis.models import Scorecard
 from kpis.recompute import recompute_scorecards
@@ -175,6 +175,15 @@ def test_as_of_a_past_date_shows_the_older_snapshot(login, lee, initiative):
     place(initiative, created_at=now - timedelta(days=30))
     scorecard(initiative, "red", at=now - timedelta(days=10), stage=Stage.DEFINE_OUTCOME)
     place(initiative, stage=Stage.SECURE_FOUNDATION)
+    StageChange.objects.create(  # as the sign-off three days ago wrote it
+        initiative=initiative,
+        changed_at=now - timedelta(days=3),
+        from_stage=Stage.DEFINE_OUTCOME,
+        from_status="active",
+        from_stage_entered_at=now - timedelta(days=30),
+        to_stage=Stage.SECURE_FOUNDATION,
+        to_status="active",
+    )
     scorecard(initiative, "green", at=now - timedelta(days=1))
     client = login(lee)
 
@@ -184,9 +193,9 @@ def test_as_of_a_past_date_shows_the_older_snapshot(login, lee, initiative):
         return (rows[0].health, rows[0].stage) if rows else None
 
     assert row_as_of(0) == ("green", Stage.SECURE_FOUNDATION)
-    assert row_as_of(5) == ("red", Stage.DEFINE_OUTCOME)  # the snapshot's stage, not today's
+    assert row_as_of(5) == ("red", Stage.DEFINE_OUTCOME)  # the stage of then, not today's
     assert row_as_of(10) == ("red", Stage.DEFINE_OUTCOME)  # computed during that day
-    assert row_as_of(20) == ("no-data", Stage.SECURE_FOUNDATION)  # existed, not computed yet
+    assert row_as_of(20) == ("no-data", Stage.DEFINE_OUTCOME)  # existed, not computed yet
     assert row_as_of(40) is None  # created after that date
 
 

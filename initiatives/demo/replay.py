@@ -27,7 +27,7 @@ from initiatives.demo import foundation as demo_foundation
 from initiatives.demo.assets import Adopt, AssetSpec, Label, PublishWorkflow
 from initiatives.demo.portfolio import Decide, Demo, Edit, Request
 from initiatives.demo.trees import TREES, Plan, series
-from initiatives.models import Initiative, RoleAssignment
+from initiatives.models import Initiative, RoleAssignment, StageChange
 from kpis import services as kpis
 from kpis.ingest import MAX_BATCH, record_measurements
 from kpis.models import Driver, IngestBatch, Kpi
@@ -158,6 +158,7 @@ class Replay:
     def decide(self, step: Decide) -> None:
         when = self.at(step.days_ago)
         stage_before = Initiative.objects.values_list("stage", flat=True).get(pk=self.initiative.pk)
+        changes_before = StageChange.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         if step.decision == GateDecision.Kind.APPROVE:
             self.answer_checklist(step, when)
         newest = Notification.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
@@ -173,6 +174,8 @@ class Replay:
         Notification.objects.filter(pk__gt=newest).update(created_at=when, emailed_at=when)
         GateReview.objects.filter(pk=self.review.pk, closed_at__isnull=False).update(closed_at=when)
         Initiative.objects.filter(pk=self.initiative.pk).exclude(stage=stage_before).update(stage_entered_at=when)
+        # The stage/status history this decision wrote (at most one change) dates from the story's day too.
+        StageChange.objects.filter(initiative=self.initiative, pk__gt=changes_before).update(changed_at=when)
 
     def answer_checklist(self, step: Decide, when: datetime) -> None:
         """The approver answers the gate's executive checklist just before approving."""

@@ -5,8 +5,10 @@ decide), so each initiative carries a genuine gate history and the audit chain
 stays intact. Each outcome tree is built through kpis.services before the first
 gate request, so the charter's KPI criterion is met on its own merits; then the
 measurements are written through kpis.ingest, at each KPI's cadence, as the
-story in TREES says. Timestamps of reviews, decisions, roles, stages and KPIs are
-backdated afterwards with queryset updates; audit events are never touched.
+story in TREES says. Timestamps of reviews, decisions, roles, stages (and the stage/status
+history) and KPIs are backdated afterwards with queryset updates; audit events are never touched.
+Last, a weekly history of scorecards since the first initiative started is computed from the data
+as it was (recompute_scorecards --since), so the portfolio as of any past date tells the story.
 
 Running it again changes nothing: users are matched by username and initiatives
 by slug, and whatever already exists (with its tree and measurements) is skipped.
@@ -32,7 +34,7 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Min
 from django.utils import timezone
 
 from governance.models import Asset, AssetUsage, AssetVersion, ChecklistAnswer, DataSource, InitiativeControl
@@ -44,7 +46,7 @@ from initiatives.demo.portfolio import DEMOS, Demo
 from initiatives.demo.replay import FoundationReplay, LibraryReplay, Replay
 from initiatives.models import Initiative, Stage
 from kpis.models import Kpi, Measurement
-from kpis.recompute import recompute_scorecards
+from kpis.recompute import past_days, recompute_as_of, recompute_scorecards
 from opmodel.middleware import current_request_id
 
 
@@ -62,8 +64,13 @@ class Command(BaseCommand):
             foundation_created = self._seed_foundation(users, now)
         finally:
             current_request_id.reset(token)
-        # Scorecards for what was just created, so the first page load has them (beat keeps them fresh).
+        # Scorecards for what was just created, so the first page load has them (beat keeps them fresh),
+        # and a weekly history of them since the first demo initiative started, so the portfolio's as-of
+        # date tells the story (recompute_scorecards --since).
         recompute_scorecards()
+        if created:
+            first = Initiative.objects.filter(slug__in=[d.slug for d in DEMOS]).aggregate(Min("started_on"))
+            recompute_as_of(past_days(first["started_on__min"]))
         self._report(created, library_created, foundation_created)
 
     @transaction.atomic
