@@ -3,14 +3,22 @@
 Each event's hash covers its own fields and the previous event's hash, so an
 edited, deleted or reordered row breaks the chain at that point. Writers call
 `record()` inside the transaction that makes the change they describe.
+
+An event is dated by opmodel.clock (the wall clock, or the story's day while the
+demo replays its story); `in_time_order()` lets such a replay chain its events
+in the order of their dates.
 """
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.db import connection, transaction
 
 from governance.models import AuditEvent, canonical_json
+from opmodel import clock
 from opmodel.middleware import current_request_id
 
 GENESIS_HASH = "0" * 64
@@ -21,9 +29,8 @@ _CHAIN_LOCK_ID = 0x0A0D17
 def record(action: str, obj, *, actor, before=None, after=None, initiative_id: int | None = None) -> AuditEvent:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.record() must run inside the transaction that makes the change")
-    _lock_chain()
-    prev_hash = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS_HASH
     event = AuditEvent(
+        occurred_at=clock.now(),
         actor_id=getattr(actor, "pk", None),
         actor_username=getattr(actor, "username", "") or "system",
         action=action,
@@ -33,11 +40,44 @@ def record(action: str, obj, *, actor, before=None, after=None, initiative_id: i
         before=_jsonable(before),
         after=_jsonable(after),
         request_id=current_request_id.get(),
-        prev_hash=prev_hash,
     )
-    event.hash = event.compute_hash()
-    event.save(force_insert=True)
+    held = _held.get()
+    if held is not None:
+        held.append(event)  # chained when in_time_order() ends
+    else:
+        _chain([event])
     return event
+
+
+_held: ContextVar[list[AuditEvent] | None] = ContextVar("held_audit_events", default=None)
+
+
+@contextmanager
+def in_time_order() -> Iterator[None]:
+    """Hold the events recorded inside, then chain them oldest first (by occurred_at; in the order they
+    were recorded when two share a time). For a replay that plays one story after another, each dated on
+    its own days (seed_demo): its events then read in the order things happened. Nothing is written if
+    the block raises. Use it inside the transaction that makes the changes."""
+    if _held.get() is not None:
+        yield
+        return
+    held: list[AuditEvent] = []
+    token = _held.set(held)
+    try:
+        yield
+    finally:
+        _held.reset(token)
+    _chain(sorted(held, key=lambda event: event.occurred_at))
+
+
+def _chain(events: list[AuditEvent]) -> None:
+    """Append `events` to the chain, in this order."""
+    _lock_chain()
+    prev_hash = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS_HASH
+    for event in events:
+        event.prev_hash = prev_hash
+        event.hash = prev_hash = event.compute_hash()
+        event.save(force_insert=True)
 
 
 def _jsonable(value):

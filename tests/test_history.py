@@ -6,10 +6,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from io import StringIO
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from governance.models import GateReview
+from governance.audit import verify_chain
+from governance.models import AssetVersion, AuditEvent, GateReview
 from governance.services import resume_initiative
 from initiatives.models import Initiative, Role, Stage, StageChange
 from initiatives.portfolio import build_portfolio
@@ -248,3 +250,71 @@ def test_bad_days_are_refused_with_a_reason(db, arguments, message):
 
 def test_a_snapshot_as_of_a_day_stands_for_its_end():
     assert end_of_day(date(2026, 8, 1)) == datetime.combine(date(2026, 8, 1), time.max, tzinfo=UTC)
+
+
+@pytest.fixture
+def demo(db, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
+    call_command("seed_demo", stdout=StringIO())
+    return User.objects.get(username="leader")
+
+
+def test_every_demo_initiative_shows_the_earlier_stage_the_day_before_each_change(demo, client):
+    client.force_login(demo)
+    changes = list(StageChange.objects.select_related("initiative"))
+    assert len({c.initiative_id for c in changes}) >= 10
+    assert {c.to_status for c in changes} >= {KILLED, ON_HOLD}
+    for change in changes:
+        day = change.changed_at.astimezone(UTC).date()
+        for shown, (stage, status) in [
+            (day - timedelta(days=1), (change.from_stage, change.from_status)),
+            (day, (change.to_stage, change.to_status)),
+        ]:
+            response = client.get(f"/portfolio/?as_of={shown:%Y-%m-%d}&status=")
+            rows = {row.slug: row for row in response.context["page"].object_list}
+            row = rows[change.initiative.slug]
+            assert (row.stage, row.status) == (stage, status), (change.initiative.slug, shown)
+    # Killed or held initiatives were active before: as of the day before, the page says so.
+    for change in changes:
+        if change.to_status != ACTIVE:
+            before = change.changed_at.astimezone(UTC).date() - timedelta(days=1)
+            portfolio = build_portfolio(demo, {"as_of": f"{before:%Y-%m-%d}", "status": ACTIVE})
+            assert change.initiative.slug in {row.slug for row in portfolio.rows}
+
+
+def test_the_demo_has_weekly_snapshots_that_stand_where_each_initiative_stood(demo, client):
+    client.force_login(demo)
+    first = Initiative.objects.order_by("started_on").first()
+    past = Scorecard.objects.filter(computed_at__lte=end_of_day(day_of(1)))  # not today's
+    days = sorted({card.computed_at for card in past})
+    assert days[0] == end_of_day(first.started_on)
+    assert all(later - earlier == timedelta(days=7) for earlier, later in zip(days, days[1:], strict=False))
+    rows = list(Initiative.objects.values("id", "stage", "status", "stage_entered_at"))
+    for moment in days:
+        states = StageChange.objects.states_at(rows, moment)
+        for card in past.filter(computed_at=moment):
+            assert (card.stage, card.status) == (
+                states[card.initiative_id]["stage"],
+                states[card.initiative_id]["status"],
+            ), (card.initiative_id, moment)
+    assert "No scorecards" not in client.get(f"/portfolio/?as_of={day_of(100):%Y-%m-%d}").content.decode()
+
+
+def test_the_demo_audit_trail_and_versions_carry_the_dates_of_the_story(demo):
+    assert verify_chain().ok
+    times = list(AuditEvent.objects.order_by("id").values_list("occurred_at", flat=True))
+    assert times == sorted(times)  # chain order is the story's order
+    assert times[0] < ago(200)
+    for change in StageChange.objects.all():
+        action = "initiative.stage_changed" if change.from_stage != change.to_stage else "initiative.status_changed"
+        assert AuditEvent.objects.filter(
+            initiative_id=change.initiative_id, action=action, occurred_at=change.changed_at
+        ).exists(), change
+    published = dict(
+        AuditEvent.objects.filter(action="asset.version_published").values_list("object_id", "occurred_at")
+    )
+    versions = list(AssetVersion.objects.all())
+    assert len(versions) >= 10
+    for version in versions:
+        assert version.created_at == published[str(version.pk)], version
+    assert min(v.created_at for v in versions) < ago(60)

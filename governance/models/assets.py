@@ -7,6 +7,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from initiatives.models import Initiative
+from opmodel import clock
 
 
 class AssetTag(models.Model):
@@ -113,7 +114,8 @@ class AssetVersion(models.Model):
     changelog = models.TextField(blank=True)
     checksum = models.CharField(max_length=64, help_text="SHA-256 of the content.")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    # When it was published: opmodel.clock, so the demo's versions carry the story's dates.
+    created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         ordering = ["asset", "-number"]

@@ -1,4 +1,7 @@
-"""Plays the demo initiatives and the asset library through the real services, then backdates what they wrote."""
+"""Plays the demo initiatives and the asset library through the real services, then backdates what they wrote.
+
+Each service call runs at the story's time (opmodel.clock.story_time), so the audit events and asset
+versions it records carry the story's dates; seed_demo chains the audit events in that order."""
 
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
@@ -31,6 +34,7 @@ from initiatives.models import Initiative, RoleAssignment, StageChange
 from kpis import services as kpis
 from kpis.ingest import MAX_BATCH, record_measurements
 from kpis.models import Driver, IngestBatch, Kpi
+from opmodel.clock import story_time
 
 
 def office_time(now: datetime, days_ago: int, tick: int) -> datetime:
@@ -48,37 +52,42 @@ class Replay:
         self.tick = 0
         self.initiative = None
         self.review = None
+        self.last = now
 
     def at(self, days_ago: int) -> datetime:
         self.tick += 1
-        return office_time(self.now, days_ago, self.tick)
+        self.last = office_time(self.now, days_ago, self.tick)
+        return self.last
 
     def run(self) -> None:
         demo = self.demo
         started_at = self.at(demo.started_days_ago)
-        self.initiative = initiatives.create_initiative(
-            acting_user=self.creator,
-            title=demo.title,
-            business_unit=demo.business_unit,
-            risk_tier=demo.risk_tier,
-            started_on=started_at.date(),
-            slug=demo.slug,
-        )
+        with story_time(started_at):
+            self.initiative = initiatives.create_initiative(
+                acting_user=self.creator,
+                title=demo.title,
+                business_unit=demo.business_unit,
+                risk_tier=demo.risk_tier,
+                started_on=started_at.date(),
+                slug=demo.slug,
+            )
         Initiative.objects.filter(pk=self.initiative.pk).update(created_at=started_at, stage_entered_at=started_at)
         RoleAssignment.objects.filter(initiative=self.initiative).update(assigned_at=started_at, accepted_at=started_at)
         for role, username in demo.roles.items():
             self.assign(role, username, demo.started_days_ago - 1, accept=role not in demo.unaccepted)
-        initiatives.update_charter(
-            self.initiative.pk, acting_user=self.creator, **self.charter_fields(started_at.date())
-        )
-        self.build_tree(started_at)
+        with story_time(started_at):
+            initiatives.update_charter(
+                self.initiative.pk, acting_user=self.creator, **self.charter_fields(started_at.date())
+            )
+            self.build_tree(started_at)
         for step in demo.steps:
             if isinstance(step, Request):
                 self.request(step)
             elif isinstance(step, Decide):
                 self.decide(step)
             elif isinstance(step, Edit):
-                initiatives.update_charter(self.initiative.pk, acting_user=self.creator, **step.changes)
+                with story_time(self.last + timedelta(hours=1)):  # answering the step before
+                    initiatives.update_charter(self.initiative.pk, acting_user=self.creator, **step.changes)
             else:
                 self.assign(step.role, step.username, step.days_ago, accept=True)
         self.record_points()
@@ -143,17 +152,23 @@ class Replay:
 
     def assign(self, role: str, username: str, days_ago: int, *, accept: bool) -> None:
         user = self.users[username]
-        assignment = initiatives.assign_role(self.initiative.pk, acting_user=self.creator, role=role, user=user)
         assigned_at = self.at(days_ago)
+        with story_time(assigned_at):
+            assignment = initiatives.assign_role(self.initiative.pk, acting_user=self.creator, role=role, user=user)
         RoleAssignment.objects.filter(pk=assignment.pk).update(assigned_at=assigned_at)
         if accept:
-            initiatives.accept_role(assignment.pk, acting_user=user)
+            with story_time(assigned_at + timedelta(hours=2)):
+                initiatives.accept_role(assignment.pk, acting_user=user)
             RoleAssignment.objects.filter(pk=assignment.pk).update(accepted_at=assigned_at + timedelta(hours=2))
 
     def request(self, step: Request) -> None:
         requester = self.users[step.by or self.demo.created_by]
-        self.review = governance.request_review(self.initiative.pk, acting_user=requester, override_reason=step.reason)
-        GateReview.objects.filter(pk=self.review.pk).update(requested_at=self.at(step.days_ago))
+        when = self.at(step.days_ago)
+        with story_time(when):
+            self.review = governance.request_review(
+                self.initiative.pk, acting_user=requester, override_reason=step.reason
+            )
+        GateReview.objects.filter(pk=self.review.pk).update(requested_at=when)
 
     def decide(self, step: Decide) -> None:
         when = self.at(step.days_ago)
@@ -162,13 +177,14 @@ class Replay:
         if step.decision == GateDecision.Kind.APPROVE:
             self.answer_checklist(step, when)
         newest = Notification.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-        decision = governance.decide(
-            self.review.pk,
-            acting_user=self.users[step.by],
-            decision=step.decision,
-            comment=step.comment,
-            recycle_to=step.recycle_to,
-        )
+        with story_time(when):
+            decision = governance.decide(
+                self.review.pk,
+                acting_user=self.users[step.by],
+                decision=step.decision,
+                comment=step.comment,
+                recycle_to=step.recycle_to,
+            )
         GateDecision.objects.filter(pk=decision.pk).update(decided_at=when)
         # The requester, PM and sponsor heard of it back then: the digest must not mail it again today.
         Notification.objects.filter(pk__gt=newest).update(created_at=when, emailed_at=when)
@@ -182,9 +198,10 @@ class Replay:
         answers = demo_foundation.CHECKLIST_ANSWERS.get((self.demo.slug, self.review.gate, step.by), ())
         for question, answer, note in answers:
             item = ChecklistItem.objects.get(gate=self.review.gate, question=question)
-            record = foundation.answer_checklist(
-                self.review.pk, acting_user=self.users[step.by], item_id=item.pk, answer=answer, note=note
-            )
+            with story_time(when - timedelta(hours=1)):
+                record = foundation.answer_checklist(
+                    self.review.pk, acting_user=self.users[step.by], item_id=item.pk, answer=answer, note=note
+                )
             ChecklistAnswer.objects.filter(pk=record.pk).update(answered_at=when - timedelta(hours=1))
 
 
@@ -222,7 +239,10 @@ class FoundationReplay:
                 self.record_controls(initiative, plan)
                 if plan.raise_to:
                     tier, reason = plan.raise_to
-                    foundation.raise_risk_tier(initiative.pk, acting_user=self.users["risk"], tier=tier, reason=reason)
+                    with story_time(self.at(plan.days_ago)):
+                        foundation.raise_risk_tier(
+                            initiative.pk, acting_user=self.users["risk"], tier=tier, reason=reason
+                        )
 
     def holder(self, initiative, role: str):
         assignment = RoleAssignment.objects.filter(initiative=initiative, role=role).select_related("user").first()
@@ -233,15 +253,18 @@ class FoundationReplay:
         user = self.holder(initiative, "data-platform") or initiative.created_by
         for name in demo_foundation.USES[initiative.slug]:
             existing = DataSource.objects.filter(name=name).first()
+            when = self.at(days_ago)
             if existing is not None:
-                foundation.link_data_source(initiative.pk, acting_user=user, source=existing)
+                with story_time(when):
+                    foundation.link_data_source(initiative.pk, acting_user=user, source=existing)
                 continue
             spec = self.specs[name]
             fields = {k: v for k, v in asdict(spec).items() if k != "owner"}
-            source = foundation.save_data_source(
-                initiative.pk, acting_user=user, owner=self.users[spec.owner] if spec.owner else None, **fields
-            )
-            DataSource.objects.filter(pk=source.pk).update(updated_at=self.at(days_ago))
+            with story_time(when):
+                source = foundation.save_data_source(
+                    initiative.pk, acting_user=user, owner=self.users[spec.owner] if spec.owner else None, **fields
+                )
+            DataSource.objects.filter(pk=source.pk).update(updated_at=when)
 
     def record_controls(self, initiative, plan: demo_foundation.Plan) -> None:
         risk = self.users["risk"]
@@ -249,24 +272,21 @@ class FoundationReplay:
             if plan.recorded is not None and control.key not in plan.recorded:
                 continue  # still missing: the foundation page shows the gap
             user = self.holder(initiative, control.owner_role) or risk
+            when = self.at(plan.days_ago)
             if control.key in plan.waived:
-                record = foundation.set_control(
-                    initiative.pk,
-                    acting_user=risk,
-                    control_key=control.key,
-                    status=InitiativeControl.Status.WAIVED,
-                    waiver_reason=plan.waived[control.key],
+                user, record = (
+                    risk,
+                    {"status": InitiativeControl.Status.WAIVED, "waiver_reason": plan.waived[control.key]},
                 )
             else:
                 evidence = plan.evidence.get(control.key) or demo_foundation.EVIDENCE[control.key]
-                record = foundation.set_control(
-                    initiative.pk,
-                    acting_user=user,
-                    control_key=control.key,
-                    status=InitiativeControl.Status.IN_PLACE,
-                    evidence=evidence.format(code=plan.code, slug=initiative.slug),
-                )
-            InitiativeControl.objects.filter(pk=record.pk).update(updated_at=self.at(plan.days_ago))
+                record = {
+                    "status": InitiativeControl.Status.IN_PLACE,
+                    "evidence": evidence.format(code=plan.code, slug=initiative.slug),
+                }
+            with story_time(when):
+                record = foundation.set_control(initiative.pk, acting_user=user, control_key=control.key, **record)
+            InitiativeControl.objects.filter(pk=record.pk).update(updated_at=when)
 
 
 @dataclass(frozen=True)
@@ -314,18 +334,19 @@ class LibraryReplay:
         spec, when = step.spec, self.at(step.days_ago)
         version, owner = spec.versions[step.number - 1], self.users[spec.owner]
         if step.number == 1:
-            asset = library.create_asset(
-                acting_user=owner,
-                name=spec.name,
-                type=spec.type,
-                content=version.content,
-                changelog=version.changelog,
-                description=spec.description,
-                tags=list(spec.tags),
-                owner_team=spec.owner_team,
-                owner=owner,
-                source_initiative=self.initiatives.get(spec.source),
-            )
+            with story_time(when):
+                asset = library.create_asset(
+                    acting_user=owner,
+                    name=spec.name,
+                    type=spec.type,
+                    content=version.content,
+                    changelog=version.changelog,
+                    description=spec.description,
+                    tags=list(spec.tags),
+                    owner_team=spec.owner_team,
+                    owner=owner,
+                    source_initiative=self.initiatives.get(spec.source),
+                )
             if asset.slug != spec.slug:
                 raise ValueError(f"{spec.name!r} became {asset.slug!r}; set AssetSpec.slug to match.")
             self.assets[spec.slug] = asset
@@ -333,43 +354,48 @@ class LibraryReplay:
             return
         newest = Notification.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         asset = self.assets[spec.slug]
-        library.publish_version(asset.pk, acting_user=owner, content=version.content, changelog=version.changelog)
+        with story_time(when):
+            library.publish_version(asset.pk, acting_user=owner, content=version.content, changelog=version.changelog)
         Asset.objects.filter(pk=asset.pk).update(updated_at=when)
         # Emailed back then: the notification digest must not mail months-old news to the demo accounts.
         Notification.objects.filter(pk__gt=newest).update(created_at=when, emailed_at=when)
 
     def label(self, step: Label) -> None:
         asset, when = self.assets[step.asset], self.at(step.days_ago)
-        moved = library.move_label(
-            asset.pk, acting_user=self.users[step.by], name=step.name, version_number=step.version
-        )
+        with story_time(when):
+            moved = library.move_label(
+                asset.pk, acting_user=self.users[step.by], name=step.name, version_number=step.version
+            )
         if isinstance(moved, LabelMoveRequest):  # a security requirement: security / risk approves the move
             LabelMoveRequest.objects.filter(pk=moved.pk).update(requested_at=when)
             when = self.at(step.approved_days_ago)
-            library.decide_label_request(
-                moved.pk, acting_user=self.users[step.approved_by], approve=True, comment=step.comment
-            )
+            with story_time(when):
+                library.decide_label_request(
+                    moved.pk, acting_user=self.users[step.approved_by], approve=True, comment=step.comment
+                )
             LabelMoveRequest.objects.filter(pk=moved.pk).update(decided_at=when)
         AssetLabel.objects.filter(asset=asset, name=step.name).update(moved_at=when)
 
     def adopt(self, step: Adopt) -> None:
         initiative, when = self.initiatives[step.initiative], self.at(step.days_ago)
-        usage = library.adopt_version(
-            initiative.pk,
-            acting_user=self.users[step.by] if step.by else initiative.created_by,
-            asset=self.assets[step.asset],
-            version_number=step.version,
-        )
+        with story_time(when):
+            usage = library.adopt_version(
+                initiative.pk,
+                acting_user=self.users[step.by] if step.by else initiative.created_by,
+                asset=self.assets[step.asset],
+                version_number=step.version,
+            )
         AssetUsage.objects.filter(pk=usage.pk).update(adopted_at=when)
 
     def publish_workflow(self, step: PublishWorkflow) -> None:
         initiative, when = self.initiatives[step.initiative], self.at(step.days_ago)
-        versions = library.publish_workflow(
-            initiative.pk,
-            acting_user=self.users[step.by] if step.by else initiative.created_by,
-            contents=step.contents,
-            changelog=step.changelog,
-        )
+        with story_time(when):
+            versions = library.publish_workflow(
+                initiative.pk,
+                acting_user=self.users[step.by] if step.by else initiative.created_by,
+                contents=step.contents,
+                changelog=step.changelog,
+            )
         published = [version.asset_id for version in versions]
         known = {asset.pk for asset in self.assets.values()}
         Asset.objects.filter(pk__in=set(published) - known).update(created_at=when, updated_at=when)

@@ -5,8 +5,11 @@ decide), so each initiative carries a genuine gate history and the audit chain
 stays intact. Each outcome tree is built through kpis.services before the first
 gate request, so the charter's KPI criterion is met on its own merits; then the
 measurements are written through kpis.ingest, at each KPI's cadence, as the
-story in TREES says. Timestamps of reviews, decisions, roles, stages (and the stage/status
-history) and KPIs are backdated afterwards with queryset updates; audit events are never touched.
+story in TREES says. Each service call runs at the story's time (opmodel.clock.story_time), so
+the audit events and asset versions it records carry the story's dates; the audit events of the
+whole run are chained in the order of those dates (governance.audit.in_time_order), never edited.
+Timestamps of reviews, decisions, roles, stages (and the stage/status history) and KPIs are
+backdated afterwards with queryset updates.
 Last, a weekly history of scorecards since the first initiative started is computed from the data
 as it was (recompute_scorecards --since), so the portfolio as of any past date tells the story.
 
@@ -18,7 +21,7 @@ slug, so every run on the same day writes the same values.
 Then the reusable-asset library (initiatives/demo/assets.py) is played the same way
 through governance.library: versions, label moves (security requirements through a
 security/risk approval), adoptions and published workflows. It is skipped as a whole
-once any of its assets exists. Versions are immutable, so they keep the run's date.
+once any of its assets exists.
 
 Last, step two of the framework (initiatives/demo/foundation.py) through governance.foundation: data
 sources (several shared between initiatives), controls by layer with their evidence or waiver, and a risk
@@ -37,6 +40,7 @@ from django.db import transaction
 from django.db.models import Count, Min
 from django.utils import timezone
 
+from governance import audit
 from governance.models import Asset, AssetUsage, AssetVersion, ChecklistAnswer, DataSource, InitiativeControl
 from governance.permissions import LEADERSHIP_GROUP
 from initiatives.demo.assets import ASSETS
@@ -58,10 +62,12 @@ class Command(BaseCommand):
         # Tag every audit event of this run, as a web request would.
         token = current_request_id.set("seed-demo")
         try:
-            users = self._users()
-            created = [demo for demo in DEMOS if self._seed(demo, users, now)]
-            library_created = self._seed_library(users, now)
-            foundation_created = self._seed_foundation(users, now)
+            # One transaction, so the audit events of the whole story are chained in date order.
+            with transaction.atomic(), audit.in_time_order():
+                users = self._users()
+                created = [demo for demo in DEMOS if self._seed(demo, users, now)]
+                library_created = self._seed_library(users, now)
+                foundation_created = self._seed_foundation(users, now)
         finally:
             current_request_id.reset(token)
         # Scorecards for what was just created, so the first page load has them (beat keeps them fresh),
