@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('governance', '0009_foundation_catalogue'),
+        ('governance', '0010_notification_detail'),
     ]
 
     operations = [
