@@ -1,13 +1,14 @@
 """The scheduled scorecard recompute: single-flight, safe to rerun, and it loses no dirty mark."""
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from kpis.scorecard_sql import store_past_scorecards, store_scorecards
+from opmodel.compat import UTC
 
 LOCK = "recompute-scorecards"
 

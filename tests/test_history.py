@@ -2,7 +2,7 @@
 figures from the points recorded by then, gate outcomes decided by then), and past snapshots are computed
 from the data as it was (recompute_scorecards --as-of / --since)."""
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from io import StringIO
 
 import pytest
@@ -19,6 +19,7 @@ from initiatives.portfolio import build_portfolio
 from kpis.models import Measurement, Scorecard
 from kpis.recompute import end_of_day, recompute_scorecards
 from kpis.scorecard_sql import insert_scorecards, store_past_scorecards
+from opmodel.compat import UTC
 from tests.lifecycle import api_as, decide, give_role, request
 
 ACTIVE, ON_HOLD, KILLED = Initiative.Status.ACTIVE, Initiative.Status.ON_HOLD, Initiative.Status.KILLED
