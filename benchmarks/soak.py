@@ -37,9 +37,10 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+UTC = timezone.utc  # the datetime module has UTC only from Python 3.11; this runs on 3.10 too
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from benchmarks.ingest import free_port, percentile, setup_django  # noqa: E402
