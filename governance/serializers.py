@@ -18,12 +18,23 @@ from initiatives.serializers import UsernameField
 from opmodel.api import StrictModelSerializer, StrictSerializer
 
 
+class BlankAsNullChoiceField(serializers.ChoiceField):
+    """A choice the row may leave blank: sent as null, which the schema types as nullable, never as ""."""
+
+    def to_representation(self, value):
+        return super().to_representation(value) or None
+
+
 class GateDecisionSerializer(serializers.ModelSerializer):
     decided_by = serializers.CharField(source="decided_by.username", read_only=True)
+    role = BlankAsNullChoiceField(
+        choices=Role.choices,
+        allow_null=True,
+        read_only=True,
+        help_text="The required role this approval fills; null when it fills none (a hold, a leader's decision).",
+    )
     # Declared so the schema admits the blank value a non-recycle decision has.
     recycle_to = serializers.ChoiceField(choices=Stage.choices, allow_blank=True, read_only=True)
-    # Blank when the decider holds no role on the initiative (a portfolio leader putting it on hold).
-    role = serializers.ChoiceField(choices=Role.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = GateDecision

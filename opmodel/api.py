@@ -5,11 +5,16 @@ from collections.abc import Mapping
 from http import HTTPStatus
 
 from django import forms
-from django.core import validators
+from django.conf import settings
+from django.core import signals, validators
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
+from django.urls import Resolver404, resolve
+from django.utils.log import log_response
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
@@ -156,17 +161,45 @@ def problem_response(status_code: int, detail: str, *, errors=(), code: str = "e
     return response
 
 
+def is_api_request(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def problem_json(status_code: int, detail: str, code: str) -> JsonResponse:
+    """A problem+json answer for plain Django code paths (no DRF request or renderer at hand)."""
+    body = {
+        "type": f"urn:opmodel:problem:{code}",
+        "title": HTTPStatus(status_code).phrase,
+        "status": status_code,
+        "detail": detail,
+        "errors": [],
+    }
+    return JsonResponse(body, status=status_code, content_type=PROBLEM_CONTENT_TYPE)
+
+
+@csrf_exempt  # a session's unsafe request to a path that does not exist is a 404, not the HTML CSRF page
+def unrouted(request, rest=""):
+    """The last URL pattern: a path under /api/ that no route matches is a problem+json 404, DEBUG or not.
+
+    Django's handler404 would do, but only with DEBUG off; with it on (make run) the technical
+    404 page answers instead. A route missed by its trailing slash is named rather than
+    redirected to, since a redirect would lose the body of a write.
+    """
+    detail = "Not found."
+    if not request.path.endswith("/"):
+        try:
+            match = resolve(request.path + "/")
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not unrouted:
+            detail = f"Not found. API paths end with a slash: {request.path}/"
+    return problem_json(404, detail, "not-found")
+
+
 def not_found(request, exception):
     """handler404: an unmatched /api/ URL is a problem+json 404 too, not the HTML page."""
-    if request.path.startswith("/api/"):
-        body = {
-            "type": "urn:opmodel:problem:not-found",
-            "title": HTTPStatus.NOT_FOUND.phrase,
-            "status": 404,
-            "detail": "Not found.",
-            "errors": [],
-        }
-        return JsonResponse(body, status=404, content_type=PROBLEM_CONTENT_TYPE)
+    if is_api_request(request):
+        return problem_json(404, "Not found.", "not-found")
     return defaults.page_not_found(request, exception)
 
 
@@ -175,7 +208,53 @@ def server_error(request):
     # Django calls this inside its `except` block, so the exception is still at hand.
     if is_database_unavailable(sys.exc_info()[1]):
         return database_unavailable(request)
+    if is_api_request(request):
+        return problem_json(500, "An unexpected error occurred; it has been logged.", "server-error")
     return defaults.server_error(request)
+
+
+def _content_length(request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+class ApiProblemMiddleware:
+    """Under /api/, the answers Django itself would render as HTML are problem+json, DEBUG or not.
+
+    1. A body over DATA_UPLOAD_MAX_MEMORY_SIZE is a 413 before anything reads it (DRF's parsers
+       read the stream whole, without Django's limit).
+    2. An exception a view lets through (DRF's handler answers the ones it knows) is a 500, or a
+       413 for RequestDataTooBig; got_request_exception still fires and django.request still logs
+       it with its traceback, as Django's own handler would, so the test client re-raises it.
+    A lost database is left to DatabaseUnavailableMiddleware, which sits inside this one.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if is_api_request(request) and limit is not None and _content_length(request) > limit:
+            return _too_large(limit)
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not is_api_request(request) or is_database_unavailable(exception):
+            return None
+        if isinstance(exception, RequestDataTooBig):
+            return _too_large(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        signals.got_request_exception.send(sender=None, request=request)
+        response = problem_json(500, "An unexpected error occurred; it has been logged.", "server-error")
+        log_response(
+            "%s: %s", response.reason_phrase, request.path, response=response, request=request, exception=exception
+        )
+        return response
+
+
+def _too_large(limit: int) -> JsonResponse:
+    return problem_json(413, f"The request body is larger than {limit} bytes.", "request-too-large")
 
 
 def _as_api_exception(exc):

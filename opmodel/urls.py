@@ -8,6 +8,7 @@ from governance.api import GateReviewViewSet
 from governance.library_api import AssetViewSet, InitiativeAssetsView, LabelRequestViewSet
 from initiatives.api import InitiativeViewSet
 from kpis.api import KpiViewSet, MeasurementIngestView
+from opmodel.api import unrouted
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -64,6 +65,9 @@ urlpatterns = [
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # Last: any other /api/ path is a problem+json 404, with DEBUG on too (handler404 is not used then).
+    path("api/", unrouted),
+    path("api/<path:rest>", unrouted, name="api-unrouted"),
 ]
 
 handler404 = "opmodel.api.not_found"

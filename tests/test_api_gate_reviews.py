@@ -181,6 +181,16 @@ class TestDecide:
         review.refresh_from_db()
         assert review.is_open
 
+    def test_a_decision_that_fills_no_role_sends_role_null_as_the_schema_says(self, client, sam, review):
+        # Found by schemathesis: role was "", which the schema's RoleEnum does not admit.
+        response = api_as(sam).post(_decisions_url(review), {"decision": "hold", "comment": "Q3."}, format="json")
+
+        assert response.status_code == 201
+        assert response.json()["role"] is None
+        assert api_as(sam).get(f"{URL}{review.pk}/").json()["decisions"][0]["role"] is None
+        role = client.get("/api/schema/", {"format": "json"}).json()["components"]["schemas"]["GateDecision"]
+        assert role["properties"]["role"]["nullable"] is True
+
     def test_hold_with_a_comment_puts_the_initiative_on_hold(self, sam, initiative, review):
         response = api_as(sam).post(_decisions_url(review), {"decision": "hold", "comment": "Q3."}, format="json")
 
