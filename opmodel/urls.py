@@ -66,7 +66,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     # Last: any other /api/ path is a problem+json 404, with DEBUG on too (handler404 is not used then).
-    path("api/", unrouted),
+    path("api/", unrouted, name="api-unrouted-root"),
     path("api/<path:rest>", unrouted, name="api-unrouted"),
 ]
 

@@ -323,6 +323,7 @@ ROUTES = {
 }
 # Routes with a parameter that names nothing of an initiative.
 NOT_OBJECT_ROUTES = {
+    "api-unrouted": "the /api/ catch-all: a problem+json 404 for any path no route matches",
     "password_reset_confirm": "Django's password reset link, for anonymous users; its token is not an object",
 }
 # Routes without a parameter that list objects: Charlie's copy names nothing of the other initiative,
@@ -359,6 +360,7 @@ NOT_LISTS = {
     "password_reset_done": "auth",
     "password_reset_complete": "auth",
     "schema": "the OpenAPI description",
+    "api-unrouted-root": "/api/ itself: a problem+json 404, as for any path no route matches",
     "api-docs": "the interactive API docs",
 }
 # Filters that name the other initiative must not reveal it either.
