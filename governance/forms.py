@@ -126,7 +126,11 @@ class AdoptAssetForm(forms.Form):
 
 
 class WorkflowPublishForm(forms.Form):
-    """One text area per workflow asset type; field names are the types with underscores."""
+    """Per workflow asset type: its content, and the public listing everyone signed in will read.
+
+    Field names are the types with underscores: `prompt_template` holds the content,
+    `prompt_template_name`, `_description`, `_owner_team` and `_tags` its listing.
+    """
 
     prompt_template = forms.CharField(
         label="Prompt template",
@@ -150,8 +154,59 @@ class WorkflowPublishForm(forms.Form):
         label="Changelog", required=False, max_length=2000, help_text="What changed since the last publish."
     )
 
+    def __init__(self, data=None, *, listings: dict[str, dict], contents: dict[str, str]):
+        """`listings` and `contents` per asset type: what publishing would leave, shown for editing."""
+        initial = {_field(kind): text for kind, text in contents.items()}
+        for kind, listing in listings.items():
+            initial |= {_field(kind, key): value for key, value in listing.items()}
+            initial[_field(kind, "tags")] = ", ".join(listing["tags"])
+        super().__init__(data, initial=initial)
+        for kind in WORKFLOW_ASSET_TYPES:
+            label = Asset.Type(kind).label
+            self.fields[_field(kind, "name")] = forms.CharField(label=f"{label}: public name", max_length=200)
+            self.fields[_field(kind, "description")] = forms.CharField(
+                label=f"{label}: public description",
+                required=False,
+                max_length=5000,
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+            self.fields[_field(kind, "owner_team")] = forms.CharField(
+                label=f"{label}: owning team", required=False, max_length=100
+            )
+            self.fields[_field(kind, "tags")] = forms.CharField(
+                label=f"{label}: tags", required=False, max_length=500, help_text="Comma-separated."
+            )
+
+    def sections(self) -> list[dict]:
+        """Per asset type, for the template: its label, content field and listing fields."""
+        return [
+            {
+                "label": Asset.Type(kind).label,
+                "content": self[_field(kind)],
+                "listing": [self[_field(kind, key)] for key in ("name", "description", "owner_team", "tags")],
+            }
+            for kind in WORKFLOW_ASSET_TYPES
+        ]
+
     def contents(self) -> dict[str, str]:
-        return {kind: self.cleaned_data[kind.replace("-", "_")] for kind in WORKFLOW_ASSET_TYPES}
+        return {kind: self.cleaned_data[_field(kind)] for kind in WORKFLOW_ASSET_TYPES}
+
+    def listings(self) -> dict[str, dict]:
+        data = self.cleaned_data
+        return {
+            kind: {
+                "name": data[_field(kind, "name")],
+                "description": data[_field(kind, "description")].replace("\r\n", "\n"),
+                "owner_team": data[_field(kind, "owner_team")],
+                "tags": [tag.strip() for tag in data[_field(kind, "tags")].split(",") if tag.strip()],
+            }
+            for kind in WORKFLOW_ASSET_TYPES
+        }
+
+
+def _field(kind: str, key: str = "") -> str:
+    """A workflow form field's name: the asset type with underscores, then the listing key if any."""
+    return "_".join(filter(None, [kind.replace("-", "_"), key]))
 
 
 class ReuseReviewForm(forms.Form):

@@ -37,9 +37,13 @@ def _unique_slug(name: str) -> str:
     return slug
 
 
+def _tag_names(tags) -> list[str]:
+    """Tags as stored: slugs, sorted, each once."""
+    return sorted({slugify(t)[:50] for t in tags if slugify(t)})
+
+
 def _set_tags(asset: Asset, tags: list[str]) -> None:
-    names = sorted({slugify(t)[:50] for t in tags if slugify(t)})
-    asset.tags.set([AssetTag.objects.get_or_create(name=name)[0] for name in names])
+    asset.tags.set([AssetTag.objects.get_or_create(name=name)[0] for name in _tag_names(tags)])
 
 
 @transaction.atomic
@@ -240,54 +244,109 @@ def adopt_version(initiative_id: int, *, acting_user, asset: Asset, version_numb
     return usage
 
 
+def proposed_listing(initiative: Initiative, kind: str) -> dict:
+    """What a workflow asset published for the first time is listed as, unless the publisher edits it."""
+    return {
+        "name": f"{initiative.title}: {Asset.Type(kind).label.lower()}",
+        "description": f"Published from the {initiative.title} workflow.",
+        "owner_team": initiative.business_unit,
+        "tags": [initiative.business_unit],
+    }
+
+
+def workflow_listings(initiative: Initiative) -> dict[str, dict]:
+    """Per workflow type, the public listing (name, description, team, tags) a publish would leave.
+
+    The asset this initiative published before keeps its own listing; a new one gets the proposal.
+    Everyone signed in reads these, so the publish form shows them for the publisher to edit.
+    """
+    listings = {}
+    for kind in WORKFLOW_ASSET_TYPES:
+        asset = _published_asset(initiative, kind)
+        listings[kind] = _listing(asset) if asset else proposed_listing(initiative, kind)
+    return listings
+
+
+def _published_asset(initiative: Initiative, kind: str) -> Asset | None:
+    return Asset.objects.filter(source_initiative=initiative, type=kind).order_by("pk").first()
+
+
+def _listing(asset: Asset) -> dict:
+    return {
+        "name": asset.name,
+        "description": asset.description,
+        "owner_team": asset.owner_team,
+        "tags": sorted(asset.tags.values_list("name", flat=True)),
+    }
+
+
+def _clean_listing(listing: dict) -> dict:
+    return {
+        "name": listing["name"].strip(),
+        "description": listing["description"].strip(),
+        "owner_team": listing["owner_team"].strip(),
+        "tags": _tag_names(listing["tags"]),
+    }
+
+
 @transaction.atomic
 def publish_workflow(
-    initiative_id: int, *, acting_user, contents: dict[str, str], changelog: str
+    initiative_id: int,
+    *,
+    acting_user,
+    contents: dict[str, str],
+    changelog: str,
+    listings: dict[str, dict] | None = None,
 ) -> list[AssetVersion]:
     """Publish an initiative's prompt template, evaluation set and playbook as library assets in one step.
 
-    Each becomes a new version of the asset this initiative published before, or a new asset;
-    the initiative is pinned to what it published.
+    1. Check the caller may edit the initiative, every content and every listing.
+    2. Each type becomes a new version of the asset this initiative published before (its
+       listing updated to `listings[type]` when given and different), or a new asset listed as
+       `listings[type]`, or as `proposed_listing` without one.
+    3. Pin the initiative to what it published; then tell other consumers of a new version.
     """
     initiative = Initiative.objects.select_for_update().get(pk=initiative_id)
     if not can_edit(acting_user, initiative):
         raise PermissionDenied("Only the initiative's product manager, sponsor, owner or a leader may publish it.")
     contents = {kind: asset_content.normalise(text) for kind, text in contents.items()}
+    listings = {kind: _clean_listing(listing) for kind, listing in (listings or {}).items()}
     errors = {}
     for kind in WORKFLOW_ASSET_TYPES:
         try:
             asset_content.validate(kind, contents.get(kind, ""))
         except ValidationError as exc:
             errors[kind] = exc.message_dict["content"]
+        if kind in listings and not listings[kind]["name"]:
+            errors[f"{kind}-name"] = ["Name the asset: everyone signed in sees this name in the library."]
     if errors:
         raise ValidationError(errors)
     published, republished = [], []
     for kind in WORKFLOW_ASSET_TYPES:
-        asset = Asset.objects.filter(source_initiative=initiative, type=kind).order_by("pk").first()
+        asset = _published_asset(initiative, kind)
         if asset is None:
             asset = create_asset(
                 acting_user=acting_user,
-                name=f"{initiative.title}: {Asset.Type(kind).label.lower()}",
                 type=kind,
                 content=contents[kind],
                 changelog=changelog or "Published from the initiative.",
-                description=f"Published from the {initiative.title} workflow.",
-                owner_team=initiative.business_unit,
                 source_initiative=initiative,
-                tags=[initiative.business_unit],
+                **listings.get(kind, proposed_listing(initiative, kind)),
             )
             version = asset.versions.get()
-        elif asset.versions.order_by("-number").first().checksum == sha256_hex(contents[kind]):
-            version = asset.versions.order_by("-number").first()
         else:
-            version = publish_version(
-                asset.pk,
-                acting_user=acting_user,
-                content=contents[kind],
-                changelog=changelog or "Republished from the initiative.",
-                notify=False,
-            )
-            republished.append((asset, version))
+            if kind in listings and listings[kind] != _listing(asset):
+                update_asset(asset.pk, acting_user=acting_user, **listings[kind])
+            version = asset.versions.order_by("-number").first()
+            if version.checksum != sha256_hex(contents[kind]):
+                version = publish_version(
+                    asset.pk,
+                    acting_user=acting_user,
+                    content=contents[kind],
+                    changelog=changelog or "Republished from the initiative.",
+                    notify=False,
+                )
+                republished.append((asset, version))
         adopt_version(initiative.pk, acting_user=acting_user, asset=asset, version_number=version.number)
         published.append(version)
     for asset, version in republished:
@@ -356,15 +415,20 @@ def update_asset(
     asset_id: int,
     *,
     acting_user,
+    name: str | None = None,
     description: str | None = None,
     tags: list[str] | None = None,
     owner_team: str | None = None,
 ) -> Asset:
-    """Change what describes an asset (its versions never change); a no-op writes no audit row."""
+    """Change what describes an asset (its versions and slug never change); a no-op writes no audit row."""
     asset = Asset.objects.select_for_update().get(pk=asset_id)
     if not can_curate_asset(acting_user, asset):
         raise PermissionDenied("Only the asset's owner, the platform and enablement teams or a leader may edit it.")
+    if name is not None and not name.strip():
+        raise ValidationError({"name": "Name the asset."})
     before = _describe(asset)
+    if name is not None:
+        asset.name = name.strip()
     if description is not None:
         asset.description = description
     if owner_team is not None:
@@ -374,7 +438,7 @@ def update_asset(
     after = _describe(asset)
     changed = [key for key in after if after[key] != before[key]]
     if changed:
-        asset.save(update_fields=["description", "owner_team", "updated_at"])
+        asset.save(update_fields=["name", "description", "owner_team", "updated_at"])
         audit.record(
             "asset.updated",
             asset,
@@ -388,6 +452,7 @@ def update_asset(
 
 def _describe(asset: Asset) -> dict:
     return {
+        "name": asset.name,
         "description": asset.description,
         "owner_team": asset.owner_team,
         "tags": sorted(asset.tags.values_list("name", flat=True)),

@@ -1,7 +1,7 @@
 """REST API of the reusable-asset library: assets, their immutable versions, labels and "used by"."""
 
 import django_filters
-from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
+from django.db.models import OuterRef, Prefetch, Q, Subquery
 from django.utils.text import slugify
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -59,11 +59,11 @@ class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def get_queryset(self):
         latest = AssetVersion.objects.filter(asset=OuterRef("pk")).order_by("-number").values("number")[:1]
         labels = AssetLabel.objects.select_related("version", "moved_by")
-        visible = Initiative.objects.visible_to(self.request.user).filter(pk=OuterRef("source_initiative_id"))
         return (
-            Asset.objects.select_related("owner", "source_initiative")
+            Asset.objects.with_source_for(self.request.user)
+            .select_related("owner")
             .prefetch_related("tags", Prefetch("labels", queryset=labels))
-            .annotate(latest_version=Subquery(latest), source_visible=Exists(visible))
+            .annotate(latest_version=Subquery(latest))
             .order_by("name", "slug")
         )
 

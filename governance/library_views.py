@@ -33,7 +33,7 @@ NOTIFICATIONS_PAGE_SIZE = 50
 
 def _get_asset(request, slug) -> Asset:
     """Every signed-in user may read the library; unknown slugs are a 404."""
-    queryset = Asset.objects.select_related("owner", "source_initiative").prefetch_related("tags")
+    queryset = Asset.objects.with_source_for(request.user).select_related("owner").prefetch_related("tags")
     return get_object_or_404(queryset, slug=slug)
 
 
@@ -138,11 +138,9 @@ def _detail_context(request, asset: Asset, versions: list[AssetVersion], publish
             "initiative", "version"
         )
     )
-    # Like "used by", the initiative an asset came from is named only to those who may see it.
-    source = Initiative.objects.visible_to(request.user).filter(pk=asset.source_initiative_id).first()
     return {
         "asset": asset,
-        "source_initiative": source,
+        "source_initiative": asset.revealed_source(),  # named only to those who may see it, as in the API
         "versions": versions,
         "shown": shown,
         "rendered": asset_content.render(asset.type, shown.content) if shown else "",
@@ -323,12 +321,17 @@ def workflow_publish(request, slug):
     initiative = _get_initiative_for_user(request, slug)
     if not can_edit(request.user, initiative):
         raise PermissionDenied("Only the initiative's product manager, sponsor, owner or a leader may publish it.")
-    form = WorkflowPublishForm(request.POST or None, initial=_published_contents(initiative))
+    form = WorkflowPublishForm(
+        request.POST or None, listings=library.workflow_listings(initiative), contents=_published_contents(initiative)
+    )
     if request.method == "POST" and form.is_valid():
-        changelog = form.cleaned_data["changelog"]
         try:
             published = library.publish_workflow(
-                initiative.pk, acting_user=request.user, contents=form.contents(), changelog=changelog
+                initiative.pk,
+                acting_user=request.user,
+                contents=form.contents(),
+                listings=form.listings(),
+                changelog=form.cleaned_data["changelog"],
             )
         except ValidationError as exc:
             _apply_errors(form, _by_field(exc))
@@ -342,18 +345,18 @@ def workflow_publish(request, slug):
 
 
 def _by_field(error: ValidationError) -> ValidationError:
-    """The service names errors by asset type ("prompt-template"); the form's fields use underscores."""
+    """The service names errors by asset type ("prompt-template", "playbook-name"); form fields use underscores."""
     if not hasattr(error, "error_dict"):
         return error
     return ValidationError({field.replace("-", "_"): errors for field, errors in error.message_dict.items()})
 
 
 def _published_contents(initiative: Initiative) -> dict[str, str]:
-    """The latest content of the assets this initiative published before, per workflow type."""
+    """The latest content of the assets this initiative published before, by workflow type."""
     versions = (
         AssetVersion.objects.filter(asset__source_initiative=initiative, asset__type__in=library.WORKFLOW_ASSET_TYPES)
         .select_related("asset")
         .order_by("-asset_id", "number")
     )
     # Later rows win: the oldest asset of a type (the one publish_workflow republishes) at its newest version.
-    return {v.asset.type.replace("-", "_"): v.content for v in versions}
+    return {v.asset.type: v.content for v in versions}

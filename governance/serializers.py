@@ -137,10 +137,8 @@ class AssetSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_source_initiative(self, asset) -> str | None:
-        # The view annotates `source_visible`; like "used by", an initiative you cannot see is not named.
-        if asset.source_initiative_id and getattr(asset, "source_visible", False):
-            return asset.source_initiative.slug
-        return None
+        source = asset.revealed_source()  # the asset pages apply the same rule (Asset.objects.with_source_for)
+        return source.slug if source else None
 
 
 class AssetCreateSerializer(StrictSerializer):

@@ -268,7 +268,13 @@ PROBES: dict[str, Callable[[World], Probe]] = {
     "governance:notifications_read": lambda w: Probe(reverse("governance:notifications_read"), {}, w.alice),
     "governance:workflow_publish": lambda w: Probe(
         _slug("governance:workflow_publish")(w),
-        {"prompt_template": PROMPT, "evaluation_set": EVALUATION, "playbook": PLAYBOOK, "changelog": "Forged"},
+        {
+            "prompt_template": PROMPT,
+            "evaluation_set": EVALUATION,
+            "playbook": PLAYBOOK,
+            "changelog": "Forged",
+            **{f"{kind}_name": f"Forged {kind}" for kind in ("prompt_template", "evaluation_set", "playbook")},
+        },
         w.alice,
     ),
     "governance:asset_adopt": lambda w: Probe(_slug("governance:asset_adopt")(w), {"asset": w.asset.pk}, w.alice),

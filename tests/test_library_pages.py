@@ -417,14 +417,11 @@ class TestUseThisAsset:
 
 
 class TestPublishAsAsset:
-    def fields(self, **changes):
-        return {
-            "prompt_template": PROMPT,
-            "evaluation_set": EVALUATION,
-            "playbook": PLAYBOOK,
-            "changelog": "",
-            **changes,
-        }
+    def fields(self, client, initiative, **changes):
+        """What the browser posts: the prefilled form, with the workflow's content and these changes."""
+        form = client.get(f"/initiatives/{initiative.slug}/publish/").context["form"]
+        prefilled = {name: form[name].value() or "" for name in form.fields}
+        return {**prefilled, "prompt_template": PROMPT, "evaluation_set": EVALUATION, "playbook": PLAYBOOK, **changes}
 
     def test_it_publishes_three_assets_pins_them_and_republishes_what_changed(self, login, alice, initiative):
         client = login(alice)
@@ -432,7 +429,7 @@ class TestPublishAsAsset:
         assert "Publish as asset" in client.get(initiative.get_absolute_url()).content.decode()
         assert client.get(url).status_code == 200
 
-        response = client.post(url, self.fields(), follow=True)
+        response = client.post(url, self.fields(client, initiative), follow=True)
 
         assets = Asset.objects.filter(source_initiative=initiative)
         assert sorted(assets.values_list("type", flat=True)) == ["evaluation-set", "playbook", "prompt-template"]
@@ -444,7 +441,9 @@ class TestPublishAsAsset:
 
         form = client.get(url).context["form"]
         assert form["playbook"].value() == PLAYBOOK
-        client.post(url, self.fields(playbook=PLAYBOOK + "\n## Support\n\nThe service desk owns it.\n"))
+        client.post(
+            url, self.fields(client, initiative, playbook=PLAYBOOK + "\n## Support\n\nThe service desk owns it.\n")
+        )
 
         playbook = assets.get(type="playbook")
         assert list(playbook.versions.values_list("number", flat=True)) == [2, 1]
@@ -452,9 +451,12 @@ class TestPublishAsAsset:
         assert AssetUsage.objects.get(initiative=initiative, asset=playbook).version.number == 2
 
     def test_errors_show_next_to_each_field_and_nothing_is_written(self, login, alice, initiative):
-        response = login(alice).post(
+        client = login(alice)
+        response = client.post(
             f"/initiatives/{initiative.slug}/publish/",
-            self.fields(prompt_template="No variables here.", evaluation_set="input,expected\na,b,c\n"),
+            self.fields(
+                client, initiative, prompt_template="No variables here.", evaluation_set="input,expected\na,b,c\n"
+            ),
         )
         assert response.status_code == 200
         errors = response.context["form"].errors
@@ -464,19 +466,22 @@ class TestPublishAsAsset:
         assert not Asset.objects.exists()
 
     def test_another_editor_of_the_initiative_may_republish_its_assets(self, login, alice, sam, initiative):
-        login(alice).post(f"/initiatives/{initiative.slug}/publish/", self.fields())
-        response = login(sam).post(
-            f"/initiatives/{initiative.slug}/publish/", self.fields(playbook=PLAYBOOK + "\nMore.\n")
+        client = login(alice)
+        client.post(f"/initiatives/{initiative.slug}/publish/", self.fields(client, initiative))
+        client = login(sam)
+        response = client.post(
+            f"/initiatives/{initiative.slug}/publish/", self.fields(client, initiative, playbook=PLAYBOOK + "\nMore.\n")
         )
         assert response.status_code == 302
         assert AssetVersion.objects.count() == 4
         assert AssetVersion.objects.get(number=2).author == sam
 
-    def test_a_viewer_who_cannot_edit_gets_403_and_an_outsider_404(self, login, rita, charlie, initiative):
+    def test_a_viewer_who_cannot_edit_gets_403_and_an_outsider_404(self, login, alice, rita, charlie, initiative):
         give_role(initiative, rita, Role.SECURITY_RISK)
         url = f"/initiatives/{initiative.slug}/publish/"
         assert login(rita).get(url).status_code == 403
-        assert login(rita).post(url, self.fields()).status_code == 403
+        as_posted_by_an_editor = self.fields(login(alice), initiative)
+        assert login(rita).post(url, as_posted_by_an_editor).status_code == 403
         assert login(charlie).get(url).status_code == 404
         assert not Asset.objects.exists()
 

@@ -21,6 +21,15 @@ class AssetTag(models.Model):
 
 
 class AssetQuerySet(models.QuerySet):
+    def with_source_for(self, user):
+        """Whether `user` may see the initiative each asset was published from: the one rule for pages and API.
+
+        The library is open to everyone signed in, the initiative is not: its name and link are
+        shown only to those who may open it (Asset.revealed_source reads the annotation).
+        """
+        visible = Initiative.objects.visible_to(user).filter(pk=models.OuterRef("source_initiative_id"))
+        return self.select_related("source_initiative").annotate(source_visible=models.Exists(visible))
+
     def search(self, text: str):
         """Full-text search on PostgreSQL (name, description, tags); a case-insensitive match elsewhere."""
         from django.db import connection
@@ -100,6 +109,12 @@ class Asset(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("governance:asset_detail", args=[self.slug])
+
+    def revealed_source(self) -> Initiative | None:
+        """The initiative it was published from, if the viewer may see it; None when it was not checked."""
+        if self.source_initiative_id and getattr(self, "source_visible", False):
+            return self.source_initiative
+        return None
 
 
 class AssetVersion(models.Model):
