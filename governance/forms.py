@@ -133,19 +133,19 @@ class WorkflowPublishForm(forms.Form):
     """
 
     prompt_template = forms.CharField(
-        label="Prompt template",
+        label="Prompt template: content",
         widget=forms.Textarea(attrs={"rows": 10, "class": "mono"}),
         strip=False,
         help_text="Name inputs as {{variables}}, e.g. {{ticket_text}}.",
     )
     evaluation_set = forms.CharField(
-        label="Evaluation set",
+        label="Evaluation set: content",
         widget=forms.Textarea(attrs={"rows": 10, "class": "mono"}),
         strip=False,
         help_text="CSV with a header row, or one JSON object per line.",
     )
     playbook = forms.CharField(
-        label="Playbook",
+        label="Playbook: content",
         widget=forms.Textarea(attrs={"rows": 10, "class": "mono"}),
         strip=False,
         help_text="Markdown with headings: how to run, escalate and support it.",

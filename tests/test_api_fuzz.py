@@ -35,7 +35,7 @@ from initiatives.models import Role
 from kpis import services as kpi_services
 from kpis.ingest import record_measurements
 from opmodel.wsgi import application
-from tests.lifecycle import api_as, assert_problem, give_role, request
+from tests.lifecycle import api_as, assert_problem, decide, give_role, request
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.django_db]
 
@@ -50,15 +50,17 @@ RANDOM = bool(os.environ.get("FUZZ_RANDOM"))
 
 
 @pytest.fixture
-def known(settings, lee, initiative, alice, dana, rita):
+def known(settings, lee, initiative, make_initiative, alice, sam, dana, rita):
     """Real objects behind the path parameters, so that detail operations reach past their 404."""
     settings.ALLOWED_HOSTS = [wsgi.HOST, "testserver"]
+    # As `make run` serves it: with DEBUG on, Django's own 404 and 500 pages are HTML tracebacks.
+    settings.DEBUG = True
     # The WSGI handler closes "old" connections around each request, which would end the test's
     # transaction; Django's test client disconnects these receivers in the same way.
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     try:
-        yield _seed(initiative, alice, dana, rita)
+        yield _seed(initiative, alice, dana, rita, held=make_initiative("Invoice matching"), sam=sam)
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
@@ -87,8 +89,12 @@ def _call_kwargs(case, credentials: dict) -> dict:
     return {"headers": {**(case.headers or {}), **credentials["headers"]}, "cookies": credentials.get("cookies")}
 
 
-def _seed(initiative, alice, dana, rita) -> dict:
-    """An initiative with a KPI and a measurement, a data source, assets, a label request and a gate review."""
+def _seed(initiative, alice, dana, rita, *, held, sam) -> dict:
+    """An initiative with a KPI and a measurement, a data source, assets, a label request and a gate review.
+
+    Another initiative's review was put on hold: a decision that fills no role.
+    """
+    decide(request(held, alice), sam, "hold", comment="After the Q3 budget.")
     driver = kpi_services.add_driver(initiative.pk, acting_user=alice, name="Faster handling")
     kpi = kpi_services.add_kpi(
         initiative.pk,
