@@ -324,6 +324,11 @@ PROBLEM_RESPONSES = {
     "503": "The database is unavailable; retry after `Retry-After` seconds.",
 }
 
+BODY_PROBLEM_RESPONSES = {
+    "413": "The body is larger than the upload limit (16 MB).",
+    "415": "The body is not JSON.",
+}
+
 
 def document_problem_responses(result, generator, request, public):
     """drf-spectacular postprocessing hook: every API operation documents its problem+json errors."""
@@ -338,4 +343,7 @@ def document_problem_responses(result, generator, request, public):
                 responses.setdefault(code, {"description": description, "content": problem})
             if operation.get("operationId") == "v1_measurements_create":
                 responses.setdefault("413", {"description": "More than 10,000 measurements.", "content": problem})
+            if method in ("post", "put", "patch"):
+                for code, description in BODY_PROBLEM_RESPONSES.items():
+                    responses.setdefault(code, {"description": description, "content": problem})
     return result
