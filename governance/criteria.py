@@ -5,11 +5,17 @@ A criterion whose check is not registered yet is shown as "not yet available";
 it never passes silently.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import datetime
+
+from opmodel import clock
 
 PASS, FAIL, UNAVAILABLE = "pass", "fail", "unavailable"
 STATUS_CHOICES = [(PASS, "Pass"), (FAIL, "Fail"), (UNAVAILABLE, "Not yet available")]
+VERDICTS = dict(STATUS_CHOICES)
 
 # key -> label, in the words of PRODUCT.md section 2.
 CATALOGUE = {
@@ -33,6 +39,25 @@ CATALOGUE = {
 
 Check = Callable[[object], tuple[bool, str]]
 _CHECKS: dict[str, Check] = {}
+_evaluated_at: ContextVar[datetime | None] = ContextVar("criteria_evaluated_at", default=None)
+
+
+def now() -> datetime:
+    """The moment criteria are evaluated as of: a check counts days and expected progress up to it.
+
+    The clock's time unless told otherwise, so a replayed story (opmodel.clock.story_time) counts its days.
+    """
+    return _evaluated_at.get() or clock.now()
+
+
+@contextmanager
+def evaluated_as_of(moment: datetime) -> Iterator[None]:
+    """Within this block, checks count days up to `moment` (a review's request, replayed demo history)."""
+    token = _evaluated_at.set(moment)
+    try:
+        yield
+    finally:
+        _evaluated_at.reset(token)
 
 
 @dataclass(frozen=True)
@@ -45,6 +70,10 @@ class CriterionResult:
     @property
     def passed(self) -> bool:
         return self.status == PASS
+
+    @property
+    def verdict(self) -> str:
+        return VERDICTS[self.status]
 
     def as_dict(self) -> dict:
         return vars(self).copy()
@@ -80,3 +109,35 @@ def evaluate(initiative, keys: list[str]) -> list[CriterionResult]:
         passed, reason = check(initiative)
         results.append(CriterionResult(key, label, PASS if passed else FAIL, reason))
     return results
+
+
+def compare(now: list[CriterionResult], then: list[dict]) -> list[dict]:
+    """Criteria now beside the same criteria when the review was requested, marking what changed.
+
+    `then` is a review's stored `criteria_results`; a criterion only one side has shows a dash on the other.
+    """
+    earlier = {c["key"]: c for c in then}
+    rows = []
+    for result in now:
+        before = earlier.pop(result.key, None)
+        changed = before is not None and before["status"] != result.status
+        rows.append(
+            {
+                "key": result.key,
+                "label": result.label,
+                "now": result.as_dict(),
+                "then": before,
+                "changed": changed,
+                "change": f"was {VERDICTS[before['status']]}, now {result.verdict}" if changed else "",
+            }
+        )
+    rows += [
+        {"key": c["key"], "label": c["label"], "now": None, "then": c, "changed": False, "change": ""}
+        for c in earlier.values()
+    ]
+    return rows
+
+
+def readiness(results: list[CriterionResult]) -> dict:
+    """Criteria met of total, as a page or the API shows it beside the rows it counts."""
+    return {"met": sum(r.passed for r in results), "total": len(results)}

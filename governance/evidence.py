@@ -112,6 +112,8 @@ def gate_evidence(review) -> dict:
                 "at": d.decided_at.isoformat(),
                 "stale": d.is_stale,
                 "snapshot_hash": d.snapshot_hash,
+                # The checklist answers as they stood when this decision was taken.
+                "checklist": d.checklist,
             }
             for d in review.decisions.select_related("decided_by")
         ],

@@ -270,7 +270,8 @@ class RaiseRiskTierForm(forms.Form):
 
 
 class ChecklistAnswerForm(forms.Form):
-    answer = forms.ChoiceField(label="Answer", choices=ChecklistAnswer.Answer.choices)
+    # No answer is preset: an approver picks one, and an unanswered question blocks their approval.
+    answer = forms.ChoiceField(label="Answer", choices=[("", "Choose an answer…"), *ChecklistAnswer.Answer.choices])
     note = forms.CharField(
         label="Note",
         required=False,

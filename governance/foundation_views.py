@@ -211,16 +211,21 @@ def evidence_page(request, pk):
     return render(request, "governance/evidence.html", context)
 
 
-def checklist_context(review, *, can_answer: bool, bound: dict | None = None) -> dict:
-    """The gate's executive checklist for the decision pack: each question, its answer, and a form."""
+def checklist_context(review, *, can_answer: bool, bound: dict | None = None, due: tuple = ()) -> dict:
+    """The gate's executive checklist for the decision pack: each question, its answer, and a form.
+
+    `due` holds the questions the viewer must see answered before their approval counts.
+    """
     answers = {a.item_id: a for a in review.checklist_answers.select_related("answered_by")}
+    due_ids = {item.pk for item in due}
     rows = []
     for item in ChecklistItem.objects.filter(gate=review.gate):
         answer = answers.get(item.pk)
         initial = {"answer": answer.answer, "note": answer.note} if answer else {}
         form = (bound or {}).get(item.pk) or ChecklistAnswerForm(prefix=f"q{item.pk}", initial=initial)
-        rows.append({"item": item, "answer": answer, "form": form if can_answer and review.is_open else None})
-    return {"checklist": rows}
+        form = form if can_answer and review.is_open else None
+        rows.append({"item": item, "answer": answer, "form": form, "due": item.pk in due_ids})
+    return {"checklist": rows, "checklist_due": [item.question for item in due]}
 
 
 @login_required
@@ -247,6 +252,5 @@ def checklist_answer(request, pk):
     if done:
         messages.success(request, f"Answer recorded: {done.item.question} {done.get_answer_display()}.")
         return redirect(pack)
-    context = _decision_pack(request.user, review, DecisionForm())
-    context.update(checklist_context(review, can_answer=True, bound={item_id: form}))
+    context = _decision_pack(request.user, review, DecisionForm(), bound={item_id: form})
     return render(request, "governance/approval_detail.html", context)

@@ -9,6 +9,7 @@ from django.utils.text import slugify
 
 from governance import asset_content, audit
 from governance.criteria import criterion
+from governance.criteria import now as criteria_now
 from governance.models import (
     Asset,
     AssetLabel,
@@ -405,7 +406,7 @@ def reuse_review_scheduled(initiative) -> tuple[bool, str]:
     when = initiative.reuse_review_on
     if when is None:
         return False, "No reuse review date is set."
-    if when < timezone.localdate():
+    if when < timezone.localdate(criteria_now()):
         return False, f"The reuse review date ({when:%d %b %Y}) has passed; schedule the next one."
     return True, f"Reuse review on {when:%d %b %Y}."
 

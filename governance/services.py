@@ -6,8 +6,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from governance import audit
-from governance.criteria import evaluate
-from governance.models import Gate, GateDecision, GatePolicy, GateReview
+from governance.criteria import evaluate, evaluated_as_of
+from governance.criteria import now as criteria_now
+from governance.models import ChecklistItem, Gate, GateDecision, GatePolicy, GateReview
 from governance.notifications import notify_decision
 from governance.permissions import can_edit, can_resume, check_can_decide, open_slots_for
 from governance.snapshots import build_snapshot
@@ -16,6 +17,18 @@ from initiatives.models import Initiative, StageChange
 
 class TransitionError(Exception):
     """The request is valid but the initiative or review is not in a state that allows it (HTTP 409)."""
+
+    errors: list[dict] = []
+
+
+class ChecklistIncomplete(TransitionError):
+    """An approval asked for before the executive checklist questions it rests on are answered."""
+
+    def __init__(self, questions: list[str]):
+        self.questions = questions
+        self.errors = [{"field": "checklist", "message": q} for q in questions]
+        listed = "; ".join(f"“{q}”" for q in questions)
+        super().__init__(f"Answer the executive checklist before approving. Unanswered: {listed}")
 
 
 def gate_for(initiative: Initiative) -> Gate | None:
@@ -58,7 +71,10 @@ def request_review(initiative_id: int, *, acting_user, override_reason: str = ""
     if initiative.gate_reviews.filter(status=GateReview.Status.OPEN).exists():
         raise TransitionError("A gate review is already open for this initiative.")
     policy = policy_for(initiative, gate)
-    results = evaluate(initiative, policy.criteria)
+    # The stored results are "when requested": days and expected progress count up to the request.
+    requested_at = criteria_now()
+    with evaluated_as_of(requested_at):
+        results = evaluate(initiative, policy.criteria)
     override_reason = override_reason.strip()
     unmet = [r for r in results if not r.passed]
     if unmet and not override_reason:
@@ -75,6 +91,7 @@ def request_review(initiative_id: int, *, acting_user, override_reason: str = ""
         from_stage=initiative.stage,
         to_stage=gate.to_stage,
         requested_by=acting_user,
+        requested_at=requested_at,
         override_reason=override_reason if unmet else "",
         criteria_results=[r.as_dict() for r in results],
         snapshot=snapshot,
@@ -124,6 +141,37 @@ def decide(review_id: int, *, acting_user, decision: str, comment: str = "", rec
     return _close(review, initiative, acting_user, decision, comment, recycle_to)
 
 
+def unanswered_checklist(review: GateReview, role: str, *, completes: bool) -> list[ChecklistItem]:
+    """The gate's checklist questions still unanswered that an approval as `role` rests on.
+
+    An approver answers the questions addressed to their role; the approval that completes the
+    review needs every question answered, so questions for a role that does not approve (the PM's)
+    are answered before the gate is passed.
+    """
+    answered = set(review.checklist_answers.values_list("item_id", flat=True))
+    return [
+        item
+        for item in ChecklistItem.objects.filter(gate=review.gate)
+        if item.pk not in answered and (completes or item.is_asked_of(role))
+    ]
+
+
+def _completes(review: GateReview) -> bool:
+    """Whether one more approval fills the last required role."""
+    live = review.decisions.filter(decision=GateDecision.Kind.APPROVE, is_stale=False).count()
+    return live + 1 == len(review.policy.approver_slots)
+
+
+def checklist_due(user, review: GateReview) -> list[ChecklistItem]:
+    """The questions still to answer before this user's approval can count ([] when they fill no open role)."""
+    slots = open_slots_for(user, review)
+    return unanswered_checklist(review, slots[0][1], completes=_completes(review)) if slots else []
+
+
+def _checklist_record(review: GateReview) -> list[dict]:
+    return [a.as_record() for a in review.checklist_answers.select_related("item", "answered_by")]
+
+
 def _approve(review, initiative, user, comment) -> GateDecision:
     if review.decisions.filter(decision=GateDecision.Kind.APPROVE, decided_by=user, is_stale=False).exists():
         raise TransitionError("You have already approved this review; one person counts for one required role only.")
@@ -131,6 +179,11 @@ def _approve(review, initiative, user, comment) -> GateDecision:
     if not slots:
         raise TransitionError("Every required role you could fill has already approved.")
     slot, role = slots[0]
+    completes = _completes(review)
+    unanswered = unanswered_checklist(review, role, completes=completes)
+    if unanswered:
+        raise ChecklistIncomplete([item.question for item in unanswered])
+    checklist = _checklist_record(review)
     try:
         with transaction.atomic():
             approval = GateDecision.objects.create(
@@ -141,6 +194,7 @@ def _approve(review, initiative, user, comment) -> GateDecision:
                 slot=slot,
                 comment=comment,
                 snapshot_hash=review.snapshot_hash,
+                checklist=checklist,
             )
     except IntegrityError:
         raise TransitionError("That approval was already recorded.") from None
@@ -155,10 +209,10 @@ def _approve(review, initiative, user, comment) -> GateDecision:
             "role": role,
             "comment": comment,
             "snapshot_hash": review.snapshot_hash,
+            "checklist": checklist,
         },
     )
-    live = review.decisions.filter(decision=GateDecision.Kind.APPROVE, is_stale=False).count()
-    if live == len(review.policy.approver_slots):
+    if completes:
         _finish(review, GateReview.Status.APPROVED, user)
         _move_stage(initiative, review.to_stage, user, review)
     notify_decision(approval)
@@ -166,6 +220,7 @@ def _approve(review, initiative, user, comment) -> GateDecision:
 
 
 def _close(review, initiative, user, decision, comment, recycle_to) -> GateDecision:
+    checklist = _checklist_record(review)
     record = GateDecision.objects.create(
         review=review,
         decision=decision,
@@ -173,13 +228,20 @@ def _close(review, initiative, user, decision, comment, recycle_to) -> GateDecis
         comment=comment,
         recycle_to=recycle_to,
         snapshot_hash=review.snapshot_hash,
+        checklist=checklist,
     )
     audit.record(
         "gate.decided",
         record,
         actor=user,
         initiative_id=initiative.pk,
-        after={"review": review.pk, "decision": decision, "comment": comment, "recycle_to": recycle_to},
+        after={
+            "review": review.pk,
+            "decision": decision,
+            "comment": comment,
+            "recycle_to": recycle_to,
+            "checklist": checklist,
+        },
     )
     outcome = {
         GateDecision.Kind.REQUEST_CHANGES: GateReview.Status.CHANGES_REQUESTED,

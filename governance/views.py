@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from governance import services
+from governance.criteria import compare, evaluate, readiness
 from governance.forms import DecisionForm, TokenForm
 from governance.models import ApiToken, Gate, GateDecision, GateReview
 from governance.permissions import check_can_decide, open_slots_for
@@ -71,7 +72,7 @@ def approval_detail(request, pk):
     return render(request, "governance/approval_detail.html", _decision_pack(request.user, review, form))
 
 
-def _decision_pack(user, review: GateReview, form) -> dict:
+def _decision_pack(user, review: GateReview, form, bound: dict | None = None) -> dict:
     from governance.foundation_views import checklist_context
 
     try:
@@ -85,6 +86,12 @@ def _decision_pack(user, review: GateReview, form) -> dict:
         for index, roles in enumerate(review.policy.approver_slots)
     ]
     initiative = review.initiative
+    my_slots = open_slots_for(user, review) if review.is_open and not blocked_reason else []
+    due = services.checklist_due(user, review) if my_slots else []
+    # The gate's criteria now, beside the results stored when it was requested (counted as of that day).
+    criteria_now = evaluate(initiative, review.policy.criteria)
+    rows = compare(criteria_now, review.criteria_results)
+    evaluated_at = timezone.now()
     return {
         "review": review,
         "initiative": initiative,
@@ -92,8 +99,10 @@ def _decision_pack(user, review: GateReview, form) -> dict:
         "slots": slots,
         "can_decide": not blocked_reason,
         "blocked_reason": blocked_reason,
-        "my_role": next((Role(role).label for _, role in open_slots_for(user, review)), "") if review.is_open else "",
-        "live_criteria": services.criteria_for(initiative) if review.is_open else [],
+        "my_role": Role(my_slots[0][1]).label if my_slots else "",
+        "criteria_rows": rows,
+        "criteria_changes": sum(r["changed"] for r in rows),
+        "readiness": {**readiness(criteria_now), "gate": review.get_gate_display(), "evaluated_at": evaluated_at},
         "charter": review.snapshot.get("charter", {}),
         "charter_owner": _snapshot_person(review.snapshot.get("charter", {}).get("owner")),
         "charter_changed": review.is_open and bool(review.decisions.filter(is_stale=True).exists()),
@@ -101,7 +110,7 @@ def _decision_pack(user, review: GateReview, form) -> dict:
         "earlier_stages": initiative.earlier_stages(),
         "scorecard": latest_scorecard(initiative),
         "evidence_charts": evidence_charts(initiative) if review.gate == Gate.SCALE_OUT else [],
-        **checklist_context(review, can_answer=not blocked_reason),
+        **checklist_context(review, can_answer=not blocked_reason, bound=bound, due=due),
     }
 
 

@@ -1,4 +1,5 @@
 from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from governance.criteria import CriterionResult
@@ -51,12 +52,19 @@ class CriterionSerializer(serializers.Serializer):
         return instance.as_dict() if isinstance(instance, CriterionResult) else instance
 
 
+class ReadinessSerializer(serializers.Serializer):
+    met = serializers.IntegerField(help_text="Criteria of the next gate that pass now.")
+    total = serializers.IntegerField()
+    evaluated_at = serializers.DateTimeField(help_text="When the criteria were evaluated: now, not a snapshot.")
+
+
 class InitiativeDetailSerializer(InitiativeSerializer):
     next_gate = serializers.SerializerMethodField()
     gate_criteria = serializers.SerializerMethodField()
+    gate_readiness = serializers.SerializerMethodField()
 
     class Meta(InitiativeSerializer.Meta):
-        fields = InitiativeSerializer.Meta.fields + ["next_gate", "gate_criteria"]
+        fields = InitiativeSerializer.Meta.fields + ["next_gate", "gate_criteria", "gate_readiness"]
 
     def get_next_gate(self, initiative) -> str | None:
         from governance.services import gate_for
@@ -64,14 +72,25 @@ class InitiativeDetailSerializer(InitiativeSerializer):
         gate = gate_for(initiative)
         return gate.value if gate else None
 
-    @staticmethod
-    def _criteria(initiative):
+    def _criteria(self, initiative):
+        """The next gate's criteria evaluated now, once per response (readiness counts the same rows)."""
+        from django.utils import timezone
+
         from governance.services import criteria_for
 
-        return criteria_for(initiative)
+        if getattr(self, "_evaluated", (None,))[0] != initiative.pk:
+            self._evaluated = (initiative.pk, criteria_for(initiative), timezone.now())
+        return self._evaluated[1:]
 
     def get_gate_criteria(self, initiative) -> list[dict]:
-        return [r.as_dict() for r in self._criteria(initiative)]
+        return [r.as_dict() for r in self._criteria(initiative)[0]]
+
+    @extend_schema_field(ReadinessSerializer)
+    def get_gate_readiness(self, initiative) -> dict:
+        from governance.criteria import readiness
+
+        results, evaluated_at = self._criteria(initiative)
+        return {**readiness(results), "evaluated_at": evaluated_at}
 
 
 class CharterSerializer(StrictModelSerializer):

@@ -4,9 +4,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from governance import services as governance
+from governance.criteria import readiness
 from governance.models import AuditEvent, GateDecision
 from governance.permissions import can_edit, can_resume
 from initiatives import services
@@ -109,11 +111,19 @@ def initiative_detail(request, slug):
     )
     open_review = next((r for r in reviews if r.is_open), None)
     editable = can_edit(request.user, initiative)
+    # Readiness is counted from the criteria evaluated now, never from the last snapshot, so it can
+    # never contradict the criteria rows shown below it (a snapshot lags a decision by minutes).
+    criteria, next_gate = governance.criteria_for(initiative), governance.gate_for(initiative)
     context = {
         "initiative": initiative,
         "stages": _stage_track(initiative),
-        "criteria": governance.criteria_for(initiative),
-        "next_gate": governance.gate_for(initiative),
+        "criteria": criteria,
+        "readiness": {
+            **readiness(criteria),
+            "gate": next_gate.label if next_gate else "",
+            "evaluated_at": timezone.now(),
+        },
+        "next_gate": next_gate,
         "open_review": open_review,
         "can_request": editable
         and initiative.is_active

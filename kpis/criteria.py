@@ -7,8 +7,8 @@ scorecard run evaluates every initiative's criteria without a query per initiati
 from datetime import timedelta
 
 from django.conf import settings
-from django.utils import timezone
 
+from governance import criteria
 from governance.criteria import criterion
 from governance.snapshots import snapshot_part
 from kpis.models import Kpi
@@ -51,7 +51,7 @@ def observation_window(initiative) -> tuple[bool, str]:
     if launch is None:
         return False, "Not launched yet."
     days = settings.OBSERVATION_WINDOW_DAYS
-    observed = (timezone.now() - launch).days
+    observed = (criteria.now() - launch).days
     if observed < days:
         return False, f"{observed} of {days} days observed since launch."
     if not any(k.latest_at and k.latest_at >= launch + timedelta(days=days) for k in _lagging(initiative)):
@@ -61,7 +61,7 @@ def observation_window(initiative) -> tuple[bool, str]:
 
 @criterion("lagging-kpis-moving")
 def lagging_kpis_moving(initiative) -> tuple[bool, str]:
-    now = timezone.now()
+    now = criteria.now()
     scores = [score_kpi(k, now) for k in _lagging(initiative)]
     if not scores:
         return False, "No lagging KPI."
@@ -73,7 +73,7 @@ def lagging_kpis_moving(initiative) -> tuple[bool, str]:
 
 @criterion("guardrails-within-bounds")
 def guardrails_within_bounds(initiative) -> tuple[bool, str]:
-    now = timezone.now()
+    now = criteria.now()
     scores = [score_kpi(k, now) for k in kpis_with_latest(initiative) if k.kind == Kpi.Kind.GUARDRAIL]
     if not scores:
         return False, "No guardrail KPI defines what must not get worse."

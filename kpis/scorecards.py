@@ -298,7 +298,7 @@ def value_and_cost(initiative, kpis: list[Kpi]) -> dict:
 def compute(initiative, policies: dict, now: datetime | None = None):
     """One initiative's scorecard (unsaved), as the SQL recompute stores it. `initiative` must come
     from with_scorecard_data()."""
-    from governance.criteria import evaluate
+    from governance.criteria import evaluate, evaluated_as_of
     from governance.models import Gate
 
     now = now or timezone.now()
@@ -307,7 +307,8 @@ def compute(initiative, policies: dict, now: datetime | None = None):
     health, confidence = health_of(scores)
     gate = Gate.leaving(initiative.stage)
     policy = policies.get((gate, initiative.risk_tier)) if gate else None
-    criteria = evaluate(initiative, policy.criteria) if policy else []
+    with evaluated_as_of(now):
+        criteria = evaluate(initiative, policy.criteria) if policy else []
     return Scorecard(
         initiative=initiative,
         computed_at=now,

@@ -138,7 +138,7 @@ def problem_exception_handler(exc, context):
         detail = "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors[:5])
         code = "validation-error"
     else:
-        errors = []
+        errors = getattr(exc, "errors", [])
         detail = str(exc.detail) if not isinstance(exc.detail, (list, dict)) else str(flatten_errors(exc.detail))
         code = str(getattr(exc, "default_code", "error")).replace("_", "-")
     return problem_response(response.status_code, detail, errors=errors, code=code, headers=response.headers)
@@ -259,7 +259,9 @@ def _too_large(limit: int) -> JsonResponse:
 
 def _as_api_exception(exc):
     if isinstance(exc, TransitionError):
-        return Conflict(str(exc))
+        conflict = Conflict(str(exc))
+        conflict.errors = exc.errors  # e.g. each unanswered checklist question
+        return conflict
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         return exceptions.ValidationError(detail)

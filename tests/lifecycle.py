@@ -9,8 +9,8 @@ from datetime import timedelta
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from governance import services
-from governance.models import AuditEvent
+from governance import foundation, services
+from governance.models import AuditEvent, GateReview
 from governance.tokens import issue_token
 from initiatives import services as initiative_services
 from kpis import services as kpi_services
@@ -24,7 +24,18 @@ def request(initiative, user, override_reason: str = OVERRIDE):
 
 
 def decide(review, user, decision: str = "approve", comment: str = "", recycle_to: str = ""):
+    if decision == "approve":
+        answer_checklist(review, user)
     return services.decide(review.pk, acting_user=user, decision=decision, comment=comment, recycle_to=recycle_to)
+
+
+def answer_checklist(review, user, answer: str = "yes") -> list:
+    """The approver answers the checklist questions their approval rests on, as the decision pack asks."""
+    review = GateReview.objects.select_related("policy", "initiative").get(pk=review.pk)
+    due = services.checklist_due(user, review)
+    for item in due:
+        foundation.answer_checklist(review.pk, acting_user=user, item_id=item.pk, answer=answer, note="Checked.")
+    return due
 
 
 def give_role(initiative, role: str, user, *, by):

@@ -21,7 +21,7 @@ from governance.tokens import issue_token
 from initiatives.models import Role, RoleAssignment, Stage
 from kpis.ingest import record_measurements
 from kpis.models import Kpi, Measurement, Objective
-from tests.lifecycle import decide, give_role, request, support_tree
+from tests.lifecycle import answer_checklist, decide, give_role, request, support_tree
 
 pytestmark = pytest.mark.django_db
 
@@ -93,6 +93,16 @@ class TestGateReviews:
         self, admin_client, initiative, alice, bea
     ):
         review = request(initiative, alice)
+        before = _fingerprint()
+
+        refused = _action(admin_client, "governance/gatereview", "approve_selected", review.pk)
+
+        # The checklist counts here too: the same service refuses, naming every unanswered question.
+        assert "approval recorded" not in _text(refused)
+        assert "Answer the executive checklist before approving" in _text(refused)
+        assert "Which KPI proves the change matters?" in _text(refused)
+        assert _fingerprint() == before
+        answer_checklist(review, bea)
 
         response = _action(admin_client, "governance/gatereview", "approve_selected", review.pk)
 

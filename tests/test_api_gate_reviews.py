@@ -2,7 +2,7 @@
 
 import pytest
 
-from governance.models import AuditEvent, GateDecision, GateReview
+from governance.models import AuditEvent, ChecklistItem, GateDecision, GateReview
 from initiatives.models import Initiative, Role, Stage
 from tests.lifecycle import OVERRIDE, api_as, assert_problem, decide, give_role, request
 
@@ -114,6 +114,12 @@ class TestList:
 
 class TestDecide:
     def test_the_sponsor_approves(self, sam, initiative, review):
+        for item in ChecklistItem.objects.filter(gate=review.gate):
+            answered = api_as(sam).post(
+                f"/api/v1/gate-reviews/{review.pk}/checklist/", {"item": item.pk, "answer": "yes"}, format="json"
+            )
+            assert answered.status_code == 200, answered.content
+
         response = api_as(sam).post(_decisions_url(review), {"decision": "approve", "comment": "Go."}, format="json")
 
         assert response.status_code == 201, response.content

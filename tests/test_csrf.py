@@ -52,7 +52,7 @@ from kpis.catalogue import FRAMEWORK_SETS
 from kpis.forms import KpiForm
 from kpis.models import Driver, Kpi
 from tests.conftest import COMPLETE_CHARTER
-from tests.lifecycle import decide, give_role, request, support_tree
+from tests.lifecycle import answer_checklist, decide, give_role, request, support_tree
 from tests.test_anonymous_access import _concrete
 from tests.test_library_pages import EVALUATION, PLAYBOOK, PROMPT, SECURITY, make_asset
 
@@ -142,6 +142,8 @@ def world(make_initiative, alice, sam, rita):
     decide(request(on_hold, alice), sam, "hold", comment="Budget freeze")
     secured = make_asset(alice, name="Retrieval scope", type=Asset.Type.SECURITY_REQUIREMENT, content=SECURITY)
     Notification.objects.create(user=alice, message="Something happened")
+    review = request(make_initiative("Under review"), alice)
+    answer_checklist(review, sam)  # so that the forged approval would count
     return World(
         alice=alice,
         sam=sam,
@@ -149,7 +151,7 @@ def world(make_initiative, alice, sam, rita):
         admin=admin,
         initiative=initiative,
         on_hold=on_hold,
-        review=request(make_initiative("Under review"), alice),
+        review=review,
         checklist_item=ChecklistItem.objects.filter(gate=Gate.CHARTER_SIGNOFF).first(),
         sponsor_role=initiative.role_assignments.get(role=Role.EXECUTIVE_SPONSOR),
         rita_role=give_role(initiative, Role.SECURITY_RISK, rita, by=alice),

@@ -6,7 +6,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from governance.models import AuditEvent, GateDecision, GateReview
 from governance.services import TransitionError, resume_initiative
 from initiatives.models import Initiative, Role, Stage
-from tests.lifecycle import actions, decide, give_role, last_event_id, pass_charter_signoff, pass_gate, request
+from tests.lifecycle import (
+    actions,
+    answer_checklist,
+    decide,
+    give_role,
+    last_event_id,
+    pass_charter_signoff,
+    pass_gate,
+    request,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +42,7 @@ def foundation_review(in_foundation, alice, rita, dana):
 class TestApprove:
     def test_the_sponsor_approves_and_the_stage_advances(self, initiative, review, sam):
         entered_before = initiative.stage_entered_at
+        answer_checklist(review, sam)
         since = last_event_id()
 
         approval = decide(review, sam, comment="Good charter.")

@@ -11,6 +11,7 @@ from governance.models import AuditEvent
 from kpis import services
 from kpis.catalogue import CTO_SET, PM_SET, TEMPLATES
 from kpis.models import Kpi, Measurement
+from tests.lifecycle import answer_checklist
 
 HANDLE_TIME = {
     "key": "support-triage.handle-time",
@@ -139,6 +140,7 @@ def test_the_charter_gate_needs_a_leading_and_a_lagging_kpi_with_baseline_and_ta
 def test_a_tree_edit_after_approval_marks_it_stale(initiative, alice, sam, driver):
     kpi = add(initiative, alice, driver)
     review = governance.request_review(initiative.pk, acting_user=alice, override_reason="no leading KPI yet")
+    answer_checklist(review, sam)
     approval = governance.decide(review.pk, acting_user=sam, decision="approve")
     services.update_kpi(kpi.pk, acting_user=alice, target_value=9.0)
     approval.refresh_from_db()

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from governance import services as governance
-from governance.models import AuditEvent, GateReview
+from governance.models import AuditEvent, ChecklistItem, GateReview
 from initiatives.models import Initiative, Stage
 
 
@@ -119,6 +119,15 @@ def test_pm_submits_and_sponsor_approves_in_the_browser(login, initiative, alice
     pack = login(sam).get(response["Location"]).content.decode()
     for label in ("Approve", "Request changes", "Reject", "Hold", "Kill", "KPI tree is kept in the BI tool"):
         assert label in pack
+    refused = login(sam).post(response["Location"], {"decision": "approve", "comment": "Clear outcome"}, follow=True)
+    initiative.refresh_from_db()
+    assert initiative.stage == Stage.DEFINE_OUTCOME
+    assert "Answer the executive checklist before approving" in refused.content.decode()
+    for item in ChecklistItem.objects.filter(gate=review.gate):
+        assert item.question in refused.content.decode()
+        login(sam).post(
+            reverse("governance:checklist_answer", args=[review.pk]), {"item": item.pk, f"q{item.pk}-answer": "yes"}
+        )
     login(sam).post(response["Location"], {"decision": "approve", "comment": "Clear outcome"})
     initiative.refresh_from_db()
     assert initiative.stage == Stage.SECURE_FOUNDATION

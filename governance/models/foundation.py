@@ -165,6 +165,19 @@ class ChecklistItem(models.Model):
     def __str__(self) -> str:
         return self.question
 
+    def is_asked_of(self, role: str) -> bool:
+        """Whether an approver filling `role` answers this question for their own role."""
+        return role in AUDIENCE_ROLES[self.audience]
+
+
+# Who a question is addressed to, among the roles that approve gates. Nobody approves as product
+# manager, so PM questions fall to whoever completes the review (see governance.services.decide).
+AUDIENCE_ROLES = {
+    ChecklistItem.Audience.CTO: frozenset({Role.CTO}),
+    ChecklistItem.Audience.PM: frozenset({Role.PRODUCT_MANAGER}),
+    ChecklistItem.Audience.LEADERSHIP: frozenset({Role.EXECUTIVE_SPONSOR, Role.CTO}),
+}
+
 
 class ChecklistAnswer(models.Model):
     class Answer(models.TextChoices):
@@ -185,3 +198,14 @@ class ChecklistAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item}: {self.answer}"
+
+    def as_record(self) -> dict:
+        """The answer as a decision stores it and the audit event and evidence export show it."""
+        return {
+            "question": self.item.question,
+            "audience": self.item.audience,
+            "answer": self.answer,
+            "note": self.note,
+            "answered_by": self.answered_by.get_full_name() or self.answered_by.username,
+            "answered_at": self.answered_at.isoformat(),
+        }

@@ -184,6 +184,8 @@ class GateDecision(models.Model):
     snapshot_hash = models.CharField(max_length=64)
     is_stale = models.BooleanField(default=False)
     decided_at = models.DateTimeField(default=timezone.now)
+    # The executive checklist answers as they stood when this decision was taken (ChecklistAnswer.as_record).
+    checklist = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["decided_at", "id"]

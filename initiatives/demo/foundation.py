@@ -369,3 +369,68 @@ CHECKLIST_ANSWERS = {
         ("Are logs sufficient for audit and debugging?", "yes", "Each extraction is stored with the invoice."),
     ],
 }
+
+
+# The foundation-ready questions a control answers: the answer is that control's state in the story.
+QUESTION_CONTROLS = {
+    "Are logs sufficient for audit and debugging?": ("retention-and-logging",),
+    "Can we roll back safely?": ("rollback-plan",),
+    "Have we defined confidence thresholds and escalation paths?": ("confidence-thresholds", "escalation-procedure"),
+    "What is the fallback when the model is wrong?": ("fallback-low-confidence",),
+    "What training does the new behavior require?": ("training",),
+}
+
+
+def story_answer(initiative, question: str) -> tuple[str, str]:
+    """An approver's answer read from the initiative's own story: its charter, outcome tree and control plan.
+
+    Used for the questions CHECKLIST_ANSWERS does not script; a control the plan leaves missing or
+    waived is a "no", with the gap as its note.
+    """
+    charter = initiative.charter
+    if question in QUESTION_CONTROLS:
+        return _control_answer(initiative.slug, QUESTION_CONTROLS[question])
+    lagging = [k for k in initiative.kpis.all() if k.kind == "lagging"]
+    proof = "; ".join(f"{k.name} from {k.baseline_value:g} to {k.target_value:g} {k.unit}" for k in lagging[:2])
+    if question == "Which KPI proves the change matters?":
+        return ("yes", proof) if proof else ("no", "No lagging KPI with a baseline and target yet.")
+    if question == "Do we know the cost per transaction and what happens when volume doubles?":
+        if charter.cost_per_1000_inferences is None or not charter.expected_monthly_volume:
+            return "no", "The charter does not give the cost per 1,000 inferences and the monthly volume yet."
+        monthly = float(charter.cost_per_1000_inferences) * charter.expected_monthly_volume / 1000
+        return (
+            "yes",
+            f"{charter.cost_per_1000_inferences} per 1,000 inferences: "
+            f"{monthly:,.0f} a month, {2 * monthly:,.0f} at 2×.",
+        )
+    if question == "Can we explain the architecture in one page?":
+        return "yes", "The one-page control model: purpose, data sources, controls by layer, escalation and rollback."
+    if (
+        question
+        == "How will we know if the AI investment is creating durable advantage rather than isolated efficiency?"
+    ):
+        return (
+            ("yes", f"The lagging KPIs stay on the scorecard after scale-out: {proof}.")
+            if proof
+            else ("no", "No lagging KPI yet.")
+        )
+    from_charter = {
+        "Do users actually want this workflow change?": charter.target_users,
+        "What task are we removing or simplifying?": charter.problem_task,
+        "Is the goal a one-time productivity boost or a repeatable business capability?": charter.reuse_plan,
+        "How are we governing risk without slowing adoption?": charter.guardrails,
+        "What must become standardized for the next team to reuse this pattern?": charter.reuse_plan,
+    }
+    text = from_charter.get(question, "")
+    return ("yes", text) if text else ("no", "Not answered in the charter yet.")
+
+
+def _control_answer(slug: str, keys: tuple[str, ...]) -> tuple[str, str]:
+    plan = PLANS.get(slug)
+    if plan is None:
+        return "no", "No foundation controls recorded yet."
+    gaps = [k for k in keys if k in plan.waived or (plan.recorded is not None and k not in plan.recorded)]
+    if gaps:
+        return "no", "Not in place yet: " + ", ".join(k.replace("-", " ") for k in gaps) + "."
+    evidence = [(plan.evidence.get(k) or EVIDENCE[k]).format(code=plan.code, slug=slug) for k in keys]
+    return "yes", "; ".join(evidence) + "."

@@ -164,6 +164,7 @@ class Replay:
     def request(self, step: Request) -> None:
         requester = self.users[step.by or self.demo.created_by]
         when = self.at(step.days_ago)
+        # story_time is also the criteria's clock: the results stored count days up to the request.
         with story_time(when):
             self.review = governance.request_review(
                 self.initiative.pk, acting_user=requester, override_reason=step.reason
@@ -194,13 +195,23 @@ class Replay:
         StageChange.objects.filter(initiative=self.initiative, pk__gt=changes_before).update(changed_at=when)
 
     def answer_checklist(self, step: Decide, when: datetime) -> None:
-        """The approver answers the gate's executive checklist just before approving."""
-        answers = demo_foundation.CHECKLIST_ANSWERS.get((self.demo.slug, self.review.gate, step.by), ())
-        for question, answer, note in answers:
-            item = ChecklistItem.objects.get(gate=self.review.gate, question=question)
+        """The approver answers the checklist questions their approval rests on, just before approving.
+
+        Scripted answers first (CHECKLIST_ANSWERS), then whatever the approval still needs, read from
+        the initiative's own story (demo_foundation.story_answer).
+        """
+        user, review = self.users[step.by], GateReview.objects.select_related("policy").get(pk=self.review.pk)
+        scripted = demo_foundation.CHECKLIST_ANSWERS.get((self.demo.slug, review.gate, step.by), ())
+        answers = [(ChecklistItem.objects.get(gate=review.gate, question=q), a, n) for q, a, n in scripted]
+        scripted_ids = {item.pk for item, _, _ in answers}
+        initiative = Initiative.objects.select_related("charter").get(pk=self.initiative.pk)
+        for item in governance.checklist_due(user, review):
+            if item.pk not in scripted_ids:
+                answers.append((item, *demo_foundation.story_answer(initiative, item.question)))
+        for item, answer, note in answers:
             with story_time(when - timedelta(hours=1)):
                 record = foundation.answer_checklist(
-                    self.review.pk, acting_user=self.users[step.by], item_id=item.pk, answer=answer, note=note
+                    review.pk, acting_user=user, item_id=item.pk, answer=answer, note=note
                 )
             ChecklistAnswer.objects.filter(pk=record.pk).update(answered_at=when - timedelta(hours=1))
 
