@@ -9,6 +9,11 @@ from tests.conftest import COMPLETE_CHARTER
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
+CHARTER_QUESTIONS = [
+    "Do users actually want this workflow change?",
+    "What task are we removing or simplifying?",
+    "Which KPI proves the change matters?",
+]
 OVERRIDE = "The KPI tree is tracked in the BI workbook until OpModel can compute it."
 
 
@@ -31,11 +36,37 @@ def test_leader_approves_from_the_inbox_and_the_initiative_moves_on(page, login,
     expect(snapshot).to_contain_text(COMPLETE_CHARTER["outcome_statement"])
     expect(snapshot).to_contain_text(COMPLETE_CHARTER["reuse_plan"])
     expect(page.locator("section").filter(has_text="Requested with an override")).to_contain_text(OVERRIDE)
+    criteria = page.locator("#criteria")
+    expect(criteria.get_by_role("columnheader", name="Criteria now")).to_be_visible()
+    expect(criteria.get_by_role("columnheader", name="When requested")).to_be_visible()
+
+    # The checklist counts: approving before answering is refused, naming each question.
+    page.get_by_role("button", name="Approve").click()
+    refusal = page.get_by_role("alert").filter(has_text="Answer the executive checklist before approving")
+    for question in CHARTER_QUESTIONS:
+        expect(refusal).to_contain_text(question)
+    assert not review.decisions.exists()
+
+    for question, answer, note in [
+        (CHARTER_QUESTIONS[0], "No", "Only the EMEA desk asked for it; survey the other desks before scale-out."),
+        (CHARTER_QUESTIONS[1], "Yes", ""),
+        (CHARTER_QUESTIONS[2], "Yes", "Average handling time, 12 to 9.6 minutes."),
+    ]:
+        item = page.get_by_role("article", name=question)
+        expect(item.get_by_label("Answer")).to_have_value("")  # nothing is preset
+        item.get_by_label("Answer").select_option(label=answer)
+        item.get_by_label("Note").fill(note)
+        item.get_by_role("button", name="Save answer").click()
+        expect(page.get_by_role("status")).to_contain_text(f"Answer recorded: {question} {answer}.")
+    expect(page.locator("#checklist-due")).to_have_count(0)
     screenshot("decision-pack")
 
     page.get_by_label("Comment").fill("Clear outcome and guardrails; go build the foundation.")
     page.get_by_role("button", name="Approve").click()
     expect(page.get_by_role("status")).to_contain_text("Recorded: Approve.")
+    decisions = page.locator("#decisions")
+    decisions.get_by_text("Checklist answers this decision rested on (3)").click()
+    expect(decisions).to_contain_text("Only the EMEA desk asked for it")
     expect(page.get_by_role("button", name="Approve")).to_have_count(0)
 
     page.get_by_role("link", name="Open the initiative page").click()
@@ -55,6 +86,7 @@ def test_leader_approves_from_the_inbox_and_the_initiative_moves_on(page, login,
         lee,
         "Clear outcome and guardrails; go build the foundation.",
     )
+    assert [a["answer"] for a in decision.checklist] == ["no", "yes", "yes"]
     assert AuditEvent.objects.filter(initiative_id=initiative.pk, action="initiative.stage_changed").count() == 1
 
 
