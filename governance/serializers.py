@@ -25,6 +25,17 @@ class BlankAsNullChoiceField(serializers.ChoiceField):
         return super().to_representation(value) or None
 
 
+class DecisionChecklistAnswerSerializer(serializers.Serializer):
+    """One checklist answer as it stood when the decision was taken (ChecklistAnswer.as_record)."""
+
+    question = serializers.CharField()
+    audience = serializers.CharField()
+    answer = serializers.ChoiceField(choices=ChecklistAnswer.Answer.choices)
+    note = serializers.CharField(allow_blank=True)
+    answered_by = serializers.CharField(help_text="The answerer's name.")
+    answered_at = serializers.DateTimeField()
+
+
 class GateDecisionSerializer(serializers.ModelSerializer):
     decided_by = serializers.CharField(source="decided_by.username", read_only=True)
     role = BlankAsNullChoiceField(
@@ -35,10 +46,21 @@ class GateDecisionSerializer(serializers.ModelSerializer):
     )
     # Declared so the schema admits the blank value a non-recycle decision has.
     recycle_to = serializers.ChoiceField(choices=Stage.choices, allow_blank=True, read_only=True)
+    checklist = DecisionChecklistAnswerSerializer(many=True, read_only=True)
 
     class Meta:
         model = GateDecision
-        fields = ["id", "decision", "decided_by", "role", "comment", "recycle_to", "is_stale", "decided_at"]
+        fields = [
+            "id",
+            "decision",
+            "decided_by",
+            "role",
+            "comment",
+            "recycle_to",
+            "is_stale",
+            "decided_at",
+            "checklist",
+        ]
         read_only_fields = fields
 
 

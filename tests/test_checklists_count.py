@@ -203,6 +203,23 @@ class TestEveryPath:
         assert "Answer the executive checklist before approving" in body["detail"]
         assert _unchanged(review, initiative)
 
+    def test_the_api_decision_carries_its_answers(self, review, sam):
+        _answer(review, sam, CHARTER_QUESTIONS[0], answer="no", note="Only 3 of 12 team leads asked")
+        _answer(review, sam, CHARTER_QUESTIONS[1])
+        _answer(review, sam, CHARTER_QUESTIONS[2])
+        url = f"/api/v1/gate-reviews/{review.pk}/decisions/"
+
+        response = api_as(sam).post(url, {"decision": "approve"}, format="json")
+
+        assert response.status_code == 201, response.content
+        first = response.json()["checklist"][0]
+        assert (first["question"], first["answer"], first["note"], first["answered_by"]) == (
+            CHARTER_QUESTIONS[0],
+            "no",
+            "Only 3 of 12 team leads asked",
+            "Sam Sponsor",
+        )
+
     def test_the_pack_shows_the_answers_each_decision_rested_on(self, client, review, sam):
         _answer(review, sam, CHARTER_QUESTIONS[0], answer="no", note="Only 3 of 12 team leads asked")
         _answer(review, sam, CHARTER_QUESTIONS[1])
