@@ -15,7 +15,7 @@ from governance.models import AuditEvent, GateReview
 from governance.services import TransitionError, decide
 from initiatives import services as initiative_services
 from initiatives.models import Initiative, Role, Stage
-from tests.lifecycle import give_role, pass_charter_signoff, request
+from tests.lifecycle import answer_every_question, give_role, pass_charter_signoff, request
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has no row locks to race on"),
@@ -61,6 +61,7 @@ def test_the_last_two_slots_approved_at_once_advance_the_stage_once(initiative, 
     give_role(initiative, Role.SECURITY_RISK, rita, by=alice)
     give_role(initiative, Role.DATA_PLATFORM, dana, by=alice)
     review = request(initiative, alice)
+    answer_every_question(review, rita)  # whichever approval lands second completes the review
 
     outcomes = _run_together(_approve(review, rita), _approve(review, dana))
 
@@ -76,6 +77,7 @@ def test_the_last_two_slots_approved_at_once_advance_the_stage_once(initiative, 
 
 def test_two_approvers_racing_for_one_slot_advance_the_stage_once(initiative, alice, sam, lee):
     review = request(initiative, alice)
+    answer_every_question(review, sam)
 
     outcomes = _run_together(_approve(review, sam), _approve(review, lee))
 
@@ -99,6 +101,7 @@ def test_two_requests_at_once_open_one_review(initiative, alice, sam):
 
 def test_a_charter_edit_racing_an_approval_does_not_deadlock(initiative, alice, sam):
     review = request(initiative, alice)
+    answer_every_question(review, sam)
     edit_holds_initiative = threading.Event()
 
     def edit():
