@@ -54,12 +54,16 @@ def deciding_roles(user, initiative) -> set[str]:
 
 
 def open_slots_for(user, review) -> list[tuple[int, str]]:
-    """Unfilled approver slots this user may fill, as (slot index, role), segregation of duties applied.
+    """Unfilled approver slots this user may fill, as (slot index, role), segregation of duties applied:
+    none once they have approved this review (in whichever role).
 
     Slots for roles the user holds come first, then slots nobody else could fill: a leader who
     approves first stands in for a missing role instead of taking the named sponsor's slot.
     """
-    filled = {d.slot for d in review.decisions.all() if d.decision == "approve" and not d.is_stale}
+    approvals = [d for d in review.decisions.all() if d.decision == "approve" and not d.is_stale]
+    if any(d.decided_by_id == user.pk for d in approvals):
+        return []  # one person counts for one required role only
+    filled = {d.slot for d in approvals}
     held = roles_held(user, review.initiative)
     mine = deciding_roles(user, review.initiative)
     others = {a.role for a in _assignments(review.initiative) if a.user_id not in {user.pk, review.requested_by_id}}

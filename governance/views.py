@@ -87,6 +87,7 @@ def _decision_pack(user, review: GateReview, form, bound: dict | None = None) ->
     ]
     initiative = review.initiative
     my_slots = open_slots_for(user, review) if review.is_open and not blocked_reason else []
+    my_approval = next((a for a in approvals if a.decided_by_id == user.pk), None)
     due = services.checklist_due(user, review) if my_slots else []
     # The gate's criteria now, beside the results stored when it was requested (counted as of that day).
     criteria_now = evaluate(initiative, review.policy.criteria)
@@ -100,6 +101,7 @@ def _decision_pack(user, review: GateReview, form, bound: dict | None = None) ->
         "can_decide": not blocked_reason,
         "blocked_reason": blocked_reason,
         "my_role": Role(my_slots[0][1]).label if my_slots else "",
+        "my_approval": my_approval,
         "criteria_rows": rows,
         "criteria_changes": sum(r["changed"] for r in rows),
         "readiness": {**readiness(criteria_now), "gate": review.get_gate_display(), "evaluated_at": evaluated_at},

@@ -1,0 +1,48 @@
+"""The decision pack offers only what the person can still do: once they have approved (in any role),
+no Approve button, and the pack says when and in which role they approved."""
+
+import pytest
+from django.urls import reverse
+
+from governance.views import reviews_awaiting
+from tests.lifecycle import decide, request
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def half_approved(make_initiative, alice, lee):
+    # High risk: the charter needs the sponsor and the CTO separately. Lee, a leader, could fill
+    # either; he approves once, as CTO (Sam is the named sponsor).
+    initiative = make_initiative(risk_tier="high")
+    review = request(initiative, alice)
+    approval = decide(review, lee)
+    assert approval.role == "cto" and review.is_open
+    return review
+
+
+def _pack(client, user, review) -> str:
+    client.force_login(user)
+    response = client.get(reverse("governance:approval_detail", kwargs={"pk": review.pk}))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_no_approve_button_after_approving_in_one_role(client, half_approved, lee):
+    html = _pack(client, lee, half_approved)
+
+    assert 'value="approve"' not in html
+    assert "You approved this review on" in html and "as <strong>CTO</strong>" in html
+    assert 'value="request-changes"' in html  # what is still theirs to do
+
+
+def test_the_other_approver_still_sees_approve(client, half_approved, sam):
+    html = _pack(client, sam, half_approved)
+
+    assert 'value="approve"' in html
+    assert "Your approval counts as <strong>Executive sponsor</strong>" in html
+
+
+def test_the_inbox_no_longer_lists_a_review_one_has_approved(half_approved, lee, sam):
+    assert half_approved not in reviews_awaiting(lee)
+    assert half_approved in reviews_awaiting(sam)
