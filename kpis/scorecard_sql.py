@@ -455,8 +455,11 @@ flags AS (
     SELECT o.initiative_id, {flag("approval-overdue", gate=quoted("o.gate"), days="CAST(o.days AS TEXT)")}
     FROM overdue o
 ),
+-- Flags of active initiatives only: a killed or on-hold one shows its status instead.
 flag_lists AS (
-    SELECT initiative_id, {d.json_text_list("flag")} AS flags FROM flags GROUP BY initiative_id
+    SELECT fl.initiative_id, {d.json_text_list("fl.flag")} AS flags
+    FROM flags fl JOIN chosen c ON c.id = fl.initiative_id AND c.status = '{Initiative.Status.ACTIVE}'
+    GROUP BY fl.initiative_id
 ){clear_marks}
 INSERT INTO kpis_scorecard (
     initiative_id, computed_at, stage, status, health, confidence, next_gate, readiness_met, readiness_total,

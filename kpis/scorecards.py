@@ -16,6 +16,7 @@ Rules (README.md, "Scorecards", explains them to leaders):
 - A KPI is stale when its latest point is older than two periods of its cadence.
 - Health is the weakest status among lagging and guardrail KPIs that have data; confidence is
   stale when any of them is stale or has no data.
+- Failure-mode flags are raised on active initiatives only (none on killed or on-hold ones).
 """
 
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from governance.models import Asset, DataSource, GatePolicy, GateReview, InitiativeControl
-from initiatives.models import Role, RoleAssignment, Stage
+from initiatives.models import Initiative, Role, RoleAssignment, Stage
 from kpis.models import Kpi, Measurement, Scorecard
 from opmodel.compat import UTC
 
@@ -228,7 +229,12 @@ def _flag(code: str, **details) -> dict:
 
 
 def failure_modes(initiative, scores: list[KpiScore], launch: datetime | None, now: datetime) -> list[dict]:
-    """The framework's failure modes this initiative shows now, as snapshots store them (see flag_reason)."""
+    """The framework's failure modes this initiative shows now, as snapshots store them (see flag_reason).
+
+    Only an active initiative can fail this way: a killed one has stopped, and an on-hold one is paused
+    by a recorded decision (its status says so, with the reason); its flags return when it resumes."""
+    if initiative.status != Initiative.Status.ACTIVE:
+        return []
     flags = []
     age = (now.date() - initiative.started_on).days
     if initiative.stage in (Stage.DEFINE_OUTCOME, Stage.SECURE_FOUNDATION) and age > settings.PILOT_THEATER_DAYS:

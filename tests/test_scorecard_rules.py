@@ -31,7 +31,7 @@ from kpis.scorecards import (
     with_scorecard_data,
 )
 from opmodel.compat import UTC
-from tests.lifecycle import give_role, pass_charter_signoff, pass_gate, request
+from tests.lifecycle import decide, give_role, pass_charter_signoff, pass_gate, request
 from tests.scorecards import assert_sql_matches_python, case_fields
 
 BASELINE_ON = date(2026, 1, 1)
@@ -484,6 +484,21 @@ class TestFailureModes:
         GateReview.objects.filter(pk=review.pk).update(requested_at=timezone.now() - timedelta(days=60))
 
         assert "approval-overdue" not in flags_of(initiative)
+
+    @pytest.mark.parametrize(("decision", "status"), [("kill", "killed"), ("hold", "on-hold")])
+    def test_no_flags_once_killed_or_on_hold(self, initiative, alice, sam, rita, dana, decision, status):
+        add_kpi(initiative, alice, "rules.handle-time", cadence="daily")
+        push(alice, "rules.handle-time", 12.0, timezone.now() - timedelta(days=3))  # stale, and before launch
+        launch(initiative, pm=alice, sponsor=sam, risk=rita, data=dana)
+        review = request(initiative, alice)
+        GateReview.objects.filter(pk=review.pk).update(requested_at=timezone.now() - timedelta(days=60))
+        assert set(flags_of(initiative)) == {"pilot-theater", "no-scale-owner", "stale-data", "approval-overdue"}
+
+        decide(review, sam, decision, comment="Stop here: the pilot did not prove its outcome.")
+        initiative.refresh_from_db()
+
+        assert initiative.status == status
+        assert flags_of(initiative) == {}  # SQL and Python alike
 
     def test_the_scorecard_carries_the_flags(self, initiative, alice, sam, rita, dana):
         launch(initiative, pm=alice, sponsor=sam, risk=rita, data=dana)
