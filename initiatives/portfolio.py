@@ -32,6 +32,8 @@ PAGE_SIZE = 50
 Health = Scorecard.Health
 HEALTH_COLOURS = {Health.GREEN: "#1d7a46", Health.AMBER: "#d08a00", Health.RED: "#b3261e", Health.NO_DATA: "#9aa5b5"}
 RISK_TIERS = list(Initiative.RiskTier)
+KILLED = Initiative.Status.KILLED.value
+HEATMAP_COLUMNS = [*Health.values, KILLED]  # health columns, then killed initiatives counted apart
 FAILURE_MODES = [
     ("pilot-theater", "Pilot theater"),
     ("no-scale-owner", "No scale owner"),
@@ -164,8 +166,14 @@ class Portfolio:
 
     @property
     def heatmap_counts(self) -> list[list[int]]:
-        counts = Counter((r.stage, r.health) for r in self.rows)
-        return [[counts[(s, h)] for h in Health] for s in Stage]
+        """Per stage, the count of each health and then of killed initiatives: a killed one is counted apart,
+        in the stage where it stopped, never in a health cell."""
+        counts = Counter((r.stage, KILLED if r.status == Initiative.Status.KILLED else r.health) for r in self.rows)
+        return [[counts[(s, column)] for column in HEATMAP_COLUMNS] for s in Stage]
+
+    @property
+    def killed(self) -> int:
+        return sum(r.status == Initiative.Status.KILLED for r in self.rows)
 
     @property
     def stuck(self) -> list[Row]:
@@ -326,13 +334,13 @@ def _review_counts(visible, rows: list[Row], end: datetime) -> Counter:
 
 
 def heatmap_figure(counts: list[list[int]]) -> dict:
-    """Stages as rows (first stage on top), health as columns, counts as colour and as text."""
+    """Stages as rows (first stage on top), health then "Killed" as columns, counts as colour and as text."""
     return {
         "data": [
             {
                 "type": "heatmap",
                 "z": counts,
-                "x": [h.label for h in Health],
+                "x": [*(h.label for h in Health), Initiative.Status.KILLED.label],
                 "y": [s.label for s in Stage],
                 "text": counts,
                 "texttemplate": "%{text}",

@@ -86,16 +86,28 @@ def test_it_lists_every_initiative_with_its_scorecard(login, lee, portfolio):
 
 def test_the_heatmap_counts_match_the_scorecards(login, lee, portfolio):
     heatmap = login(lee).get(URL).context["portfolio"].heatmap["data"][0]
-    assert heatmap["x"] == ["Green", "Amber", "Red", "No data"]
+    assert heatmap["x"] == ["Green", "Amber", "Red", "No data", "Killed"]
     assert heatmap["y"] == [s.label for s in Stage]
     assert heatmap["z"] == [
-        [1, 0, 0, 0],  # define outcome: Support triage, green
-        [0, 0, 0, 0],
-        [0, 0, 1, 0],  # measure impact: Invoice matching, red
-        [0, 0, 0, 0],
-        [0, 0, 0, 1],  # scaled: Contract review, no scorecard
+        [1, 0, 0, 0, 0],  # define outcome: Support triage, green
+        [0, 0, 0, 0, 0],
+        [0, 0, 1, 0, 0],  # measure impact: Invoice matching, red
+        [0, 0, 0, 0, 0],
+        [0, 0, 0, 1, 0],  # scaled: Contract review (on hold), no scorecard
     ]
     assert heatmap["text"] == heatmap["z"]
+
+
+def test_the_heatmap_counts_killed_initiatives_apart(login, lee, portfolio, make_initiative):
+    stopped = place(make_initiative("Call summaries"), stage=Stage.MEASURE_IMPACT, status="killed")
+    scorecard(stopped, "red")  # its last health is not counted in the red cell
+
+    response = login(lee).get(URL)
+    heatmap = response.context["portfolio"].heatmap["data"][0]
+
+    assert heatmap["z"][list(Stage).index(Stage.MEASURE_IMPACT)] == [0, 0, 1, 0, 1]  # Invoice matching; the kill
+    assert sum(row[-1] for row in heatmap["z"]) == response.context["portfolio"].killed == 1
+    assert "Killed initiatives are counted apart" in response.content.decode()
 
 
 def test_the_heatmap_counts_what_the_scheduled_recompute_stored(login, lee, make_initiative):
@@ -105,7 +117,7 @@ def test_the_heatmap_counts_what_the_scheduled_recompute_stored(login, lee, make
     recompute_scorecards(full=True)
     z = login(lee).get(URL).context["portfolio"].heatmap["data"][0]["z"]
     healths = [h for h, _ in Scorecard.Health.choices]
-    expected = [[0] * 4 for _ in Stage]
+    expected = [[0] * 5 for _ in Stage]
     for card in Scorecard.objects.all():
         expected[list(Stage).index(card.stage)][healths.index(card.health)] += 1
     assert z == expected
