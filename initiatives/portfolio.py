@@ -157,6 +157,10 @@ class Portfolio:
         return self.as_of < self.form.today
 
     @property
+    def currency(self) -> str:
+        return settings.VALUE_CURRENCY
+
+    @property
     def stuck_after_days(self) -> int:
         return settings.STUCK_AFTER_DAYS
 
@@ -366,6 +370,7 @@ def value_risk_figure(rows: list[Row]) -> dict:
     Risk tiers are categories drawn at 0, 1 and 2; points of one tier spread sideways (a fixed jitter,
     so the chart and its tests are stable) to keep them apart. Rows without realised value are left out.
     """
+    currency = settings.VALUE_CURRENCY
     plotted = [r for r in rows if r.card_value("realised_value") is not None]
     largest = max((r.card_value("modelled_value") or 0 for r in plotted), default=0)
     seen = Counter()
@@ -382,17 +387,17 @@ def value_risk_figure(rows: list[Row]) -> dict:
             "mode": "markers",
             "name": health.label,
             "x": [round(x, 2) for r, x, _ in points if r.health == health],
-            "y": [r.card_value("realised_value") for r, _, _ in points if r.health == health],
+            "y": [round(r.card_value("realised_value"), 2) for r, _, _ in points if r.health == health],
             "text": [r.title for r, _, _ in points if r.health == health],
-            "customdata": [r.card_value("modelled_value") for r, _, _ in points if r.health == health],
+            "customdata": [_round(r.card_value("modelled_value")) for r, _, _ in points if r.health == health],
             "marker": {
                 "size": [size for r, _, size in points if r.health == health],
                 "color": HEALTH_COLOURS[health],
                 "opacity": 0.8,
                 "line": {"width": 1, "color": "#fff"},
             },
-            "hovertemplate": "<b>%{text}</b><br>Realised %{y:,.0f} a week<br>Modelled %{customdata:,.0f} a week"
-            "<extra></extra>",
+            "hovertemplate": f"<b>%{{text}}</b><br>Realised {currency} %{{y:,.0f}} a week<br>"
+            f"Modelled {currency} %{{customdata:,.0f}} a week<extra></extra>",
         }
         for health in Health
     ]
@@ -406,10 +411,14 @@ def value_risk_figure(rows: list[Row]) -> dict:
             "range": [-0.5, len(RISK_TIERS) - 0.5],
             "zeroline": False,
         },
-        "yaxis": {"title": {"text": "Realised value per week"}, "rangemode": "tozero"},
+        "yaxis": {"title": {"text": f"Realised value per week ({currency})"}, "rangemode": "tozero"},
         "legend": {"orientation": "h", "y": -0.2},
     }
     return {"data": data, "layout": layout}
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
 
 
 def _marker_size(modelled: float | None, largest: float) -> float:
@@ -418,7 +427,12 @@ def _marker_size(modelled: float | None, largest: float) -> float:
     return round(8 + 32 * math.sqrt(modelled / largest), 1)
 
 
-CSV_HEADER = [
+def csv_header() -> list[str]:
+    """The export's columns; money columns name their currency (VALUE_CURRENCY)."""
+    return [*CSV_COLUMNS[:9], f"Value returned per week ({settings.VALUE_CURRENCY})", *CSV_COLUMNS[10:]]
+
+
+CSV_COLUMNS = [
     "Initiative",
     "Business unit",
     "Stage",
@@ -428,7 +442,7 @@ CSV_HEADER = [
     "Readiness met",
     "Readiness total",
     "Hours returned per week",
-    "Value returned per week",
+    "Value returned per week",  # the currency is added by csv_header
     "Flags",
     "Risk tier",
     "Owner",
@@ -448,8 +462,8 @@ def csv_line(row: Row) -> list:
         row.card_value("confidence") or "",
         _blank(row.card_value("readiness_met")),
         _blank(row.card_value("readiness_total")),
-        _blank(row.card_value("time_reallocated_hours")),
-        _blank(row.card_value("realised_value")),
+        _rounded(row.card_value("time_reallocated_hours"), 1),
+        _rounded(row.card_value("realised_value"), 2),  # to the cent
         "; ".join(row.flag_labels),
         row.risk_tier,
         row.owner,
@@ -460,6 +474,11 @@ def csv_line(row: Row) -> list:
 
 def _blank(value):
     return "" if value is None else value
+
+
+def _rounded(value: float | None, places: int) -> str:
+    """A figure as a spreadsheet reads it: 5757.599999999999 becomes 5757.60, never a float's tail."""
+    return "" if value is None else f"{value:.{places}f}"
 
 
 def _safe(text: str) -> str:
@@ -487,6 +506,6 @@ def portfolio_export(request):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="portfolio-as-of-{data.as_of:%Y-%m-%d}.csv"'
     writer = csv.writer(response)
-    writer.writerow(CSV_HEADER)
+    writer.writerow(csv_header())
     writer.writerows(csv_line(r) for r in data.rows)
     return response

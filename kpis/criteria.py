@@ -92,9 +92,10 @@ def cost_known_and_projected(initiative) -> tuple[bool, str]:
     if charter.cost_per_1000_inferences is None or not charter.expected_monthly_volume:
         return False, "The charter needs the cost per 1,000 inferences and the expected monthly volume."
     monthly = float(charter.cost_per_1000_inferences) * charter.expected_monthly_volume / 1000
+    currency = settings.VALUE_CURRENCY
     return True, (
-        f"{float(charter.cost_per_1000_inferences) / 1000:.4f} per transaction; {monthly:,.0f} a month now, "
-        f"{2 * monthly:,.0f} at twice the volume."
+        f"{currency} {float(charter.cost_per_1000_inferences) / 1000:.4f} per transaction; "
+        f"{currency} {monthly:,.0f} a month now, {currency} {2 * monthly:,.0f} at twice the volume."
     )
 
 

@@ -247,6 +247,12 @@ SCORECARD_RECOMPUTE_SECONDS = env_int("SCORECARD_RECOMPUTE_SECONDS", 300, minimu
 SCORECARD_AMBER_GAP = env_int("SCORECARD_AMBER_GAP_PERCENT", 10, minimum=0) / 100
 SCORECARD_RED_GAP = env_int("SCORECARD_RED_GAP_PERCENT", 30, minimum=0) / 100
 VALUE_HOURLY_RATE = env_int("VALUE_HOURLY_RATE", 60, minimum=0)
+# The currency of the hourly rate and of the charter's costs: pages and the CSV export show money in it.
+VALUE_CURRENCY = env_str("VALUE_CURRENCY", "EUR")
+if not (len(VALUE_CURRENCY) == 3 and VALUE_CURRENCY.isascii() and VALUE_CURRENCY.isupper()):
+    raise ImproperlyConfigured(
+        f"VALUE_CURRENCY must be a three-letter ISO 4217 code such as EUR; got {VALUE_CURRENCY!r}."
+    )
 OBSERVATION_WINDOW_DAYS = env_int("OBSERVATION_WINDOW_DAYS", 28, minimum=0)
 PILOT_THEATER_DAYS = env_int("PILOT_THEATER_DAYS", 90, minimum=1)
 STUCK_AFTER_DAYS = env_int("STUCK_AFTER_DAYS", 60, minimum=1)

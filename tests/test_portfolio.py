@@ -78,7 +78,7 @@ def test_it_lists_every_initiative_with_its_scorecard(login, lee, portfolio):
     assert table(response) == ["Contract review", "Invoice matching", "Support triage"]
     html = response.content.decode()
     assert "not computed yet" in html  # Contract review has no scorecard
-    assert "10 h/week" in html and "600 a week" in html
+    assert "10 h/week" in html and "EUR 600 a week" in html
     assert "2 / 5" in html
     assert 'href="/initiatives/support-triage/"' in html
     assert 'href="/portfolio/export.csv"' in html
@@ -433,3 +433,39 @@ def test_reuse_rate_and_prompt_reuse(login, portfolio, lee):
     shown = login(lee).get(URL).context["portfolio"]
     assert shown.reuse_rate == 1 / len(shown.rows)
     assert shown.prompt_reuse == 0.5
+
+
+def test_money_is_rounded_and_carries_the_currency_in_the_export_and_on_the_page(login, lee, make_initiative, settings):
+    settings.VALUE_CURRENCY = "USD"
+    summaries = make_initiative("Call summaries")
+    scorecard(summaries, "green", time_reallocated_hours=95.96, realised_value=5757.599999999999)
+    client = login(lee)
+
+    lines = export(client)
+    header, [line] = lines[0], lines[1:]
+
+    assert "Value returned per week (USD)" in header
+    row = dict(zip(header, line, strict=True))
+    assert row["Value returned per week (USD)"] == "5757.60"
+    assert row["Hours returned per week"] == "96.0"
+    html = client.get(URL).content.decode()
+    assert "USD 5,758 a week" in html and "5757.59" not in html
+
+
+def test_the_scorecard_panel_shows_money_in_the_currency(login, lee, initiative):
+    scorecard(
+        initiative,
+        "green",
+        time_saved_hours=10,
+        modelled_value=600.4,
+        time_reallocated_hours=5,
+        realised_value=300.2,
+        cost_per_transaction=0.0038,
+        monthly_cost=684.000001,
+        monthly_cost_at_2x=1368.000002,
+    )
+
+    html = login(lee).get(f"/initiatives/{initiative.slug}/").content.decode()
+
+    assert "EUR 300 a week" in html and "EUR 600 a week" in html
+    assert "EUR 0.0038 per transaction" in html and "EUR 684 a month; EUR 1,368 at 2× volume" in html

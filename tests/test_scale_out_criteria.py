@@ -106,7 +106,7 @@ class TestAllPass:
         assert reasons["lagging-kpis-moving"] == "Average handling time 50% of the way."
         assert reasons["guardrails-within-bounds"] == "All 1 guardrails within their bounds."
         assert reasons["cost-known-and-projected"] == (
-            "0.0025 per transaction; 250 a month now, 500 at twice the volume."
+            "EUR 0.0025 per transaction; EUR 250 a month now, EUR 500 at twice the volume."
         )
 
     def test_the_review_is_requested_without_an_override_and_approved(self, launched, alice, sam, lee):

@@ -31,6 +31,7 @@ def setup_django(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
         ({"DEBUG": "1", "SESSION_COOKIE_AGE": "abc"}, "SESSION_COOKIE_AGE"),
         ({"DEBUG": "1", "REVIEW_REMINDER_EVERY_SECONDS": "0"}, "REVIEW_REMINDER_EVERY_SECONDS"),
         ({"DEBUG": "0"}, "SECRET_KEY"),
+        ({"DEBUG": "1", "VALUE_CURRENCY": "euro"}, "VALUE_CURRENCY"),
     ],
 )
 def test_a_malformed_variable_fails_at_start_naming_it(tmp_path, env, variable):

@@ -1,4 +1,5 @@
 from django import template
+from django.conf import settings
 
 from initiatives.people import person_name
 
@@ -18,3 +19,12 @@ def number(value, places: int = 3) -> str:
         return "—"
     text = f"{float(value):,.{int(places)}f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+@register.filter
+def money(value, places: int = 0) -> str:
+    """An amount rounded to `places` decimals (padding zeros kept, as money is read) with the currency
+    (VALUE_CURRENCY): 5757.599999 becomes "EUR 5,758"; a dash when unknown."""
+    if value is None or value == "":
+        return "—"
+    return f"{settings.VALUE_CURRENCY} {float(value):,.{int(places)}f}"
