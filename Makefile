@@ -68,6 +68,7 @@ bench: install
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) benchmarks/scorecards.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) benchmarks/load.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) benchmarks/load.py --soak --seconds $(SOAK_SECONDS)
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) benchmarks/redis_outage.py
 
 migrate: local-env
 	$(PY) manage.py migrate --noinput

@@ -1,5 +1,6 @@
 """A malformed environment stops the process at start, naming the variable; a sound one passes check --deploy."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -119,3 +120,19 @@ def test_a_malformed_local_env_line_is_named(tmp_path):
 
     assert result.returncode != 0
     assert f"{tmp_path / 'local.env'}, line 2" in result.stderr.strip().splitlines()[-1]
+
+
+def test_the_throttle_cache_has_short_redis_socket_timeouts(tmp_path):
+    """With Redis down or hung, an API request must not wait on it: the only Redis client in the web
+    tier (the throttle's cache) gives up after a configured socket timeout. tests/test_redis_outage.py
+    shows the behaviour against a hung server; this checks the configuration that produces it."""
+    code = (
+        "import django, json; django.setup(); from django.conf import settings; "
+        "print(json.dumps([settings.CACHES['throttle']['BACKEND'], settings.CACHES['throttle']['OPTIONS']]))"
+    )
+    result = run(["-c", code], tmp_path, DEBUG="1", REDIS_URL="redis://127.0.0.1:6379/0")
+
+    assert result.returncode == 0, result.stderr
+    backend, options = json.loads(result.stdout.strip().splitlines()[-1])
+    assert backend == "django.core.cache.backends.redis.RedisCache"
+    assert 0 < options["socket_connect_timeout"] <= 1 and 0 < options["socket_timeout"] <= 1
