@@ -1,5 +1,7 @@
 """`python manage.py seed_demo`: a demo portfolio built through the services, safe to run twice."""
 
+import csv
+import re
 from datetime import timedelta
 from io import StringIO
 
@@ -33,8 +35,10 @@ from initiatives.demo.assets import ASSETS
 from initiatives.demo.people import DEMO_PASSWORD, USERS
 from initiatives.demo.portfolio import DEMOS
 from initiatives.demo.trees import TREES, series
-from initiatives.models import Initiative, RoleAssignment, Stage
+from initiatives.models import Charter, Initiative, RoleAssignment, Stage
 from kpis.models import IngestBatch, Kpi, Measurement, Objective
+from kpis.scorecards import latest_scorecard
+from tests.scorecards import assert_sql_matches_python
 
 
 def _counts() -> dict:
@@ -111,9 +115,42 @@ def test_charter_reviews_meet_the_kpi_criterion_without_an_override(seeded):
     assert {"key": "kpis-leading-lagging", "status": "pass"} in [
         {"key": r["key"], "status": r["status"]} for r in hr_review.criteria_results
     ]
-    # Criteria OpModel cannot check yet still need, and keep, their override reason.
-    foundation = GateReview.objects.filter(gate="foundation-ready")
-    assert foundation.exists() and not foundation.filter(override_reason="").exists()
+
+
+def test_reviews_of_every_gate_pass_on_the_evidence_of_their_day(seeded):
+    """At least one foundation, scale-out and reuse review was requested with every criterion passing (so
+    without an override) and approved: the data each criterion reads was in place on the request's day."""
+    for gate in ("foundation-ready", "scale-out", "reuse-ready"):
+        passed = [
+            review
+            for review in GateReview.objects.filter(gate=gate, status=GateReview.Status.APPROVED)
+            if review.criteria_results and all(c["status"] == "pass" for c in review.criteria_results)
+        ]
+        assert passed, gate
+        assert all(review.override_reason == "" for review in passed), gate
+        for review in passed:  # what they checked was recorded before they were requested
+            initiative = review.initiative
+            if gate == "scale-out":
+                points = Measurement.objects.filter(kpi__initiative=initiative, timestamp__lte=review.requested_at)
+                assert points.filter(kpi__kind="lagging").exists(), initiative.slug
+            if gate == "foundation-ready":
+                assert initiative.controls.exists(), initiative.slug
+                assert not initiative.controls.filter(updated_at__gt=review.requested_at).exists(), initiative.slug
+    assert {"support-triage-assistant", "coding-assistant", "case-routing-classifier"} <= set(
+        GateReview.objects.filter(gate="scale-out", override_reason="").values_list("initiative__slug", flat=True)
+    )
+
+
+def test_an_override_only_where_a_criterion_failed_and_no_demo_text_contradicts_the_product(seeded):
+    for review in GateReview.objects.all():
+        unmet = [c for c in review.criteria_results if c["status"] != "pass"]
+        assert bool(review.override_reason) == bool(unmet), (review.initiative.slug, review.gate)
+    texts = [r.override_reason for r in GateReview.objects.all()]
+    texts += list(GateDecision.objects.values_list("comment", flat=True))
+    texts += [str(value) for charter in Charter.objects.values() for value in charter.values()]
+    for text in texts:
+        for claim in ("OpModel does not", "does not compute", "does not track", "pre-OpModel", "pilot tracker"):
+            assert claim not in text, text
 
 
 def test_initiatives_past_launch_have_repeatable_seed_measurements(seeded):
@@ -366,3 +403,33 @@ def test_the_people_a_decision_is_about_heard_of_it_back_then(seeded):
     assert decision.review.requested_by in {n.user for n in told}
     assert decision.decided_by not in {n.user for n in told}
     assert not Notification.objects.filter(emailed_at__isnull=True).exists()
+
+
+def test_killed_initiatives_carry_no_flags_and_the_portfolio_counts_them_apart(seeded, client, settings):
+    killed = list(Initiative.objects.filter(status=Initiative.Status.KILLED))
+    assert [i.slug for i in killed] == ["sales-call-summaries"]
+    # Launched without a service owner, its data stopped when it was killed: alive, it would be flagged.
+    assert killed[0].stage == Stage.MEASURE_IMPACT
+    assert not killed[0].role_assignments.filter(role="service-owner").exists()
+    cards = {
+        card.initiative_id: card
+        for card in assert_sql_matches_python(Initiative.objects.order_by("pk"), timezone.now())
+    }
+    assert cards[killed[0].pk].flags == [] and latest_scorecard(killed[0]).flags == []
+    assert any(card.flags for card in cards.values())  # the active ones still show theirs
+
+    settings.VALUE_CURRENCY = "EUR"
+    client.force_login(get_user_model().objects.get(username="leader"))
+    portfolio = client.get("/portfolio/").context["portfolio"]
+    heatmap = portfolio.heatmap["data"][0]
+    assert heatmap["x"][-1] == "Killed"
+    assert [row[-1] for row in heatmap["z"]] == [int(s == Stage.MEASURE_IMPACT) for s in Stage]
+    assert sum(map(sum, heatmap["z"])) == len(portfolio.rows) == len(DEMOS)
+
+    lines = list(csv.reader(StringIO(client.get("/portfolio/export.csv").content.decode())))
+    header, rows = lines[0], lines[1:]
+    money, hours = header.index("Value returned per week (EUR)"), header.index("Hours returned per week")
+    assert len([row for row in rows if row[money]]) >= 5
+    for row in rows:
+        assert row[money] == "" or re.fullmatch(r"\d+\.\d\d", row[money]), row
+        assert row[hours] == "" or re.fullmatch(r"\d+\.\d", row[hours]), row

@@ -62,6 +62,15 @@ class Adopt:
 
 
 @dataclass(frozen=True)
+class ScheduleReuseReview:
+    """The initiative's PM sets the date of its next reuse review, `days_ahead` of today."""
+
+    days_ago: int
+    initiative: str
+    days_ahead: int
+
+
+@dataclass(frozen=True)
 class PublishWorkflow:
     """An initiative publishes its prompt template, evaluation set and playbook in one step."""
 
@@ -835,5 +844,10 @@ WORKFLOWS = [
     ),
 ]
 
-# Days from today to each scaled or standardize-reuse initiative's next reuse review.
-REUSE_REVIEWS = {SUPPORT: 24, "coding-assistant": 38, "case-routing-classifier": 9}
+# When each scaled or standardize-reuse initiative's PM set its next reuse review (before asking for the
+# reuse-ready gate, which checks it), and how many days from today it falls.
+REUSE_REVIEWS = [
+    ScheduleReuseReview(71, "coding-assistant", 38),
+    ScheduleReuseReview(63, SUPPORT, 24),
+    ScheduleReuseReview(10, "case-routing-classifier", 9),
+]

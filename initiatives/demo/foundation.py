@@ -2,8 +2,11 @@
 
 The charter's risk answers go into the first charter save (initiatives/demo/replay.py, so no approval goes
 stale); checklist answers are given by the approver just before they approve; the rest (data sources,
-controls by layer, a risk owner's raised tier) is played by FoundationReplay after the gate histories: the
-foundation inventory recorded when the portfolio moved from the pilot tracker into OpModel.
+controls by layer, a risk owner's raised tier) is played by FoundationReplay on each plan's day, in the same
+timeline as the gate histories. The coding assistant, quote copilot, underwriting and sales call summaries
+recorded theirs just before requesting the foundation gate, which passed on it; the policy retrieval and
+weekly summaries requests show the gaps recorded by then. The older support, case routing, invoice and IT
+helpdesk inventories were recorded weeks after their foundation reviews, whose override reasons say so.
 """
 
 from dataclasses import dataclass, field
@@ -250,7 +253,7 @@ PLANS = {
     ),
     "coding-assistant": Plan(
         "ENG",
-        38,
+        230,
         evidence={
             "human-review": "Every suggestion lands through a reviewed pull request",
             "model-usage-boundaries": "Enterprise terms exclude training on our code; secret filter on",
@@ -261,17 +264,17 @@ PLANS = {
     ),
     "underwriting-decision-support": Plan(
         "UW",
-        34,
+        151,
         evidence={
             "human-review": "The underwriter decides; the assistant only extracts and cites pages",
             "model-usage-boundaries": "Model-risk validation MRV-2024-07 on file with the second line",
         },
     ),
     "quote-drafting-copilot": Plan(
-        "QDC", 33, evidence={"human-review": "The account executive edits and sends every quote"}
+        "QDC", 161, evidence={"human-review": "The account executive edits and sends every quote"}
     ),
     "sales-call-summaries": Plan(
-        "SCS", 32, evidence={"access-policy": "Consent check in both telephony flows; AI-SEC-12 v3 access policy"}
+        "SCS", 129, evidence={"access-policy": "Consent check in both telephony flows; AI-SEC-12 v3 access policy"}
     ),
     "it-helpdesk-triage": Plan(
         "ITH",
@@ -307,7 +310,7 @@ PLANS = {
     ),
     "policy-knowledge-retrieval": Plan(
         "POL",
-        9,
+        41,
         recorded=(
             "access-policy",
             "model-usage-boundaries",
@@ -322,7 +325,7 @@ PLANS = {
         waived={"environment-separation": "Single-tenant sandbox with no production data until launch."},
         evidence={"human-review": "Answers cite the policy paragraph; HR and compliance answer anything uncited"},
     ),
-    "weekly-account-summaries": Plan("WAS", 20, recorded=("access-policy", "data-classification", "retrieval-scopes")),
+    "weekly-account-summaries": Plan("WAS", 41, recorded=("access-policy", "data-classification", "retrieval-scopes")),
 }
 
 # (initiative, gate, approver): the executive checklist answers they gave just before approving.

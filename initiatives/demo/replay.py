@@ -1,8 +1,14 @@
 """Plays the demo initiatives and the asset library through the real services, then backdates what they wrote.
 
+Each replay lists its steps as events dated in days ago; seed_demo plays every event of every replay in
+one timeline, oldest first. So whatever a gate checks (the outcome tree and its measurements so far, the
+data sources and controls, the published assets, the reuse review date) is in place when the story says
+it was, and a review passes on that evidence or names why it was requested without it.
+
 Each service call runs at the story's time (opmodel.clock.story_time), so the audit events and asset
 versions it records carry the story's dates; seed_demo chains the audit events in that order."""
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
@@ -27,7 +33,7 @@ from governance.models import (
 from initiatives import services as initiatives
 from initiatives.demo import assets as demo_assets
 from initiatives.demo import foundation as demo_foundation
-from initiatives.demo.assets import Adopt, AssetSpec, Label, PublishWorkflow
+from initiatives.demo.assets import Adopt, AssetSpec, Label, PublishWorkflow, ScheduleReuseReview
 from initiatives.demo.portfolio import Decide, Demo, Edit, Request
 from initiatives.demo.trees import TREES, Plan, series
 from initiatives.models import Initiative, RoleAssignment, StageChange
@@ -35,6 +41,23 @@ from kpis import services as kpis
 from kpis.ingest import MAX_BATCH, record_measurements
 from kpis.models import Driver, IngestBatch, Kpi
 from opmodel.clock import story_time
+
+# Within one day: an initiative is set up first, then its foundation is recorded, the library moves,
+# and gate steps are taken; the measurements still missing are written last.
+SETUP, FOUNDATION, LIBRARY, GATES, POINTS = range(5)
+
+
+@dataclass(frozen=True)
+class Event:
+    days_ago: int
+    rank: int  # order within the day (SETUP ... POINTS); events of equal rank keep their listed order
+    play: Callable[[], None]
+
+
+def play(events: list[Event]) -> None:
+    """Every event, oldest first."""
+    for event in sorted(events, key=lambda e: (-e.days_ago, e.rank)):
+        event.play()
 
 
 def office_time(now: datetime, days_ago: int, tick: int) -> datetime:
@@ -53,13 +76,38 @@ class Replay:
         self.initiative = None
         self.review = None
         self.last = now
+        self.recorded_until = None  # the measurements up to this time are written
 
     def at(self, days_ago: int) -> datetime:
         self.tick += 1
         self.last = office_time(self.now, days_ago, self.tick)
         return self.last
 
-    def run(self) -> None:
+    def events(self) -> list[Event]:
+        """The set-up when the initiative started, each gate step on its day (a charter edit on the day of
+        the step before it), and the measurements still missing at the end."""
+        demo = self.demo
+        events = [Event(demo.started_days_ago, SETUP, self.setup)]
+        day = demo.started_days_ago
+        for step in demo.steps:
+            day = getattr(step, "days_ago", day)
+            events.append(Event(day, GATES, lambda step=step: self.step(step)))
+        events.append(Event(0, POINTS, self.record_points))
+        return events
+
+    def step(self, step) -> None:
+        if isinstance(step, Request):
+            self.request(step)
+        elif isinstance(step, Decide):
+            self.decide(step)
+        elif isinstance(step, Edit):
+            with story_time(self.last + timedelta(hours=1)):  # answering the step before
+                initiatives.update_charter(self.initiative.pk, acting_user=self.creator, **step.changes)
+        else:
+            self.assign(step.role, step.username, step.days_ago, accept=True)
+
+    def setup(self) -> None:
+        """Create the initiative with its roles, charter and outcome tree."""
         demo = self.demo
         started_at = self.at(demo.started_days_ago)
         with story_time(started_at):
@@ -80,17 +128,6 @@ class Replay:
                 self.initiative.pk, acting_user=self.creator, **self.charter_fields(started_at.date())
             )
             self.build_tree(started_at)
-        for step in demo.steps:
-            if isinstance(step, Request):
-                self.request(step)
-            elif isinstance(step, Decide):
-                self.decide(step)
-            elif isinstance(step, Edit):
-                with story_time(self.last + timedelta(hours=1)):  # answering the step before
-                    initiatives.update_charter(self.initiative.pk, acting_user=self.creator, **step.changes)
-            else:
-                self.assign(step.role, step.username, step.days_ago, accept=True)
-        self.record_points()
 
     def build_tree(self, started_at: datetime) -> None:
         """1. apply the templates; 2. add the custom drivers and KPIs; 3. set each plan's baseline, target, owner."""
@@ -129,8 +166,17 @@ class Replay:
     def day(self, days_ago: int) -> date:
         return (self.now - timedelta(days=days_ago)).date()
 
-    def record_points(self) -> None:
-        items = series(TREES[self.demo.slug], self.demo, self.now)
+    def record_points(self, until: datetime | None = None) -> None:
+        """The measurements taken up to `until` (all of them by default) not written yet."""
+        since = self.recorded_until
+        items = [
+            item
+            for item in series(TREES[self.demo.slug], self.demo, self.now)
+            if (since is None or datetime.fromisoformat(item["timestamp"]) > since)
+            and (until is None or datetime.fromisoformat(item["timestamp"]) <= until)
+        ]
+        if until is not None:
+            self.recorded_until = until
         for start in range(0, len(items), MAX_BATCH):
             record_measurements(
                 items[start : start + MAX_BATCH], acting_user=self.creator, channel=IngestBatch.Channel.SEED
@@ -162,8 +208,10 @@ class Replay:
             RoleAssignment.objects.filter(pk=assignment.pk).update(accepted_at=assigned_at + timedelta(hours=2))
 
     def request(self, step: Request) -> None:
+        """Request the next gate on the data as it stood that day; without a reason every criterion must pass."""
         requester = self.users[step.by or self.demo.created_by]
         when = self.at(step.days_ago)
+        self.record_points(until=when)
         # story_time is also the criteria's clock: the results stored count days up to the request.
         with story_time(when):
             self.review = governance.request_review(
@@ -227,33 +275,32 @@ class FoundationReplay:
         self.day, self.tick = None, 0
         self.specs = {spec.name: spec for spec in demo_foundation.SOURCES}
         self.controls = list(Control.objects.filter(is_active=True))
-        slugs = set(demo_foundation.USES) | set(demo_foundation.PLANS)
-        self.initiatives = {i.slug: i for i in Initiative.objects.filter(slug__in=slugs).select_related("created_by")}
 
     def at(self, days_ago: int) -> datetime:
         self.tick = self.tick + 1 if days_ago == self.day else 1
         self.day = days_ago
         return office_time(self.now, days_ago, self.tick)
 
-    def run(self) -> None:
+    def events(self) -> list[Event]:
+        """Each initiative's inventory on its plan's day (a shared source is created by the initiative that
+        recorded it first); initiatives without a plan (the define-outcome drafts) list their sources a few
+        days ago."""
         plans = demo_foundation.PLANS
-        # Oldest inventory first, so a shared source is created by the initiative that recorded it first;
-        # initiatives without a plan (the define-outcome drafts) list their sources a few days ago.
         days = {slug: plans[slug].days_ago if slug in plans else DRAFT_DAYS_AGO for slug in demo_foundation.USES}
-        for slug in sorted(days, key=lambda slug: -days[slug]):
-            initiative = self.initiatives.get(slug)
-            if initiative is None:
-                continue
-            self.record_sources(initiative, days[slug])
-            plan = plans.get(slug)
-            if plan is not None:
-                self.record_controls(initiative, plan)
-                if plan.raise_to:
-                    tier, reason = plan.raise_to
-                    with story_time(self.at(plan.days_ago)):
-                        foundation.raise_risk_tier(
-                            initiative.pk, acting_user=self.users["risk"], tier=tier, reason=reason
-                        )
+        return [Event(day, FOUNDATION, lambda slug=slug, day=day: self.record(slug, day)) for slug, day in days.items()]
+
+    def record(self, slug: str, days_ago: int) -> None:
+        initiative = Initiative.objects.filter(slug=slug).select_related("created_by").first()
+        if initiative is None:
+            return
+        self.record_sources(initiative, days_ago)
+        plan = demo_foundation.PLANS.get(slug)
+        if plan is not None:
+            self.record_controls(initiative, plan)
+            if plan.raise_to:
+                tier, reason = plan.raise_to
+                with story_time(self.at(plan.days_ago)):
+                    foundation.raise_risk_tier(initiative.pk, acting_user=self.users["risk"], tier=tier, reason=reason)
 
     def holder(self, initiative, role: str):
         assignment = RoleAssignment.objects.filter(initiative=initiative, role=role).select_related("user").first()
@@ -310,36 +357,38 @@ class Publish:
 
 
 class LibraryReplay:
-    """Plays the asset library's story (versions, labels, adoptions, workflows) in order, then backdates each step."""
+    """Plays the asset library's story (versions, labels, adoptions, workflows, reuse review dates), then
+    backdates each step."""
 
     def __init__(self, users: dict, now: datetime):
         self.users, self.now = users, now
         self.day, self.tick = None, 0
         self.assets: dict[str, Asset] = {}
-        steps = demo_assets.ADOPTIONS + demo_assets.WORKFLOWS
-        slugs = (
-            {step.initiative for step in steps}
-            | {s.source for s in demo_assets.ASSETS if s.source}
-            | set(demo_assets.REUSE_REVIEWS)
-        )
-        self.initiatives = {i.slug: i for i in Initiative.objects.filter(slug__in=slugs).select_related("created_by")}
+
+    def initiative(self, slug: str) -> Initiative | None:
+        return Initiative.objects.filter(slug=slug).select_related("created_by").first() if slug else None
 
     def at(self, days_ago: int) -> datetime:
         self.tick = self.tick + 1 if days_ago == self.day else 1
         self.day = days_ago
         return office_time(self.now, days_ago, self.tick)
 
-    def run(self) -> None:
+    def events(self) -> list[Event]:
         publishes = [
             Publish(version.days_ago, spec, number)
             for spec in demo_assets.ASSETS
             for number, version in enumerate(spec.versions, start=1)
         ]
         steps = publishes + demo_assets.LABELS + demo_assets.ADOPTIONS + demo_assets.WORKFLOWS
-        handlers = {Publish: self.publish, Label: self.label, Adopt: self.adopt, PublishWorkflow: self.publish_workflow}
-        for step in sorted(steps, key=lambda step: -step.days_ago):
-            handlers[type(step)](step)
-        self.schedule_reuse_reviews()
+        steps += demo_assets.REUSE_REVIEWS
+        handlers = {
+            Publish: self.publish,
+            Label: self.label,
+            Adopt: self.adopt,
+            PublishWorkflow: self.publish_workflow,
+            ScheduleReuseReview: self.schedule_reuse_review,
+        }
+        return [Event(step.days_ago, LIBRARY, lambda step=step: handlers[type(step)](step)) for step in steps]
 
     def publish(self, step: Publish) -> None:
         spec, when = step.spec, self.at(step.days_ago)
@@ -356,7 +405,7 @@ class LibraryReplay:
                     tags=list(spec.tags),
                     owner_team=spec.owner_team,
                     owner=owner,
-                    source_initiative=self.initiatives.get(spec.source),
+                    source_initiative=self.initiative(spec.source),
                 )
             if asset.slug != spec.slug:
                 raise ValueError(f"{spec.name!r} became {asset.slug!r}; set AssetSpec.slug to match.")
@@ -388,7 +437,7 @@ class LibraryReplay:
         AssetLabel.objects.filter(asset=asset, name=step.name).update(moved_at=when)
 
     def adopt(self, step: Adopt) -> None:
-        initiative, when = self.initiatives[step.initiative], self.at(step.days_ago)
+        initiative, when = self.initiative(step.initiative), self.at(step.days_ago)
         with story_time(when):
             usage = library.adopt_version(
                 initiative.pk,
@@ -399,7 +448,7 @@ class LibraryReplay:
         AssetUsage.objects.filter(pk=usage.pk).update(adopted_at=when)
 
     def publish_workflow(self, step: PublishWorkflow) -> None:
-        initiative, when = self.initiatives[step.initiative], self.at(step.days_ago)
+        initiative, when = self.initiative(step.initiative), self.at(step.days_ago)
         with story_time(when):
             versions = library.publish_workflow(
                 initiative.pk,
@@ -412,11 +461,10 @@ class LibraryReplay:
         Asset.objects.filter(pk__in=set(published) - known).update(created_at=when, updated_at=when)
         AssetUsage.objects.filter(initiative=initiative, asset_id__in=published).update(adopted_at=when)
 
-    def schedule_reuse_reviews(self) -> None:
-        today = timezone.localdate(self.now)
-        for slug, days_ahead in demo_assets.REUSE_REVIEWS.items():
-            initiative = self.initiatives[slug]
-            if initiative.reuse_review_on is None:
-                library.schedule_reuse_review(
-                    initiative.pk, acting_user=initiative.created_by, on=today + timedelta(days=days_ahead)
-                )
+    def schedule_reuse_review(self, step: ScheduleReuseReview) -> None:
+        """The date is in the future (the service refuses a past one), so a leader sees the next review."""
+        initiative, when = self.initiative(step.initiative), self.at(step.days_ago)
+        if initiative.reuse_review_on is None:
+            on = timezone.localdate(self.now) + timedelta(days=step.days_ahead)
+            with story_time(when):
+                library.schedule_reuse_review(initiative.pk, acting_user=initiative.created_by, on=on)

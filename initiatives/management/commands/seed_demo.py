@@ -2,34 +2,36 @@
 
 Every stage and status change goes through governance.services (request_review,
 decide), so each initiative carries a genuine gate history and the audit chain
-stays intact. Each outcome tree is built through kpis.services before the first
-gate request, so the charter's KPI criterion is met on its own merits; then the
-measurements are written through kpis.ingest, at each KPI's cadence, as the
-story in TREES says. Each service call runs at the story's time (opmodel.clock.story_time), so
-the audit events and asset versions it records carry the story's dates; the audit events of the
-whole run are chained in the order of those dates (governance.audit.in_time_order), never edited.
-Timestamps of reviews, decisions, roles, stages (and the stage/status history) and KPIs are
-backdated afterwards with queryset updates.
-Last, a weekly history of scorecards since the first initiative started is computed from the data
-as it was (recompute_scorecards --since), so the portfolio as of any past date tells the story.
+stays intact. Each outcome tree is built through kpis.services when the initiative
+starts; the measurements are written through kpis.ingest, at each KPI's cadence,
+as the story in TREES says. The reusable-asset library (initiatives/demo/assets.py)
+is played the same way through governance.library: versions, label moves (security
+requirements through a security/risk approval), adoptions, published workflows and
+reuse review dates; and step two of the framework (initiatives/demo/foundation.py)
+through governance.foundation: data sources (several shared between initiatives),
+controls by layer with their evidence or waiver, and a risk owner's raised tier. The
+charter's risk answers and the executive checklist answers are part of each
+initiative's replay.
 
-Running it again changes nothing: users are matched by username and initiatives
-by slug, and whatever already exists (with its tree and measurements) is skipped.
-Measurement noise comes from a random generator seeded with the initiative's
-slug, so every run on the same day writes the same values.
+Every step of all three is played in one timeline, oldest first (initiatives/demo/replay.py):
+a gate request sees the measurements up to its day, the controls and sources recorded by
+then and the assets published by then. A review whose criteria all pass is requested without
+an override; the others carry the reason the story gives (the seed fails if one is missing).
 
-Then the reusable-asset library (initiatives/demo/assets.py) is played the same way
-through governance.library: versions, label moves (security requirements through a
-security/risk approval), adoptions and published workflows. It is skipped as a whole
-once any of its assets exists.
+Each service call runs at the story's time (opmodel.clock.story_time), so the audit events
+and asset versions it records carry the story's dates; the audit events of the whole run
+are chained in the order of those dates (governance.audit.in_time_order), never edited.
+Timestamps of reviews, decisions, roles, stages (and the stage/status history) and KPIs
+are backdated afterwards with queryset updates. Last, a weekly history of scorecards since
+the first initiative started is computed from the data as it was (recompute_scorecards
+--since), so the portfolio as of any past date tells the story.
 
-Last, step two of the framework (initiatives/demo/foundation.py) through governance.foundation: data
-sources (several shared between initiatives), controls by layer with their evidence or waiver, and a risk
-owner's raised tier. It is skipped as a whole once any of its data sources exists. The charter's risk
-answers and the executive checklist answers are part of each initiative's replay.
+Running it again changes nothing: users are matched by username and initiatives by slug,
+and whatever already exists (with its tree and measurements) is skipped; the library is
+skipped as a whole once any of its assets exists, the foundation once any of its data
+sources does. Measurement noise comes from a random generator seeded with the
+initiative's slug, so every run on the same day writes the same values.
 """
-
-from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -46,8 +48,8 @@ from governance.permissions import LEADERSHIP_GROUP
 from initiatives.demo.assets import ASSETS
 from initiatives.demo.foundation import SOURCES
 from initiatives.demo.people import DEMO_PASSWORD, USERS
-from initiatives.demo.portfolio import DEMOS, Demo
-from initiatives.demo.replay import FoundationReplay, LibraryReplay, Replay
+from initiatives.demo.portfolio import DEMOS
+from initiatives.demo.replay import FoundationReplay, LibraryReplay, Replay, play
 from initiatives.models import Initiative, Stage
 from kpis.models import Kpi, Measurement
 from kpis.recompute import past_days, recompute_as_of, recompute_scorecards
@@ -65,9 +67,15 @@ class Command(BaseCommand):
             # One transaction, so the audit events of the whole story are chained in date order.
             with transaction.atomic(), audit.in_time_order():
                 users = self._users()
-                created = [demo for demo in DEMOS if self._seed(demo, users, now)]
-                library_created = self._seed_library(users, now)
-                foundation_created = self._seed_foundation(users, now)
+                created = [demo for demo in DEMOS if not Initiative.objects.filter(slug=demo.slug).exists()]
+                library_created = not Asset.objects.filter(slug__in=[spec.slug for spec in ASSETS]).exists()
+                foundation_created = not DataSource.objects.filter(name__in=[spec.name for spec in SOURCES]).exists()
+                events = [event for demo in created for event in Replay(demo, users, now).events()]
+                if library_created:
+                    events += LibraryReplay(users, now).events()
+                if foundation_created:
+                    events += FoundationReplay(users, now).events()
+                play(events)
         finally:
             current_request_id.reset(token)
         # Scorecards for what was just created, so the first page load has them (beat keeps them fresh),
@@ -103,27 +111,6 @@ class Command(BaseCommand):
             users[spec.username] = user
         users["leader"].groups.add(Group.objects.get_or_create(name=LEADERSHIP_GROUP)[0])
         return users
-
-    def _seed(self, demo: Demo, users: dict, now: datetime) -> bool:
-        if Initiative.objects.filter(slug=demo.slug).exists():
-            return False
-        with transaction.atomic():
-            Replay(demo, users, now).run()
-        return True
-
-    def _seed_library(self, users: dict, now: datetime) -> bool:
-        if Asset.objects.filter(slug__in=[spec.slug for spec in ASSETS]).exists():
-            return False
-        with transaction.atomic():
-            LibraryReplay(users, now).run()
-        return True
-
-    def _seed_foundation(self, users: dict, now: datetime) -> bool:
-        if DataSource.objects.filter(name__in=[spec.name for spec in SOURCES]).exists():
-            return False
-        with transaction.atomic():
-            FoundationReplay(users, now).run()
-        return True
 
     def _report(self, created: list, library_created: bool, foundation_created: bool) -> None:
         self.stdout.write(
