@@ -19,12 +19,13 @@ import sys
 import threading
 import time
 from contextlib import contextmanager, nullcontext
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from benchmarks.ingest import free_port, percentile, prepare, setup_django, start_server  # noqa: E402
+from opmodel.compat import UTC  # noqa: E402
 
 ROUNDS = int(os.environ.get("OUTAGE_REQUESTS", "30"))
 TARGET_P99_MS = 1000  # a request never waits on the broker: one cache timeout (0.25 s) at worst

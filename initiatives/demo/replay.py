@@ -41,6 +41,7 @@ from kpis import services as kpis
 from kpis.ingest import MAX_BATCH, record_measurements
 from kpis.models import Driver, IngestBatch, Kpi
 from opmodel.clock import story_time
+from opmodel.compat import parse_iso_datetime
 
 # Within one day: an initiative is set up first, then its foundation is recorded, the library moves,
 # and gate steps are taken; the measurements still missing are written last.
@@ -172,8 +173,8 @@ class Replay:
         items = [
             item
             for item in series(TREES[self.demo.slug], self.demo, self.now)
-            if (since is None or datetime.fromisoformat(item["timestamp"]) > since)
-            and (until is None or datetime.fromisoformat(item["timestamp"]) <= until)
+            if (since is None or parse_iso_datetime(item["timestamp"]) > since)
+            and (until is None or parse_iso_datetime(item["timestamp"]) <= until)
         ]
         if until is not None:
             self.recorded_until = until
