@@ -14,7 +14,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 # Only for the test process: the suite runs with DEBUG off, like production.
-TEST_ENV := SECRET_KEY=test-only-secret-key-not-for-any-real-deployment-0123456789 DEBUG=0 HTTPS_ONLY=0
+TEST_ENV := SECRET_KEY=test-only-secret-key-not-for-any-real-deployment-0123456789 \
+	AUDIT_KEY=test-only-audit-key-not-for-any-real-deployment DEBUG=0 HTTPS_ONLY=0
 PYTEST_ARGS ?=
 
 .PHONY: install local-env run test lint bench migrate seed clean

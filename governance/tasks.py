@@ -5,13 +5,13 @@ from itertools import groupby
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mass_mail
+from django.core.mail import send_mail, send_mass_mail
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from governance.audit import verify_chain
-from governance.models import GateReview, Notification
+from governance.audit import verify_chain, write_checkpoint
+from governance.models import GateReview, Notification, canonical_json
 from governance.notifications import email_approvers
 from initiatives.models import Initiative, Role, RoleAssignment
 from initiatives.people import person_name
@@ -51,11 +51,24 @@ def remind_overdue_reviews_task() -> int:
 
 @shared_task
 def verify_audit_chain_task() -> bool:
+    """Verify the chain against the key and the checkpoints; if intact, write a new checkpoint. The result,
+    with the checkpoint, goes to the log and to AUDIT_EMAILS, so a copy of each head lives outside this server."""
     report = verify_chain()
     if report.ok:
+        checkpoint = write_checkpoint(report) if report.checked else None
         log.info("Audit chain intact: %d events checked.", report.checked)
+        subject = f"Audit chain intact: {report.checked} events"
+        body = f"The audit chain verified: {report.checked} events, {report.checkpoints} earlier checkpoint(s).\n"
+        if checkpoint:
+            body += "\nNew checkpoint (keep this copy; verify_audit checks the chain against the file):\n"
+            body += canonical_json(checkpoint) + "\n"
     else:
-        log.error("Audit chain broken at event #%s: %s", report.broken_at, report.problem)
+        where = f"at event #{report.broken_at}: " if report.broken_at is not None else ""
+        log.error("Audit chain broken %s%s", where, report.problem)
+        subject = "Audit chain BROKEN"
+        body = f"The audit chain failed verification {where}{report.problem}.\n"
+    if settings.AUDIT_EMAILS:
+        send_mail(f"[OpModel] {subject}", body, settings.DEFAULT_FROM_EMAIL, settings.AUDIT_EMAILS)
     return report.ok
 
 

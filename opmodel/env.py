@@ -3,7 +3,7 @@
 A malformed value stops the process at start with a message that names the
 variable, instead of surfacing later as a confusing runtime error.
 
-`make run` writes VAR_DIR/local.env (DEBUG=1, a generated SECRET_KEY, PORT, SITE_URL...), and
+`make run` writes VAR_DIR/local.env (DEBUG=1, a generated SECRET_KEY and AUDIT_KEY, PORT, SITE_URL...), and
 manage.py and `python -m opmodel` read it before the settings, so any command in a plain shell
 runs against the local instance. Real environment variables win over the file. Production,
 docker-compose and the test suite have no such file (the suite's processes use their own var dir).
@@ -112,7 +112,8 @@ def load_local_env() -> None:
 
 def write_local_env() -> Path:
     """Write local.env for `make run`: a plain-HTTP DEBUG run on PORT (default 8000), with the
-    SECRET_KEY of the previous file kept (sessions survive a restart) or a new random one."""
+    SECRET_KEY and AUDIT_KEY of the previous file kept (sessions survive a restart, the audit chain keeps
+    verifying) or new random ones."""
     path = local_env_path()
     previous = read_env_file(path) if path.is_file() else {}
     port = env_int("PORT", 8000, minimum=1)
@@ -120,6 +121,8 @@ def write_local_env() -> Path:
         "DEBUG": "1",
         "HTTPS_ONLY": "0",
         "SECRET_KEY": previous.get("SECRET_KEY") or secrets.token_urlsafe(50),
+        # The audit chain's key must outlive every run, or older events stop verifying.
+        "AUDIT_KEY": previous.get("AUDIT_KEY") or secrets.token_urlsafe(50),
         "PORT": str(port),
         "SITE_URL": f"http://127.0.0.1:{port}",
     }

@@ -24,6 +24,19 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "django-insecure-local-development-only-key-never-use-in-production"  # noqa: S105
+# The audit chain's HMAC key: a secret kept out of the database, so that whoever can write the audit
+# table cannot recompute the chain after editing it. AUDIT_PREVIOUS_KEYS (comma-separated) still
+# verify events signed before a rotation (README: Audit trail).
+AUDIT_KEY = env_str("AUDIT_KEY")
+if not AUDIT_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("AUDIT_KEY must be set when DEBUG is off.")
+    AUDIT_KEY = "local-development-only-audit-key-never-use-in-production"
+AUDIT_PREVIOUS_KEYS = env_list("AUDIT_PREVIOUS_KEYS", [])
+# Signed checkpoints of the chain's head, written once each, outside the database.
+AUDIT_CHECKPOINT_DIR = Path(env_str("AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "audit-checkpoints")))
+# Who receives the nightly verification with its checkpoint (besides the log).
+AUDIT_EMAILS = env_list("AUDIT_EMAILS", [])
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 

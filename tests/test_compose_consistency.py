@@ -56,13 +56,16 @@ def test_every_variable_a_service_sets_is_read_by_the_code(service):
     environment = built_services()[service]["environment"]
 
     assert set(environment) - variables_read() == set()
-    assert {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "HTTPS_ONLY"} <= set(environment)
+    assert {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "AUDIT_KEY", "ALLOWED_HOSTS", "DEBUG", "HTTPS_ONLY"} <= set(
+        environment
+    )
     assert environment["DEBUG"] == "0"
 
 
 def test_the_compose_environment_passes_the_deploy_security_checks(tmp_path):
     environment = {key: interpolated(value) for key, value in built_services()["web"]["environment"].items()}
     environment["SECRET_KEY"] = STRONG_SECRET_KEY  # compose refuses to start without one
+    environment["AUDIT_KEY"] = STRONG_SECRET_KEY[::-1]  # nor without this
     environment |= {
         "PATH": "/usr/bin:/bin",
         "OPMODEL_VAR_DIR": str(tmp_path),

@@ -163,6 +163,7 @@ def web(cluster, tmp_path):
         "DEBUG": "0",
         "HTTPS_ONLY": "0",
         "SECRET_KEY": os.environ.get("SECRET_KEY") or "pg-restart-test",
+        "AUDIT_KEY": os.environ.get("AUDIT_KEY") or "pg-restart-test-audit",
         "ALLOWED_HOSTS": "127.0.0.1",
         "OPMODEL_VAR_DIR": str(tmp_path),
         "BIND": f"127.0.0.1:{port}",

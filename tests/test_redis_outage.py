@@ -131,6 +131,7 @@ def gunicorn(tmp_path, *, redis_url: str):
         "DEBUG": "0",
         "HTTPS_ONLY": "0",
         "SECRET_KEY": os.environ.get("SECRET_KEY") or "outage-test",
+        "AUDIT_KEY": os.environ.get("AUDIT_KEY") or "outage-test-audit",
         "ALLOWED_HOSTS": "127.0.0.1",
         "DATABASE_URL": with_path(os.environ["DATABASE_URL"], "/" + connection.settings_dict["NAME"]),
         "REDIS_URL": redis_url,

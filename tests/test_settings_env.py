@@ -33,6 +33,7 @@ def setup_django(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
         ({"DEBUG": "1", "REVIEW_REMINDER_EVERY_SECONDS": "0"}, "REVIEW_REMINDER_EVERY_SECONDS"),
         ({"DEBUG": "0"}, "SECRET_KEY"),
         ({"DEBUG": "1", "VALUE_CURRENCY": "euro"}, "VALUE_CURRENCY"),
+        ({"DEBUG": "0", "SECRET_KEY": STRONG_SECRET_KEY}, "AUDIT_KEY"),
     ],
 )
 def test_a_malformed_variable_fails_at_start_naming_it(tmp_path, env, variable):
@@ -56,6 +57,7 @@ def test_a_production_environment_passes_check_deploy_without_warnings(tmp_path)
         tmp_path,
         DEBUG="0",
         SECRET_KEY=STRONG_SECRET_KEY,
+        AUDIT_KEY=STRONG_SECRET_KEY[::-1],
         ALLOWED_HOSTS="example.com",
     )
 

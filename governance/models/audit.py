@@ -1,6 +1,7 @@
 """The append-only, hash-chained audit trail."""
 
 import hashlib
+import hmac
 import json
 
 from django.db import models
@@ -13,6 +14,15 @@ def canonical_json(value) -> str:
 
 def sha256_hex(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def hmac_hex(key: str, text: str) -> str:
+    return hmac.new(key.encode(), text.encode(), hashlib.sha256).hexdigest()
+
+
+def key_id(key: str) -> str:
+    """A short public name for a key, stored beside what it signed, so rotation knows which key to use."""
+    return sha256_hex("opmodel-audit-key-id:" + key)[:12]
 
 
 class AuditEvent(models.Model):
@@ -36,6 +46,9 @@ class AuditEvent(models.Model):
     # Unique, so two writers can never fork the chain from the same predecessor.
     prev_hash = models.CharField(max_length=64, unique=True)
     hash = models.CharField(max_length=64, unique=True)
+    # Which AUDIT_KEY signed the hash (governance.audit); blank for events from before the chain was keyed,
+    # which are plain SHA-256.
+    key_id = models.CharField(max_length=12, blank=True, default="")
 
     class Meta:
         ordering = ["id"]
@@ -66,5 +79,7 @@ class AuditEvent(models.Model):
             "request_id": self.request_id,
         }
 
-    def compute_hash(self) -> str:
-        return sha256_hex(self.prev_hash + canonical_json(self.payload()))
+    def compute_hash(self, key: str | None = None) -> str:
+        """HMAC-SHA256 under `key` of the previous hash and this event's fields; plain SHA-256 without a key."""
+        message = self.prev_hash + canonical_json(self.payload())
+        return hmac_hex(key, message) if key else sha256_hex(message)
