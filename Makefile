@@ -18,7 +18,7 @@ TEST_ENV := SECRET_KEY=test-only-secret-key-not-for-any-real-deployment-01234567
 	AUDIT_KEY=test-only-audit-key-not-for-any-real-deployment DEBUG=0 HTTPS_ONLY=0
 PYTEST_ARGS ?=
 
-.PHONY: install local-env run test lint bench migrate seed clean
+.PHONY: install local-env run test lint bench migrate seed backup restore clean
 
 $(PY):
 	@python="$(PYTHON)"; \
@@ -76,6 +76,15 @@ migrate: local-env
 
 seed: migrate
 	$(PY) manage.py seed_demo
+
+# A consistent copy of the database (DATABASE_URL, default the local SQLite) in var/backups/: pg_dump on
+# PostgreSQL, the online backup on SQLite. `make restore FILE=...` replaces the database with one.
+backup: migrate
+	$(PY) manage.py backup
+
+restore: local-env
+	@test -n "$(FILE)" || { echo "Usage: make restore FILE=var/backups/opmodel-<time>.sqlite3 (or .dump)"; exit 1; }
+	$(PY) manage.py restore "$(FILE)"
 
 # Removes the venv and local state, including the SQLite database and local.env in var/.
 clean:
