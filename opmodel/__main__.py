@@ -99,7 +99,8 @@ def local_env() -> None:
     path = write_local_env()
     print(
         f"OpModel: wrote {path} (DEBUG=1, SITE_URL={read_env_file(path)['SITE_URL']}, a SECRET_KEY and an "
-        "AUDIT_KEY kept across runs); manage.py and python -m opmodel read it, and variables set in the environment win over it.",
+        "AUDIT_KEY kept across runs); manage.py and python -m opmodel read it, and variables set in the "
+        "environment win over it.",
         flush=True,
     )
 

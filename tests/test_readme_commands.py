@@ -48,6 +48,10 @@ NOT_RUN = {
     "PYTHON=/path/to/python3.x make run": "a placeholder path; the Python choice is make's (Makefile)",
     "make clean": "it deletes the .venv this test and the suite run from",
     "make bench": "minutes of load on a PostgreSQL bench database; a measurement, not a check",
+    "make backup": "writes into the checkout's var/backups; tests/test_backup_restore.py runs manage.py backup",
+    "make restore FILE=var/backups/opmodel-20261204T220000Z.sqlite3": (
+        "an example file name, and it replaces the database the other blocks use: tests/test_backup_restore.py"
+    ),
     "docker compose up": "needs Docker and builds the image; tests/test_compose_consistency.py checks the services",
     "python manage.py check --deploy": "production settings (DEBUG=0, a real SECRET_KEY): tests/test_settings_env.py",
 }
