@@ -34,6 +34,7 @@ TARGETS = {"ratio": 0.40, "rows_per_s": 30_000, "p99_ms": 250}
 def setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opmodel.settings")
     os.environ.setdefault("SECRET_KEY", "bench-" + secrets.token_hex(24))
+    os.environ.setdefault("AUDIT_KEY", "bench-audit-" + secrets.token_hex(24))
     os.environ.setdefault("HTTPS_ONLY", "0")
     import django
 

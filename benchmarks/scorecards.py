@@ -169,6 +169,7 @@ FROM (
 def setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opmodel.settings")
     os.environ.setdefault("SECRET_KEY", "bench-" + secrets.token_hex(24))
+    os.environ.setdefault("AUDIT_KEY", "bench-audit-" + secrets.token_hex(24))
     os.environ.setdefault("HTTPS_ONLY", "0")
     import django
 
