@@ -46,3 +46,14 @@ def test_the_other_approver_still_sees_approve(client, half_approved, sam):
 def test_the_inbox_no_longer_lists_a_review_one_has_approved(half_approved, lee, sam):
     assert half_approved not in reviews_awaiting(lee)
     assert half_approved in reviews_awaiting(sam)
+
+
+def test_pages_name_roles_as_people_say_them(client, initiative, alice):
+    from kpis.recompute import recompute_scorecards
+
+    recompute_scorecards(full=True)
+    client.force_login(alice)
+    html = client.get(reverse("initiatives:detail", kwargs={"slug": initiative.slug})).content.decode()
+
+    missing = html.split("Missing roles:", 1)[1].split("</p>", 1)[0]
+    assert "AI service owner" in missing and "service-owner" not in missing

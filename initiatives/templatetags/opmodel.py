@@ -1,6 +1,7 @@
 from django import template
 from django.conf import settings
 
+from initiatives.models import Role
 from initiatives.people import person_name
 
 register = template.Library()
@@ -10,6 +11,12 @@ register = template.Library()
 def person(user) -> str:
     """A user's full name, else their username; a dash when nobody."""
     return person_name(user or None)
+
+
+@register.filter
+def role_label(value: str) -> str:
+    """A role's name as people say it ("Legal / compliance"), from its API value ("legal-compliance")."""
+    return Role(value).label if value in Role.values else value
 
 
 @register.filter
