@@ -169,20 +169,9 @@ class Charter(models.Model):
     PLAN_DATES = ("plan_start_on", "scorecard_due_on", "foundation_due_on", "launch_due_on")
     # What the charter form, the charter API, the update_charter service and the admin edit: nothing else.
     EDITABLE_FIELDS = (
-        "problem_user",
-        "problem_task",
-        "expected_business_result",
-        "constraints",
-        "outcome_statement",
-        "owner",
-        "target_users",
-        "guardrails",
-        "expected_impact",
+        *REQUIRED_FIELDS,
         "scope",
-        "outcome_supported",
-        "data_dependencies",
-        "control_needed",
-        "reuse_plan",
+        *PILOT_THEATER_FIELDS,
         *PLAN_DATES,
         "customer_facing",
         "automated_decisions",

@@ -8,6 +8,7 @@ from django.db import DatabaseError, connection, transaction
 
 from governance.audit import GENESIS_HASH, verify_chain
 from governance.models import AuditEvent
+from tests.db import tamper_with_audit
 from tests.lifecycle import decide, request
 
 pytestmark = pytest.mark.django_db
@@ -15,7 +16,6 @@ pytestmark = pytest.mark.django_db
 on_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the append-only trigger is PostgreSQL only"
 )
-TRIGGER = "governance_auditevent_append_only"
 
 
 @pytest.fixture
@@ -25,16 +25,6 @@ def events(initiative, alice, sam):
     events = list(AuditEvent.objects.order_by("id"))
     assert len(events) >= 7
     return events
-
-
-def _tamper(sql: str, params=()) -> None:
-    """Run raw SQL against the audit table as an attacker with table-owner rights would."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"ALTER TABLE governance_auditevent DISABLE TRIGGER {TRIGGER}")
-        cursor.execute(sql, params)
-        if connection.vendor == "postgresql":
-            cursor.execute(f"ALTER TABLE governance_auditevent ENABLE TRIGGER {TRIGGER}")
 
 
 def _verify_audit_error() -> str:
@@ -62,7 +52,7 @@ def test_every_event_names_who_and_when(events, alice):
 def test_an_edited_row_is_named(events):
     target = events[3]
 
-    _tamper("UPDATE governance_auditevent SET actor_username = %s WHERE id = %s", ["mallory", target.pk])
+    tamper_with_audit("UPDATE governance_auditevent SET actor_username = %s WHERE id = %s", ["mallory", target.pk])
 
     message = _verify_audit_error()
     assert f"#{target.pk}" in message
@@ -73,7 +63,9 @@ def test_an_edited_row_is_named(events):
 def test_an_edited_json_value_is_named(events):
     target = next(e for e in events if e.action == "gate.decided")
 
-    _tamper("UPDATE governance_auditevent SET after = %s WHERE id = %s", ['{"decision": "reject"}', target.pk])
+    tamper_with_audit(
+        "UPDATE governance_auditevent SET after = %s WHERE id = %s", ['{"decision": "reject"}', target.pk]
+    )
 
     assert f"#{target.pk}" in _verify_audit_error()
 
@@ -81,7 +73,7 @@ def test_an_edited_json_value_is_named(events):
 def test_a_deleted_middle_row_is_detected_at_the_next_one(events):
     gone, next_one = events[2], events[3]
 
-    _tamper("DELETE FROM governance_auditevent WHERE id = %s", [gone.pk])
+    tamper_with_audit("DELETE FROM governance_auditevent WHERE id = %s", [gone.pk])
 
     message = _verify_audit_error()
     assert f"#{next_one.pk}" in message
@@ -91,9 +83,9 @@ def test_a_deleted_middle_row_is_detected_at_the_next_one(events):
 def test_reordered_rows_are_detected(events):
     a, b = events[1], events[2]
 
-    _tamper("UPDATE governance_auditevent SET id = %s WHERE id = %s", [-1, a.pk])
-    _tamper("UPDATE governance_auditevent SET id = %s WHERE id = %s", [a.pk, b.pk])
-    _tamper("UPDATE governance_auditevent SET id = %s WHERE id = %s", [b.pk, -1])
+    tamper_with_audit("UPDATE governance_auditevent SET id = %s WHERE id = %s", [-1, a.pk])
+    tamper_with_audit("UPDATE governance_auditevent SET id = %s WHERE id = %s", [a.pk, b.pk])
+    tamper_with_audit("UPDATE governance_auditevent SET id = %s WHERE id = %s", [b.pk, -1])
 
     message = _verify_audit_error()
     assert f"#{a.pk}" in message  # b's row now sits first, and its link points past a

@@ -8,33 +8,21 @@ from io import StringIO
 import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
-from django.db import connection
 
 from governance.audit import read_checkpoints, verify_chain
 from governance.models import AuditEvent, canonical_json, sha256_hex
 from governance.models.audit import hmac_hex, key_id
 from governance.tasks import verify_audit_chain_task
+from tests.db import tamper_with_audit
 from tests.lifecycle import decide, request
 
 pytestmark = pytest.mark.django_db
-
-TRIGGER = "governance_auditevent_append_only"
 
 
 @pytest.fixture
 def events(initiative, alice, sam):
     decide(request(initiative, alice), sam)
     return list(AuditEvent.objects.order_by("id"))
-
-
-def _tamper(sql: str, params=()) -> None:
-    """Raw SQL as someone with table-owner rights (who can disable the append-only trigger) would run it."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"ALTER TABLE governance_auditevent DISABLE TRIGGER {TRIGGER}")
-        cursor.execute(sql, params)
-        if connection.vendor == "postgresql":
-            cursor.execute(f"ALTER TABLE governance_auditevent ENABLE TRIGGER {TRIGGER}")
 
 
 def _verify(**kwargs) -> str:
@@ -55,11 +43,11 @@ def _rehash_from(events: list[AuditEvent], start: int, hasher, *, key_id_: str |
     for event in events[start:]:
         event.prev_hash = prev
         new_hash = hasher(prev + canonical_json(event.payload()))
-        _tamper(
+        tamper_with_audit(
             "UPDATE governance_auditevent SET prev_hash = %s, hash = %s WHERE id = %s",
             [prev, "tmp-" + str(event.pk), event.pk],
         )
-        _tamper(
+        tamper_with_audit(
             "UPDATE governance_auditevent SET hash = %s, key_id = %s WHERE id = %s",
             [new_hash, event.key_id if key_id_ is None else key_id_, event.pk],
         )
@@ -98,7 +86,7 @@ def test_a_deleted_tail_is_reported(events, deleted):
     _verify()
     newest = [e.pk for e in events[-deleted:]]
 
-    _tamper(f"DELETE FROM governance_auditevent WHERE id IN ({','.join(map(str, newest))})")  # noqa: S608
+    tamper_with_audit(f"DELETE FROM governance_auditevent WHERE id IN ({','.join(map(str, newest))})")  # noqa: S608
 
     message = _verify_error()
     assert "checkpoint #1" in message and "deleted tail" in message
@@ -107,7 +95,7 @@ def test_a_deleted_tail_is_reported(events, deleted):
 
 def test_a_deleted_tail_replaced_by_new_events_is_reported(events, alice, initiative):
     _verify()
-    _tamper("DELETE FROM governance_auditevent WHERE id = %s", [events[-1].pk])
+    tamper_with_audit("DELETE FROM governance_auditevent WHERE id = %s", [events[-1].pk])
     from initiatives import services
 
     services.update_charter(initiative.pk, acting_user=alice, constraints="Rewritten after the fact")
@@ -122,7 +110,7 @@ def test_a_deleted_tail_replaced_by_new_events_is_reported(events, alice, initia
     ids=["key id kept", "key id blanked"],
 )
 def test_a_rewritten_middle_with_recomputed_hashes_is_reported(events, key_id_, problem):
-    _tamper("DELETE FROM governance_auditevent WHERE id = %s", [events[3].pk])
+    tamper_with_audit("DELETE FROM governance_auditevent WHERE id = %s", [events[3].pk])
     rest = [events[2], *events[4:]]
     # Without the key, the best an attacker can do is plain SHA-256, the chain's hash before it was keyed.
     _rehash_from(rest, 1, sha256_hex, key_id_=key_id_)
@@ -132,7 +120,7 @@ def test_a_rewritten_middle_with_recomputed_hashes_is_reported(events, key_id_, 
 
 
 def test_a_middle_resigned_with_another_key_is_reported(events):
-    _tamper("DELETE FROM governance_auditevent WHERE id = %s", [events[3].pk])
+    tamper_with_audit("DELETE FROM governance_auditevent WHERE id = %s", [events[3].pk])
     rest = [events[2], *events[4:]]
     _rehash_from(rest, 1, lambda text: hmac_hex("a key of the attacker's own", text))
 
@@ -182,7 +170,7 @@ def test_a_rotated_key_still_verifies_older_events(events, settings, initiative,
 
 def test_events_from_before_the_key_still_verify(events, alice):
     # A chain started before keying: plain SHA-256 rows, then keyed rows after them.
-    _tamper("DELETE FROM governance_auditevent")
+    tamper_with_audit("DELETE FROM governance_auditevent")
     prev = "0" * 64
     for event in events[:3]:
         event.prev_hash, event.key_id = prev, ""
@@ -215,7 +203,7 @@ def test_the_nightly_verification_logs_and_emails_the_checkpoint(events, setting
 def test_the_nightly_verification_emails_a_broken_chain(events, settings):
     settings.AUDIT_EMAILS = ["auditors@example.com"]
     _verify()
-    _tamper("DELETE FROM governance_auditevent WHERE id = %s", [events[-1].pk])
+    tamper_with_audit("DELETE FROM governance_auditevent WHERE id = %s", [events[-1].pk])
 
     assert verify_audit_chain_task() is False
 
