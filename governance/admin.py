@@ -349,9 +349,18 @@ class ControlAdmin(admin.ModelAdmin):
 
 @admin.register(ChecklistItem)
 class ChecklistItemAdmin(admin.ModelAdmin):
+    """Saved through policies.save_checklist_item (audited): a question changes what its gate requires."""
+
     list_display = ["question", "gate", "audience", "eu_ai_act", "nist_ai_rmf", "iso_42001", "position"]
     list_filter = ["gate", "audience"]
     search_fields = ["question"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # answers given to a question stay with their decisions
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: getattr(obj, name) for name in policies.CHECKLIST_FIELDS}
+        obj.pk = policies.save_checklist_item(obj.pk if change else None, acting_user=request.user, **fields).pk
 
 
 @admin.register(InitiativeControl)

@@ -1,4 +1,5 @@
-"""What every gate requires: gate policy versions and the control catalogue, changed only here.
+"""What every gate requires: gate policy versions, the control catalogue and the executive checklists,
+changed only here.
 
 Each verb is one transaction that writes its audit event with the state before and after, so the
 trail shows who changed what a gate asks of every initiative, and when. The admin calls these.
@@ -12,11 +13,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance import audit
-from governance.models import Control, GatePolicy
+from governance.models import ChecklistItem, Control, GatePolicy
 from governance.services import TransitionError
 
 POLICY_FIELDS = ("gate", "risk_tier", "version", "criteria", "approver_slots", "review_due_days", "notes")
 CONTROL_FIELDS = ("key", "name", "layer", "description", "owner_role", "position", "is_active")
+CHECKLIST_FIELDS = ("gate", "audience", "question", "eu_ai_act", "nist_ai_rmf", "iso_42001", "position")
 
 
 def policy_state(policy: GatePolicy | None) -> dict | None:
@@ -28,7 +30,7 @@ def policy_state(policy: GatePolicy | None) -> dict | None:
 
 
 def control_state(control: Control | None) -> dict | None:
-    return None if control is None else {name: getattr(control, name) for name in CONTROL_FIELDS}
+    return None if control is None else _state(control, CONTROL_FIELDS)
 
 
 def _lock_versions(policy_id: int) -> tuple[GatePolicy, list[GatePolicy]]:
@@ -117,19 +119,40 @@ def save_control(control_id: int | None, *, acting_user, **fields) -> Control:
 
     Retiring a control is unticking is_active: statuses recorded against it keep pointing at it.
     """
-    unknown = set(fields) - set(CONTROL_FIELDS)
-    if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), "Not a control field."))
-    control = Control.objects.select_for_update().get(pk=control_id) if control_id else Control()
-    before = control_state(control) if control_id else None
-    if before and fields.get("key", control.key) != control.key:
+    if (
+        control_id
+        and "key" in fields
+        and fields["key"] != Control.objects.values_list("key", flat=True).get(pk=control_id)
+    ):
         raise ValidationError({"key": "A control's key never changes: gate criteria name controls by key."})
+    return _save_catalogue_row(Control, CONTROL_FIELDS, "control_catalogue", control_id, acting_user, fields)
+
+
+@transaction.atomic
+def save_checklist_item(item_id: int | None, *, acting_user, **fields) -> ChecklistItem:
+    """Add an executive checklist question (item_id None) or change one: approvers of its gate must answer
+    it before they approve, so it changes what the gate requires, as a control does. Questions are never
+    deleted (answers given to them are kept with their decisions)."""
+    return _save_catalogue_row(ChecklistItem, CHECKLIST_FIELDS, "checklist", item_id, acting_user, fields)
+
+
+def _save_catalogue_row(model, field_names: tuple[str, ...], subject: str, pk: int | None, acting_user, fields):
+    """Create or change one catalogue row, validated, with an audit event when anything changed."""
+    unknown = set(fields) - set(field_names)
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), f"Not a {model._meta.verbose_name} field."))
+    row = model.objects.select_for_update().get(pk=pk) if pk else model()
+    before = _state(row, field_names) if pk else None
     for name, value in fields.items():
-        setattr(control, name, value)
-    control.full_clean()
-    control.save()
-    after = control_state(control)
+        setattr(row, name, value)
+    row.full_clean()
+    row.save()
+    after = _state(row, field_names)
     if before != after:
-        action = "control_catalogue.added" if before is None else "control_catalogue.changed"
-        audit.record(action, control, actor=acting_user, before=before, after=after)
-    return control
+        action = f"{subject}.added" if before is None else f"{subject}.changed"
+        audit.record(action, row, actor=acting_user, before=before, after=after)
+    return row
+
+
+def _state(row, field_names: tuple[str, ...]) -> dict:
+    return {name: getattr(row, name) for name in field_names}

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 
 from governance import policies
 from governance.audit import verify_chain
-from governance.models import AuditEvent, Control, GatePolicy
+from governance.models import AuditEvent, ChecklistItem, Control, GatePolicy
 from tests.lifecycle import last_event_id
 
 pytestmark = pytest.mark.django_db
@@ -287,3 +287,49 @@ class TestControlCatalogue:
 
         assert admin_client.post(f"/admin/governance/control/{control.pk}/delete/", {"post": "yes"}).status_code == 403
         assert Control.objects.filter(pk=control.pk).exists()
+
+
+class TestExecutiveChecklists:
+    """A checklist question is what an approver must answer before approving: adding or rewording one
+    changes what its gate requires, so the admin saves it through an audited service."""
+
+    def _form(self, item, **changes) -> dict:
+        fields = ("gate", "audience", "question", "eu_ai_act", "nist_ai_rmf", "iso_42001", "position")
+        return {name: str(getattr(item, name)) for name in fields} | changes
+
+    def test_rewording_a_question_in_the_admin_is_audited(self, admin_client):
+        item = ChecklistItem.objects.filter(gate="scale-out").first()
+        since = last_event_id()
+
+        response = admin_client.post(
+            f"/admin/governance/checklistitem/{item.pk}/change/", self._form(item, question="Who signs the cost?")
+        )
+
+        assert response.status_code == 302
+        [event] = _events_since(since)
+        assert (event.action, event.object_type, event.actor_username) == (
+            "checklist.changed",
+            "governance.checklistitem",
+            "bea",
+        )
+        assert (event.before["question"], event.after["question"]) == (item.question, "Who signs the cost?")
+        assert verify_chain().ok
+
+    def test_adding_a_question_is_audited_and_a_question_is_never_deleted(self, admin_client):
+        item = ChecklistItem.objects.first()
+        since = last_event_id()
+
+        response = admin_client.post(
+            "/admin/governance/checklistitem/add/", self._form(item, question="Is there a rollback drill?")
+        )
+
+        assert response.status_code == 302
+        [event] = _events_since(since)
+        assert event.action == "checklist.added" and event.after["question"] == "Is there a rollback drill?"
+        assert admin_client.get(f"/admin/governance/checklistitem/{item.pk}/delete/").status_code == 403
+
+    def test_saving_without_a_change_writes_nothing(self, bea):
+        item = ChecklistItem.objects.first()
+        since = last_event_id()
+        policies.save_checklist_item(item.pk, acting_user=bea, question=item.question)
+        assert _events_since(since) == []
