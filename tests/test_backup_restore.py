@@ -21,7 +21,7 @@ from kpis.models import Measurement, Scorecard
 from kpis.recompute import recompute_scorecards
 from tests.lifecycle import decide, request, support_tree
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 

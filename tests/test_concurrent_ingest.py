@@ -14,7 +14,7 @@ from kpis.models import IngestBatch, Measurement
 from opmodel.compat import UTC
 from tests.db import second_session
 
-pytestmark = [pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 URL = "/api/v1/measurements/"
 START = datetime(2026, 1, 1, tzinfo=UTC)
