@@ -12,8 +12,8 @@ notification emails every few seconds, then runs the clients until the time is u
 - approvals: an approver on /approvals/ and GET /api/v1/gate-reviews/?status=open;
 - export: a leader downloading /portfolio/export.csv;
 - decide: one initiative per client cycled through the API by distinct users (segregation of
-  duties): the PM requests charter sign-off, the sponsor approves, the PM requests foundation,
-  security approves, data platform recycles it to define-outcome.
+  duties): the PM requests charter sign-off, the sponsor answers its checklist and approves, the PM
+  requests foundation, security answers and approves, data platform recycles it to define-outcome.
 
 Memory is the VmRSS of the web process tree (gunicorn's master and workers) and of the worker's
 (Celery's main process and its pool), read from /proc when the warm-up ends and again at the end.
@@ -400,6 +400,8 @@ def decider(run: Run, initiative: tuple[int, str], steps: int | None = None) -> 
         kind, who, path, body, moves = CYCLE[step]
         if kind == "request review":
             body = {**body, "initiative": slug}
+        elif body["decision"] == "approve" and not answer_checklist(run, who, review, slug):
+            return
         result = run.stats.call(
             kind,
             "POST",
@@ -419,6 +421,25 @@ def decider(run: Run, initiative: tuple[int, str], steps: int | None = None) -> 
         done["stage changes"] += moves
         done["stage"] = STAGES_AFTER.get(step, done["stage"])
         step = (step + 1) % len(CYCLE)
+
+
+def answer_checklist(run: Run, who: str, review: int, slug: str) -> bool:
+    """An approval waits for the gate's executive checklist: answer every open question "yes" first."""
+    headers = api(run.setup["tokens"][who])
+    path = f"/api/v1/gate-reviews/{review}/checklist/"
+    result = run.stats.call("checklist", "GET", path, run.port, headers=headers)
+    if result is None or result[0] != 200:
+        run.fail(f"checklist GET by {who} on {slug} answered {result[0] if result else 'a connection error'}")
+        return False
+    for question in json.loads(result[1]):
+        if question["answer"] is not None:
+            continue
+        body = json.dumps({"item": question["item"], "answer": "yes"}).encode()
+        result = run.stats.call("checklist answer", "POST", path, run.port, body=body, headers=headers)
+        if result is None or result[0] != 200:
+            run.fail(f"checklist answer by {who} on {slug} answered {result[0] if result else 'a connection error'}")
+            return False
+    return True
 
 
 def warm_up(run: Run, web_workers: int) -> None:

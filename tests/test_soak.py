@@ -20,6 +20,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialize
 
 KINDS = [
     "approvals page",
+    "checklist",
+    "checklist answer",
     "csv export",
     "decide",
     "gate-reviews api",
