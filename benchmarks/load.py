@@ -75,7 +75,8 @@ def prepare(prefix: str) -> dict:
     from django.contrib.auth.models import Group
     from django.test import Client
 
-    from governance.models import AuditEvent
+    from governance.foundation import answer_checklist
+    from governance.models import AuditEvent, ChecklistItem
     from governance.permissions import LEADERSHIP_GROUP
     from governance.services import decide, request_review
     from governance.tokens import issue_token
@@ -96,7 +97,14 @@ def prepare(prefix: str) -> dict:
     )
     for role, name in ((Role.EXECUTIVE_SPONSOR, "sponsor"), (Role.CTO, "cto")):
         assign_role(initiative.pk, acting_user=pm, role=role, user=users[name])
+
+    def answer_every_question(review, user) -> None:
+        # Approvals wait for the gate's executive checklist.
+        for item in ChecklistItem.objects.filter(gate=review.gate):
+            answer_checklist(review.pk, acting_user=user, item_id=item.pk, answer="yes")
+
     signoff = request_review(initiative.pk, acting_user=pm, override_reason=OVERRIDE)
+    answer_every_question(signoff, users["sponsor"])
     for name in ("sponsor", "cto"):
         decide(signoff.pk, acting_user=users[name], decision="approve")
     for role, name in (
@@ -106,6 +114,7 @@ def prepare(prefix: str) -> dict:
     ):
         assign_role(initiative.pk, acting_user=pm, role=role, user=users[name])
     review = request_review(initiative.pk, acting_user=pm, override_reason=OVERRIDE)
+    answer_every_question(review, users["security"])
     driver = kpi_services.add_driver(initiative.pk, acting_user=pm, name="Load driver")
     keys = [f"{prefix}.kpi-{n:02d}" for n in range(KPIS)]
     for key in keys:
