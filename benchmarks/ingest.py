@@ -48,6 +48,24 @@ def setup_django() -> None:
     call_command("migrate", verbosity=0)
 
 
+def add_leading_kpis(initiative, user, keys: list[str], *, driver: str) -> None:
+    """The benchmarks' KPIs: leading, increasing, named by their keys, under one driver."""
+    from kpis import services
+
+    driver_node = services.add_driver(initiative.pk, acting_user=user, name=driver)
+    for key in keys:
+        services.add_kpi(
+            initiative.pk,
+            acting_user=user,
+            driver=driver_node,
+            key=key,
+            name=key,
+            unit="x",
+            kind="leading",
+            direction="increase",
+        )
+
+
 def prepare() -> tuple[str, list[str]]:
     """A bench user holding the PM role on one initiative with KPIS KPIs; returns a token key and the keys."""
     from django.contrib.auth import get_user_model
@@ -55,7 +73,6 @@ def prepare() -> tuple[str, list[str]]:
     from governance.tokens import issue_token
     from initiatives.models import Initiative
     from initiatives.services import create_initiative
-    from kpis import services
     from kpis.models import Kpi
 
     user, _ = get_user_model().objects.get_or_create(username="bench-client")
@@ -63,18 +80,7 @@ def prepare() -> tuple[str, list[str]]:
         acting_user=user, title="Bench", business_unit="Bench", slug="bench"
     )
     if not Kpi.objects.filter(initiative=initiative).exists():
-        driver = services.add_driver(initiative.pk, acting_user=user, name="Bench driver")
-        for n in range(KPIS):
-            services.add_kpi(
-                initiative.pk,
-                acting_user=user,
-                driver=driver,
-                key=f"bench.kpi-{n:03d}",
-                name=f"Bench KPI {n}",
-                unit="x",
-                kind="leading",
-                direction="increase",
-            )
+        add_leading_kpis(initiative, user, [f"bench.kpi-{n:03d}" for n in range(KPIS)], driver="Bench driver")
     _, key = issue_token(acting_user=user, user=user, name=f"bench {datetime.now(UTC):%H:%M:%S}")
     return key, [f"bench.kpi-{n:03d}" for n in range(KPIS)]
 

@@ -29,7 +29,7 @@ UTC = timezone.utc  # the datetime module has UTC only from Python 3.11; this ru
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from benchmarks.ingest import free_port, percentile, setup_django, start_server  # noqa: E402
+from benchmarks.ingest import add_leading_kpis, free_port, percentile, setup_django, start_server  # noqa: E402
 
 SECONDS = float(os.environ.get("LOAD_SECONDS", "20"))
 PUSHERS, APPROVERS, LEADERS = 4, 3, 2
@@ -82,7 +82,6 @@ def prepare(prefix: str) -> dict:
     from governance.tokens import issue_token
     from initiatives.models import Role
     from initiatives.services import assign_role, create_initiative
-    from kpis import services as kpi_services
 
     users = {
         name: get_user_model().objects.create_user(f"{prefix}-{name}")
@@ -115,19 +114,8 @@ def prepare(prefix: str) -> dict:
         assign_role(initiative.pk, acting_user=pm, role=role, user=users[name])
     review = request_review(initiative.pk, acting_user=pm, override_reason=OVERRIDE)
     answer_every_question(review, users["security"])
-    driver = kpi_services.add_driver(initiative.pk, acting_user=pm, name="Load driver")
     keys = [f"{prefix}.kpi-{n:02d}" for n in range(KPIS)]
-    for key in keys:
-        kpi_services.add_kpi(
-            initiative.pk,
-            acting_user=pm,
-            driver=driver,
-            key=key,
-            name=key,
-            unit="x",
-            kind="leading",
-            direction="increase",
-        )
+    add_leading_kpis(initiative, pm, keys, driver="Load driver")
 
     def token(name):
         return issue_token(acting_user=users[name], user=users[name], name=f"{prefix} load")[1]

@@ -43,7 +43,7 @@ from pathlib import Path
 UTC = timezone.utc  # the datetime module has UTC only from Python 3.11; this runs on 3.10 too
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from benchmarks.ingest import free_port, percentile, setup_django  # noqa: E402
+from benchmarks.ingest import add_leading_kpis, free_port, percentile, setup_django  # noqa: E402
 from benchmarks.load import Stats  # noqa: E402
 
 # The first clients cover every role, so a short run with few clients still exercises them all;
@@ -83,7 +83,6 @@ def prepare(prefix: str, deciders: int) -> dict:
     from governance.tokens import issue_token
     from initiatives.models import Role
     from initiatives.services import assign_role, create_initiative
-    from kpis import services as kpi_services
 
     names = ("pm", "sponsor", "security", "data", "leader-1", "leader-2")
     users = {
@@ -112,19 +111,8 @@ def prepare(prefix: str, deciders: int) -> dict:
         return created
 
     pushed = initiative("push")
-    driver = kpi_services.add_driver(pushed.pk, acting_user=pm, name="Soak driver")
     keys = [f"{prefix}.kpi-{n:02d}" for n in range(KPIS)]
-    for key in keys:
-        kpi_services.add_kpi(
-            pushed.pk,
-            acting_user=pm,
-            driver=driver,
-            key=key,
-            name=key,
-            unit="x",
-            kind="leading",
-            direction="increase",
-        )
+    add_leading_kpis(pushed, pm, keys, driver="Soak driver")
     decided = [initiative(f"decide-{n}") for n in range(deciders + 1)]  # the last one for the warm-up
     for n in range(OPEN_REVIEWS):
         request_review(initiative(f"open-{n}").pk, acting_user=pm, override_reason=OVERRIDE)

@@ -264,21 +264,12 @@ def workflow_listings(initiative: Initiative) -> dict[str, dict]:
     listings = {}
     for kind in WORKFLOW_ASSET_TYPES:
         asset = _published_asset(initiative, kind)
-        listings[kind] = _listing(asset) if asset else proposed_listing(initiative, kind)
+        listings[kind] = _describe(asset) if asset else proposed_listing(initiative, kind)
     return listings
 
 
 def _published_asset(initiative: Initiative, kind: str) -> Asset | None:
     return Asset.objects.filter(source_initiative=initiative, type=kind).order_by("pk").first()
-
-
-def _listing(asset: Asset) -> dict:
-    return {
-        "name": asset.name,
-        "description": asset.description,
-        "owner_team": asset.owner_team,
-        "tags": sorted(asset.tags.values_list("name", flat=True)),
-    }
 
 
 def _clean_listing(listing: dict) -> dict:
@@ -336,7 +327,7 @@ def publish_workflow(
             )
             version = asset.versions.get()
         else:
-            if kind in listings and listings[kind] != _listing(asset):
+            if kind in listings and listings[kind] != _describe(asset):
                 update_asset(asset.pk, acting_user=acting_user, **listings[kind])
             version = asset.versions.order_by("-number").first()
             if version.checksum != sha256_hex(contents[kind]):

@@ -297,19 +297,7 @@ class DataSourceSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = DataSource
-        fields = [
-            "id",
-            "name",
-            "system",
-            "classification",
-            "personal_data",
-            "source_of_truth",
-            "freshness_sla_hours",
-            "retrieval_scope",
-            "owner",
-            "gaps",
-            "updated_at",
-        ]
+        fields = ["id", *DataSource.EDITABLE_FIELDS, "gaps", "updated_at"]
         read_only_fields = fields
 
 

@@ -2,7 +2,7 @@
 
 Alice is a product manager who owns her initiative; Sam is its executive
 sponsor; Lee is in the portfolio-leadership group; Rita holds security/risk;
-Charlie holds no role anywhere and should have no access.
+Charlie holds no role anywhere and should have no access; Bea is a superuser.
 """
 
 import pytest
@@ -55,6 +55,20 @@ def _user(username: str, first: str, last: str) -> User:
     return User.objects.create_user(
         username, email=f"{username}@example.com", password="pw-for-tests-only", first_name=first, last_name=last
     )
+
+
+@pytest.fixture
+def bea(db):
+    """Bea is a superuser, working in the admin."""
+    return User.objects.create_superuser(
+        "bea", "bea@example.com", "pw-for-tests-only", first_name="Bea", last_name="Boss"
+    )
+
+
+@pytest.fixture
+def admin_client(client, bea):
+    client.force_login(bea)
+    return client
 
 
 @pytest.fixture

@@ -38,19 +38,6 @@ def _fingerprint() -> dict:
 
 
 @pytest.fixture
-def bea(db):
-    return User.objects.create_superuser(
-        "bea", "bea@example.com", "pw-for-tests-only", first_name="Bea", last_name="Boss"
-    )
-
-
-@pytest.fixture
-def admin_client(client, bea):
-    client.force_login(bea)
-    return client
-
-
-@pytest.fixture
 def own_review(initiative, bea):
     """A charter sign-off that Bea requested: as a leader she may request it, never decide it."""
     return request(initiative, bea)

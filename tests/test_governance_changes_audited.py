@@ -7,7 +7,6 @@ stays intact, and a published policy still never changes.
 """
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 
 from governance import policies
@@ -16,19 +15,6 @@ from governance.models import AuditEvent, ChecklistItem, Control, GatePolicy
 from tests.lifecycle import last_event_id
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def bea(db):
-    return User.objects.create_superuser(
-        "bea", "bea@example.com", "pw-for-tests-only", first_name="Bea", last_name="Boss"
-    )
-
-
-@pytest.fixture
-def admin_client(client, bea):
-    client.force_login(bea)
-    return client
 
 
 @pytest.fixture
