@@ -75,12 +75,11 @@ def prepare(prefix: str) -> dict:
     from django.contrib.auth.models import Group
     from django.test import Client
 
-    from governance.foundation import answer_checklist
+    from governance.foundation.services import answer_checklist
     from governance.models import AuditEvent, ChecklistItem
-    from governance.permissions import LEADERSHIP_GROUP
     from governance.services import decide, request_review
     from governance.tokens import issue_token
-    from initiatives.models import Role
+    from initiatives.models import LEADERSHIP_GROUP, Role
     from initiatives.services import assign_role, create_initiative
 
     users = {

@@ -78,10 +78,9 @@ def prepare(prefix: str, deciders: int) -> dict:
     from django.test import Client
 
     from governance.models import AuditEvent
-    from governance.permissions import LEADERSHIP_GROUP
     from governance.services import request_review
     from governance.tokens import issue_token
-    from initiatives.models import Role
+    from initiatives.models import LEADERSHIP_GROUP, Role
     from initiatives.services import assign_role, create_initiative
 
     names = ("pm", "sponsor", "security", "data", "leader-1", "leader-2")

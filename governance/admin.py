@@ -7,7 +7,8 @@ from django.db import transaction
 from django.db.models import Q
 
 from governance import audit, policies
-from governance.library import decide_label_request, update_asset
+from governance.errors import TransitionError
+from governance.library.services import decide_label_request, update_asset
 from governance.models import (
     ApiToken,
     Asset,
@@ -27,8 +28,8 @@ from governance.models import (
     LabelMoveRequest,
     Notification,
 )
-from governance.permissions import LEADERSHIP_GROUP
-from governance.services import TransitionError, decide
+from governance.services import decide
+from initiatives.models import LEADERSHIP_GROUP
 
 
 class ExplainedRefusals:

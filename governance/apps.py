@@ -6,4 +6,6 @@ class GovernanceConfig(AppConfig):
     name = "governance"
 
     def ready(self):
-        from governance import foundation, library  # noqa: F401  (register the foundation and reuse criteria)
+        # Register the foundation and reuse gate criteria.
+        from governance.foundation import services as foundation  # noqa: F401
+        from governance.library import services as library  # noqa: F401

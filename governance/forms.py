@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
-from governance.library import WORKFLOW_ASSET_TYPES
+from governance.library.services import WORKFLOW_ASSET_TYPES
 from governance.models import Asset, ChecklistAnswer, DataSource, GateDecision, InitiativeControl
 from initiatives.forms import UserChoiceField
 from initiatives.models import Initiative, Stage

@@ -7,8 +7,8 @@ from django.db.models import Q
 from django.urls import reverse
 
 from governance.models import GateDecision, GateReview, Notification
-from governance.permissions import LEADERSHIP_GROUP, LEADERSHIP_ROLES
-from initiatives.models import Role
+from governance.permissions import LEADERSHIP_ROLES
+from initiatives.models import LEADERSHIP_GROUP, Role
 from initiatives.people import person_name
 
 

@@ -2,20 +2,11 @@
 
 from django.core.exceptions import PermissionDenied
 
-from initiatives.models import Role
+from initiatives.models import Role, is_leader
 
-LEADERSHIP_GROUP = "portfolio-leadership"
-# Members of the leadership group act as sponsor or CTO on every initiative.
+# Members of the leadership group (initiatives.models.LEADERSHIP_GROUP) act as sponsor or CTO on every initiative.
 LEADERSHIP_ROLES = frozenset({Role.EXECUTIVE_SPONSOR, Role.CTO})
 EDITOR_ROLES = frozenset({Role.PRODUCT_MANAGER, Role.EXECUTIVE_SPONSOR})
-
-
-def is_leader(user) -> bool:
-    if not user.is_authenticated:
-        return False
-    if not hasattr(user, "_opmodel_is_leader"):
-        user._opmodel_is_leader = user.is_superuser or user.groups.filter(name=LEADERSHIP_GROUP).exists()
-    return user._opmodel_is_leader
 
 
 def roles_held(user, initiative) -> set[str]:

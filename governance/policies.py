@@ -13,8 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance import audit
+from governance.errors import TransitionError
 from governance.models import ChecklistItem, Control, GatePolicy
-from governance.services import TransitionError
 
 POLICY_FIELDS = ("gate", "risk_tier", "version", "criteria", "approver_slots", "review_due_days", "notes")
 CONTROL_FIELDS = ("key", "name", "layer", "description", "owner_role", "position", "is_active")

@@ -8,27 +8,12 @@ from django.utils import timezone
 from governance import audit
 from governance.criteria import evaluate, evaluated_as_of
 from governance.criteria import now as criteria_now
+from governance.errors import ChecklistIncomplete, TransitionError
 from governance.models import ChecklistItem, Gate, GateDecision, GatePolicy, GateReview
 from governance.notifications import notify_decision
 from governance.permissions import can_edit, can_resume, check_can_decide, open_slots_for
 from governance.snapshots import build_snapshot
 from initiatives.models import Initiative, StageChange
-
-
-class TransitionError(Exception):
-    """The request is valid but the initiative or review is not in a state that allows it (HTTP 409)."""
-
-    errors: list[dict] = []
-
-
-class ChecklistIncomplete(TransitionError):
-    """An approval asked for before the executive checklist questions it rests on are answered."""
-
-    def __init__(self, questions: list[str]):
-        self.questions = questions
-        self.errors = [{"field": "checklist", "message": q} for q in questions]
-        listed = "; ".join(f"“{q}”" for q in questions)
-        super().__init__(f"Answer the executive checklist before approving. Unanswered: {listed}")
 
 
 def gate_for(initiative: Initiative) -> Gate | None:

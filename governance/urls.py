@@ -1,6 +1,8 @@
 from django.urls import path
 
-from governance import foundation_views, library_views, views
+from governance import views
+from governance.foundation import views as foundation_views
+from governance.library import views as library_views
 
 app_name = "governance"
 urlpatterns = [

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from governance import services
 from governance.criteria import compare, evaluate, readiness
+from governance.errors import TransitionError
 from governance.forms import DecisionForm, TokenForm
 from governance.models import ApiToken, Gate, GateDecision, GateReview
 from governance.permissions import check_can_decide, open_slots_for
@@ -61,7 +62,7 @@ def approval_detail(request, pk):
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():
                     form.add_error(field if field in form.fields else None, errors)
-            except services.TransitionError as exc:
+            except TransitionError as exc:
                 messages.error(request, str(exc))
                 return redirect("governance:approval_detail", pk=review.pk)
             else:
@@ -73,7 +74,7 @@ def approval_detail(request, pk):
 
 
 def _decision_pack(user, review: GateReview, form, bound: dict | None = None) -> dict:
-    from governance.foundation_views import checklist_context
+    from governance.foundation.views import checklist_context
 
     try:
         check_can_decide(user, review)

@@ -35,6 +35,19 @@ class Role(models.TextChoices):
     SERVICE_OWNER = "service-owner", "AI service owner"
 
 
+# Members of the leadership group act as sponsor or CTO on every initiative (governance.permissions).
+LEADERSHIP_GROUP = "portfolio-leadership"
+
+
+def is_leader(user) -> bool:
+    """A superuser or a member of the leadership group; remembered on the user object for the request."""
+    if not user.is_authenticated:
+        return False
+    if not hasattr(user, "_opmodel_is_leader"):
+        user._opmodel_is_leader = user.is_superuser or user.groups.filter(name=LEADERSHIP_GROUP).exists()
+    return user._opmodel_is_leader
+
+
 # Accountable roles have exactly one holder: the person the framework says owns
 # business value (sponsor), the use case (PM) and the service after launch.
 ACCOUNTABLE_ROLES = frozenset({Role.EXECUTIVE_SPONSOR, Role.PRODUCT_MANAGER, Role.SERVICE_OWNER})
@@ -66,9 +79,6 @@ class InitiativeQuerySet(models.QuerySet):
     def visible_to(self, user) -> "InitiativeQuerySet":
         """Leaders see the whole portfolio; everyone else what they created, hold a role on, own the
         charter of or own a KPI of (the stale-KPI emails send a KPI's owner to its page)."""
-        from governance.permissions import is_leader
-        from kpis.models import Kpi
-
         if not user.is_authenticated:
             return self.none()
         if is_leader(user):
@@ -77,7 +87,7 @@ class InitiativeQuerySet(models.QuerySet):
             Q(created_by=user)
             | Q(charter__owner=user)
             | Exists(RoleAssignment.objects.filter(initiative=OuterRef("pk"), user=user))
-            | Exists(Kpi.objects.filter(initiative=OuterRef("pk"), owner=user))
+            | Exists(self.model.kpis.rel.related_model.objects.filter(initiative=OuterRef("pk"), owner=user))
         )
 
 
@@ -94,7 +104,7 @@ class Initiative(models.Model):
 
     # What a person may change, in the browser, the API and the admin alike; the stage and status move
     # only with gate decisions, the slug never changes, and the risk tier never goes below what the
-    # charter and data sources call for (governance.foundation.set_risk_tier).
+    # charter and data sources call for (governance.foundation.services.set_risk_tier).
     EDITABLE_FIELDS = ("title", "business_unit", "risk_tier", "started_on")
 
     slug = models.SlugField(max_length=80, unique=True)

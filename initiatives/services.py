@@ -98,7 +98,7 @@ def update_initiative(initiative_id: int, *, acting_user, **changes) -> Initiati
         raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed here."))
     tier = changes.pop("risk_tier", initiative.risk_tier)
     if tier != initiative.risk_tier:
-        from governance.foundation import set_risk_tier
+        from governance.foundation.services import set_risk_tier
 
         set_risk_tier(
             initiative,
@@ -154,7 +154,7 @@ def update_charter(initiative_id: int, *, acting_user, **changes) -> Charter:
     charter.save()
     Initiative.objects.filter(pk=initiative.pk).mark_dirty()
     if {"customer_facing", "automated_decisions"} & set(_diff(before, after)):
-        from governance.foundation import refresh_risk_tier
+        from governance.foundation.services import refresh_risk_tier
 
         refresh_risk_tier(initiative, acting_user=acting_user, because="the charter's risk answers changed")
     audit.record(

@@ -9,27 +9,16 @@ from django.views.decorators.http import require_POST
 
 from governance import services as governance
 from governance.criteria import readiness
+from governance.errors import TransitionError
 from governance.models import AuditEvent, GateDecision
 from governance.permissions import can_edit, can_resume
 from initiatives import services
 from initiatives.forms import CharterForm, InitiativeForm, ResumeForm, ReviewRequestForm, RoleAssignmentForm
 from initiatives.models import ACCOUNTABLE_ROLES, ROLE_DUTIES, Initiative, Role, RoleAssignment, Stage
 from initiatives.people import person_name
+from initiatives.shortcuts import get_initiative_for_user
 from kpis.scorecards import latest_scorecard, stale_kpis_owned_by
-
-
-def _get_initiative_for_user(request, slug) -> Initiative:
-    """Unknown and invisible initiatives are both a 404, so slugs do not leak."""
-    queryset = Initiative.objects.visible_to(request.user).select_related("charter__owner", "created_by")
-    return get_object_or_404(queryset, slug=slug)
-
-
-def _apply_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
+from opmodel.forms import apply_errors, report_error
 
 
 @login_required
@@ -81,7 +70,7 @@ def initiative_create(request):
 
 @login_required
 def initiative_edit(request, slug):
-    initiative = _get_initiative_for_user(request, slug)
+    initiative = get_initiative_for_user(request, slug)
     if not can_edit(request.user, initiative):
         raise PermissionDenied
     form = InitiativeForm(request.POST or None, instance=Initiative.objects.get(pk=initiative.pk))
@@ -91,7 +80,7 @@ def initiative_edit(request, slug):
         except PermissionDenied as exc:
             form.add_error("risk_tier", str(exc))
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, "Initiative saved.")
             return redirect(initiative)
@@ -100,11 +89,11 @@ def initiative_edit(request, slug):
 
 @login_required
 def initiative_detail(request, slug):
-    from governance.foundation_views import foundation_context
-    from governance.library_views import library_context
+    from governance.foundation.views import foundation_context
+    from governance.library.views import library_context
     from kpis.views import tree_context
 
-    initiative = _get_initiative_for_user(request, slug)
+    initiative = get_initiative_for_user(request, slug)
     assignments = list(initiative.role_assignments.select_related("user"))
     reviews = initiative.gate_reviews.select_related("requested_by", "policy").prefetch_related(
         Prefetch("decisions", queryset=GateDecision.objects.select_related("decided_by"))
@@ -167,7 +156,7 @@ def _role_rows(assignments: list[RoleAssignment]) -> list[dict]:
 
 @login_required
 def charter_edit(request, slug):
-    initiative = _get_initiative_for_user(request, slug)
+    initiative = get_initiative_for_user(request, slug)
     if not can_edit(request.user, initiative):
         raise PermissionDenied
     form = CharterForm(request.POST or None, instance=initiative.charter)
@@ -176,7 +165,7 @@ def charter_edit(request, slug):
         try:
             services.update_charter(initiative.pk, acting_user=request.user, **changes)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             initiative.charter.refresh_from_db()
             missing = initiative.charter.missing_fields() + initiative.charter.missing_pilot_theater_answers()
@@ -191,13 +180,13 @@ def charter_edit(request, slug):
 @login_required
 @require_POST
 def role_assign(request, slug):
-    initiative = _get_initiative_for_user(request, slug)
+    initiative = get_initiative_for_user(request, slug)
     form = RoleAssignmentForm(request.POST)
     if form.is_valid():
         try:
             assignment = services.assign_role(initiative.pk, acting_user=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            report_error(request, exc)
         else:
             messages.success(request, f"{person_name(assignment.user)} is now {assignment.get_role_display()}.")
     else:
@@ -208,7 +197,7 @@ def role_assign(request, slug):
 @login_required
 @require_POST
 def role_remove(request, slug, assignment_id):
-    initiative = _get_initiative_for_user(request, slug)
+    initiative = get_initiative_for_user(request, slug)
     assignment = get_object_or_404(initiative.role_assignments, pk=assignment_id)
     services.remove_role(assignment.pk, acting_user=request.user)
     messages.success(request, f"{person_name(assignment.user)} no longer holds {assignment.get_role_display()}.")
@@ -218,7 +207,7 @@ def role_remove(request, slug, assignment_id):
 @login_required
 @require_POST
 def role_accept(request, slug, assignment_id):
-    initiative = _get_initiative_for_user(request, slug)
+    initiative = get_initiative_for_user(request, slug)
     assignment = get_object_or_404(initiative.role_assignments, pk=assignment_id)
     services.accept_role(assignment.pk, acting_user=request.user)
     messages.success(request, f"You accepted the {assignment.get_role_display()} role.")
@@ -228,14 +217,14 @@ def role_accept(request, slug, assignment_id):
 @login_required
 @require_POST
 def review_request(request, slug):
-    initiative = _get_initiative_for_user(request, slug)
+    initiative = get_initiative_for_user(request, slug)
     form = ReviewRequestForm(request.POST)
     form.is_valid()
     try:
         review = governance.request_review(
             initiative.pk, acting_user=request.user, override_reason=form.cleaned_data.get("override_reason", "")
         )
-    except governance.TransitionError as exc:
+    except TransitionError as exc:
         messages.error(request, str(exc))
         return redirect(initiative)
     messages.success(request, f"Submitted for {review.get_gate_display()}. Approvers have been notified.")
@@ -245,12 +234,12 @@ def review_request(request, slug):
 @login_required
 @require_POST
 def initiative_resume(request, slug):
-    initiative = _get_initiative_for_user(request, slug)
+    initiative = get_initiative_for_user(request, slug)
     form = ResumeForm(request.POST)
     try:
         governance.resume_initiative(initiative.pk, acting_user=request.user, comment=form.data.get("comment", ""))
-    except (governance.TransitionError, ValidationError) as exc:
-        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    except (TransitionError, ValidationError) as exc:
+        report_error(request, exc)
     else:
         messages.success(request, "The initiative is active again.")
     return redirect(initiative)

@@ -28,8 +28,8 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from governance.criteria import CATALOGUE, registered_checks
-from governance.foundation import MUST_BE_IN_PLACE
-from governance.library import WORKFLOW_ASSET_TYPES
+from governance.foundation.services import MUST_BE_IN_PLACE
+from governance.library.services import WORKFLOW_ASSET_TYPES
 from governance.models.gates import GATE_FROM_STAGE
 from initiatives.models import Charter, Initiative, Role, Stage
 from kpis.models import Kpi, Scorecard

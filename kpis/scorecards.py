@@ -334,7 +334,7 @@ def compute(initiative, policies: dict, now: datetime | None = None):
 
 
 def compute_many(initiatives, now: datetime | None = None) -> list:
-    from governance.foundation import catalogue_loaded_once
+    from governance.foundation.services import catalogue_loaded_once
 
     policies = GatePolicy.objects.newest_published()
     with catalogue_loaded_once():

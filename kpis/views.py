@@ -10,11 +10,12 @@ from django.views.decorators.http import require_POST
 
 from governance.permissions import can_edit_kpis
 from initiatives.models import Initiative
-from initiatives.views import _apply_errors, _get_initiative_for_user
+from initiatives.shortcuts import get_initiative_for_user
 from kpis import charts, services
 from kpis.forms import CsvUploadForm, DriverForm, KpiForm, ObjectiveForm, TemplateForm
 from kpis.ingest import BatchRejected, record_measurements
 from kpis.models import Driver, IngestBatch, Kpi, Objective
+from opmodel.forms import apply_errors, report_error
 
 CHART_POINTS = 2000
 
@@ -50,7 +51,7 @@ def _get_kpi_for_user(request, key) -> Kpi:
 
 
 def _editable_initiative(request, slug) -> Initiative:
-    initiative = _get_initiative_for_user(request, slug)
+    initiative = get_initiative_for_user(request, slug)
     if not can_edit_kpis(request.user, initiative):
         raise PermissionDenied("Only the initiative's role holders or a portfolio leader may edit its outcome tree.")
     return initiative
@@ -67,7 +68,7 @@ def objective_set(request, slug):
     try:
         services.set_objective(initiative.pk, acting_user=request.user, statement=request.POST.get("statement", ""))
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        report_error(request, exc)
     return redirect(_tree_url(initiative))
 
 
@@ -78,7 +79,7 @@ def driver_add(request, slug):
     try:
         driver = services.add_driver(initiative.pk, acting_user=request.user, name=request.POST.get("name", ""))
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        report_error(request, exc)
     else:
         messages.success(request, f"Driver “{driver.name}” added. Now add its KPIs.")
     return redirect(_tree_url(initiative))
@@ -92,7 +93,7 @@ def driver_remove(request, slug, driver_id):
     try:
         services.remove_driver(driver.pk, acting_user=request.user)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        report_error(request, exc)
     return redirect(_tree_url(initiative))
 
 
@@ -121,7 +122,7 @@ def kpi_create(request, slug):
         try:
             kpi = services.add_kpi(initiative.pk, acting_user=request.user, **data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, f"KPI “{kpi.name}” added.")
             return redirect(_tree_url(initiative))
@@ -138,7 +139,7 @@ def kpi_edit(request, key):
         try:
             services.update_kpi(kpi.pk, acting_user=request.user, **changes)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, f"KPI “{form.cleaned_data['name']}” saved.")
             return redirect(_tree_url(initiative))
@@ -191,7 +192,7 @@ def kpi_detail(request, key):
 @login_required
 def measurements_upload(request, slug):
     """CSV upload for teams without a pipeline: the same validation and errors as the API, per line."""
-    initiative = _get_initiative_for_user(request, slug)
+    initiative = get_initiative_for_user(request, slug)
     form = CsvUploadForm(request.POST or None, request.FILES or None)
     context = {"initiative": initiative, "form": form, "line_errors": [], "result": None}
     if request.method == "POST" and form.is_valid():

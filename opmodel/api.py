@@ -21,7 +21,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from governance.services import TransitionError
+from governance.errors import TransitionError
 from opmodel.middleware import (
     DATABASE_RETRY_AFTER_SECONDS,
     database_unavailable,

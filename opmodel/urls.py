@@ -3,9 +3,9 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from governance import foundation_api
 from governance.api import GateReviewViewSet
-from governance.library_api import AssetViewSet, InitiativeAssetsView, LabelRequestViewSet
+from governance.foundation import api as foundation_api
+from governance.library.api import AssetViewSet, InitiativeAssetsView, LabelRequestViewSet
 from initiatives.api import InitiativeViewSet
 from kpis.api import KpiViewSet, MeasurementIngestView
 from opmodel.api import unrouted

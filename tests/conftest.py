@@ -8,9 +8,8 @@ Charlie holds no role anywhere and should have no access; Bea is a superuser.
 import pytest
 from django.contrib.auth.models import Group, User
 
-from governance.permissions import LEADERSHIP_GROUP
 from initiatives import services
-from initiatives.models import Initiative, Role
+from initiatives.models import LEADERSHIP_GROUP, Initiative, Role
 from kpis import services as kpi_services
 from kpis.models import Kpi
 from opmodel.celery import app as celery_app

@@ -9,7 +9,8 @@ from datetime import timedelta
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from governance import foundation, services
+from governance import services
+from governance.foundation import services as foundation
 from governance.models import AuditEvent, ChecklistItem, GateReview
 from governance.tokens import issue_token
 from initiatives import services as initiative_services

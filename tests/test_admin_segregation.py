@@ -13,12 +13,11 @@ from django.apps import apps
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
-from governance import library
 from governance.audit import verify_chain
+from governance.library import services as library
 from governance.models import AuditEvent, GateDecision, GateReview, LabelMoveRequest
-from governance.permissions import LEADERSHIP_GROUP
 from governance.tokens import issue_token
-from initiatives.models import Role, RoleAssignment, Stage
+from initiatives.models import LEADERSHIP_GROUP, Role, RoleAssignment, Stage
 from kpis.ingest import record_measurements
 from kpis.models import Kpi, Measurement, Objective
 from tests.lifecycle import answer_checklist, decide, give_role, request, support_tree

@@ -5,7 +5,7 @@ import pytest
 from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
-from governance import library
+from governance.library import services as library
 from governance.models import Asset, AssetLabel, AssetUsage, AssetVersion, AuditEvent, LabelMoveRequest, sha256_hex
 from initiatives.models import Role
 from tests.lifecycle import api_as, assert_problem, give_role

@@ -3,7 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from governance import foundation
+from governance.foundation import services as foundation
 from governance.models import AuditEvent, ChecklistItem, DataSource, InitiativeControl
 from initiatives.models import Role
 from tests.lifecycle import api_as, assert_problem, decide, give_role, pass_charter_signoff, request

@@ -28,7 +28,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from governance import foundation, library
+from governance.foundation import services as foundation
+from governance.library import services as library
 from governance.models import Control
 from governance.tokens import issue_token
 from initiatives.models import Role

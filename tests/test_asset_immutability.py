@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.test import RequestFactory
 
-from governance import library
+from governance.library import services as library
 from governance.models import AssetVersion, AuditEvent
 from tests.lifecycle import api_as, assert_problem
 

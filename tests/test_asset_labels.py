@@ -6,9 +6,9 @@ from django.contrib.messages.storage.fallback import FallbackStorage
 from django.core.exceptions import PermissionDenied
 from django.test import RequestFactory
 
-from governance import library
+from governance.errors import TransitionError
+from governance.library import services as library
 from governance.models import AssetLabel, AuditEvent, LabelMoveRequest
-from governance.services import TransitionError
 from initiatives.models import Role
 from tests.lifecycle import give_role
 

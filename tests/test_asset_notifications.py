@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from django.core import mail
 from django.utils import timezone
 
-from governance import library
+from governance.library import services as library
 from governance.models import Notification
 from governance.tasks import email_notifications_task, remind_reuse_reviews_task
 from initiatives import services as initiative_services

@@ -7,7 +7,7 @@ case-insensitive match of every word.
 import pytest
 from django.db import connection
 
-from governance import library
+from governance.library import services as library
 from governance.models import Asset
 from tests.lifecycle import api_as
 

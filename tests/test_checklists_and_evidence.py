@@ -3,10 +3,10 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from governance import evidence as gate_records
-from governance import foundation
+from governance.errors import TransitionError
+from governance.foundation import evidence as gate_records
+from governance.foundation import services as foundation
 from governance.models import AuditEvent, ChecklistAnswer, ChecklistItem
-from governance.services import TransitionError
 from initiatives.models import Role
 from tests.lifecycle import decide, give_role, pass_charter_signoff, request
 

@@ -9,10 +9,12 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from governance import evidence as gate_records
-from governance import foundation, services
+from governance import services
+from governance.errors import ChecklistIncomplete
+from governance.foundation import evidence as gate_records
+from governance.foundation import services as foundation
 from governance.models import AuditEvent, ChecklistItem, GateDecision
-from governance.services import ChecklistIncomplete, checklist_due
+from governance.services import checklist_due
 from initiatives.models import Role, Stage
 from tests.lifecycle import answer_checklist, api_as, assert_problem, give_role, pass_gate, request
 

@@ -11,8 +11,9 @@ import pytest
 from django.db import connection, transaction
 
 from governance.audit import verify_chain
+from governance.errors import TransitionError
 from governance.models import AuditEvent, GateReview
-from governance.services import TransitionError, decide
+from governance.services import decide
 from initiatives import services as initiative_services
 from initiatives.models import Initiative, Role, Stage
 from tests.lifecycle import answer_every_question, give_role, pass_charter_signoff, request

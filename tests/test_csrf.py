@@ -34,7 +34,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from rest_framework.test import APIClient
 
-from governance import library
+from governance.library import services as library
 from governance.models import (
     ApiToken,
     Asset,

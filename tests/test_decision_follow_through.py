@@ -12,7 +12,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core import mail
 
-from governance import foundation
+from governance.foundation import services as foundation
 from governance.models import GateDecision, Notification
 from governance.tasks import email_notifications_task, notify_new_reviews_task
 from initiatives.models import Role, Stage

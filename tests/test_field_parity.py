@@ -18,8 +18,9 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils.html import escape
 
-from governance import foundation, library
 from governance.forms import AssetForm, ControlForm, DataSourceForm, PublishVersionForm
+from governance.foundation import services as foundation
+from governance.library import services as library
 from governance.models import Asset, AssetVersion, AuditEvent, Control, DataSource, InitiativeControl
 from governance.serializers import (
     AssetCreateSerializer,

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from governance import foundation
+from governance.foundation import services as foundation
 from governance.models import AuditEvent, Control, InitiativeControl
 from initiatives.models import Role
 from tests.lifecycle import give_role, pass_charter_signoff, request

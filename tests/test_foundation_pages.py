@@ -5,7 +5,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from governance import foundation
+from governance.foundation import services as foundation
 from governance.models import ChecklistAnswer, ChecklistItem, DataSource, InitiativeControl, Layer
 from initiatives.models import Role
 from tests.lifecycle import give_role, pass_charter_signoff, request

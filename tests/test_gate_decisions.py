@@ -3,8 +3,9 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from governance.errors import TransitionError
 from governance.models import AuditEvent, GateDecision, GateReview
-from governance.services import TransitionError, resume_initiative
+from governance.services import resume_initiative
 from initiatives.models import Initiative, Role, Stage
 from tests.lifecycle import (
     actions,

@@ -6,8 +6,9 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from governance import criteria
+from governance.errors import TransitionError
 from governance.models import AuditEvent, GatePolicy, GateReview
-from governance.services import TransitionError, request_review
+from governance.services import request_review
 from governance.snapshots import build_snapshot
 from governance.tasks import notify_new_reviews_task
 from initiatives.models import Initiative, Role, Stage

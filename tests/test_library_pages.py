@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from governance import library
+from governance.library import services as library
 from governance.models import (
     Asset,
     AssetLabel,

@@ -29,7 +29,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from governance import foundation, library
+from governance.foundation import services as foundation
+from governance.library import services as library
 from governance.models import ChecklistItem, DataSource
 from governance.tokens import issue_token
 from initiatives import services

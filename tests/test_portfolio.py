@@ -417,7 +417,7 @@ def test_a_user_without_scorecards_or_filters_sees_the_page(login, db):
 
 
 def test_reuse_rate_and_prompt_reuse(login, portfolio, lee):
-    from governance import library
+    from governance.library import services as library
     from initiatives.models import Initiative
 
     support, invoice = Initiative.objects.get(title="Support triage"), Initiative.objects.get(title="Invoice matching")

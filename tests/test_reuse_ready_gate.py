@@ -8,8 +8,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from governance import library
-from governance.services import TransitionError, criteria_for, request_review
+from governance.errors import TransitionError
+from governance.library import services as library
+from governance.services import criteria_for, request_review
 from initiatives import services as initiative_services
 from initiatives.models import Initiative, Role, Stage
 from tests.lifecycle import api_as, decide, give_role, pass_charter_signoff, pass_gate

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from governance.foundation import computed_risk, link_data_source, raise_risk_tier, save_data_source
+from governance.foundation.services import computed_risk, link_data_source, raise_risk_tier, save_data_source
 from governance.models import AuditEvent, GateReview
 from initiatives import services as initiative_services
 from initiatives.models import Role

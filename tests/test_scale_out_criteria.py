@@ -11,8 +11,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from governance.errors import TransitionError
 from governance.models import GateReview
-from governance.services import TransitionError, criteria_for, request_review
+from governance.services import criteria_for, request_review
 from initiatives import services as initiative_services
 from initiatives.models import Initiative, Role, Stage
 from kpis import services as kpi_services

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from initiatives.models import Initiative, Role
+from initiatives.models import Initiative, Role, is_leader
 
 
 class Layer(models.TextChoices):
@@ -80,8 +80,6 @@ class InitiativeControl(models.Model):
 class DataSourceQuerySet(models.QuerySet):
     def visible_to(self, user) -> "DataSourceQuerySet":
         """Sources of initiatives the user can see, and the ones they own; leaders see the whole catalogue."""
-        from governance.permissions import is_leader
-
         if not user.is_authenticated:
             return self.none()
         if is_leader(user):

@@ -6,7 +6,7 @@ rule, a retrieval security requirement, a workflow diagram and a dataset referen
 platform and enablement teams. IT helpdesk and case routing reuse it; the coding assistant uses
 the routing rule; finance and sales have their own archetype prompts.
 
-Every version, label move and adoption below is played through governance.library by
+Every version, label move and adoption below is played through governance.library.services by
 initiatives.demo.replay.LibraryReplay, in order of `days_ago`.
 """
 

@@ -14,8 +14,9 @@ from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
-from governance import foundation, library
 from governance import services as governance
+from governance.foundation import services as foundation
+from governance.library import services as library
 from governance.models import (
     Asset,
     AssetLabel,

@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from governance import library
+from governance.library import services as library
 from governance.models import Asset, AssetUsage, Notification
 from initiatives import services
 from initiatives.models import Role

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from governance import foundation
+from governance.foundation import services as foundation
 from governance.models import ChecklistAnswer, Control, DataSource, GateDecision
 from initiatives.models import Role
 from tests.lifecycle import give_role, pass_charter_signoff, request

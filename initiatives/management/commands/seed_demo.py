@@ -5,10 +5,10 @@ decide), so each initiative carries a genuine gate history and the audit chain
 stays intact. Each outcome tree is built through kpis.services when the initiative
 starts; the measurements are written through kpis.ingest, at each KPI's cadence,
 as the story in TREES says. The reusable-asset library (initiatives/demo/assets.py)
-is played the same way through governance.library: versions, label moves (security
+is played the same way through governance.library.services: versions, label moves (security
 requirements through a security/risk approval), adoptions, published workflows and
 reuse review dates; and step two of the framework (initiatives/demo/foundation.py)
-through governance.foundation: data sources (several shared between initiatives),
+through governance.foundation.services: data sources (several shared between initiatives),
 controls by layer with their evidence or waiver, and a risk owner's raised tier. The
 charter's risk answers and the executive checklist answers are part of each
 initiative's replay.
@@ -44,13 +44,12 @@ from django.utils import timezone
 
 from governance import audit
 from governance.models import Asset, AssetUsage, AssetVersion, ChecklistAnswer, DataSource, InitiativeControl
-from governance.permissions import LEADERSHIP_GROUP
 from initiatives.demo.assets import ASSETS
 from initiatives.demo.foundation import SOURCES
 from initiatives.demo.people import DEMO_PASSWORD, USERS
 from initiatives.demo.portfolio import DEMOS
 from initiatives.demo.replay import FoundationReplay, LibraryReplay, Replay, play
-from initiatives.models import Initiative, Stage
+from initiatives.models import LEADERSHIP_GROUP, Initiative, Stage
 from kpis.models import Kpi, Measurement
 from kpis.recompute import past_days, recompute_as_of, recompute_scorecards
 from opmodel.middleware import current_request_id

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from governance import audit
 from governance.criteria import criterion
+from governance.errors import TransitionError
 from governance.models import (
     LAYER_INFO,
     ChecklistAnswer,
@@ -31,7 +32,6 @@ from governance.permissions import (
     check_can_decide,
     is_leader,
 )
-from governance.services import TransitionError
 from initiatives.models import Initiative, Role
 
 TIERS = [Initiative.RiskTier.LOW, Initiative.RiskTier.MEDIUM, Initiative.RiskTier.HIGH]

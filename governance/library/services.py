@@ -7,9 +7,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from governance import asset_content, audit
+from governance import audit
 from governance.criteria import criterion
 from governance.criteria import now as criteria_now
+from governance.errors import TransitionError
+from governance.library import content as asset_content
 from governance.models import (
     Asset,
     AssetLabel,
@@ -195,8 +197,6 @@ def _point_label(asset: Asset, name: str, version: AssetVersion, user) -> AssetL
 def decide_label_request(request_id: int, *, acting_user, approve: bool, comment: str = "") -> LabelMoveRequest:
     request = LabelMoveRequest.objects.select_for_update().select_related("asset", "version").get(pk=request_id)
     if request.status != LabelMoveRequest.Status.PENDING:
-        from governance.services import TransitionError
-
         raise TransitionError(f"This label move was already {request.get_status_display().lower()}.")
     if request.requested_by_id == acting_user.pk:
         raise PermissionDenied("You asked for this label move, so someone else must approve it.")

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from governance import asset_content, library
+from governance.errors import TransitionError
 from governance.forms import (
     AdoptAssetForm,
     AssetForm,
@@ -21,11 +21,13 @@ from governance.forms import (
     VersionPairForm,
     WorkflowPublishForm,
 )
+from governance.library import content as asset_content
+from governance.library import services as library
 from governance.models import Asset, AssetLabel, AssetTag, AssetUsage, AssetVersion, LabelMoveRequest
 from governance.permissions import can_approve_security_labels, can_curate_asset, can_edit
-from governance.services import TransitionError
 from initiatives.models import Initiative
-from initiatives.views import _apply_errors, _get_initiative_for_user
+from initiatives.shortcuts import get_initiative_for_user
+from opmodel.forms import apply_errors, report_error
 
 PAGE_SIZE = 20
 NOTIFICATIONS_PAGE_SIZE = 50
@@ -104,7 +106,7 @@ def asset_create(request):
         try:
             asset = library.create_asset(acting_user=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, f"{asset.name} v1 is in the library.")
             return redirect(asset)
@@ -123,7 +125,7 @@ def asset_detail(request, slug):
             try:
                 version = library.publish_version(asset.pk, acting_user=request.user, **form.cleaned_data)
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             else:
                 messages.success(request, f"Published v{version.number}. Initiatives on older versions were told.")
                 return redirect(asset)
@@ -215,7 +217,7 @@ def label_move(request, slug):
     try:
         moved = library.move_label(asset.pk, acting_user=request.user, name=name, version_number=number)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        report_error(request, exc)
     else:
         messages.success(request, _label_message(moved))
     return redirect(asset)
@@ -284,7 +286,7 @@ def _panel(initiative: Initiative) -> str:
 @login_required
 @require_POST
 def asset_adopt(request, slug):
-    initiative = _get_initiative_for_user(request, slug)
+    initiative = get_initiative_for_user(request, slug)
     form = AdoptAssetForm(request.POST)
     if not form.is_valid():
         messages.error(request, _form_errors(form))
@@ -293,7 +295,7 @@ def asset_adopt(request, slug):
     try:
         usage = library.adopt_version(initiative.pk, acting_user=request.user, asset=asset, version_number=number)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        report_error(request, exc)
     else:
         messages.success(request, f"This initiative now uses {asset.name} v{usage.version.number}.")
     return redirect(_panel(initiative))
@@ -302,7 +304,7 @@ def asset_adopt(request, slug):
 @login_required
 @require_POST
 def reuse_review_schedule(request, slug):
-    initiative = _get_initiative_for_user(request, slug)
+    initiative = get_initiative_for_user(request, slug)
     form = ReuseReviewForm(request.POST)
     if not form.is_valid():
         messages.error(request, _form_errors(form))
@@ -310,7 +312,7 @@ def reuse_review_schedule(request, slug):
     try:
         library.schedule_reuse_review(initiative.pk, acting_user=request.user, on=form.cleaned_data["on"])
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        report_error(request, exc)
     else:
         messages.success(request, f"Reuse review scheduled for {form.cleaned_data['on']:%-d %B %Y}.")
     return redirect(_panel(initiative))
@@ -318,7 +320,7 @@ def reuse_review_schedule(request, slug):
 
 @login_required
 def workflow_publish(request, slug):
-    initiative = _get_initiative_for_user(request, slug)
+    initiative = get_initiative_for_user(request, slug)
     if not can_edit(request.user, initiative):
         raise PermissionDenied("Only the initiative's product manager, sponsor, owner or a leader may publish it.")
     form = WorkflowPublishForm(
@@ -334,7 +336,7 @@ def workflow_publish(request, slug):
                 changelog=form.cleaned_data["changelog"],
             )
         except ValidationError as exc:
-            _apply_errors(form, _by_field(exc))
+            apply_errors(form, _by_field(exc))
         except PermissionDenied as exc:  # an editor of the initiative who may not curate an asset it published
             form.add_error(None, str(exc))
         else:

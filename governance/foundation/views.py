@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from governance import evidence, foundation, services
+from governance import services
 from governance.forms import (
     ChecklistAnswerForm,
     ControlForm,
@@ -18,10 +18,13 @@ from governance.forms import (
     LinkDataSourceForm,
     RaiseRiskTierForm,
 )
+from governance.foundation import evidence
+from governance.foundation import services as foundation
 from governance.models import ChecklistItem, DataSource, GatePolicy, InitiativeControl, Layer
 from governance.permissions import can_change_risk_tier, can_manage_data_sources, can_set_control
 from initiatives.models import Initiative, Role
-from initiatives.views import _apply_errors, _get_initiative_for_user
+from initiatives.shortcuts import get_initiative_for_user
+from opmodel.forms import apply_errors
 
 STATUS_LABELS = dict(InitiativeControl.Status.choices)
 
@@ -81,7 +84,7 @@ def _page_context(request, initiative: Initiative, bound: dict) -> dict:
 
 @login_required
 def foundation_page(request, slug):
-    initiative = _get_initiative_for_user(request, slug)
+    initiative = get_initiative_for_user(request, slug)
     bound = {}
     if request.method == "POST":
         handler = POST_ACTIONS.get(request.POST.get("action", ""))
@@ -98,7 +101,7 @@ def foundation_page(request, slug):
             return redirect("governance:foundation", slug=initiative.slug)
         bound[key] = form
         messages.error(request, "Not saved: see the messages next to the fields.")
-        initiative = _get_initiative_for_user(request, slug)
+        initiative = get_initiative_for_user(request, slug)
     return render(request, "governance/foundation.html", _page_context(request, initiative, bound))
 
 
@@ -109,7 +112,7 @@ def _save(form, write) -> str:
     try:
         return write(form.cleaned_data)
     except ValidationError as exc:
-        _apply_errors(form, exc)
+        apply_errors(form, exc)
         return ""
 
 
@@ -180,7 +183,7 @@ POST_ACTIONS = {
 
 @login_required
 def control_model_page(request, slug):
-    initiative = _get_initiative_for_user(request, slug)
+    initiative = get_initiative_for_user(request, slug)
     model = evidence.control_model(initiative)
     for layer in model["layers"]:
         for control in layer["controls"]:

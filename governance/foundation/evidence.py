@@ -1,6 +1,6 @@
 """Evidence a risk owner or an auditor reads: the one-page control model and a gate's whole record."""
 
-from governance.foundation import MUST_BE_IN_PLACE, control_rows, layer_summary
+from governance.foundation.services import MUST_BE_IN_PLACE, control_rows, layer_summary
 from governance.models import ChecklistItem, GateDecision
 from initiatives.people import person_name
 

@@ -8,7 +8,8 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance import evidence, foundation
+from governance.foundation import evidence
+from governance.foundation import services as foundation
 from governance.models import LAYER_INFO, ChecklistItem, Control, DataSource, GateReview, Layer
 from governance.serializers import (
     ChecklistAnswerInputSerializer,

@@ -10,7 +10,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance import library
+from governance.library import services as library
 from governance.models import Asset, AssetLabel, AssetVersion, LabelMoveRequest
 from governance.serializers import (
     AdoptAssetSerializer,

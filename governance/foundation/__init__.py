@@ -1,0 +1,1 @@
+"""Foundation controls: data sources, risk tier, the control catalogue, checklists and gate evidence."""
