@@ -1,12 +1,13 @@
 from django.urls import path
 
-from initiatives import portfolio, views
+from initiatives import views
+from initiatives.portfolio import views as portfolio_views
 
 app_name = "initiatives"
 urlpatterns = [
     path("", views.home, name="home"),
-    path("portfolio/", portfolio.portfolio, name="portfolio"),
-    path("portfolio/export.csv", portfolio.portfolio_export, name="portfolio_export"),
+    path("portfolio/", portfolio_views.portfolio, name="portfolio"),
+    path("portfolio/export.csv", portfolio_views.portfolio_export, name="portfolio_export"),
     path("initiatives/", views.initiative_list, name="list"),
     path("initiatives/new/", views.initiative_create, name="create"),
     path("initiatives/<slug:slug>/", views.initiative_detail, name="detail"),

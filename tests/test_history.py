@@ -15,7 +15,7 @@ from governance.audit import verify_chain
 from governance.models import AssetVersion, AuditEvent, GateReview
 from governance.services import resume_initiative
 from initiatives.models import Initiative, Role, Stage, StageChange
-from initiatives.portfolio import build_portfolio
+from initiatives.portfolio.queries import build_portfolio
 from kpis.models import Measurement, Scorecard
 from kpis.recompute import end_of_day, recompute_scorecards
 from kpis.scorecard_sql import insert_scorecards, store_past_scorecards

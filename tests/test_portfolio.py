@@ -11,7 +11,7 @@ from django.utils import timezone
 from governance.models import Gate, GatePolicy, GateReview
 from initiatives import services
 from initiatives.models import Initiative, Stage, StageChange
-from initiatives.portfolio import value_risk_figure
+from initiatives.portfolio.figures import value_risk_figure
 from kpis.models import Scorecard
 from kpis.recompute import recompute_scorecards
 

@@ -1,0 +1,72 @@
+"""The portfolio's CSV export: its header and one line per row, as a spreadsheet should read them."""
+
+import csv
+
+from django.conf import settings
+
+from initiatives.portfolio.rows import Row
+
+CSV_COLUMNS = [
+    "Initiative",
+    "Business unit",
+    "Stage",
+    "Status",
+    "Health",
+    "Confidence",
+    "Readiness met",
+    "Readiness total",
+    "Hours returned per week",
+    "Value returned per week",  # the currency is added by csv_header
+    "Flags",
+    "Risk tier",
+    "Owner",
+    "Scorecard computed at",
+    "URL",
+]
+
+
+def csv_header() -> list[str]:
+    """The export's columns; money columns name their currency (VALUE_CURRENCY)."""
+    return [*CSV_COLUMNS[:9], f"Value returned per week ({settings.VALUE_CURRENCY})", *CSV_COLUMNS[10:]]
+
+
+def write_csv(out, rows: list[Row]) -> None:
+    """The header, then one line per row, into `out` (the HTTP response)."""
+    writer = csv.writer(out)
+    writer.writerow(csv_header())
+    writer.writerows(csv_line(r) for r in rows)
+
+
+def csv_line(row: Row) -> list:
+    computed = row.card_value("computed_at")
+    return [
+        _safe(row.title),
+        _safe(row.business_unit),
+        row.stage_label,
+        row.status_label,
+        row.health_label,
+        row.card_value("confidence") or "",
+        _blank(row.card_value("readiness_met")),
+        _blank(row.card_value("readiness_total")),
+        _rounded(row.card_value("time_reallocated_hours"), 1),
+        _rounded(row.card_value("realised_value"), 2),  # to the cent
+        "; ".join(row.flag_labels),
+        row.risk_tier,
+        row.owner,
+        computed.isoformat() if computed else "",
+        row.url,
+    ]
+
+
+def _blank(value):
+    return "" if value is None else value
+
+
+def _rounded(value: float | None, places: int) -> str:
+    """A figure as a spreadsheet reads it: 5757.599999999999 becomes 5757.60, never a float's tail."""
+    return "" if value is None else f"{value:.{places}f}"
+
+
+def _safe(text: str) -> str:
+    # A title starting with = + - @ would run as a formula when the file is opened in a spreadsheet.
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
