@@ -17,6 +17,7 @@ from initiatives.forms import CharterForm, InitiativeForm, ResumeForm, ReviewReq
 from initiatives.models import ACCOUNTABLE_ROLES, ROLE_DUTIES, Initiative, Role, RoleAssignment, Stage
 from initiatives.people import person_name
 from initiatives.shortcuts import get_initiative_for_user
+from kpis.panels import tree_context
 from kpis.scorecards import latest_scorecard, stale_kpis_owned_by
 from opmodel.forms import apply_errors, report_error
 
@@ -91,7 +92,6 @@ def initiative_edit(request, slug):
 def initiative_detail(request, slug):
     from governance.foundation.views import foundation_context
     from governance.library.views import library_context
-    from kpis.views import tree_context
 
     initiative = get_initiative_for_user(request, slug)
     assignments = list(initiative.role_assignments.select_related("user"))

@@ -4,7 +4,6 @@ import io
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Max, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -12,36 +11,12 @@ from governance.permissions import can_edit_kpis
 from initiatives.models import Initiative
 from initiatives.shortcuts import get_initiative_for_user
 from kpis import charts, services
-from kpis.forms import CsvUploadForm, DriverForm, KpiForm, ObjectiveForm, TemplateForm
+from kpis.forms import CsvUploadForm, KpiForm, TemplateForm
 from kpis.ingest import BatchRejected, record_measurements
-from kpis.models import Driver, IngestBatch, Kpi, Objective
+from kpis.models import Driver, IngestBatch, Kpi
 from opmodel.forms import apply_errors, report_error
 
 CHART_POINTS = 2000
-
-
-def tree_context(initiative: Initiative, user) -> dict:
-    """The outcome tree panel of the initiative page: objective → drivers → KPIs, with point counts."""
-    objective = Objective.objects.filter(initiative=initiative).first()
-    drivers = []
-    if objective:
-        kpis = (
-            Kpi.objects.filter(initiative=initiative)
-            .annotate(points=Count("measurements"), last_at=Max("measurements__timestamp"))
-            .select_related("owner")
-        )
-        drivers = objective.drivers.prefetch_related(Prefetch("kpis", queryset=kpis.order_by("position", "id")))
-    editable = can_edit_kpis(user, initiative)
-    return {
-        "objective": objective,
-        "drivers": drivers,
-        "tree_editable": editable,
-        "driver_form": DriverForm(),
-        "objective_form": ObjectiveForm(
-            initial={"statement": objective.statement if objective else initiative.charter.outcome_statement}
-        ),
-        "template_form": TemplateForm(),
-    }
 
 
 def _get_kpi_for_user(request, key) -> Kpi:
