@@ -1,9 +1,11 @@
 """Plotly figures as plain dicts: built and tested in Python, drawn by static/js/charts.js."""
 
 from collections import defaultdict
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
-from kpis.models import Kpi
+from django.utils import timezone
+
+from kpis.models import Kpi, Measurement
 from opmodel.compat import UTC
 
 SOURCE_COLOURS = ["#2251cc", "#1d7a46", "#8a4fd3", "#c2410c", "#0e7490", "#6b7280"]
@@ -73,12 +75,6 @@ def _line(name: str, xs: list, ys: list, colour: str, dash: str) -> dict:
 
 def evidence_charts(initiative, *, days: int = 365) -> list[dict]:
     """Trend figures of the lagging and guardrail KPIs, for a scale-out decision pack (two queries)."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from kpis.models import Measurement
-
     kpis = list(initiative.kpis.filter(kind__in=[Kpi.Kind.LAGGING, Kpi.Kind.GUARDRAIL]).order_by("kind", "position"))
     since = timezone.now() - timedelta(days=days)
     points = defaultdict(list)
