@@ -1,8 +1,10 @@
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from governance.criteria import CriterionResult
+from governance.criteria import CriterionResult, readiness
+from governance.services import criteria_for, gate_for
 from initiatives.forms import NOT_AN_ACTIVE_USER
 from initiatives.models import Charter, Initiative, Role, RoleAssignment
 from opmodel.api import StrictModelSerializer
@@ -67,17 +69,11 @@ class InitiativeDetailSerializer(InitiativeSerializer):
         fields = InitiativeSerializer.Meta.fields + ["next_gate", "gate_criteria", "gate_readiness"]
 
     def get_next_gate(self, initiative) -> str | None:
-        from governance.services import gate_for
-
         gate = gate_for(initiative)
         return gate.value if gate else None
 
     def _criteria(self, initiative):
         """The next gate's criteria evaluated now, once per response (readiness counts the same rows)."""
-        from django.utils import timezone
-
-        from governance.services import criteria_for
-
         if getattr(self, "_evaluated", (None,))[0] != initiative.pk:
             self._evaluated = (initiative.pk, criteria_for(initiative), timezone.now())
         return self._evaluated[1:]
@@ -87,8 +83,6 @@ class InitiativeDetailSerializer(InitiativeSerializer):
 
     @extend_schema_field(ReadinessSerializer)
     def get_gate_readiness(self, initiative) -> dict:
-        from governance.criteria import readiness
-
         results, evaluated_at = self._criteria(initiative)
         return {**readiness(results), "evaluated_at": evaluated_at}
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from governance import audit
+from governance.foundation.services import refresh_risk_tier, set_risk_tier
 from governance.permissions import can_change_risk_tier, can_edit
 from governance.services import mark_stale_approvals
 from initiatives.models import ACCOUNTABLE_ROLES, Charter, Initiative, Role, RoleAssignment
@@ -98,8 +99,6 @@ def update_initiative(initiative_id: int, *, acting_user, **changes) -> Initiati
         raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed here."))
     tier = changes.pop("risk_tier", initiative.risk_tier)
     if tier != initiative.risk_tier:
-        from governance.foundation.services import set_risk_tier
-
         set_risk_tier(
             initiative,
             acting_user=acting_user,
@@ -154,8 +153,6 @@ def update_charter(initiative_id: int, *, acting_user, **changes) -> Charter:
     charter.save()
     Initiative.objects.filter(pk=initiative.pk).mark_dirty()
     if {"customer_facing", "automated_decisions"} & set(_diff(before, after)):
-        from governance.foundation.services import refresh_risk_tier
-
         refresh_risk_tier(initiative, acting_user=acting_user, because="the charter's risk answers changed")
     audit.record(
         "charter.updated",
