@@ -10,8 +10,7 @@ from rest_framework.views import APIView
 
 from governance.foundation import evidence
 from governance.foundation import services as foundation
-from governance.models import LAYER_INFO, ChecklistItem, Control, DataSource, GateReview, Layer
-from governance.serializers import (
+from governance.foundation.serializers import (
     ChecklistAnswerInputSerializer,
     ChecklistQuestionSerializer,
     ControlInputSerializer,
@@ -22,6 +21,7 @@ from governance.serializers import (
     RiskRaiseSerializer,
     RiskSerializer,
 )
+from governance.models import LAYER_INFO, ChecklistItem, Control, DataSource, GateReview, Layer
 from initiatives.models import Initiative
 
 SLUG = OpenApiParameter("slug", str, OpenApiParameter.PATH, description="The initiative's slug.")

@@ -10,16 +10,16 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from governance import services
-from governance.forms import (
+from governance.forms import DecisionForm
+from governance.foundation import evidence
+from governance.foundation import services as foundation
+from governance.foundation.forms import (
     ChecklistAnswerForm,
     ControlForm,
     DataSourceForm,
-    DecisionForm,
     LinkDataSourceForm,
     RaiseRiskTierForm,
 )
-from governance.foundation import evidence
-from governance.foundation import services as foundation
 from governance.models import ChecklistItem, DataSource, GatePolicy, InitiativeControl, Layer
 from governance.permissions import can_change_risk_tier, can_manage_data_sources, can_set_control
 from initiatives.models import Initiative, Role
