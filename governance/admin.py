@@ -7,7 +7,9 @@ from django.db.models import Q
 
 from governance import audit, policies
 from governance.errors import TransitionError
-from governance.foundation import admin as foundation_admin  # noqa: F401 (registers the foundation's admins)
+
+# Autodiscovery imports only this module: importing the foundation's admin registers its ModelAdmins.
+from governance.foundation import admin as foundation_admin  # noqa: F401
 from governance.library.services import decide_label_request, update_asset
 from governance.models import (
     ApiToken,

@@ -1,4 +1,4 @@
-"""What every app's admin shares: refusals that say why, and read-only admins for rows only services write."""
+"""Admin base classes for rows only the application writes: the admin shows them and says why it refuses."""
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
