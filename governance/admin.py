@@ -1,5 +1,4 @@
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -8,6 +7,9 @@ from django.db.models import Q
 
 from governance import audit, policies
 from governance.errors import TransitionError
+
+# Autodiscovery imports only this module: importing the foundation's admin registers its ModelAdmins.
+from governance.foundation import admin as foundation_admin  # noqa: F401
 from governance.library.services import decide_label_request, update_asset
 from governance.models import (
     ApiToken,
@@ -17,63 +19,15 @@ from governance.models import (
     AssetUsage,
     AssetVersion,
     AuditEvent,
-    ChecklistAnswer,
-    ChecklistItem,
-    Control,
-    DataSource,
     GateDecision,
     GatePolicy,
     GateReview,
-    InitiativeControl,
     LabelMoveRequest,
     Notification,
 )
 from governance.services import decide
 from initiatives.models import LEADERSHIP_GROUP
-
-
-class ExplainedRefusals:
-    """An admin that refuses an add, change or delete says why and where it is done instead.
-
-    Django's own refusal is a bare 403; the 403 page shows `refusal`.
-    """
-
-    refusal = "Only the application writes these rows: it checks who may change them and audits every change."
-
-    def add_view(self, request, form_url="", extra_context=None):
-        if not self.has_add_permission(request):
-            raise PermissionDenied(self.refusal)
-        return super().add_view(request, form_url, extra_context)
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        if request.method == "POST":
-            obj = self.get_object(request, unquote(object_id))
-            if obj is not None and not self.has_change_permission(request, obj):
-                raise PermissionDenied(self.refusal)
-        return super().change_view(request, object_id, form_url, extra_context)
-
-    def delete_view(self, request, object_id, extra_context=None):
-        obj = self.get_object(request, unquote(object_id))
-        if obj is not None and not self.has_delete_permission(request, obj):
-            raise PermissionDenied(self.refusal)
-        return super().delete_view(request, object_id, extra_context)
-
-
-class NoWrites:
-    """Neither add, change nor delete: the admin only shows these rows."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyAdmin(NoWrites, ExplainedRefusals, admin.ModelAdmin):
-    """Rows written only by a service (checked and audited there): the admin shows them, never changes them."""
+from opmodel.admin import ExplainedRefusals, ReadOnlyAdmin, ReadOnlyInline
 
 
 @admin.register(GatePolicy)
@@ -191,10 +145,6 @@ class ApiTokenAdmin(ReadOnlyAdmin):
     list_display = ["name", "user", "prefix", "created_at", "expires_at", "revoked_at", "last_used_at"]
     list_filter = ["revoked_at"]
     search_fields = ["name", "user__username", "prefix"]
-
-
-class ReadOnlyInline(NoWrites, admin.TabularInline):
-    extra = 0
 
 
 class AssetVersionInline(ReadOnlyInline):
@@ -325,72 +275,6 @@ class NotificationAdmin(ReadOnlyAdmin):
 class AssetTagAdmin(admin.ModelAdmin):
     list_display = ["name"]
     search_fields = ["name"]
-
-
-@admin.register(Control)
-class ControlAdmin(admin.ModelAdmin):
-    """The control catalogue. Retire a control by unticking "active": recorded statuses keep pointing at it."""
-
-    list_display = ["name", "key", "layer", "owner_role", "position", "is_active"]
-    list_editable = ["position", "is_active"]
-    list_filter = ["layer", "owner_role", "is_active"]
-    search_fields = ["key", "name", "description"]
-
-    def get_readonly_fields(self, request, obj=None):
-        return ["key"] if obj else []  # the gate criteria name some controls by key
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def save_model(self, request, obj, form, change):
-        # The list's editable columns save through here too, so every catalogue change is audited.
-        fields = {name: getattr(obj, name) for name in policies.CONTROL_FIELDS}
-        obj.pk = policies.save_control(obj.pk if change else None, acting_user=request.user, **fields).pk
-
-
-@admin.register(ChecklistItem)
-class ChecklistItemAdmin(admin.ModelAdmin):
-    """Saved through policies.save_checklist_item (audited): a question changes what its gate requires."""
-
-    list_display = ["question", "gate", "audience", "eu_ai_act", "nist_ai_rmf", "iso_42001", "position"]
-    list_filter = ["gate", "audience"]
-    search_fields = ["question"]
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # answers given to a question stay with their decisions
-
-    def save_model(self, request, obj, form, change):
-        fields = {name: getattr(obj, name) for name in policies.CHECKLIST_FIELDS}
-        obj.pk = policies.save_checklist_item(obj.pk if change else None, acting_user=request.user, **fields).pk
-
-
-@admin.register(InitiativeControl)
-class InitiativeControlAdmin(ReadOnlyAdmin):
-    """Recorded through set_control (owner role checked, audited), never here."""
-
-    list_display = ["initiative", "control", "status", "updated_by", "updated_at"]
-    list_select_related = ["initiative", "control", "updated_by"]
-    list_filter = ["status", "control__layer"]
-    search_fields = ["initiative__title", "control__name"]
-
-
-@admin.register(DataSource)
-class DataSourceAdmin(ReadOnlyAdmin):
-    """Changed through save_data_source, which re-derives the risk tier of every initiative using it."""
-
-    list_display = ["name", "system", "classification", "personal_data", "owner", "freshness_sla_hours"]
-    list_select_related = ["owner"]
-    list_filter = ["classification", "personal_data"]
-    search_fields = ["name", "system"]
-
-
-@admin.register(ChecklistAnswer)
-class ChecklistAnswerAdmin(ReadOnlyAdmin):
-    """Answered by approvers through answer_checklist (audited)."""
-
-    list_display = ["review", "item", "answer", "answered_by", "answered_at"]
-    list_select_related = ["review__initiative", "item", "answered_by"]
-    list_filter = ["answer"]
 
 
 def _leads(user_id) -> bool:

@@ -13,7 +13,6 @@ from governance.serializers import (
     GateReviewRequestSerializer,
     GateReviewSerializer,
 )
-from initiatives.models import Initiative
 
 
 class GateReviewFilter(django_filters.FilterSet):
@@ -30,7 +29,7 @@ class GateReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     def get_queryset(self):
         return (
-            GateReview.objects.filter(initiative__in=Initiative.objects.visible_to(self.request.user))
+            GateReview.objects.visible_to(self.request.user)
             .select_related("initiative", "policy", "requested_by")
             .prefetch_related(Prefetch("decisions", queryset=GateDecision.objects.select_related("decided_by")))
         )

@@ -10,8 +10,10 @@ from django.views.decorators.http import require_POST
 from governance import services as governance
 from governance.criteria import readiness
 from governance.errors import TransitionError
+from governance.foundation.panels import foundation_context
 from governance.models import AuditEvent, GateDecision
 from governance.permissions import can_edit, can_resume
+from governance.reviews import reviews_awaiting
 from initiatives import services
 from initiatives.forms import CharterForm, InitiativeForm, ResumeForm, ReviewRequestForm, RoleAssignmentForm
 from initiatives.models import ACCOUNTABLE_ROLES, ROLE_DUTIES, Initiative, Role, RoleAssignment, Stage
@@ -24,8 +26,6 @@ from opmodel.forms import apply_errors, report_error
 
 @login_required
 def home(request):
-    from governance.views import reviews_awaiting
-
     mine = (
         Initiative.objects.visible_to(request.user)
         .filter(role_assignments__user=request.user)
@@ -90,7 +90,6 @@ def initiative_edit(request, slug):
 
 @login_required
 def initiative_detail(request, slug):
-    from governance.foundation.views import foundation_context
     from governance.library.views import library_context
 
     initiative = get_initiative_for_user(request, slug)

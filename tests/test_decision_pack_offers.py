@@ -4,7 +4,7 @@ no Approve button, and the pack says when and in which role they approved."""
 import pytest
 from django.urls import reverse
 
-from governance.views import reviews_awaiting
+from governance.reviews import reviews_awaiting
 from tests.lifecycle import decide, request
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,7 @@ from rest_framework.views import APIView
 
 from governance.foundation import evidence
 from governance.foundation import services as foundation
-from governance.models import LAYER_INFO, ChecklistItem, Control, DataSource, GateReview, Layer
-from governance.serializers import (
+from governance.foundation.serializers import (
     ChecklistAnswerInputSerializer,
     ChecklistQuestionSerializer,
     ControlInputSerializer,
@@ -22,6 +21,7 @@ from governance.serializers import (
     RiskRaiseSerializer,
     RiskSerializer,
 )
+from governance.models import LAYER_INFO, Control, DataSource, GateReview, Layer
 from initiatives.models import Initiative
 
 SLUG = OpenApiParameter("slug", str, OpenApiParameter.PATH, description="The initiative's slug.")
@@ -148,7 +148,7 @@ def _risk(initiative) -> dict:
 
 class GateReviewFoundationView(APIView):
     def review(self, pk: int) -> GateReview:
-        visible = GateReview.objects.filter(initiative__in=Initiative.objects.visible_to(self.request.user))
+        visible = GateReview.objects.visible_to(self.request.user)
         return get_object_or_404(visible.select_related("initiative", "policy", "requested_by"), pk=pk)
 
 
@@ -172,23 +172,18 @@ class GateReviewChecklistView(GateReviewFoundationView):
 
 
 def _questions(review) -> list[dict]:
-    answers = {a.item_id: a for a in review.checklist_answers.select_related("answered_by")}
     return [
         {
-            "item": item.pk,
-            "audience": item.audience,
-            "question": item.question,
-            "references": {
-                "eu_ai_act": item.eu_ai_act,
-                "nist_ai_rmf": item.nist_ai_rmf,
-                "iso_iec_42001": item.iso_42001,
-            },
-            "answer": answers[item.pk].answer if item.pk in answers else None,
-            "note": answers[item.pk].note if item.pk in answers else "",
-            "answered_by": answers[item.pk].answered_by.username if item.pk in answers else None,
-            "answered_at": answers[item.pk].answered_at if item.pk in answers else None,
+            "item": row.item.pk,
+            "audience": row.item.audience,
+            "question": row.item.question,
+            "references": row.references,
+            "answer": row.answer.answer if row.answer else None,
+            "note": row.answer.note if row.answer else "",
+            "answered_by": row.answer.answered_by.username if row.answer else None,
+            "answered_at": row.answer.answered_at if row.answer else None,
         }
-        for item in ChecklistItem.objects.filter(gate=review.gate)
+        for row in evidence.checklist_rows(review)
     ]
 
 

@@ -1,8 +1,31 @@
-"""Evidence a risk owner or an auditor reads: the one-page control model and a gate's whole record."""
+"""Evidence a risk owner or an auditor reads: the one-page control model, a gate's whole record, and its
+executive checklist, built once here for the decision pack, the API and the export."""
+
+from dataclasses import dataclass
 
 from governance.foundation.services import MUST_BE_IN_PLACE, control_rows, layer_summary
-from governance.models import ChecklistItem, GateDecision
+from governance.models import ChecklistAnswer, ChecklistItem, GateDecision
 from initiatives.people import person_name
+
+
+@dataclass(frozen=True)
+class ChecklistRow:
+    """One question of a review's executive checklist, with its answer (None until answered)."""
+
+    item: ChecklistItem
+    answer: ChecklistAnswer | None
+
+    @property
+    def references(self) -> dict:
+        item = self.item
+        return {"eu_ai_act": item.eu_ai_act, "nist_ai_rmf": item.nist_ai_rmf, "iso_iec_42001": item.iso_42001}
+
+
+def checklist_rows(review) -> list[ChecklistRow]:
+    """The gate's questions in order, each with this review's answer: what the decision pack, the API
+    and the evidence export all show, in two queries."""
+    answers = {a.item_id: a for a in review.checklist_answers.select_related("answered_by")}
+    return [ChecklistRow(item, answers.get(item.pk)) for item in ChecklistItem.objects.filter(gate=review.gate)]
 
 
 def control_model(initiative) -> dict:
@@ -88,7 +111,6 @@ def gate_evidence(review) -> dict:
 
     People are named by their names; the audit trail keeps the usernames that identify them.
     """
-    answers = {a.item_id: a for a in review.checklist_answers.select_related("answered_by")}
     return {
         "review": {
             "id": review.pk,
@@ -119,18 +141,14 @@ def gate_evidence(review) -> dict:
         ],
         "checklist": [
             {
-                "question": item.question,
-                "audience": item.audience,
-                "references": {
-                    "eu_ai_act": item.eu_ai_act,
-                    "nist_ai_rmf": item.nist_ai_rmf,
-                    "iso_iec_42001": item.iso_42001,
-                },
-                "answer": answers[item.pk].answer if item.pk in answers else None,
-                "note": answers[item.pk].note if item.pk in answers else "",
-                "answered_by": person_name(answers[item.pk].answered_by) if item.pk in answers else None,
+                "question": row.item.question,
+                "audience": row.item.audience,
+                "references": row.references,
+                "answer": row.answer.answer if row.answer else None,
+                "note": row.answer.note if row.answer else "",
+                "answered_by": person_name(row.answer.answered_by) if row.answer else None,
             }
-            for item in ChecklistItem.objects.filter(gate=review.gate)
+            for row in checklist_rows(review)
         ],
         "snapshot": review.snapshot,
         "control_model": control_model(review.initiative),

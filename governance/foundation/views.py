@@ -10,38 +10,24 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from governance import services
-from governance.forms import (
+from governance.forms import DecisionForm
+from governance.foundation import evidence
+from governance.foundation import services as foundation
+from governance.foundation.forms import (
     ChecklistAnswerForm,
     ControlForm,
     DataSourceForm,
-    DecisionForm,
     LinkDataSourceForm,
     RaiseRiskTierForm,
 )
-from governance.foundation import evidence
-from governance.foundation import services as foundation
-from governance.models import ChecklistItem, DataSource, GatePolicy, InitiativeControl, Layer
+from governance.models import DataSource, GatePolicy, GateReview, InitiativeControl
 from governance.permissions import can_change_risk_tier, can_manage_data_sources, can_set_control
+from governance.reviews import decision_pack
 from initiatives.models import Initiative, Role
 from initiatives.shortcuts import get_initiative_for_user
 from opmodel.forms import apply_errors
 
 STATUS_LABELS = dict(InitiativeControl.Status.choices)
-
-
-def foundation_context(initiative: Initiative, user) -> dict:
-    """The "Foundation" card of the initiative page: risk tier, controls per layer, data sources."""
-    rows = foundation.control_rows(initiative)
-    layers = [
-        {
-            "label": Layer(layer).label,
-            "in_place": sum(r.status == InitiativeControl.Status.IN_PLACE for r in rows[layer]),
-            "waived": sum(r.status == InitiativeControl.Status.WAIVED for r in rows[layer]),
-            "missing": sum(r.status == InitiativeControl.Status.MISSING for r in rows[layer]),
-        }
-        for layer in Layer.values
-    ]
-    return {"foundation_layers": layers, "data_source_count": initiative.data_sources.count()}
 
 
 def _next_gate_approvers(initiative: Initiative) -> list[str]:
@@ -194,9 +180,7 @@ def control_model_page(request, slug):
 
 
 def _get_review(request, pk):
-    from governance.views import _reviews_visible_to
-
-    return get_object_or_404(_reviews_visible_to(request.user), pk=pk)
+    return get_object_or_404(GateReview.objects.visible_to(request.user).for_approval_pages(), pk=pk)
 
 
 @login_required
@@ -214,28 +198,9 @@ def evidence_page(request, pk):
     return render(request, "governance/evidence.html", context)
 
 
-def checklist_context(review, *, can_answer: bool, bound: dict | None = None, due: tuple = ()) -> dict:
-    """The gate's executive checklist for the decision pack: each question, its answer, and a form.
-
-    `due` holds the questions the viewer must see answered before their approval counts.
-    """
-    answers = {a.item_id: a for a in review.checklist_answers.select_related("answered_by")}
-    due_ids = {item.pk for item in due}
-    rows = []
-    for item in ChecklistItem.objects.filter(gate=review.gate):
-        answer = answers.get(item.pk)
-        initial = {"answer": answer.answer, "note": answer.note} if answer else {}
-        form = (bound or {}).get(item.pk) or ChecklistAnswerForm(prefix=f"q{item.pk}", initial=initial)
-        form = form if can_answer and review.is_open else None
-        rows.append({"item": item, "answer": answer, "form": form, "due": item.pk in due_ids})
-    return {"checklist": rows, "checklist_due": [item.question for item in due]}
-
-
 @login_required
 @require_POST
 def checklist_answer(request, pk):
-    from governance.views import _decision_pack
-
     review = _get_review(request, pk)
     pack = reverse("governance:approval_detail", args=[review.pk]) + "#checklist"
     try:
@@ -255,5 +220,5 @@ def checklist_answer(request, pk):
     if done:
         messages.success(request, f"Answer recorded: {done.item.question} {done.get_answer_display()}.")
         return redirect(pack)
-    context = _decision_pack(request.user, review, DecisionForm(), bound={item_id: form})
+    context = decision_pack(request.user, review, DecisionForm(), bound={item_id: form})
     return render(request, "governance/approval_detail.html", context)

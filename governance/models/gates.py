@@ -5,10 +5,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
-from initiatives.models import Initiative, Role, Stage
+from initiatives.models import Initiative, Role, RoleAssignment, Stage
 
 
 class Gate(models.TextChoices):
@@ -114,6 +114,20 @@ class GatePolicy(models.Model):
             raise ValidationError({"approver_slots": f"Unknown roles: {', '.join(bad)}."})
 
 
+class GateReviewQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "GateReviewQuerySet":
+        """Reviews of the initiatives this user may see: pages and API agree on who sees a review."""
+        return self.filter(initiative__in=Initiative.objects.visible_to(user))
+
+    def for_approval_pages(self) -> "GateReviewQuerySet":
+        """With each review, what the approval pages read: its initiative, policy and requester, its
+        decisions and who took them, and the initiative's role holders (open_slots_for reads those)."""
+        return self.select_related("initiative", "policy", "requested_by").prefetch_related(
+            Prefetch("decisions", queryset=GateDecision.objects.select_related("decided_by")),
+            Prefetch("initiative__role_assignments", queryset=RoleAssignment.objects.select_related("user")),
+        )
+
+
 class GateReview(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", "Awaiting decision"
@@ -139,6 +153,8 @@ class GateReview(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     notified_at = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
+
+    objects = GateReviewQuerySet.as_manager()
 
     class Meta:
         ordering = ["-requested_at", "-id"]
