@@ -11,8 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.library import services as library
-from governance.models import Asset, AssetLabel, AssetVersion, LabelMoveRequest
-from governance.serializers import (
+from governance.library.serializers import (
     AdoptAssetSerializer,
     AssetCreateSerializer,
     AssetLabelSerializer,
@@ -25,6 +24,7 @@ from governance.serializers import (
     LabelMoveInputSerializer,
     LabelMoveRequestSerializer,
 )
+from governance.models import Asset, AssetLabel, AssetVersion, LabelMoveRequest
 from initiatives.models import Initiative
 
 

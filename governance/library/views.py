@@ -11,7 +11,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from governance.errors import TransitionError
-from governance.forms import (
+from governance.library import content as asset_content
+from governance.library import services as library
+from governance.library.forms import (
     AdoptAssetForm,
     AssetForm,
     LabelMoveForm,
@@ -21,8 +23,6 @@ from governance.forms import (
     VersionPairForm,
     WorkflowPublishForm,
 )
-from governance.library import content as asset_content
-from governance.library import services as library
 from governance.models import Asset, AssetLabel, AssetTag, AssetUsage, AssetVersion, LabelMoveRequest
 from governance.permissions import can_approve_security_labels, can_curate_asset, can_edit
 from initiatives.models import Initiative
