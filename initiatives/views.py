@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from governance import services as governance
 from governance.criteria import readiness
 from governance.errors import TransitionError
+from governance.library.panels import library_context
 from governance.models import AuditEvent, GateDecision
 from governance.permissions import can_edit, can_resume
 from initiatives import services
@@ -90,7 +91,6 @@ def initiative_edit(request, slug):
 @login_required
 def initiative_detail(request, slug):
     from governance.foundation.views import foundation_context
-    from governance.library.views import library_context
     from kpis.views import tree_context
 
     initiative = get_initiative_for_user(request, slug)

@@ -1,4 +1,4 @@
-"""The reusable-asset library pages, and the "Reusable assets" panel of the initiative page."""
+"""The reusable-asset library pages."""
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -23,7 +23,7 @@ from governance.library.forms import (
     VersionPairForm,
     WorkflowPublishForm,
 )
-from governance.models import Asset, AssetLabel, AssetTag, AssetUsage, AssetVersion, LabelMoveRequest
+from governance.models import Asset, AssetLabel, AssetTag, AssetVersion, LabelMoveRequest
 from governance.permissions import can_approve_security_labels, can_curate_asset, can_edit
 from initiatives.models import Initiative
 from initiatives.shortcuts import get_initiative_for_user
@@ -261,22 +261,6 @@ def notifications_read(request):
     count = request.user.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
     messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} as read.")
     return redirect("governance:notifications")
-
-
-def library_context(initiative: Initiative, user) -> dict:
-    """The "Reusable assets" panel of the initiative page: pinned versions, newer ones, and its forms."""
-    usages = list(
-        AssetUsage.objects.filter(initiative=initiative)
-        .select_related("asset", "version")
-        .annotate(latest_number=Max("asset__versions__number"))
-    )
-    for usage in usages:
-        usage.newer_number = usage.latest_number if usage.latest_number > usage.version.number else None
-    return {
-        "asset_usages": usages,
-        "adopt_form": AdoptAssetForm(),
-        "reuse_review_form": ReuseReviewForm(initial={"on": initiative.reuse_review_on}),
-    }
 
 
 def _panel(initiative: Initiative) -> str:
