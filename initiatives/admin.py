@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from governance.admin import ExplainedRefusals, ReadOnlyAdmin
 from initiatives.models import Charter, Initiative, RoleAssignment
+from opmodel.admin import ExplainedRefusals, ReadOnlyAdmin
 
 REFUSAL = (
     "Change initiatives, their charters and roles on the initiative page, where each change is checked "

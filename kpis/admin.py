@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from governance.admin import ReadOnlyAdmin, ReadOnlyInline
 from kpis.models import Driver, IngestBatch, Kpi, Measurement, Objective
+from opmodel.admin import ReadOnlyAdmin, ReadOnlyInline
 
 # Gate decisions bind to the outcome tree they approved: only the audited tree edits mark them stale.
 TREE_REFUSAL = (
