@@ -8,7 +8,7 @@ from initiatives.templatetags.opmodel import person
 
 
 class LibraryFilterForm(forms.Form):
-    """The library's search box and filters; choices come from what the library holds."""
+    """The library page's search box and filters: it offers what the library holds, in the values AssetFilter reads."""
 
     q = forms.CharField(label="Search the library", required=False, max_length=200)
     type = forms.ChoiceField(label="Type", required=False)
@@ -22,8 +22,8 @@ class LibraryFilterForm(forms.Form):
         self.fields["tag"].choices = [("", "Any tag")] + [(t, t) for t in tags]
         self.fields["owner"].choices = [
             ("", "Any owner"),
-            ("Teams", [(f"team:{t}", t) for t in teams]),
-            ("People", [(f"user:{u.pk}", person(u)) for u in owners]),
+            ("Teams", [(t, t) for t in teams]),
+            ("People", [(u.username, person(u)) for u in owners]),
         ]
         self.fields["label"].choices = [("", "Any label")] + [(name, name) for name in labels]
 

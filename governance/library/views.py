@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from governance.errors import TransitionError
 from governance.library import content as asset_content
 from governance.library import services as library
+from governance.library.filters import AssetFilter
 from governance.library.forms import (
     AdoptAssetForm,
     AssetForm,
@@ -70,22 +71,9 @@ def _filter_form(data) -> LibraryFilterForm:
 
 
 def _matching_ids(filters: dict) -> list[int]:
-    assets = Asset.objects.all()
-    if filters.get("type"):
-        assets = assets.filter(type=filters["type"])
-    if filters.get("tag"):
-        assets = assets.filter(tags__name=filters["tag"])
-    if filters.get("label"):
-        assets = assets.filter(labels__name=filters["label"])
-    kind, _, value = (filters.get("owner") or "").partition(":")
-    if kind == "team":
-        assets = assets.filter(owner_team=value)
-    elif kind == "user":
-        assets = assets.filter(owner_id=value)
-    # Filters as a subquery, so the search ranks on all of an asset's tags, not only the filtered one.
-    matches = Asset.objects.filter(pk__in=assets.values("pk")).order_by("name").search(filters.get("q") or "")
-    # PostgreSQL search yields an asset once per tag row; keep its best-ranked place only.
-    return list(dict.fromkeys(matches.values_list("pk", flat=True)))
+    """The valid filters' matches, through the FilterSet the API uses too, so each filter means the same on both."""
+    assets = AssetFilter(filters, queryset=Asset.objects.order_by("name", "slug")).qs
+    return list(assets.values_list("pk", flat=True))
 
 
 def _asset_rows(ids: list[int]) -> list[Asset]:
