@@ -2,17 +2,21 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from governance import services
 from governance.errors import TransitionError
 from governance.forms import DecisionForm, TokenForm
+from governance.foundation import services as foundation
+from governance.foundation.forms import ChecklistAnswerForm
 from governance.models import ApiToken, GateReview
 from governance.reviews import decision_pack, reviews_awaiting
 from governance.tokens import issue_token, revoke_token
+from opmodel.forms import apply_errors, save_form
 
 
 @login_required
@@ -35,8 +39,7 @@ def approval_detail(request, pk):
             try:
                 decision = services.decide(review.pk, acting_user=request.user, **form.cleaned_data)
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+                apply_errors(form, exc)
             except TransitionError as exc:
                 messages.error(request, str(exc))
                 return redirect("governance:approval_detail", pk=review.pk)
@@ -74,3 +77,29 @@ def token_revoke(request, pk):
     revoke_token(token.pk, acting_user=request.user)
     messages.success(request, f"Token “{token.name}” revoked; clients using it now get 401.")
     return redirect("governance:tokens")
+
+
+@login_required
+@require_POST
+def checklist_answer(request, pk):
+    review = get_object_or_404(GateReview.objects.visible_to(request.user).for_approval_pages(), pk=pk)
+    pack = reverse("governance:approval_detail", args=[review.pk]) + "#checklist"
+    try:
+        item_id = int(request.POST.get("item", ""))
+    except ValueError:
+        messages.error(request, "Choose a question to answer.")
+        return redirect(pack)
+    form = ChecklistAnswerForm(request.POST, prefix=f"q{item_id}")
+    try:
+        done = save_form(
+            form,
+            lambda data: foundation.answer_checklist(review.pk, acting_user=request.user, item_id=item_id, **data),
+        )
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+        return redirect(pack)
+    if done:
+        messages.success(request, f"Answer recorded: {done.item.question} {done.get_answer_display()}.")
+        return redirect(pack)
+    context = decision_pack(request.user, review, DecisionForm(), bound={item_id: form})
+    return render(request, "governance/approval_detail.html", context)

@@ -11,6 +11,7 @@ from governance import services as governance
 from governance.criteria import readiness
 from governance.errors import TransitionError
 from governance.foundation.panels import foundation_context
+from governance.library.panels import library_context
 from governance.models import AuditEvent, GateDecision
 from governance.permissions import can_edit, can_resume
 from governance.reviews import reviews_awaiting
@@ -90,7 +91,6 @@ def initiative_edit(request, slug):
 
 @login_required
 def initiative_detail(request, slug):
-    from governance.library.views import library_context
 
     initiative = get_initiative_for_user(request, slug)
     assignments = list(initiative.role_assignments.select_related("user"))

@@ -13,6 +13,18 @@ def apply_errors(form, error: ValidationError) -> None:
         form.add_error(None, error.messages)
 
 
+def save_form(form, write):
+    """Run the service `write(cleaned_data)` when the form is valid and return what it returns; its
+    validation errors go beside the form's fields and the result is falsy."""
+    if not form.is_valid():
+        return None
+    try:
+        return write(form.cleaned_data)
+    except ValidationError as exc:
+        apply_errors(form, exc)
+        return None
+
+
 def report_error(request, error: Exception) -> None:
     """A failed action with no form to show it on: its messages, as one page message."""
     messages.error(request, " ".join(getattr(error, "messages", [str(error)])))

@@ -5,7 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from governance.api import GateReviewViewSet
 from governance.foundation import urls as foundation_urls
-from governance.library.api import AssetViewSet, InitiativeAssetsView, LabelRequestViewSet
+from governance.library import urls as library_urls
 from initiatives.api import InitiativeViewSet
 from kpis.api import KpiViewSet, MeasurementIngestView
 from opmodel.api import unrouted
@@ -15,8 +15,6 @@ router.include_root_view = False
 router.register("initiatives", InitiativeViewSet, basename="initiative")
 router.register("gate-reviews", GateReviewViewSet, basename="gate-review")
 router.register("kpis", KpiViewSet, basename="kpi")
-router.register("assets", AssetViewSet, basename="asset")
-router.register("label-requests", LabelRequestViewSet, basename="label-request")
 
 urlpatterns = [
     path("", include("initiatives.urls")),
@@ -25,7 +23,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/measurements/", MeasurementIngestView.as_view(), name="measurements-ingest"),
-    path("api/v1/initiatives/<slug:slug>/assets/", InitiativeAssetsView.as_view(), name="initiative-assets"),
+    path("api/v1/", include(library_urls.api_urlpatterns)),
     path("api/v1/", include(foundation_urls.api_urlpatterns)),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

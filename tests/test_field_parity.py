@@ -18,17 +18,13 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils.html import escape
 
-from governance.forms import AssetForm, PublishVersionForm
 from governance.foundation import services as foundation
 from governance.foundation.forms import ControlForm, DataSourceForm
 from governance.foundation.serializers import ControlInputSerializer, DataSourceInputSerializer
 from governance.library import services as library
+from governance.library.forms import AssetForm, PublishVersionForm
+from governance.library.serializers import AssetCreateSerializer, AssetUpdateSerializer, AssetVersionCreateSerializer
 from governance.models import Asset, AssetVersion, AuditEvent, Control, DataSource, InitiativeControl
-from governance.serializers import (
-    AssetCreateSerializer,
-    AssetUpdateSerializer,
-    AssetVersionCreateSerializer,
-)
 from initiatives import services as initiative_services
 from initiatives.admin import CharterInline, InitiativeAdmin
 from initiatives.forms import NOT_AN_ACTIVE_USER, CharterForm, InitiativeForm, RoleAssignmentForm

@@ -6,7 +6,6 @@ from governance.foundation import api, views
 
 # Included by governance/urls.py, so the names read `governance:foundation` and so on.
 urlpatterns = [
-    path("approvals/<int:pk>/checklist/", views.checklist_answer, name="checklist_answer"),
     path("approvals/<int:pk>/evidence.json", views.evidence_json, name="evidence_json"),
     path("approvals/<int:pk>/evidence/", views.evidence_page, name="evidence"),
     path("initiatives/<slug:slug>/foundation/", views.foundation_page, name="foundation"),

@@ -2,19 +2,15 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
-from django.views.decorators.http import require_POST
 
 from governance import services
-from governance.forms import DecisionForm
 from governance.foundation import evidence
 from governance.foundation import services as foundation
 from governance.foundation.forms import (
-    ChecklistAnswerForm,
     ControlForm,
     DataSourceForm,
     LinkDataSourceForm,
@@ -22,10 +18,9 @@ from governance.foundation.forms import (
 )
 from governance.models import DataSource, GatePolicy, GateReview, InitiativeControl
 from governance.permissions import can_change_risk_tier, can_manage_data_sources, can_set_control
-from governance.reviews import decision_pack
 from initiatives.models import Initiative, Role
 from initiatives.shortcuts import get_initiative_for_user
-from opmodel.forms import apply_errors
+from opmodel.forms import save_form
 
 STATUS_LABELS = dict(InitiativeControl.Status.choices)
 
@@ -91,17 +86,6 @@ def foundation_page(request, slug):
     return render(request, "governance/foundation.html", _page_context(request, initiative, bound))
 
 
-def _save(form, write) -> str:
-    """Run the service when the form is valid; its validation errors go next to the form's fields."""
-    if not form.is_valid():
-        return ""
-    try:
-        return write(form.cleaned_data)
-    except ValidationError as exc:
-        apply_errors(form, exc)
-        return ""
-
-
 def _post_control(request, initiative):
     key = request.POST.get("control", "")
     form = ControlForm(request.POST, prefix=key)
@@ -110,7 +94,7 @@ def _post_control(request, initiative):
         record = foundation.set_control(initiative.pk, acting_user=request.user, control_key=key, **data)
         return f"{record.control.name}: {record.get_status_display().lower()}."
 
-    return f"control:{key}", form, _save(form, write)
+    return f"control:{key}", form, save_form(form, write)
 
 
 def _post_add_source(request, initiative):
@@ -120,7 +104,7 @@ def _post_add_source(request, initiative):
         source = foundation.save_data_source(initiative.pk, acting_user=request.user, **data)
         return f"Data source “{source.name}” added."
 
-    return "add-source", form, _save(form, write)
+    return "add-source", form, save_form(form, write)
 
 
 def _post_edit_source(request, initiative):
@@ -133,7 +117,7 @@ def _post_edit_source(request, initiative):
         saved = foundation.save_data_source(initiative.pk, acting_user=request.user, source=stored, **data)
         return f"Data source “{saved.name}” saved."
 
-    return f"source:{source.pk}", form, _save(form, write)
+    return f"source:{source.pk}", form, save_form(form, write)
 
 
 def _post_link_source(request, initiative):
@@ -143,7 +127,7 @@ def _post_link_source(request, initiative):
         foundation.link_data_source(initiative.pk, acting_user=request.user, source=data["source"])
         return f"This initiative now uses “{data['source'].name}”."
 
-    return "link-source", form, _save(form, write)
+    return "link-source", form, save_form(form, write)
 
 
 def _post_raise_tier(request, initiative):
@@ -155,7 +139,7 @@ def _post_raise_tier(request, initiative):
         )
         return f"Risk tier raised to {raised.get_risk_tier_display().lower()}."
 
-    return "raise-tier", form, _save(form, write)
+    return "raise-tier", form, save_form(form, write)
 
 
 POST_ACTIONS = {
@@ -196,29 +180,3 @@ def evidence_page(request, pk):
     review = _get_review(request, pk)
     context = {"review": review, "initiative": review.initiative, "evidence": evidence.gate_evidence(review)}
     return render(request, "governance/evidence.html", context)
-
-
-@login_required
-@require_POST
-def checklist_answer(request, pk):
-    review = _get_review(request, pk)
-    pack = reverse("governance:approval_detail", args=[review.pk]) + "#checklist"
-    try:
-        item_id = int(request.POST.get("item", ""))
-    except ValueError:
-        messages.error(request, "Choose a question to answer.")
-        return redirect(pack)
-    form = ChecklistAnswerForm(request.POST, prefix=f"q{item_id}")
-    try:
-        done = _save(
-            form,
-            lambda data: foundation.answer_checklist(review.pk, acting_user=request.user, item_id=item_id, **data),
-        )
-    except PermissionDenied as exc:
-        messages.error(request, str(exc))
-        return redirect(pack)
-    if done:
-        messages.success(request, f"Answer recorded: {done.item.question} {done.get_answer_display()}.")
-        return redirect(pack)
-    context = decision_pack(request.user, review, DecisionForm(), bound={item_id: form})
-    return render(request, "governance/approval_detail.html", context)

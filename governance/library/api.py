@@ -1,8 +1,6 @@
 """REST API of the reusable-asset library: assets, their immutable versions, labels and "used by"."""
 
-import django_filters
-from django.db.models import OuterRef, Prefetch, Q, Subquery
-from django.utils.text import slugify
+from django.db.models import OuterRef, Prefetch, Subquery
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -11,8 +9,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.library import services as library
-from governance.models import Asset, AssetLabel, AssetVersion, LabelMoveRequest
-from governance.serializers import (
+from governance.library.filters import AssetFilter
+from governance.library.serializers import (
     AdoptAssetSerializer,
     AssetCreateSerializer,
     AssetLabelSerializer,
@@ -25,28 +23,8 @@ from governance.serializers import (
     LabelMoveInputSerializer,
     LabelMoveRequestSerializer,
 )
+from governance.models import Asset, AssetLabel, AssetVersion, LabelMoveRequest
 from initiatives.models import Initiative
-
-
-class AssetFilter(django_filters.FilterSet):
-    type = django_filters.ChoiceFilter(choices=Asset.Type.choices)
-    tag = django_filters.CharFilter(method="filter_tag", label="Tag")
-    owner = django_filters.CharFilter(method="filter_owner", label="Owner (username) or owning team")
-    label = django_filters.CharFilter(field_name="labels__name", label="Has this label, e.g. recommended")
-    q = django_filters.CharFilter(method="filter_search", label="Search name, description and tags")
-
-    class Meta:
-        model = Asset
-        fields = ["type", "tag", "owner", "label", "q"]
-
-    def filter_tag(self, queryset, name, value):
-        return queryset.filter(tags__name=slugify(value))  # tags are stored slugified
-
-    def filter_owner(self, queryset, name, value):
-        return queryset.filter(Q(owner__username=value) | Q(owner_team__iexact=value))
-
-    def filter_search(self, queryset, name, value):
-        return queryset.search(value)  # ranked best first on PostgreSQL
 
 
 class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -1,4 +1,4 @@
-"""The reusable-asset library pages, and the "Reusable assets" panel of the initiative page."""
+"""The reusable-asset library pages."""
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -11,7 +11,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from governance.errors import TransitionError
-from governance.forms import (
+from governance.library import content as asset_content
+from governance.library import services as library
+from governance.library.filters import AssetFilter
+from governance.library.forms import (
     AdoptAssetForm,
     AssetForm,
     LabelMoveForm,
@@ -21,9 +24,7 @@ from governance.forms import (
     VersionPairForm,
     WorkflowPublishForm,
 )
-from governance.library import content as asset_content
-from governance.library import services as library
-from governance.models import Asset, AssetLabel, AssetTag, AssetUsage, AssetVersion, LabelMoveRequest
+from governance.models import Asset, AssetLabel, AssetTag, AssetVersion, LabelMoveRequest
 from governance.permissions import can_approve_security_labels, can_curate_asset, can_edit
 from initiatives.models import Initiative
 from initiatives.shortcuts import get_initiative_for_user
@@ -70,22 +71,9 @@ def _filter_form(data) -> LibraryFilterForm:
 
 
 def _matching_ids(filters: dict) -> list[int]:
-    assets = Asset.objects.all()
-    if filters.get("type"):
-        assets = assets.filter(type=filters["type"])
-    if filters.get("tag"):
-        assets = assets.filter(tags__name=filters["tag"])
-    if filters.get("label"):
-        assets = assets.filter(labels__name=filters["label"])
-    kind, _, value = (filters.get("owner") or "").partition(":")
-    if kind == "team":
-        assets = assets.filter(owner_team=value)
-    elif kind == "user":
-        assets = assets.filter(owner_id=value)
-    # Filters as a subquery, so the search ranks on all of an asset's tags, not only the filtered one.
-    matches = Asset.objects.filter(pk__in=assets.values("pk")).order_by("name").search(filters.get("q") or "")
-    # PostgreSQL search yields an asset once per tag row; keep its best-ranked place only.
-    return list(dict.fromkeys(matches.values_list("pk", flat=True)))
+    """The valid filters' matches, through the FilterSet the API uses too, so each filter means the same on both."""
+    assets = AssetFilter(filters, queryset=Asset.objects.order_by("name", "slug")).qs
+    return list(assets.values_list("pk", flat=True))
 
 
 def _asset_rows(ids: list[int]) -> list[Asset]:
@@ -261,22 +249,6 @@ def notifications_read(request):
     count = request.user.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
     messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} as read.")
     return redirect("governance:notifications")
-
-
-def library_context(initiative: Initiative, user) -> dict:
-    """The "Reusable assets" panel of the initiative page: pinned versions, newer ones, and its forms."""
-    usages = list(
-        AssetUsage.objects.filter(initiative=initiative)
-        .select_related("asset", "version")
-        .annotate(latest_number=Max("asset__versions__number"))
-    )
-    for usage in usages:
-        usage.newer_number = usage.latest_number if usage.latest_number > usage.version.number else None
-    return {
-        "asset_usages": usages,
-        "adopt_form": AdoptAssetForm(),
-        "reuse_review_form": ReuseReviewForm(initial={"on": initiative.reuse_review_on}),
-    }
 
 
 def _panel(initiative: Initiative) -> str:
