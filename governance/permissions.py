@@ -27,13 +27,22 @@ def can_edit(user, initiative) -> bool:
     return bool(roles_held(user, initiative) & EDITOR_ROLES)
 
 
+can_edit.who = "the initiative's product manager, sponsor, creator, charter owner or a portfolio leader"
+
+
 def can_resume(user, initiative) -> bool:
     """Take an initiative off hold: its executive sponsor or a leader."""
     return is_leader(user) or Role.EXECUTIVE_SPONSOR in roles_held(user, initiative)
 
 
+can_resume.who = "the executive sponsor or a portfolio leader"
+
+
 def can_change_risk_tier(user, initiative) -> bool:
     return is_leader(user) or Role.SECURITY_RISK in roles_held(user, initiative)
+
+
+can_change_risk_tier.who = "a security/risk role holder or a portfolio leader"
 
 
 def deciding_roles(user, initiative) -> set[str]:
@@ -89,6 +98,9 @@ def can_edit_kpis(user, initiative) -> bool:
     return is_leader(user) or initiative.created_by_id == user.pk or bool(roles_held(user, initiative))
 
 
+can_edit_kpis.who = "the initiative's role holders or a portfolio leader"
+
+
 # The library's curators: the platform and enablement teams own it, leaders oversee it.
 CURATOR_ROLES = frozenset({Role.PLATFORM_ENGINEERING, Role.ENABLEMENT})
 
@@ -124,3 +136,6 @@ def can_set_control(user, initiative, control) -> bool:
 
 def can_manage_data_sources(user, initiative) -> bool:
     return is_leader(user) or can_edit(user, initiative) or bool(roles_held(user, initiative) & RISK_OWNER_ROLES)
+
+
+can_manage_data_sources.who = "the initiative's editors, risk owners or leaders"

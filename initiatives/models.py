@@ -158,6 +158,10 @@ class Initiative(models.Model):
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
 
+    def mark_dirty(self) -> None:
+        """Ask the next scheduled recompute to refresh this initiative's scorecard (InitiativeQuerySet.mark_dirty)."""
+        Initiative.objects.filter(pk=self.pk).mark_dirty()
+
 
 class Charter(models.Model):
     """The experiment charter: what step one of the framework asks a team to sign off."""
