@@ -22,6 +22,10 @@ class Stage(models.TextChoices):
         return list(Stage).index(self)
 
 
+# Measure-impact and later: the initiative is live, so its KPIs must keep reporting.
+LAUNCHED = (Stage.MEASURE_IMPACT, Stage.STANDARDIZE_REUSE, Stage.SCALED)
+
+
 class Role(models.TextChoices):
     EXECUTIVE_SPONSOR = "executive-sponsor", "Executive sponsor"
     CTO = "cto", "CTO"
