@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
@@ -50,6 +51,12 @@ def is_leader(user) -> bool:
     if not hasattr(user, "_opmodel_is_leader"):
         user._opmodel_is_leader = user.is_superuser or user.groups.filter(name=LEADERSHIP_GROUP).exists()
     return user._opmodel_is_leader
+
+
+def leaders(users=None) -> models.QuerySet:
+    """The leaders among `users` (every user by default), as is_leader tells of one: one query."""
+    users = get_user_model().objects.all() if users is None else users
+    return users.filter(Q(is_superuser=True) | Q(groups__name=LEADERSHIP_GROUP)).distinct()
 
 
 # Accountable roles have exactly one holder: the person the framework says owns
