@@ -1,8 +1,9 @@
 """Who may see, change and decide what. Browser views, the API and the admin all ask here."""
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q, Value
 
-from initiatives.models import Role, is_leader
+from initiatives.models import Role, RoleAssignment, is_leader
 
 # Members of the leadership group (initiatives.models.LEADERSHIP_GROUP) act as sponsor or CTO on every initiative.
 LEADERSHIP_ROLES = frozenset({Role.EXECUTIVE_SPONSOR, Role.CTO})
@@ -94,11 +95,26 @@ def check_can_decide(user, review) -> None:
 
 
 def can_edit_kpis(user, initiative) -> bool:
-    """The outcome tree: the PM and every role holder on the initiative, its creator and leaders."""
-    return is_leader(user) or initiative.created_by_id == user.pk or bool(roles_held(user, initiative))
+    """The outcome tree: every role holder on the initiative (its PM among them) and leaders.
+
+    with_measurement_rights states the same rule in SQL, for every KPI of an ingest batch at once.
+    """
+    return is_leader(user) or bool(roles_held(user, initiative))
 
 
 can_edit_kpis.who = "the initiative's role holders or a portfolio leader"
+
+
+def with_measurement_rights(user, kpis):
+    """`kpis` annotated with `writable`: whether this user may write measurements to each, in the same query.
+
+    Whoever may edit a KPI's tree (can_edit_kpis) may, and so may the KPI's owner without a role on
+    the initiative: the person answerable for its numbers, who is not thereby an editor of the tree.
+    """
+    if is_leader(user):
+        return kpis.annotate(writable=Value(True))
+    holds_role = RoleAssignment.objects.filter(initiative=OuterRef("initiative"), user=user)
+    return kpis.annotate(writable=Q(owner=user) | Exists(holds_role))
 
 
 # The library's curators: the platform and enablement teams own it, leaders oversee it.
@@ -106,8 +122,6 @@ CURATOR_ROLES = frozenset({Role.PLATFORM_ENGINEERING, Role.ENABLEMENT})
 
 
 def _holds_anywhere(user, roles) -> bool:
-    from initiatives.models import RoleAssignment
-
     return RoleAssignment.objects.filter(user=user, role__in=roles).exists()
 
 
