@@ -3,6 +3,7 @@
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, Value
 
+from governance.models import GateDecision
 from initiatives.models import Role, RoleAssignment, is_leader
 
 # Members of the leadership group (initiatives.models.LEADERSHIP_GROUP) act as sponsor or CTO on every initiative.
@@ -61,7 +62,7 @@ def open_slots_for(user, review) -> list[tuple[int, str]]:
     Slots for roles the user holds come first, then slots nobody else could fill: a leader who
     approves first stands in for a missing role instead of taking the named sponsor's slot.
     """
-    approvals = [d for d in review.decisions.all() if d.decision == "approve" and not d.is_stale]
+    approvals = [d for d in review.decisions.all() if d.decision == GateDecision.Kind.APPROVE and not d.is_stale]
     if any(d.decided_by_id == user.pk for d in approvals):
         return []  # one person counts for one required role only
     filled = {d.slot for d in approvals}

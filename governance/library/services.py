@@ -24,7 +24,7 @@ from governance.models import (
 )
 from governance.permissions import can_approve_security_labels, can_curate_asset, can_edit
 from initiatives.locking import lock_initiative
-from initiatives.models import Initiative, RoleAssignment
+from initiatives.models import Initiative, Role, RoleAssignment
 
 # What "publish as asset" turns an initiative's workflow into.
 WORKFLOW_ASSET_TYPES = (Asset.Type.PROMPT_TEMPLATE, Asset.Type.EVALUATION_SET, Asset.Type.PLAYBOOK)
@@ -137,10 +137,9 @@ def _tell_consumers(asset: Asset, version: AssetVersion) -> None:
     outdated = AssetUsage.objects.filter(asset=asset, version__number__lt=version.number)
     initiatives = list(outdated.values_list("initiative_id", flat=True))
     adopters = set(outdated.values_list("adopted_by_id", flat=True))
+    told = [Role.PRODUCT_MANAGER, Role.SERVICE_OWNER, Role.PLATFORM_ENGINEERING]
     holders = set(
-        RoleAssignment.objects.filter(
-            initiative_id__in=initiatives, role__in=["product-manager", "service-owner", "platform-engineering"]
-        ).values_list("user_id", flat=True)
+        RoleAssignment.objects.filter(initiative_id__in=initiatives, role__in=told).values_list("user_id", flat=True)
     )
     url = reverse("governance:asset_detail", args=[asset.slug])
     Notification.objects.bulk_create(
