@@ -3,7 +3,6 @@ from django.contrib.auth import admin as auth_admin
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
 
 from governance import audit, policies
 from governance.errors import TransitionError
@@ -20,7 +19,7 @@ from governance.models import (
     Notification,
 )
 from governance.services import decide
-from initiatives.models import LEADERSHIP_GROUP
+from initiatives.models import LEADERSHIP_GROUP, leaders
 from opmodel.admin import ExplainedRefusals, ReadOnlyAdmin
 
 
@@ -154,7 +153,7 @@ class NotificationAdmin(ReadOnlyAdmin):
 
 def _leads(user_id) -> bool:
     """Whether the stored user is a portfolio leader (superuser or in the leadership group)."""
-    return User.objects.filter(Q(is_superuser=True) | Q(groups__name=LEADERSHIP_GROUP), pk=user_id).exists()
+    return leaders().filter(pk=user_id).exists()
 
 
 admin.site.unregister(User)
@@ -190,7 +189,7 @@ class UserAdmin(auth_admin.UserAdmin):
 
     def delete_queryset(self, request, queryset):
         with transaction.atomic():  # the "delete selected" action runs outside the admin's transaction
-            for user in queryset.filter(Q(is_superuser=True) | Q(groups__name=LEADERSHIP_GROUP)).distinct():
+            for user in leaders(queryset):
                 _record_leadership(request, user, {"leader": False, "deleted": True})
             super().delete_queryset(request, queryset)
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from governance.models import GateDecision, GateReview, Notification
 from governance.permissions import LEADERSHIP_ROLES
-from initiatives.models import LEADERSHIP_GROUP, Role
+from initiatives.models import Role, leaders
 from initiatives.people import person_name
 
 
@@ -17,7 +17,7 @@ def approvers_of(review):
     roles = {role for slot in review.policy.approver_slots for role in slot}
     who = Q(role_assignments__initiative=review.initiative_id, role_assignments__role__in=roles)
     if roles & LEADERSHIP_ROLES:
-        who |= Q(groups__name=LEADERSHIP_GROUP)
+        who |= Q(pk__in=leaders().values("pk"))
     return get_user_model().objects.filter(who, is_active=True).exclude(pk=review.requested_by_id).distinct()
 
 

@@ -1,8 +1,10 @@
 """Who may see, change and decide what. Browser views, the API and the admin all ask here."""
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q, Value
 
-from initiatives.models import Role, is_leader
+from governance.models import GateDecision
+from initiatives.models import Role, RoleAssignment, is_leader
 
 # Members of the leadership group (initiatives.models.LEADERSHIP_GROUP) act as sponsor or CTO on every initiative.
 LEADERSHIP_ROLES = frozenset({Role.EXECUTIVE_SPONSOR, Role.CTO})
@@ -27,13 +29,22 @@ def can_edit(user, initiative) -> bool:
     return bool(roles_held(user, initiative) & EDITOR_ROLES)
 
 
+can_edit.who = "the initiative's product manager, sponsor, creator, charter owner or a portfolio leader"
+
+
 def can_resume(user, initiative) -> bool:
     """Take an initiative off hold: its executive sponsor or a leader."""
     return is_leader(user) or Role.EXECUTIVE_SPONSOR in roles_held(user, initiative)
 
 
+can_resume.who = "the executive sponsor or a portfolio leader"
+
+
 def can_change_risk_tier(user, initiative) -> bool:
     return is_leader(user) or Role.SECURITY_RISK in roles_held(user, initiative)
+
+
+can_change_risk_tier.who = "a security/risk role holder or a portfolio leader"
 
 
 def deciding_roles(user, initiative) -> set[str]:
@@ -51,7 +62,7 @@ def open_slots_for(user, review) -> list[tuple[int, str]]:
     Slots for roles the user holds come first, then slots nobody else could fill: a leader who
     approves first stands in for a missing role instead of taking the named sponsor's slot.
     """
-    approvals = [d for d in review.decisions.all() if d.decision == "approve" and not d.is_stale]
+    approvals = [d for d in review.decisions.all() if d.decision == GateDecision.Kind.APPROVE and not d.is_stale]
     if any(d.decided_by_id == user.pk for d in approvals):
         return []  # one person counts for one required role only
     filled = {d.slot for d in approvals}
@@ -85,8 +96,26 @@ def check_can_decide(user, review) -> None:
 
 
 def can_edit_kpis(user, initiative) -> bool:
-    """The outcome tree: the PM and every role holder on the initiative, its creator and leaders."""
-    return is_leader(user) or initiative.created_by_id == user.pk or bool(roles_held(user, initiative))
+    """The outcome tree: every role holder on the initiative (its PM among them) and leaders.
+
+    with_measurement_rights states the same rule in SQL, for every KPI of an ingest batch at once.
+    """
+    return is_leader(user) or bool(roles_held(user, initiative))
+
+
+can_edit_kpis.who = "the initiative's role holders or a portfolio leader"
+
+
+def with_measurement_rights(user, kpis):
+    """`kpis` annotated with `writable`: whether this user may write measurements to each, in the same query.
+
+    Whoever may edit a KPI's tree (can_edit_kpis) may, and so may the KPI's owner without a role on
+    the initiative: the person answerable for its numbers, who is not thereby an editor of the tree.
+    """
+    if is_leader(user):
+        return kpis.annotate(writable=Value(True))
+    holds_role = RoleAssignment.objects.filter(initiative=OuterRef("initiative"), user=user)
+    return kpis.annotate(writable=Q(owner=user) | Exists(holds_role))
 
 
 # The library's curators: the platform and enablement teams own it, leaders oversee it.
@@ -94,8 +123,6 @@ CURATOR_ROLES = frozenset({Role.PLATFORM_ENGINEERING, Role.ENABLEMENT})
 
 
 def _holds_anywhere(user, roles) -> bool:
-    from initiatives.models import RoleAssignment
-
     return RoleAssignment.objects.filter(user=user, role__in=roles).exists()
 
 
@@ -124,3 +151,6 @@ def can_set_control(user, initiative, control) -> bool:
 
 def can_manage_data_sources(user, initiative) -> bool:
     return is_leader(user) or can_edit(user, initiative) or bool(roles_held(user, initiative) & RISK_OWNER_ROLES)
+
+
+can_manage_data_sources.who = "the initiative's editors, risk owners or leaders"

@@ -1,6 +1,6 @@
 """Gate reviews and decisions: the only code that changes an initiative's stage."""
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -13,6 +13,7 @@ from governance.models import ChecklistItem, Gate, GateDecision, GatePolicy, Gat
 from governance.notifications import notify_decision
 from governance.permissions import can_edit, can_resume, check_can_decide, open_slots_for
 from governance.snapshots import build_snapshot
+from initiatives.locking import lock_initiative
 from initiatives.models import Initiative, StageChange
 
 
@@ -41,11 +42,7 @@ def criteria_for(initiative: Initiative):
 @transaction.atomic
 def request_review(initiative_id: int, *, acting_user, override_reason: str = "") -> GateReview:
     """1. lock the initiative; 2. check it may move; 3. evaluate criteria; 4. snapshot; 5. audit; 6. notify."""
-    initiative = Initiative.objects.select_for_update().get(pk=initiative_id)
-    if not can_edit(acting_user, initiative):
-        raise PermissionDenied(
-            "Only the initiative's product manager, sponsor, owner or a portfolio leader may request a gate review."
-        )
+    initiative = lock_initiative(initiative_id, acting_user, may=can_edit, to="request a gate review")
     if not initiative.is_active:
         raise TransitionError(
             f"The initiative is {initiative.get_status_display().lower()}; it cannot request a gate review."
@@ -96,7 +93,7 @@ def request_review(initiative_id: int, *, acting_user, override_reason: str = ""
         initiative_id=initiative.pk,
     )
     # Approvers hear of it from the scheduled notify_new_reviews_task: nothing here waits on the broker.
-    Initiative.objects.filter(pk=initiative.pk).mark_dirty()
+    initiative.mark_dirty()
     return review
 
 
@@ -109,7 +106,7 @@ def decide(review_id: int, *, acting_user, decision: str, comment: str = "", rec
     the initiative first, so a charter edit racing a decision cannot deadlock.
     """
     initiative_id = GateReview.objects.values_list("initiative_id", flat=True).get(pk=review_id)
-    initiative = Initiative.objects.select_for_update().get(pk=initiative_id)
+    initiative = lock_initiative(initiative_id)
     review = GateReview.objects.select_for_update(of=("self",)).select_related("policy").get(pk=review_id)
     review.initiative = initiative
     if decision not in GateDecision.Kind.values:
@@ -270,7 +267,7 @@ def _finish(review: GateReview, status: str, user) -> None:
         before={"status": before},
         after={"status": status},
     )
-    Initiative.objects.filter(pk=review.initiative_id).mark_dirty()
+    review.initiative.mark_dirty()
 
 
 def _move_stage(initiative: Initiative, to_stage: str, user, review: GateReview) -> None:
@@ -304,7 +301,7 @@ def _set_status(initiative: Initiative, status: str, user) -> None:
         before={"status": before},
         after={"status": status},
     )
-    Initiative.objects.filter(pk=initiative.pk).mark_dirty()
+    initiative.mark_dirty()
 
 
 def _state(initiative: Initiative) -> dict:
@@ -327,9 +324,7 @@ def _record_change(initiative: Initiative, left: dict, at) -> None:
 @transaction.atomic
 def resume_initiative(initiative_id: int, *, acting_user, comment: str) -> Initiative:
     """Take an initiative off hold. Killed initiatives stay killed."""
-    initiative = Initiative.objects.select_for_update().get(pk=initiative_id)
-    if not can_resume(acting_user, initiative):
-        raise PermissionDenied("Only the executive sponsor or a portfolio leader may resume an initiative.")
+    initiative = lock_initiative(initiative_id, acting_user, may=can_resume, to="resume this initiative")
     if initiative.status != Initiative.Status.ON_HOLD:
         raise TransitionError(f"The initiative is {initiative.get_status_display().lower()}, not on hold.")
     if not comment.strip():

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
@@ -20,6 +21,10 @@ class Stage(models.TextChoices):
     @property
     def index(self) -> int:
         return list(Stage).index(self)
+
+
+# Measure-impact and later: the initiative is live, so its KPIs must keep reporting.
+LAUNCHED = (Stage.MEASURE_IMPACT, Stage.STANDARDIZE_REUSE, Stage.SCALED)
 
 
 class Role(models.TextChoices):
@@ -46,6 +51,12 @@ def is_leader(user) -> bool:
     if not hasattr(user, "_opmodel_is_leader"):
         user._opmodel_is_leader = user.is_superuser or user.groups.filter(name=LEADERSHIP_GROUP).exists()
     return user._opmodel_is_leader
+
+
+def leaders(users=None) -> models.QuerySet:
+    """The leaders among `users` (every user by default), as is_leader tells of one: one query."""
+    users = get_user_model().objects.all() if users is None else users
+    return users.filter(Q(is_superuser=True) | Q(groups__name=LEADERSHIP_GROUP)).distinct()
 
 
 # Accountable roles have exactly one holder: the person the framework says owns
@@ -157,6 +168,10 @@ class Initiative(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+    def mark_dirty(self) -> None:
+        """Ask the next scheduled recompute to refresh this initiative's scorecard (InitiativeQuerySet.mark_dirty)."""
+        Initiative.objects.filter(pk=self.pk).mark_dirty()
 
 
 class Charter(models.Model):

@@ -11,6 +11,7 @@ from governance import audit
 from governance.foundation.services import refresh_risk_tier, set_risk_tier
 from governance.permissions import can_change_risk_tier, can_edit
 from governance.services import mark_stale_approvals
+from initiatives.locking import lock_initiative
 from initiatives.models import ACCOUNTABLE_ROLES, Charter, Initiative, Role, RoleAssignment
 
 # Every field of a charter's state (snapshots and audit rows); what may change is Charter.EDITABLE_FIELDS.
@@ -87,13 +88,11 @@ def _initiative_state(initiative: Initiative) -> dict:
 @transaction.atomic
 def update_initiative(initiative_id: int, *, acting_user, **changes) -> Initiative:
     """Change title, business unit, start date or risk tier. The stage is never written here."""
-    initiative = Initiative.objects.select_for_update().get(pk=initiative_id)
+    initiative = lock_initiative(initiative_id)
     # The security/risk owner may set the risk tier without being an editor of the rest.
     tier_only = set(changes) <= {"risk_tier"} and can_change_risk_tier(acting_user, initiative)
     if not can_edit(acting_user, initiative) and not tier_only:
-        raise PermissionDenied(
-            "Only the product manager, sponsor, owner or a portfolio leader may edit this initiative."
-        )
+        raise PermissionDenied(f"Only {can_edit.who} may edit this initiative.")
     unknown = set(changes) - set(Initiative.EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed here."))
@@ -111,7 +110,7 @@ def update_initiative(initiative_id: int, *, acting_user, **changes) -> Initiati
     after = _initiative_state(initiative)
     if before != after:
         initiative.save()
-        Initiative.objects.filter(pk=initiative.pk).mark_dirty()
+        initiative.mark_dirty()
         audit.record(
             "initiative.updated",
             initiative,
@@ -136,9 +135,7 @@ def charter_state(charter: Charter) -> dict:
 @transaction.atomic
 def update_charter(initiative_id: int, *, acting_user, **changes) -> Charter:
     """Save the charter (a draft may stay incomplete). A material edit marks earlier approvals stale."""
-    initiative = Initiative.objects.select_for_update().get(pk=initiative_id)
-    if not can_edit(acting_user, initiative):
-        raise PermissionDenied("Only the product manager, sponsor, owner or a portfolio leader may edit the charter.")
+    initiative = lock_initiative(initiative_id, acting_user, may=can_edit, to="edit the charter")
     unknown = set(changes) - set(Charter.EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed here."))
@@ -151,7 +148,7 @@ def update_charter(initiative_id: int, *, acting_user, **changes) -> Charter:
     if before == after:
         return charter
     charter.save()
-    Initiative.objects.filter(pk=initiative.pk).mark_dirty()
+    initiative.mark_dirty()
     if {"customer_facing", "automated_decisions"} & set(_diff(before, after)):
         refresh_risk_tier(initiative, acting_user=acting_user, because="the charter's risk answers changed")
     audit.record(
@@ -169,9 +166,7 @@ def update_charter(initiative_id: int, *, acting_user, **changes) -> Charter:
 @transaction.atomic
 def assign_role(initiative_id: int, *, acting_user, role: str, user) -> RoleAssignment:
     """Give a user a role. An accountable role has one holder, so assigning it replaces the holder."""
-    initiative = Initiative.objects.select_for_update().get(pk=initiative_id)
-    if not can_edit(acting_user, initiative):
-        raise PermissionDenied("Only the product manager, sponsor, owner or a portfolio leader may assign roles.")
+    initiative = lock_initiative(initiative_id, acting_user, may=can_edit, to="assign roles")
     if role not in Role.values:
         raise ValidationError({"role": f"Choose one of: {', '.join(Role.values)}."})
     if not user.is_active:
@@ -199,16 +194,14 @@ def assign_role(initiative_id: int, *, acting_user, role: str, user) -> RoleAssi
         before={"role": role, "users": [a.user.username for a in replaced]} if replaced else None,
         after={"role": role, "user": user.username},
     )
-    Initiative.objects.filter(pk=initiative.pk).mark_dirty()
+    initiative.mark_dirty()
     return assignment
 
 
 @transaction.atomic
 def remove_role(assignment_id: int, *, acting_user) -> None:
     assignment = RoleAssignment.objects.select_related("initiative", "user").get(pk=assignment_id)
-    initiative = Initiative.objects.select_for_update().get(pk=assignment.initiative_id)
-    if not can_edit(acting_user, initiative):
-        raise PermissionDenied("Only the product manager, sponsor, owner or a portfolio leader may remove roles.")
+    initiative = lock_initiative(assignment.initiative_id, acting_user, may=can_edit, to="remove roles")
     audit.record(
         "role.removed",
         assignment,
@@ -217,7 +210,7 @@ def remove_role(assignment_id: int, *, acting_user) -> None:
         before={"role": assignment.role, "user": assignment.user.username},
     )
     assignment.delete()
-    Initiative.objects.filter(pk=initiative.pk).mark_dirty()
+    initiative.mark_dirty()
 
 
 @transaction.atomic

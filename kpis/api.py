@@ -65,7 +65,7 @@ class KpiViewSet(
         data = dict(serializer.validated_data)
         initiative = data.pop("initiative")
         if not can_edit_kpis(self.request.user, initiative):
-            raise PermissionDenied("Only the initiative's role holders or a portfolio leader may add KPIs.")
+            raise PermissionDenied(f"Only {can_edit_kpis.who} may add KPIs.")
         driver = _driver(initiative, data.pop("driver")["name"], self.request.user)
         serializer.instance = services.add_kpi(initiative.pk, acting_user=self.request.user, driver=driver, **data)
 

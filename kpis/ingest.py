@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import OperationalError, connection, transaction
-from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from governance.permissions import is_leader
-from initiatives.models import Initiative, RoleAssignment
+from governance.permissions import is_leader, with_measurement_rights
+from initiatives.models import Initiative
 from kpis.models import IngestBatch, Kpi
 from opmodel.compat import parse_iso_datetime
 from opmodel.middleware import current_request_id
@@ -134,15 +133,13 @@ def _resolve_keys(keys: set[str], user) -> dict[str, tuple[int, bool]]:
     """One query: key -> (id, may this user write it), for the KPIs this user can see.
 
     A KPI on an initiative the caller cannot see is left out, so it reads as unknown: whether a key
-    exists is not told to someone who may not see it. Leaders, KPI owners and role holders may write.
+    exists is not told to someone who may not see it. Who may write is governance.permissions' rule.
     """
     queryset = Kpi.objects.filter(key__in=keys)
-    if is_leader(user):
-        return {key: (pk, True) for key, pk in queryset.values_list("key", "id")}
-    visible = queryset.filter(initiative__in=Initiative.objects.visible_to(user).values("pk"))
-    holds_role = RoleAssignment.objects.filter(initiative=OuterRef("initiative"), user=user)
-    writable = visible.annotate(writable=Q(owner=user) | Exists(holds_role))
-    return {key: (pk, ok) for key, pk, ok in writable.values_list("key", "id", "writable")}
+    if not is_leader(user):  # leaders see every initiative: no need to ask the database
+        queryset = queryset.filter(initiative__in=Initiative.objects.visible_to(user).values("pk"))
+    rights = with_measurement_rights(user, queryset)
+    return {key: (pk, ok) for key, pk, ok in rights.values_list("key", "id", "writable")}
 
 
 _NUMBER_TYPES = (int, float)

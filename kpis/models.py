@@ -7,7 +7,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
 
-from initiatives.models import Initiative
+from initiatives.models import LAUNCHED, Initiative
 
 KEY_VALIDATOR = RegexValidator(
     r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*)*$",
@@ -42,6 +42,10 @@ class Driver(models.Model):
 class KpiQuerySet(models.QuerySet):
     def visible_to(self, user):
         return self.filter(initiative__in=Initiative.objects.visible_to(user))
+
+    def on_launched_initiatives(self):
+        """KPIs of active, launched initiatives: the ones whose going stale is flagged and mailed to their owner."""
+        return self.filter(initiative__status=Initiative.Status.ACTIVE, initiative__stage__in=LAUNCHED)
 
 
 class Kpi(models.Model):

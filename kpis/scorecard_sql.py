@@ -31,9 +31,9 @@ from governance.criteria import CATALOGUE, registered_checks
 from governance.foundation.services import MUST_BE_IN_PLACE
 from governance.library.services import WORKFLOW_ASSET_TYPES
 from governance.models.gates import GATE_FROM_STAGE
-from initiatives.models import Charter, Initiative, Role, Stage
+from initiatives.models import LAUNCHED, Charter, Initiative, Role, Stage
 from kpis.models import Kpi, Scorecard
-from kpis.scorecards import CADENCE_PERIOD, FLAG_LABELS, LAUNCHED
+from kpis.scorecards import CADENCE_PERIOD, FLAG_LABELS
 
 EARLY = (Stage.DEFINE_OUTCOME, Stage.SECURE_FOUNDATION)
 EVERY, IDS, DIRTY = "every", "ids", "dirty"  # which initiatives a statement scores

@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from governance.models import Asset, DataSource, GatePolicy, GateReview, InitiativeControl
-from initiatives.models import Initiative, Role, RoleAssignment, Stage
+from initiatives.models import LAUNCHED, Initiative, Role, RoleAssignment, Stage
 from kpis.models import Kpi, Measurement, Scorecard
 from opmodel.compat import UTC
 
@@ -39,7 +39,6 @@ CADENCE_PERIOD = {
     Kpi.Cadence.WEEKLY: timedelta(days=7),
     Kpi.Cadence.MONTHLY: timedelta(days=31),
 }
-LAUNCHED = (Stage.MEASURE_IMPACT, Stage.STANDARDIZE_REUSE, Stage.SCALED)
 FLAG_LABELS = {
     "pilot-theater": "Pilot theater",
     "no-scale-owner": "No scale owner",
@@ -66,7 +65,8 @@ def stale_kpis_owned_by(user) -> list[Kpi]:
     """The user's KPIs on active, launched initiatives that have gone stale (one query)."""
     now = timezone.now()
     kpis = with_latest_values(
-        Kpi.objects.filter(owner=user, initiative__status="active", initiative__stage__in=LAUNCHED)
+        Kpi.objects.on_launched_initiatives()
+        .filter(owner=user)
         .select_related("initiative")
         .order_by("initiative__title", "position")
     )

@@ -3,13 +3,14 @@
 Every edit of the tree is material: approvals bound to an older tree go stale.
 """
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 
 from governance import audit
 from governance.permissions import can_edit_kpis
 from governance.services import mark_stale_approvals
+from initiatives.locking import lock_initiative
 from initiatives.models import Initiative
 from kpis.catalogue import TEMPLATES
 from kpis.models import Driver, Kpi, Objective
@@ -23,15 +24,12 @@ class NeedsConfirmation(Exception):
 
 
 def _lock_for_edit(initiative_id: int, acting_user) -> Initiative:
-    initiative = Initiative.objects.select_for_update().get(pk=initiative_id)
-    if not can_edit_kpis(acting_user, initiative):
-        raise PermissionDenied("Only the initiative's role holders or a portfolio leader may edit its outcome tree.")
-    return initiative
+    return lock_initiative(initiative_id, acting_user, may=can_edit_kpis, to="edit its outcome tree")
 
 
 def _tree_changed(initiative: Initiative, action: str, obj, acting_user, *, before=None, after=None) -> None:
     audit.record(action, obj, actor=acting_user, initiative_id=initiative.pk, before=before, after=after)
-    Initiative.objects.filter(pk=initiative.pk).mark_dirty()
+    initiative.mark_dirty()
     mark_stale_approvals(initiative, acting_user=acting_user)
 
 

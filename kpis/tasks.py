@@ -9,7 +9,6 @@ from django.db import InterfaceError, OperationalError
 from django.urls import reverse
 from django.utils import timezone
 
-from initiatives.models import Initiative
 from kpis.leases import take_lease
 from kpis.models import Kpi
 from kpis.recompute import recompute_scorecards
@@ -36,12 +35,9 @@ def notify_stale_kpis_task() -> int:
         return 0
     now = timezone.now()
     kpis = with_latest_values(
-        Kpi.objects.filter(
-            owner__isnull=False,
-            owner__is_active=True,
-            initiative__status=Initiative.Status.ACTIVE,
-            initiative__stage__in=["measure-impact", "standardize-reuse", "scaled"],
-        ).select_related("owner", "initiative")
+        Kpi.objects.on_launched_initiatives()
+        .filter(owner__isnull=False, owner__is_active=True)
+        .select_related("owner", "initiative")
     )
     stale_by_owner = defaultdict(list)
     for kpi in kpis:

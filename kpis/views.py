@@ -28,7 +28,7 @@ def _get_kpi_for_user(request, key) -> Kpi:
 def _editable_initiative(request, slug) -> Initiative:
     initiative = get_initiative_for_user(request, slug)
     if not can_edit_kpis(request.user, initiative):
-        raise PermissionDenied("Only the initiative's role holders or a portfolio leader may edit its outcome tree.")
+        raise PermissionDenied(f"Only {can_edit_kpis.who} may edit its outcome tree.")
     return initiative
 
 

@@ -203,7 +203,7 @@ def measured(kpi, initiative):
 def test_a_backfill_stores_weekly_snapshots_from_the_data_as_it_was(measured, initiative):
     recompute_scorecards(full=True)
     today_card = Scorecard.objects.get(initiative=initiative)
-    Initiative.objects.filter(pk=initiative.pk).mark_dirty()
+    initiative.mark_dirty()
     since = day_of(24)
     out = StringIO()
     call_command("recompute_scorecards", "--since", f"{since:%Y-%m-%d}", stdout=out)

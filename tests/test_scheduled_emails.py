@@ -42,6 +42,14 @@ class TestNewReviews:
         review.refresh_from_db()
         assert review.notified_at is not None
 
+    def test_a_superuser_is_emailed_like_the_leadership_group(self, initiative, alice, sam, bea):
+        # A superuser is a portfolio leader (is_leader): the review waits in their inbox too.
+        request(initiative, alice)
+
+        notify_new_reviews_task.delay()
+
+        assert recipients() == ["bea@example.com", "sam@example.com"]
+
     def test_a_second_run_sends_nothing(self, initiative, alice, sam, lee):
         request(initiative, alice)
         notify_new_reviews_task.delay()

@@ -32,6 +32,7 @@ from governance.permissions import (
     check_can_decide,
     is_leader,
 )
+from initiatives.locking import lock_initiative
 from initiatives.models import Initiative, Role
 
 TIERS = [Initiative.RiskTier.LOW, Initiative.RiskTier.MEDIUM, Initiative.RiskTier.HIGH]
@@ -89,7 +90,7 @@ def control_rows(initiative) -> dict[str, list[ControlRow]]:
 def set_control(
     initiative_id: int, *, acting_user, control_key: str, status: str, evidence: str = "", waiver_reason: str = ""
 ) -> InitiativeControl:
-    initiative = Initiative.objects.select_for_update().get(pk=initiative_id)
+    initiative = lock_initiative(initiative_id)
     control = Control.objects.filter(key=control_key, is_active=True).first()
     if control is None:
         raise ValidationError({"control": f"No active control “{control_key}” in the catalogue."})
@@ -114,7 +115,7 @@ def set_control(
             before={"control": control.key, **before},
             after={"control": control.key, **after},
         )
-        Initiative.objects.filter(pk=initiative.pk).mark_dirty()
+        initiative.mark_dirty()
     return record
 
 
@@ -127,9 +128,7 @@ def _source_state(source: DataSource) -> dict:
 @transaction.atomic
 def save_data_source(initiative_id: int, *, acting_user, source: DataSource | None = None, **fields) -> DataSource:
     """Create a source for this initiative, or change one it uses; every initiative using it re-derives its risk."""
-    initiative = Initiative.objects.select_for_update().get(pk=initiative_id)
-    if not can_manage_data_sources(acting_user, initiative):
-        raise PermissionDenied("Only the initiative's editors, risk owners or leaders may record data sources.")
+    initiative = lock_initiative(initiative_id, acting_user, may=can_manage_data_sources, to="record data sources")
     unknown = set(fields) - set(DataSource.EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "Not a data source field."))
@@ -176,9 +175,7 @@ def _check_may_change_shared(user, source: DataSource, initiative) -> None:
 @transaction.atomic
 def link_data_source(initiative_id: int, *, acting_user, source: DataSource, linked: bool = True) -> None:
     """Share an existing source with this initiative (or stop using it)."""
-    initiative = Initiative.objects.select_for_update().get(pk=initiative_id)
-    if not can_manage_data_sources(acting_user, initiative):
-        raise PermissionDenied("Only the initiative's editors, risk owners or leaders may record data sources.")
+    initiative = lock_initiative(initiative_id, acting_user, may=can_manage_data_sources, to="record data sources")
     (source.initiatives.add if linked else source.initiatives.remove)(initiative)
     audit.record(
         "data_source.linked" if linked else "data_source.unlinked",
@@ -245,7 +242,7 @@ def refresh_risk_tier(initiative, *, acting_user, because: str, may_lower: bool 
                 after={"risk_tier": tier, "risk_reason": reason, "because": because},
             )
             _rebind_open_review(initiative, acting_user)
-        Initiative.objects.filter(pk=initiative.pk).mark_dirty()
+        initiative.mark_dirty()
     return tier
 
 
@@ -255,7 +252,7 @@ def set_risk_tier(initiative, *, acting_user, tier: str, reason: str) -> str:
     Must run inside the changing transaction with the initiative row locked.
     """
     if not can_change_risk_tier(acting_user, initiative):
-        raise PermissionDenied("Only a security/risk role holder or a portfolio leader may change the risk tier.")
+        raise PermissionDenied(f"Only {can_change_risk_tier.who} may change the risk tier.")
     if tier not in TIERS:
         raise ValidationError({"risk_tier": f"Choose one of: {', '.join(TIERS)}."})
     if not reason.strip():
@@ -273,9 +270,7 @@ def set_risk_tier(initiative, *, acting_user, tier: str, reason: str) -> str:
 @transaction.atomic
 def raise_risk_tier(initiative_id: int, *, acting_user, tier: str, reason: str) -> Initiative:
     """The risk owner's verb in the browser and the API: raise the tier, with a reason."""
-    initiative = Initiative.objects.select_for_update().get(pk=initiative_id)
-    if not can_change_risk_tier(acting_user, initiative):
-        raise PermissionDenied("Only a security/risk role holder or a portfolio leader may raise the risk tier.")
+    initiative = lock_initiative(initiative_id, acting_user, may=can_change_risk_tier, to="raise the risk tier")
     if tier in TIERS and TIERS.index(tier) <= TIERS.index(initiative.risk_tier):
         raise ValidationError({"risk_tier": f"The tier is already {initiative.risk_tier}; choose a higher one."})
     set_risk_tier(initiative, acting_user=acting_user, tier=tier, reason=reason)

@@ -23,7 +23,8 @@ from governance.models import (
     sha256_hex,
 )
 from governance.permissions import can_approve_security_labels, can_curate_asset, can_edit
-from initiatives.models import Initiative, RoleAssignment
+from initiatives.locking import lock_initiative
+from initiatives.models import Initiative, Role, RoleAssignment
 
 # What "publish as asset" turns an initiative's workflow into.
 WORKFLOW_ASSET_TYPES = (Asset.Type.PROMPT_TEMPLATE, Asset.Type.EVALUATION_SET, Asset.Type.PLAYBOOK)
@@ -136,10 +137,9 @@ def _tell_consumers(asset: Asset, version: AssetVersion) -> None:
     outdated = AssetUsage.objects.filter(asset=asset, version__number__lt=version.number)
     initiatives = list(outdated.values_list("initiative_id", flat=True))
     adopters = set(outdated.values_list("adopted_by_id", flat=True))
+    told = [Role.PRODUCT_MANAGER, Role.SERVICE_OWNER, Role.PLATFORM_ENGINEERING]
     holders = set(
-        RoleAssignment.objects.filter(
-            initiative_id__in=initiatives, role__in=["product-manager", "service-owner", "platform-engineering"]
-        ).values_list("user_id", flat=True)
+        RoleAssignment.objects.filter(initiative_id__in=initiatives, role__in=told).values_list("user_id", flat=True)
     )
     url = reverse("governance:asset_detail", args=[asset.slug])
     Notification.objects.bulk_create(
@@ -219,9 +219,7 @@ def decide_label_request(request_id: int, *, acting_user, approve: bool, comment
 @transaction.atomic
 def adopt_version(initiative_id: int, *, acting_user, asset: Asset, version_number: int | None = None) -> AssetUsage:
     """Pin an initiative to a version of an asset (the latest when none is named)."""
-    initiative = Initiative.objects.select_for_update().get(pk=initiative_id)
-    if not can_edit(acting_user, initiative):
-        raise PermissionDenied("Only the initiative's product manager, sponsor, owner or a leader may adopt assets.")
+    initiative = lock_initiative(initiative_id, acting_user, may=can_edit, to="adopt assets")
     versions = asset.versions.order_by("-number")
     version = versions.filter(number=version_number).first() if version_number else versions.first()
     if version is None:
@@ -241,7 +239,7 @@ def adopt_version(initiative_id: int, *, acting_user, asset: Asset, version_numb
         before=before,
         after={"asset": asset.slug, "version": version.number},
     )
-    Initiative.objects.filter(pk=initiative.pk).mark_dirty()
+    initiative.mark_dirty()
     return usage
 
 
@@ -298,9 +296,7 @@ def publish_workflow(
        `listings[type]`, or as `proposed_listing` without one.
     3. Pin the initiative to what it published; then tell other consumers of a new version.
     """
-    initiative = Initiative.objects.select_for_update().get(pk=initiative_id)
-    if not can_edit(acting_user, initiative):
-        raise PermissionDenied("Only the initiative's product manager, sponsor, owner or a leader may publish it.")
+    initiative = lock_initiative(initiative_id, acting_user, may=can_edit, to="publish it")
     contents = {kind: asset_content.normalise(text) for kind, text in contents.items()}
     listings = {kind: _clean_listing(listing) for kind, listing in (listings or {}).items()}
     errors = {}
@@ -349,11 +345,7 @@ def publish_workflow(
 @transaction.atomic
 def schedule_reuse_review(initiative_id: int, *, acting_user, on) -> Initiative:
     """Set the date adjacent teams review this workflow for reuse (a reuse-ready gate criterion)."""
-    initiative = Initiative.objects.select_for_update().get(pk=initiative_id)
-    if not can_edit(acting_user, initiative):
-        raise PermissionDenied(
-            "Only the initiative's product manager, sponsor, owner or a leader may schedule its reuse review."
-        )
+    initiative = lock_initiative(initiative_id, acting_user, may=can_edit, to="schedule its reuse review")
     if on is None:
         raise ValidationError({"on": "Choose the date of the reuse review."})
     if on < timezone.localdate():
@@ -371,7 +363,7 @@ def schedule_reuse_review(initiative_id: int, *, acting_user, on) -> Initiative:
         before={"reuse_review_on": before} if before else None,
         after={"reuse_review_on": on},
     )
-    Initiative.objects.filter(pk=initiative.pk).mark_dirty()
+    initiative.mark_dirty()
     return initiative
 
 

@@ -294,7 +294,7 @@ def reuse_review_schedule(request, slug):
 def workflow_publish(request, slug):
     initiative = get_initiative_for_user(request, slug)
     if not can_edit(request.user, initiative):
-        raise PermissionDenied("Only the initiative's product manager, sponsor, owner or a leader may publish it.")
+        raise PermissionDenied(f"Only {can_edit.who} may publish its workflow.")
     form = WorkflowPublishForm(
         request.POST or None, listings=library.workflow_listings(initiative), contents=_published_contents(initiative)
     )
