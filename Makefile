@@ -49,10 +49,12 @@ run: migrate
 test: install
 	$(TEST_ENV) $(PY) -m pytest -ra $(PYTEST_ARGS)
 
-# bandit fails on high-severity findings; configuration in pyproject.toml ([tool.bandit]).
+# bandit fails on high-severity findings; configuration in pyproject.toml ([tool.bandit]). lint-imports
+# checks the layout's contracts ([tool.importlinter]): no import rings, no view importing another's.
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/bandit -c pyproject.toml --quiet --severity-level high -r opmodel initiatives kpis governance benchmarks
 
 # Ingest throughput, the scorecard recompute, the mixed load test, then a SOAK_SECONDS soak with a
