@@ -23,14 +23,12 @@ def _bind() -> str:
 
 def web() -> None:
     import django
-    from django.conf import settings
     from django.core.management import call_command
 
     # Importing the settings here makes a malformed variable fail before gunicorn forks.
     django.setup()
-    if not settings.DEBUG:
-        # The manifest storage needs collected files; DEBUG serves them from the finders instead.
-        call_command("collectstatic", interactive=False, verbosity=0)
+    # In DEBUG too: WhiteNoise serves only collected files, hashed and compressed (opmodel/staticfiles.py).
+    call_command("collectstatic", interactive=False, verbosity=0)
     workers = os.environ.get("WEB_CONCURRENCY", "2")
     _exec("gunicorn", "opmodel.wsgi", "--bind", _bind(), "--workers", workers, "--access-logfile", "-")
 

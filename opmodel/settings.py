@@ -10,6 +10,7 @@ from pathlib import Path
 
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from whitenoise.compress import Compressor
 
 from opmodel.env import env_bool, env_database, env_int, env_list, env_str, env_url, var_dir
 
@@ -144,17 +145,20 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Collected at every start of `python -m opmodel web`, `make run`'s included (opmodel/__main__.py).
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
-    },
+    # Hashed names in DEBUG too, each with a Brotli and a gzip copy beside it (opmodel/staticfiles.py).
+    "staticfiles": {"BACKEND": "opmodel.staticfiles.HashedCompressedStorage"},
 }
-# Serve straight from the app directories when nobody ran collectstatic (make run, tests).
-WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", DEBUG)
+# WhiteNoise serves the collected files alone, in DEBUG too: they change only when web restarts.
+WHITENOISE_USE_FINDERS = False
+WHITENOISE_AUTOREFRESH = False
+# Pages link hashed names only, so the plain copies are not kept (nor compressed); source maps,
+# which only a browser's developer tools fetch, are kept uncompressed: half of Brotli's time.
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "opmodel@localhost")

@@ -197,7 +197,7 @@ def test_kpi_page_draws_the_trend_from_local_plotly(client, initiative, alice, d
     client.force_login(alice)
     response = client.get(kpi.get_absolute_url())
     html = response.content.decode()
-    assert "/static/vendor/plotly.min.js" in html and "cdn" not in html.lower()
+    assert "/static/vendor/plotly-cartesian.min.js" in html and "cdn" not in html.lower()
     names = [trace["name"] for trace in response.context["figure"]["data"]]
     assert names == ["api", "csv", "Baseline", "Target path", "Guardrail bound"]
 
