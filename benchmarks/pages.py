@@ -1,6 +1,6 @@
 """Page benchmark: each page's server time and query count at 12 and at 2,000 initiatives, and the growth.
 
-    make bench   # or: python benchmarks/pages.py --small postgres://.../opm_pages_small --large postgres://.../opm_pages_large
+    make bench   # or: python benchmarks/pages.py --small postgres://.../small_db --large postgres://.../large_db
 
 Two PostgreSQL databases, each built on the first run and reused: the small set is the demo
 (`seed_demo`, 12 initiatives); the large set is the demo plus the scorecard benchmark's 2,000
@@ -171,8 +171,9 @@ def measure_set(*, large: bool, out: str) -> None:
     from django.contrib.auth import get_user_model
     from django.test import Client, override_settings
 
-    # Static URLs straight from the source tree, as the test suite has them: the manifest storage that
-    # DEBUG off selects needs a collectstatic run, minutes on a busy machine, for the same page.
+    # Static files from the source tree, as in the test suite: the manifest storage that DEBUG off
+    # selects needs a collectstatic run first (minutes on a busy machine), and a static URL costs a
+    # few microseconds either way.
     override_settings(STORAGES={**settings.STORAGES, "staticfiles": {"BACKEND": STATIC_BACKEND}}).enable()
     client = Client(raise_request_exception=False)
     client.force_login(get_user_model().objects.get(username="leader"))
