@@ -57,18 +57,23 @@ lint: install
 	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/bandit -c pyproject.toml --quiet --severity-level high -r opmodel initiatives kpis governance benchmarks
 
-# Ingest throughput, the scorecard recompute, the mixed load test, then a SOAK_SECONDS soak with a
-# real Celery worker and beat, on PostgreSQL (DATABASE_URL, default a local opmodel_bench database)
-# and Redis (REDIS_URL, default database 0 on the local server). The scorecard data set is created
-# on the first run and reused.
+# Ingest throughput, the scorecard recompute, the page times at 12 and at 2,000 initiatives, the mixed
+# load test, then a SOAK_SECONDS soak with a real Celery worker and beat, on PostgreSQL (DATABASE_URL,
+# default a local opmodel_bench database) and Redis (REDIS_URL, default database 0 on the local server).
+# The page benchmark has two databases of its own, named after that one (the other benchmarks empty
+# tables it needs). The data sets are created on the first run and reused.
 BENCH_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/opmodel_bench)
+BENCH_PAGES_SMALL_URL ?= $(BENCH_DATABASE_URL)_pages_small
+BENCH_PAGES_LARGE_URL ?= $(BENCH_DATABASE_URL)_pages_large
 BENCH_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 SOAK_SECONDS ?= 60
 bench: install
-	@psql "$(BENCH_DATABASE_URL)" -c 'SELECT 1' >/dev/null 2>&1 || \
-		psql "$(dir $(BENCH_DATABASE_URL))postgres" -c "CREATE DATABASE $(notdir $(BENCH_DATABASE_URL))"
+	@$(foreach url,$(BENCH_DATABASE_URL) $(BENCH_PAGES_SMALL_URL) $(BENCH_PAGES_LARGE_URL),\
+		{ psql "$(url)" -c 'SELECT 1' >/dev/null 2>&1 || \
+		psql "$(dir $(url))postgres" -c "CREATE DATABASE $(notdir $(url))"; } &&) true
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) benchmarks/ingest.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) benchmarks/scorecards.py
+	$(PY) benchmarks/pages.py --small $(BENCH_PAGES_SMALL_URL) --large $(BENCH_PAGES_LARGE_URL)
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) benchmarks/load.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) benchmarks/load.py --soak --seconds $(SOAK_SECONDS)
 	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) benchmarks/redis_outage.py
