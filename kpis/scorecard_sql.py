@@ -27,7 +27,7 @@ from django.db.backends.signals import connection_created
 from django.dispatch import receiver
 from django.utils import timezone
 
-from governance.criteria import CATALOGUE, registered_checks
+from governance.criteria import Criterion, registered
 from governance.foundation.services import MUST_BE_IN_PLACE
 from governance.library.services import WORKFLOW_ASSET_TYPES
 from governance.models.gates import GATE_FROM_STAGE
@@ -38,25 +38,6 @@ from kpis.scorecards import CADENCE_PERIOD, FLAG_LABELS, LAUNCHED
 EARLY = (Stage.DEFINE_OUTCOME, Stage.SECURE_FOUNDATION)
 EVERY, IDS, DIRTY = "every", "ids", "dirty"  # which initiatives a statement scores
 KPI_COLUMNS = {"kpi": "id"}  # a stored KPI figure whose column in `scored` has another name
-
-# Each registered gate criterion, as a condition on one row `f` of the facts CTE below. A criterion
-# in the catalogue with no check registered is "unavailable" here as in governance.criteria.evaluate.
-CRITERIA_SQL = {
-    "charter-complete": "f.charter_missing = 0",
-    "pilot-theater-answered": "f.pilot_missing = 0",
-    "kpis-leading-lagging": "f.leading_ready > 0 AND f.lagging_ready > 0",
-    "foundation-controls": "f.controls_missing = 0",
-    "data-sources-classified": "f.sources > 0 AND f.sources_incomplete = 0",
-    "review-escalation-rollback": "f.must_controls_missing = 0",
-    "baseline-before-launch": "f.launch IS NOT NULL AND f.lagging > 0 AND f.lagging_late_baseline = 0",
-    "observation-window": "f.observed_days >= %(window_days)s AND f.lagging_after_window > 0",
-    "lagging-kpis-moving": "f.lagging > 0 AND f.lagging_stuck = 0",
-    "guardrails-within-bounds": "f.guardrails > 0 AND f.guardrails_red = 0 AND f.guardrails_unknown = 0",
-    "cost-known-and-projected": "f.cost_known = 1",
-    "assets-published": "f.workflow_assets = %(workflow_asset_count)s",
-    "service-owner-accepted": "f.service_owner_accepted > 0",
-    "reuse-review-scheduled": "f.reuse_review_on >= %(today)s",
-}
 
 
 @dataclass(frozen=True)
@@ -250,20 +231,17 @@ def kpi_figures_query() -> tuple[str, dict]:
 
 
 @functools.cache
-def statement(d: _Dialect, chosen: str, checked: frozenset[str], past: bool = False) -> str:
-    """The INSERT ... SELECT for the chosen initiatives (see _Dialect.initiatives), given the criteria
-    that have a check (governance.criteria.registered_checks). On PostgreSQL it also clears each chosen
+def statement(d: _Dialect, chosen: str, registrations: tuple[Criterion, ...], past: bool = False) -> str:
+    """The INSERT ... SELECT for the chosen initiatives (see _Dialect.initiatives), evaluating the
+    registered criteria (governance.criteria.registered), each by its SQL condition on the initiative's
+    facts, any other as "unavailable" as governance.criteria.evaluate does. On PostgreSQL it also clears each chosen
     initiative's dirty mark if it still is the one the statement read: a mark that moved meanwhile (a
     concurrent ingest committed) is rechecked on the newest row and kept.
 
     `past`: a snapshot of what stood at %(now)s, a moment gone by, from the data as it was then: the
     stage and status of then (kpi_figures), each KPI's newest point by then, the roles assigned and
     accepted by then, the launch approved by then, the reviews open then. It leaves dirty marks alone."""
-    criteria = " ".join(
-        f"WHEN '{key}' THEN CASE WHEN {CRITERIA_SQL[key]} THEN 'pass' ELSE 'fail' END"
-        for key in CATALOGUE
-        if key in checked
-    )
+    criteria = " ".join(f"WHEN '{c.key}' THEN CASE WHEN {c.sql} THEN 'pass' ELSE 'fail' END" for c in registrations)
     lagging, counted = "s.kind = 'lagging'", "s.kind IN ('lagging', 'guardrail')"
     stale_point = "s.kind <> 'leading' AND s.stale = 1 AND s.latest_value IS NOT NULL"
     criteria_from, criterion_key = d.policy_criteria()
@@ -492,7 +470,6 @@ def parameters(now: datetime, ids: list[int] | None) -> dict:
         "window_days": settings.OBSERVATION_WINDOW_DAYS,
         "pilot_theater_days": settings.PILOT_THEATER_DAYS,
         "hourly_rate": settings.VALUE_HOURLY_RATE,
-        "workflow_asset_count": len(WORKFLOW_ASSET_TYPES),
     }
     if ids is not None:
         params["ids"] = ids if connection.vendor == "postgresql" else json.dumps(ids)
@@ -529,7 +506,7 @@ def store_past_scorecards(at: datetime) -> int:
 
 def _insert(chosen: str, now: datetime, ids: list[int] | None = None, *, past: bool = False) -> int:
     dialect = _Dialect(connection.vendor)
-    sql, params = statement(dialect, chosen, registered_checks(), past), parameters(now, ids)
+    sql, params = statement(dialect, chosen, registered(), past), parameters(now, ids)
     with connection.cursor() as cursor:
         if dialect.pg:
             return _execute_prepared(cursor, sql, params)
@@ -551,7 +528,6 @@ PARAMETER_TYPES = {
     "window_days": "integer",
     "pilot_theater_days": "integer",
     "hourly_rate": "float8",
-    "workflow_asset_count": "integer",
     "ids": "bigint[]",
 }
 

@@ -355,9 +355,9 @@ def present(card):
     """Give a stored snapshot its prose, in display order, with one query for its KPIs: each KPI row its
     name, unit, kind and reason (from the KPI as it is now; a removed KPI keeps its key), each flag its
     reason, each criterion its label. Returns the same, unsaved, object."""
-    from governance.criteria import CATALOGUE
+    from governance import criteria
 
-    criteria_order = {key: n for n, key in enumerate(CATALOGUE)}
+    criteria_order = {c.key: n for n, c in enumerate(criteria.registered())}
     stored = card.kpi_rows()
     by_id = Kpi.objects.in_bulk([row["kpi"] for row in stored])
     rows = []
@@ -396,7 +396,7 @@ def present(card):
         for flag in sorted(card.flags, key=lambda f: _FLAG_ORDER.get(f["code"], len(_FLAG_ORDER)))
     ]
     card.criteria = [
-        {**c, "label": CATALOGUE.get(c["key"], c["key"])}
+        {**c, "label": criteria.label(c["key"])}
         for c in sorted(card.criteria, key=lambda c: criteria_order.get(c["key"], len(criteria_order)))
     ]
     card.missing_roles = sorted(card.missing_roles, key=lambda role: _ROLE_ORDER.get(role, len(_ROLE_ORDER)))

@@ -110,7 +110,7 @@ def test_an_initiative_without_kpis_scores_the_same(initiative):
 
 
 def test_a_criterion_without_a_check_is_unavailable_in_both(initiative, monkeypatch):
-    monkeypatch.delitem(governance.criteria._CHECKS, "pilot-theater-answered")
+    monkeypatch.delitem(governance.criteria._CRITERIA, "pilot-theater-answered")
 
     [card] = assert_sql_matches_python([initiative], timezone.now())
 

@@ -102,9 +102,10 @@ class GatePolicy(models.Model):
         return self.published_at is not None
 
     def clean(self):
-        from governance.criteria import CATALOGUE
+        from governance.criteria import registered
 
-        unknown = [key for key in self.criteria if key not in CATALOGUE]
+        known = {c.key for c in registered()}
+        unknown = [key for key in self.criteria if key not in known]
         if unknown:
             raise ValidationError({"criteria": f"Unknown criteria: {', '.join(unknown)}."})
         if not self.approver_slots or not all(isinstance(slot, list) and slot for slot in self.approver_slots):
