@@ -3,8 +3,6 @@
 Each is one transaction with its audit row; each marks the initiative's scorecard dirty.
 """
 
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -48,28 +46,14 @@ class ControlRow:
     updated_at: object
 
 
-_catalogue: ContextVar[list[Control] | None] = ContextVar("control_catalogue", default=None)
-
-
-@contextmanager
-def catalogue_loaded_once():
-    """Within this block, control_rows reads the catalogue once instead of once per initiative."""
-    token = _catalogue.set(list(Control.objects.filter(is_active=True)))
-    try:
-        yield
-    finally:
-        _catalogue.reset(token)
-
-
 def control_rows(initiative) -> dict[str, list[ControlRow]]:
     """Every active catalogue control with this initiative's status (missing when never recorded), by layer.
 
-    Reads `initiative.controls.all()`, so a scorecard run's prefetch answers it without a query.
+    Reads `initiative.controls.all()`, so a prefetch answers the initiative's records without a query.
     """
     recorded = {c.control_id: c for c in initiative.controls.all()}
-    catalogue = _catalogue.get()
     rows = {layer: [] for layer in Layer.values}
-    for control in catalogue if catalogue is not None else Control.objects.filter(is_active=True):
+    for control in Control.objects.filter(is_active=True):
         record = recorded.get(control.pk)
         rows[control.layer].append(
             ControlRow(

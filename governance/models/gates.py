@@ -44,13 +44,6 @@ class GatePolicyQuerySet(models.QuerySet):
         """The newest published version for a gate and risk tier."""
         return self.filter(gate=gate, risk_tier=risk_tier, published_at__isnull=False).order_by("-version").first()
 
-    def newest_published(self) -> dict:
-        """{(gate, risk tier): newest published policy} in one query, for evaluating many initiatives."""
-        newest = {}
-        for policy in self.filter(published_at__isnull=False).order_by("version"):
-            newest[(policy.gate, policy.risk_tier)] = policy
-        return newest
-
 
 class GatePolicy(models.Model):
     """Criteria and approvers of one gate for one risk tier, as versioned data.
