@@ -1,8 +1,9 @@
-"""The SQL recompute (kpis/scorecard_sql.py) against the Python rules (kpis/scorecards.py).
+"""The SQL recompute (kpis/scorecard_sql.py) against the Python rules (tests/scorecards.py).
 
 The rule tests state each rule once, on the Python reference; these tests check that the set-based
 statement the scheduled recompute runs reaches the same figures, KPI by KPI and initiative by
-initiative: on a grid of KPI cases around every boundary, and on the whole demo portfolio.
+initiative: on a grid of KPI cases around every boundary, on every registered gate criterion, and on
+the whole demo portfolio.
 """
 
 from datetime import date, datetime, timedelta
@@ -14,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 import governance.criteria
+from governance.models import Gate, GatePolicy
 from initiatives.models import Initiative
 from kpis import services as kpi_services
 from kpis.models import Kpi, Measurement, Scorecard
@@ -153,3 +155,28 @@ def test_the_scheduled_run_writes_what_the_ids_give():
 
     assert sorted(scheduled) == sorted(dirty)
     assert scheduled == by_ids
+
+
+def test_every_registered_criterion_agrees_on_the_demo_portfolio():
+    """Each registered criterion's SQL condition against its Python check, whatever gate a policy names
+    it at: every initiative's next gate asks for all of them, and each one passes and fails somewhere."""
+    call_command("seed_demo", verbosity=0)
+    every = [c.key for c in governance.criteria.registered()]
+    for gate in Gate:
+        for tier in Initiative.RiskTier:
+            current = GatePolicy.objects.current(gate, tier)
+            GatePolicy.objects.create(
+                gate=gate,
+                risk_tier=tier,
+                version=current.version + 1,
+                criteria=every,
+                approver_slots=current.approver_slots,
+                published_at=timezone.now(),
+            )
+
+    cards = assert_sql_matches_python(list(Initiative.objects.order_by("pk")), timezone.now())
+
+    compared = [card for card in cards if card.next_gate]
+    assert compared and all([c["key"] for c in card.criteria] == every for card in compared)
+    statuses = {key: {c["status"] for card in compared for c in card.criteria if c["key"] == key} for key in every}
+    assert all(found == {"pass", "fail"} for found in statuses.values()), statuses
