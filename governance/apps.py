@@ -7,5 +7,5 @@ class GovernanceConfig(AppConfig):
 
     def ready(self):
         # Register the foundation and reuse gate criteria.
-        from governance.foundation import services as foundation  # noqa: F401
-        from governance.library import services as library  # noqa: F401
+        from governance.foundation import criteria as foundation  # noqa: F401
+        from governance.library import criteria as library  # noqa: F401

@@ -1,8 +1,12 @@
-"""Gate criteria: a catalogue of every criterion a policy may name, and a registry of checks.
+"""Gate criteria: one registration per criterion, carrying its Python check and its SQL condition.
 
-Apps register the checks for the data they own (see `initiatives/criteria.py`).
-A criterion whose check is not registered yet is shown as "not yet available";
-it never passes silently.
+Apps register the criteria computed from the data they own (`initiatives/criteria.py`,
+`kpis/criteria.py`, `governance/foundation/criteria.py`, `governance/library/criteria.py`), each
+with the check a gate review runs on one initiative and the condition the scheduled recompute
+(`kpis/scorecard_sql.py`) evaluates for every initiative at once, side by side, so adding a
+criterion touches one module. The registered criteria are the catalogue a policy may name; a key
+no app registers (a policy from before a criterion was retired) is "not yet available" and never
+passes silently.
 """
 
 from collections.abc import Callable, Iterator
@@ -11,34 +15,34 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 
+from governance.gates import Gate
 from opmodel import clock
 
 PASS, FAIL, UNAVAILABLE = "pass", "fail", "unavailable"
 STATUS_CHOICES = [(PASS, "Pass"), (FAIL, "Fail"), (UNAVAILABLE, "Not yet available")]
 VERDICTS = dict(STATUS_CHOICES)
 
-# key -> label, in the words of PRODUCT.md section 2.
-CATALOGUE = {
-    "charter-complete": (
-        "Charter complete (problem statement, outcome, owner, target users, guardrails, expected impact)"
-    ),
-    "pilot-theater-answered": "The four pilot-theater questions answered",
-    "kpis-leading-lagging": "At least one leading and one lagging KPI with baseline and target",
-    "foundation-controls": "Every foundation layer has its controls in place or waived with a reason",
-    "data-sources-classified": "Every data source classified, with an owner and a freshness SLA",
-    "review-escalation-rollback": "Human review, escalation and rollback defined",
-    "baseline-before-launch": "Baseline captured before launch",
-    "observation-window": "Minimum observation window passed",
-    "lagging-kpis-moving": "Lagging KPIs moved toward target",
-    "guardrails-within-bounds": "Every guardrail KPI within its bound",
-    "cost-known-and-projected": "Cost per transaction known and projected at 2× volume",
-    "assets-published": "Workflow published as versioned assets (prompt templates, evaluation set, playbook)",
-    "service-owner-accepted": "An AI service owner is assigned and has accepted",
-    "reuse-review-scheduled": "A reuse review is scheduled",
-}
-
 Check = Callable[[object], tuple[bool, str]]
-_CHECKS: dict[str, Check] = {}
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One gate criterion, stated twice: `check` for one initiative, `sql` for the set-based recompute.
+
+    `sql` is a condition on one row `f` of the recompute's `facts` (kpis/scorecard_sql.py: its columns
+    and parameters). A criterion reading data no fact column holds states it as a subquery on `f.id`.
+    `gate` and `order` place it where PRODUCT.md section 2 lists it; pages show criteria in that order.
+    """
+
+    key: str
+    label: str
+    gate: Gate
+    order: int
+    check: Check
+    sql: str
+
+
+_CRITERIA: dict[str, Criterion] = {}
 _evaluated_at: ContextVar[datetime | None] = ContextVar("criteria_evaluated_at", default=None)
 
 
@@ -79,35 +83,41 @@ class CriterionResult:
         return vars(self).copy()
 
 
-def criterion(key: str) -> Callable[[Check], Check]:
-    """Register the check for a catalogue key. The check returns (passed, reason)."""
-    if key not in CATALOGUE:
-        raise KeyError(f"{key!r} is not in the criteria catalogue")
+def criterion(key: str, label: str, *, gate: Gate, order: int, sql: str) -> Callable[[Check], Check]:
+    """Register the decorated check, which returns (passed, reason), with its label and SQL condition."""
 
     def register(check: Check) -> Check:
-        _CHECKS[key] = check
+        if key in _CRITERIA:
+            raise ValueError(f"Gate criterion {key!r} is registered twice.")
+        _CRITERIA[key] = Criterion(key, label, gate, order, check, sql)
         return check
 
     return register
 
 
-def registered_checks() -> frozenset[str]:
-    """The catalogue keys that have a check; the others are "not yet available"."""
-    return frozenset(_CHECKS)
+def registered() -> tuple[Criterion, ...]:
+    """Every registered criterion, in the order pages show them (by gate, then as PRODUCT.md lists them)."""
+    gates = list(Gate)
+    return tuple(sorted(_CRITERIA.values(), key=lambda c: (gates.index(c.gate), c.order)))
+
+
+def label(key: str) -> str:
+    """A criterion's label; its key when no app registers it."""
+    found = _CRITERIA.get(key)
+    return found.label if found else key
 
 
 def evaluate(initiative, keys: list[str]) -> list[CriterionResult]:
     results = []
     for key in keys:
-        label = CATALOGUE.get(key, key)
-        check = _CHECKS.get(key)
-        if check is None:
+        found = _CRITERIA.get(key)
+        if found is None:
             results.append(
-                CriterionResult(key, label, UNAVAILABLE, "Not yet available: OpModel does not track this data yet.")
+                CriterionResult(key, key, UNAVAILABLE, "Not yet available: OpModel does not track this data yet.")
             )
             continue
-        passed, reason = check(initiative)
-        results.append(CriterionResult(key, label, PASS if passed else FAIL, reason))
+        passed, reason = found.check(initiative)
+        results.append(CriterionResult(key, found.label, PASS if passed else FAIL, reason))
     return results
 
 

@@ -1,12 +1,23 @@
-"""Gate criteria and snapshot parts computed from the data this app owns."""
+"""Gate criteria and snapshot parts computed from the data this app owns.
+
+Each criterion's SQL condition reads the recompute's facts (kpis/scorecard_sql.py).
+"""
 
 from governance.criteria import criterion
+from governance.models import Gate
 from governance.snapshots import snapshot_part
 from initiatives.models import Role
 from initiatives.people import person_name
+from initiatives.services import charter_state
 
 
-@criterion("charter-complete")
+@criterion(
+    "charter-complete",
+    "Charter complete (problem statement, outcome, owner, target users, guardrails, expected impact)",
+    gate=Gate.CHARTER_SIGNOFF,
+    order=1,
+    sql="f.charter_missing = 0",
+)
 def charter_complete(initiative) -> tuple[bool, str]:
     missing = initiative.charter.missing_fields()
     if missing:
@@ -14,7 +25,13 @@ def charter_complete(initiative) -> tuple[bool, str]:
     return True, "Every charter field is filled in."
 
 
-@criterion("pilot-theater-answered")
+@criterion(
+    "pilot-theater-answered",
+    "The four pilot-theater questions answered",
+    gate=Gate.CHARTER_SIGNOFF,
+    order=2,
+    sql="f.pilot_missing = 0",
+)
 def pilot_theater_answered(initiative) -> tuple[bool, str]:
     missing = initiative.charter.missing_pilot_theater_answers()
     if missing:
@@ -22,7 +39,13 @@ def pilot_theater_answered(initiative) -> tuple[bool, str]:
     return True, "Outcome, data, control and reuse are all answered."
 
 
-@criterion("service-owner-accepted")
+@criterion(
+    "service-owner-accepted",
+    "An AI service owner is assigned and has accepted",
+    gate=Gate.REUSE_READY,
+    order=2,
+    sql="f.service_owner_accepted > 0",
+)
 def service_owner_accepted(initiative) -> tuple[bool, str]:
     # Python over .all(), so a scorecard run's prefetch answers it without a query.
     owner = next((a for a in initiative.role_assignments.all() if a.role == Role.SERVICE_OWNER), None)
@@ -38,6 +61,4 @@ def service_owner_accepted(initiative) -> tuple[bool, str]:
 
 @snapshot_part("charter")
 def charter_snapshot(initiative) -> dict:
-    from initiatives.services import charter_state
-
     return charter_state(initiative.charter)

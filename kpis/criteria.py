@@ -1,7 +1,8 @@
 """Gate criteria computed from the outcome tree and its measurements, and the tree's snapshot part.
 
-Each check reads `kpis_with_latest(initiative)` and the initiative's prefetched relations, so a
-scorecard run evaluates every initiative's criteria without a query per initiative.
+Each check reads `kpis_with_latest(initiative)` and the initiative's prefetched relations, so the
+Python reference (tests/scorecards.py) evaluates many initiatives' criteria from one prefetch. Each
+SQL condition reads the recompute's facts (kpis/scorecard_sql.py).
 """
 
 from datetime import timedelta
@@ -10,12 +11,19 @@ from django.conf import settings
 
 from governance import criteria
 from governance.criteria import criterion
+from governance.models import Gate
 from governance.snapshots import snapshot_part
 from kpis.models import Kpi
 from kpis.scorecards import GREEN, RED, kpis_with_latest, launched_at, score_kpi
 
 
-@criterion("kpis-leading-lagging")
+@criterion(
+    "kpis-leading-lagging",
+    "At least one leading and one lagging KPI with baseline and target",
+    gate=Gate.CHARTER_SIGNOFF,
+    order=3,
+    sql="f.leading_ready > 0 AND f.lagging_ready > 0",
+)
 def leading_and_lagging_kpis(initiative) -> tuple[bool, str]:
     kpis = [k for k in kpis_with_latest(initiative) if k.kind in (Kpi.Kind.LEADING, Kpi.Kind.LAGGING)]
     ready = {kind: [k for k in kpis if k.kind == kind and k.has_baseline_and_target] for kind in ("leading", "lagging")}
@@ -31,7 +39,13 @@ def _lagging(initiative) -> list[Kpi]:
     return [k for k in kpis_with_latest(initiative) if k.kind == Kpi.Kind.LAGGING]
 
 
-@criterion("baseline-before-launch")
+@criterion(
+    "baseline-before-launch",
+    "Baseline captured before launch",
+    gate=Gate.SCALE_OUT,
+    order=1,
+    sql="f.launch IS NOT NULL AND f.lagging > 0 AND f.lagging_late_baseline = 0",
+)
 def baseline_before_launch(initiative) -> tuple[bool, str]:
     launch = launched_at(initiative)
     lagging = _lagging(initiative)
@@ -45,7 +59,13 @@ def baseline_before_launch(initiative) -> tuple[bool, str]:
     return True, f"Every lagging KPI has a baseline from before launch ({launch:%d %b %Y})."
 
 
-@criterion("observation-window")
+@criterion(
+    "observation-window",
+    "Minimum observation window passed",
+    gate=Gate.SCALE_OUT,
+    order=2,
+    sql="f.observed_days >= %(window_days)s AND f.lagging_after_window > 0",
+)
 def observation_window(initiative) -> tuple[bool, str]:
     launch = launched_at(initiative)
     if launch is None:
@@ -59,7 +79,13 @@ def observation_window(initiative) -> tuple[bool, str]:
     return True, f"{observed} days observed since launch (minimum {days})."
 
 
-@criterion("lagging-kpis-moving")
+@criterion(
+    "lagging-kpis-moving",
+    "Lagging KPIs moved toward target",
+    gate=Gate.SCALE_OUT,
+    order=3,
+    sql="f.lagging > 0 AND f.lagging_stuck = 0",
+)
 def lagging_kpis_moving(initiative) -> tuple[bool, str]:
     now = criteria.now()
     scores = [score_kpi(k, now) for k in _lagging(initiative)]
@@ -71,7 +97,13 @@ def lagging_kpis_moving(initiative) -> tuple[bool, str]:
     return True, ", ".join(f"{s.name} {s.progress:.0%} of the way" for s in scores[:3]) + "."
 
 
-@criterion("guardrails-within-bounds")
+@criterion(
+    "guardrails-within-bounds",
+    "Every guardrail KPI within its bound",
+    gate=Gate.SCALE_OUT,
+    order=4,
+    sql="f.guardrails > 0 AND f.guardrails_red = 0 AND f.guardrails_unknown = 0",
+)
 def guardrails_within_bounds(initiative) -> tuple[bool, str]:
     now = criteria.now()
     scores = [score_kpi(k, now) for k in kpis_with_latest(initiative) if k.kind == Kpi.Kind.GUARDRAIL]
@@ -86,7 +118,13 @@ def guardrails_within_bounds(initiative) -> tuple[bool, str]:
     return True, f"All {len(scores)} guardrails within their bounds."
 
 
-@criterion("cost-known-and-projected")
+@criterion(
+    "cost-known-and-projected",
+    "Cost per transaction known and projected at 2× volume",
+    gate=Gate.SCALE_OUT,
+    order=5,
+    sql="f.cost_known = 1",
+)
 def cost_known_and_projected(initiative) -> tuple[bool, str]:
     charter = initiative.charter
     if charter.cost_per_1000_inferences is None or not charter.expected_monthly_volume:

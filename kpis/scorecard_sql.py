@@ -1,18 +1,19 @@
 """The scheduled recompute as one set-based statement: INSERT INTO kpis_scorecard ... SELECT.
 
-`kpis/scorecards.py` states the scorecard rules in Python, the reference that gate reviews use for
-one initiative at a time and that the rule tests exercise one rule at a time. This module states the
-same rules in SQL, so a recompute of any number of initiatives reads no model instance and sends no
-row to Python: one statement finds each KPI's newest point, scores it, rolls the scores up per
-initiative, evaluates the next gate's criteria and writes the snapshots.
-`tests/test_scorecard_sql.py` proves both agree on every rule scenario and on the demo portfolio.
+The statement states the scorecard rules in SQL, so a recompute of any number of initiatives reads
+no model instance and sends no row to Python: it finds each KPI's newest point, scores it, rolls the
+scores up per initiative into one row of `facts`, evaluates the next gate's criteria on that row
+(each registered criterion's `sql`, beside its Python check: governance/criteria.py) and writes the
+snapshots. `tests/scorecards.py` states the same rules in Python, one rule at a time, and
+`tests/test_scorecard_sql.py` proves both agree on every rule scenario, on every registered
+criterion and on the demo portfolio.
 
 Snapshots store figures, not prose: each KPI's reason and each flag's reason are written when a
 snapshot is read (`kpis.scorecards.present`), from the stored figures.
 
 The statement runs on PostgreSQL and SQLite; `_Dialect` holds the few expressions that differ. Its
-text is built from Python constants only (hence the S608/B608 exemptions); every value is a bound
-parameter.
+text is built from Python constants only (choice values quoted by `_q`, hence the S608/B608
+exemptions); every value is a bound parameter.
 """
 
 import functools
@@ -27,36 +28,18 @@ from django.db.backends.signals import connection_created
 from django.dispatch import receiver
 from django.utils import timezone
 
-from governance.criteria import CATALOGUE, registered_checks
+from governance.criteria import FAIL, PASS, UNAVAILABLE, Criterion, registered
 from governance.foundation.services import MUST_BE_IN_PLACE
+from governance.gates import GATE_FROM_STAGE
 from governance.library.services import WORKFLOW_ASSET_TYPES
-from governance.models.gates import GATE_FROM_STAGE
+from governance.models import GateReview, InitiativeControl
 from initiatives.models import LAUNCHED, Charter, Initiative, Role, Stage
 from kpis.models import Kpi, Scorecard
-from kpis.scorecards import CADENCE_PERIOD, FLAG_LABELS
+from kpis.scorecards import AMBER, CADENCE_PERIOD, FLAG_LABELS, GREEN, NO_DATA, RED
 
 EARLY = (Stage.DEFINE_OUTCOME, Stage.SECURE_FOUNDATION)
 EVERY, IDS, DIRTY = "every", "ids", "dirty"  # which initiatives a statement scores
 KPI_COLUMNS = {"kpi": "id"}  # a stored KPI figure whose column in `scored` has another name
-
-# Each registered gate criterion, as a condition on one row `f` of the facts CTE below. A criterion
-# in the catalogue with no check registered is "unavailable" here as in governance.criteria.evaluate.
-CRITERIA_SQL = {
-    "charter-complete": "f.charter_missing = 0",
-    "pilot-theater-answered": "f.pilot_missing = 0",
-    "kpis-leading-lagging": "f.leading_ready > 0 AND f.lagging_ready > 0",
-    "foundation-controls": "f.controls_missing = 0",
-    "data-sources-classified": "f.sources > 0 AND f.sources_incomplete = 0",
-    "review-escalation-rollback": "f.must_controls_missing = 0",
-    "baseline-before-launch": "f.launch IS NOT NULL AND f.lagging > 0 AND f.lagging_late_baseline = 0",
-    "observation-window": "f.observed_days >= %(window_days)s AND f.lagging_after_window > 0",
-    "lagging-kpis-moving": "f.lagging > 0 AND f.lagging_stuck = 0",
-    "guardrails-within-bounds": "f.guardrails > 0 AND f.guardrails_red = 0 AND f.guardrails_unknown = 0",
-    "cost-known-and-projected": "f.cost_known = 1",
-    "assets-published": "f.workflow_assets = %(workflow_asset_count)s",
-    "service-owner-accepted": "f.service_owner_accepted > 0",
-    "reuse-review-scheduled": "f.reuse_review_on >= %(today)s",
-}
 
 
 @dataclass(frozen=True)
@@ -162,9 +145,14 @@ def _kpi_row() -> str:
     return "'[' || " + " || ',' || ".join(parts) + " || ']'"
 
 
+def _q(value: str) -> str:
+    """A Python constant (a choice value, never user input) as an SQL string literal."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
 def _in(values) -> str:
     """A parenthesised list of Python constants (never user input) for IN."""
-    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+    return "(" + ", ".join(_q(v) for v in values) + ")"
 
 
 def _charter_gaps(d: _Dialect, fields: tuple[str, ...]) -> str:
@@ -177,13 +165,20 @@ def _charter_gaps(d: _Dialect, fields: tuple[str, ...]) -> str:
     return f"CASE WHEN ch.id IS NULL THEN {len(fields)} ELSE {' + '.join(gaps)} END"
 
 
+def _stale_before() -> str:
+    """The moment before which a KPI `k`'s newest point is stale: two periods of its cadence ago."""
+    *named, last = CADENCE_PERIOD
+    cases = " ".join(f"WHEN {_q(cadence)} THEN %(stale_{cadence})s" for cadence in named)
+    return f"CASE k.cadence {cases} ELSE %(stale_{last})s END"
+
+
 def kpi_figures(d: _Dialect, chosen: str, past: bool = False) -> str:
     """`WITH chosen AS (...), scored AS (...)`: the initiatives to score and each of their KPIs' newest
     point with the figures scored from it (kpis.scorecards.score_kpi): progress, expected, status, stale.
 
     A past snapshot (`past`, at %(now)s) scores the initiatives that existed then, in the stage and status
     they had then: those the first later change (initiatives.models.StageChange) left, or the current ones."""
-    gate = " ".join(f"WHEN '{stage}' THEN '{g}'" for stage, g in GATE_FROM_STAGE.items())
+    gate = " ".join(f"WHEN {_q(stage)} THEN {_q(g)}" for stage, g in GATE_FROM_STAGE.items())
     stage, status, entered, then = "i.stage", "i.status", "i.stage_entered_at", ""
     if past:
         stage, status, entered = (
@@ -194,6 +189,8 @@ def kpi_figures(d: _Dialect, chosen: str, past: bool = False) -> str:
         SELECT id FROM initiatives_stagechange WHERE initiative_id = i.id AND changed_at > %(now)s
         ORDER BY changed_at, id LIMIT 1)
     WHERE i.created_at <= %(now)s"""
+    guardrail, decrease, increase = _q(Kpi.Kind.GUARDRAIL), _q(Kpi.Direction.DECREASE), _q(Kpi.Direction.INCREASE)
+    green, amber, red, no_data = _q(GREEN), _q(AMBER), _q(RED), _q(NO_DATA)
     return f"""WITH chosen AS (
     SELECT i.id, {stage} AS stage, {status} AS status, i.risk_tier, i.started_on, {entered} AS stage_entered_at,
            i.reuse_review_on, i.scorecard_dirty_at AS mark, CASE {stage} {gate} ELSE '' END AS gate
@@ -202,21 +199,20 @@ def kpi_figures(d: _Dialect, chosen: str, past: bool = False) -> str:
 -- Each KPI's newest point and the figures scored from it (kpis.scorecards.score_kpi).
 scored AS (
     SELECT x.*, CASE
-               WHEN x.latest_value IS NULL THEN 'no-data'
-               WHEN x.kind = 'guardrail' THEN CASE WHEN x.inside = 1 THEN 'green' ELSE 'red' END
-               WHEN x.progress IS NULL THEN 'no-data'
-               WHEN x.progress < 0 THEN 'red'
-               WHEN x.progress >= 1 OR x.expected - x.progress <= %(amber_gap)s THEN 'green'
-               WHEN x.expected - x.progress <= %(red_gap)s THEN 'amber'
-               ELSE 'red' END AS status
+               WHEN x.latest_value IS NULL THEN {no_data}
+               WHEN x.kind = {guardrail} THEN CASE WHEN x.inside = 1 THEN {green} ELSE {red} END
+               WHEN x.progress IS NULL THEN {no_data}
+               WHEN x.progress < 0 THEN {red}
+               WHEN x.progress >= 1 OR x.expected - x.progress <= %(amber_gap)s THEN {green}
+               WHEN x.expected - x.progress <= %(red_gap)s THEN {amber}
+               ELSE {red} END AS status
     FROM (
         SELECT k.id, k.initiative_id, k.key, k.position, k.kind, k.value_measure, k.baseline_date,
                m.value AS latest_value, m."timestamp" AS latest_at, k.ready,
                -- a guardrail is inside its bound: at most it when the KPI should decrease, at least it otherwise
-               CASE WHEN (k.direction = 'decrease' AND m.value <= k.guardrail_bound)
-                      OR (k.direction = 'increase' AND m.value >= k.guardrail_bound) THEN 1 ELSE 0 END AS inside,
-               CASE WHEN m."timestamp" IS NULL OR m."timestamp" < CASE k.cadence WHEN 'daily' THEN %(stale_daily)s
-                        WHEN 'weekly' THEN %(stale_weekly)s ELSE %(stale_monthly)s END THEN 1 ELSE 0 END AS stale,
+               CASE WHEN (k.direction = {decrease} AND m.value <= k.guardrail_bound)
+                      OR (k.direction = {increase} AND m.value >= k.guardrail_bound) THEN 1 ELSE 0 END AS inside,
+               CASE WHEN m."timestamp" IS NULL OR m."timestamp" < {_stale_before()} THEN 1 ELSE 0 END AS stale,
                CASE WHEN k.measurable = 1 THEN (m.value - k.baseline_value) / (k.target_value - k.baseline_value)
                     END AS progress,
                CASE WHEN k.measurable = 1 AND m.value IS NOT NULL THEN
@@ -228,7 +224,7 @@ scored AS (
                    k.baseline_value, k.baseline_date, k.target_value, k.target_date, k.guardrail_bound,
                    CASE WHEN k.baseline_value IS NOT NULL AND k.baseline_date IS NOT NULL AND k.target_value IS NOT NULL
                              AND k.target_date IS NOT NULL THEN 1 ELSE 0 END AS ready,
-                   CASE WHEN k.kind <> 'guardrail' AND k.baseline_value IS NOT NULL AND k.baseline_date IS NOT NULL
+                   CASE WHEN k.kind <> {guardrail} AND k.baseline_value IS NOT NULL AND k.baseline_date IS NOT NULL
                              AND k.target_value IS NOT NULL AND k.target_date IS NOT NULL
                              AND k.target_value <> k.baseline_value THEN 1 ELSE 0 END AS measurable,
                    {d.date_days("%(today)s", "k.baseline_date")} AS elapsed,
@@ -249,98 +245,69 @@ def kpi_figures_query() -> tuple[str, dict]:
     return query, parameters(timezone.now(), None)
 
 
-@functools.cache
-def statement(d: _Dialect, chosen: str, checked: frozenset[str], past: bool = False) -> str:
-    """The INSERT ... SELECT for the chosen initiatives (see _Dialect.initiatives), given the criteria
-    that have a check (governance.criteria.registered_checks). On PostgreSQL it also clears each chosen
-    initiative's dirty mark if it still is the one the statement read: a mark that moved meanwhile (a
-    concurrent ingest committed) is rechecked on the newest row and kept.
-
-    `past`: a snapshot of what stood at %(now)s, a moment gone by, from the data as it was then: the
-    stage and status of then (kpi_figures), each KPI's newest point by then, the roles assigned and
-    accepted by then, the launch approved by then, the reviews open then. It leaves dirty marks alone."""
-    criteria = " ".join(
-        f"WHEN '{key}' THEN CASE WHEN {CRITERIA_SQL[key]} THEN 'pass' ELSE 'fail' END"
-        for key in CATALOGUE
-        if key in checked
-    )
-    lagging, counted = "s.kind = 'lagging'", "s.kind IN ('lagging', 'guardrail')"
-    stale_point = "s.kind <> 'leading' AND s.stale = 1 AND s.latest_value IS NOT NULL"
-    criteria_from, criterion_key = d.policy_criteria()
-    # One criterion as JSON text (keys and statuses need no escaping); see _kpi_row for why text.
-    criterion_json = """'{"key":"' || r.key || '","status":"' || r.status || '"}'"""
-
-    clear_marks = ""
-    if d.pg and not past:
-        clear_marks = """,
-cleared AS (
-    UPDATE initiatives_initiative u SET scorecard_dirty_at = NULL
-    FROM chosen c WHERE u.id = c.id AND u.scorecard_dirty_at = c.mark
-)"""
-
-    roles_then = accepted_then = approved_then = ""
-    open_then = "r.status = 'open'"
-    if past:
-        roles_then = " AND a.assigned_at <= %(now)s"
-        accepted_then = " AND a.accepted_at <= %(now)s"
-        approved_then = " AND r.closed_at <= %(now)s"
-        open_then = "r.requested_at <= %(now)s AND (r.status = 'open' OR r.closed_at > %(now)s)"
-
-    def quoted(column: str) -> str:
-        return f"'\"' || {column} || '\"'"
-
-    def flag(code: str, **extra: str) -> str:
-        """One flag as JSON text: its code and label, then each of `extra` (name: SQL giving JSON text)."""
-        text = "'" + json.dumps({"code": code, "label": FLAG_LABELS[code]})[:-1].replace("'", "''") + "'"
-        for name, value in extra.items():
-            text += f" || ', \"{name}\": ' || {value}"
-        return text + " || '}'"
-
-    return f"""
-{kpi_figures(d, chosen, past)},
-per_kpi AS MATERIALIZED (
+def _per_kpi(d: _Dialect) -> str:
+    """`per_kpi`: each initiative's KPI figures rolled up, for health, value and the KPI criteria."""
+    leading, lagging, guardrail = (_q(kind) for kind in (Kpi.Kind.LEADING, Kpi.Kind.LAGGING, Kpi.Kind.GUARDRAIL))
+    green, amber, red, no_data = _q(GREEN), _q(AMBER), _q(RED), _q(NO_DATA)
+    is_lagging, counted = f"s.kind = {lagging}", f"s.kind IN ({lagging}, {guardrail})"
+    stale_point = f"s.kind <> {leading} AND s.stale = 1 AND s.latest_value IS NOT NULL"
+    return f"""per_kpi AS MATERIALIZED (
     SELECT s.initiative_id,
            {d.json_text_list(_kpi_row())} AS kpis,
-           min(CASE s.status WHEN 'red' THEN 0 WHEN 'amber' THEN 1 WHEN 'green' THEN 2 END) FILTER (WHERE {counted})
+           min(CASE s.status WHEN {red} THEN 0 WHEN {amber} THEN 1 WHEN {green} THEN 2 END) FILTER (WHERE {counted})
                AS health_rank,
            count(*) FILTER (WHERE {counted}) AS counted,
-           count(*) FILTER (WHERE {counted} AND (s.stale = 1 OR s.status = 'no-data')) AS unsure,
-           sum(s.latest_value) FILTER (WHERE s.value_measure = '{Kpi.ValueMeasure.TIME_SAVED}') AS saved,
-           sum(s.latest_value) FILTER (WHERE s.value_measure = '{Kpi.ValueMeasure.TIME_REALLOCATED}')
+           count(*) FILTER (WHERE {counted} AND (s.stale = 1 OR s.status = {no_data})) AS unsure,
+           sum(s.latest_value) FILTER (WHERE s.value_measure = {_q(Kpi.ValueMeasure.TIME_SAVED)}) AS saved,
+           sum(s.latest_value) FILTER (WHERE s.value_measure = {_q(Kpi.ValueMeasure.TIME_REALLOCATED)})
                AS reallocated,
-           count(*) FILTER (WHERE s.kind = 'leading' AND s.ready = 1) AS leading_ready,
-           count(*) FILTER (WHERE {lagging} AND s.ready = 1) AS lagging_ready,
-           count(*) FILTER (WHERE {lagging}) AS lagging,
-           count(*) FILTER (WHERE {lagging} AND s.baseline_date IS NULL) AS lagging_without_baseline,
-           max(s.baseline_date) FILTER (WHERE {lagging}) AS lagging_last_baseline,
-           max(s.latest_at) FILTER (WHERE {lagging}) AS lagging_last_point,
-           count(*) FILTER (WHERE {lagging} AND (s.progress IS NULL OR s.progress <= 0)) AS lagging_stuck,
-           count(*) FILTER (WHERE s.kind = 'guardrail') AS guardrails,
-           count(*) FILTER (WHERE s.kind = 'guardrail' AND s.status = 'red') AS guardrails_red,
-           count(*) FILTER (WHERE s.kind = 'guardrail' AND s.status NOT IN ('green', 'red'))
+           count(*) FILTER (WHERE s.kind = {leading} AND s.ready = 1) AS leading_ready,
+           count(*) FILTER (WHERE {is_lagging} AND s.ready = 1) AS lagging_ready,
+           count(*) FILTER (WHERE {is_lagging}) AS lagging,
+           count(*) FILTER (WHERE {is_lagging} AND s.baseline_date IS NULL) AS lagging_without_baseline,
+           max(s.baseline_date) FILTER (WHERE {is_lagging}) AS lagging_last_baseline,
+           max(s.latest_at) FILTER (WHERE {is_lagging}) AS lagging_last_point,
+           count(*) FILTER (WHERE {is_lagging} AND (s.progress IS NULL OR s.progress <= 0)) AS lagging_stuck,
+           count(*) FILTER (WHERE s.kind = {guardrail}) AS guardrails,
+           count(*) FILTER (WHERE s.kind = {guardrail} AND s.status = {red}) AS guardrails_red,
+           count(*) FILTER (WHERE s.kind = {guardrail} AND s.status NOT IN ({green}, {red}))
                AS guardrails_unknown,
            max(s.latest_at) AS last_point,
            count(*) FILTER (WHERE {stale_point}) AS stale_count,
            {d.json_text_list("CAST(s.id AS TEXT)", where=stale_point)} AS stale_kpis
     FROM scored s
     GROUP BY s.initiative_id
-),
-roles AS MATERIALIZED (
+)"""  # noqa: S608
+
+
+def _per_initiative(d: _Dialect, past: bool) -> str:
+    """The other rows each initiative's facts count: roles, controls, data sources, workflow assets,
+    the approval that launched it and its overdue review. For a past snapshot, those of then."""
+    roles_then = accepted_then = approved_then = ""
+    is_open = f"r.status = {_q(GateReview.Status.OPEN)}"
+    if past:
+        roles_then = " AND a.assigned_at <= %(now)s"
+        accepted_then = " AND a.accepted_at <= %(now)s"
+        approved_then = " AND r.closed_at <= %(now)s"
+        is_open = f"r.requested_at <= %(now)s AND ({is_open} OR r.closed_at > %(now)s)"
+    service_owner, must = _q(Role.SERVICE_OWNER), _in(MUST_BE_IN_PLACE)
+    return f"""roles AS MATERIALIZED (
     SELECT a.initiative_id, {d.collect("a.role")} AS held,
-           count(*) FILTER (WHERE a.role = '{Role.SERVICE_OWNER}') AS service_owner,
-           count(*) FILTER (WHERE a.role = '{Role.SERVICE_OWNER}' AND a.accepted_at IS NOT NULL{accepted_then})
+           count(*) FILTER (WHERE a.role = {service_owner}) AS service_owner,
+           count(*) FILTER (WHERE a.role = {service_owner} AND a.accepted_at IS NOT NULL{accepted_then})
                AS service_owner_accepted
     FROM initiatives_roleassignment a JOIN chosen c ON c.id = a.initiative_id{roles_then}
     GROUP BY a.initiative_id
 ),
 catalogue AS (
-    SELECT count(*) AS controls, count(*) FILTER (WHERE k.key IN {_in(MUST_BE_IN_PLACE)}) AS must
+    SELECT count(*) AS controls, count(*) FILTER (WHERE k.key IN {must}) AS must
     FROM governance_control k WHERE k.is_active
 ),
 controls AS MATERIALIZED (
     SELECT ic.initiative_id,
-           count(*) FILTER (WHERE ic.status <> 'missing') AS recorded,
-           count(*) FILTER (WHERE k.key IN {_in(MUST_BE_IN_PLACE)} AND ic.status = 'in-place') AS must_in_place
+           count(*) FILTER (WHERE ic.status <> {_q(InitiativeControl.Status.MISSING)}) AS recorded,
+           count(*) FILTER (WHERE k.key IN {must} AND ic.status = {_q(InitiativeControl.Status.IN_PLACE)})
+               AS must_in_place
     FROM governance_initiativecontrol ic
     JOIN chosen c ON c.id = ic.initiative_id
     JOIN governance_control k ON k.id = ic.control_id AND k.is_active
@@ -365,7 +332,7 @@ assets AS MATERIALIZED (
 launch_approvals AS MATERIALIZED (
     SELECT r.initiative_id, max(r.closed_at) AS approved_at
     FROM governance_gatereview r JOIN chosen c ON c.id = r.initiative_id
-    WHERE r.to_stage = '{Stage.MEASURE_IMPACT}' AND r.status = 'approved'{approved_then}
+    WHERE r.to_stage = {_q(Stage.MEASURE_IMPACT)} AND r.status = {_q(GateReview.Status.APPROVED)}{approved_then}
     GROUP BY r.initiative_id
 ),
 overdue AS MATERIALIZED (
@@ -374,11 +341,14 @@ overdue AS MATERIALIZED (
     FROM governance_gatereview r
     JOIN chosen c ON c.id = r.initiative_id
     JOIN governance_gatepolicy p ON p.id = r.policy_id
-    WHERE {open_then} AND {d.ts_days("%(now)s", "r.requested_at")} > p.review_due_days
+    WHERE {is_open} AND {d.ts_days("%(now)s", "r.requested_at")} > p.review_due_days
     GROUP BY r.initiative_id
-),
--- One row per initiative with everything the criteria and flags below read.
-facts AS (
+)"""  # noqa: S608
+
+
+def _facts(d: _Dialect) -> str:
+    """`facts`: one row per initiative with everything the criteria (their `sql`) and flags read."""
+    return f"""facts AS (
     SELECT x.*,
            {d.date_days("%(today)s", "x.started_on")} AS age,
            {d.floor(d.ts_days("%(now)s", "x.launch"))} AS observed_days,
@@ -420,8 +390,18 @@ facts AS (
         LEFT JOIN assets a ON a.initiative_id = c.id
         LEFT JOIN launch_approvals la ON la.initiative_id = c.id
     ) x
-),
--- The criteria of each initiative's next gate, from the newest published policy for its risk tier.
+)"""  # noqa: S608
+
+
+def _criteria(d: _Dialect, criteria: tuple[Criterion, ...]) -> str:
+    """`criteria`: each initiative's next-gate criteria, each registered one by its SQL condition on the
+    initiative's facts, any other "unavailable" as in governance.criteria.evaluate; with how many passed."""
+    passed, failed, unavailable = _q(PASS), _q(FAIL), _q(UNAVAILABLE)
+    statuses = " ".join(f"WHEN {_q(c.key)} THEN CASE WHEN {c.sql} THEN {passed} ELSE {failed} END" for c in criteria)
+    criteria_from, criterion_key = d.policy_criteria()
+    # One criterion as JSON text (keys and statuses need no escaping); see _kpi_row for why text.
+    criterion_json = """'{"key":"' || r.key || '","status":"' || r.status || '"}'"""
+    return f"""-- The criteria of each initiative's next gate, from the newest published policy for its risk tier.
 policy_criteria AS (
     SELECT p.gate, p.risk_tier, {criterion_key} AS key
     FROM governance_gatepolicy p CROSS JOIN {criteria_from}
@@ -432,42 +412,84 @@ policy_criteria AS (
 criteria AS (
     SELECT r.initiative_id,
            {d.json_text_list(criterion_json)} AS results,
-           count(*) FILTER (WHERE r.status = 'pass') AS met, count(*) AS total
+           count(*) FILTER (WHERE r.status = {passed}) AS met, count(*) AS total
     FROM (
-        SELECT f.id AS initiative_id, pc.key, CASE pc.key {criteria} ELSE 'unavailable' END AS status
+        SELECT f.id AS initiative_id, pc.key, CASE pc.key {statuses} ELSE {unavailable} END AS status
         FROM policy_criteria pc JOIN facts f ON f.gate = pc.gate AND f.risk_tier = pc.risk_tier
     ) r
     GROUP BY r.initiative_id
-),
--- The framework's failure modes (kpis.scorecards.failure_modes).
+)"""  # noqa: S608
+
+
+def _flag(code: str, **extra: str) -> str:
+    """One flag as JSON text: its code and label, then each of `extra` (name: SQL giving JSON text)."""
+    text = "'" + json.dumps({"code": code, "label": FLAG_LABELS[code]})[:-1].replace("'", "''") + "'"
+    for name, value in extra.items():
+        text += f" || ', \"{name}\": ' || {value}"
+    return text + " || '}'"
+
+
+def _flags(d: _Dialect) -> str:
+    """`flag_lists`: the failure modes each initiative shows, as tests/scorecards.py failure_modes states them."""
+    gate = "'\"' || o.gate || '\"'"
+    return f"""-- The framework's failure modes.
 flags AS (
-    SELECT f.id AS initiative_id, {flag("pilot-theater", days="CAST(f.age AS TEXT)")} AS flag
+    SELECT f.id AS initiative_id, {_flag("pilot-theater", days="CAST(f.age AS TEXT)")} AS flag
     FROM facts f WHERE f.stage IN {_in(EARLY)} AND f.age > %(pilot_theater_days)s
     UNION ALL
-    SELECT f.id, {flag("pilot-theater", since_launch="'1'")}
+    SELECT f.id, {_flag("pilot-theater", since_launch="'1'")}
     FROM facts f WHERE f.launch IS NOT NULL AND f.measured_since_launch = 0
     UNION ALL
-    SELECT f.id, {flag("no-scale-owner")} FROM facts f WHERE f.launch IS NOT NULL AND f.service_owner = 0
+    SELECT f.id, {_flag("no-scale-owner")} FROM facts f WHERE f.launch IS NOT NULL AND f.service_owner = 0
     UNION ALL
-    SELECT f.id, {flag("stale-data", kpis="f.stale_kpis")}
+    SELECT f.id, {_flag("stale-data", kpis="f.stale_kpis")}
     FROM facts f WHERE f.launch IS NOT NULL AND f.stale_count > 0
     UNION ALL
-    SELECT o.initiative_id, {flag("approval-overdue", gate=quoted("o.gate"), days="CAST(o.days AS TEXT)")}
+    SELECT o.initiative_id, {_flag("approval-overdue", gate=gate, days="CAST(o.days AS TEXT)")}
     FROM overdue o
 ),
 -- Flags of active initiatives only: a killed or on-hold one shows its status instead.
 flag_lists AS (
     SELECT fl.initiative_id, {d.json_text_list("fl.flag")} AS flags
-    FROM flags fl JOIN chosen c ON c.id = fl.initiative_id AND c.status = '{Initiative.Status.ACTIVE}'
+    FROM flags fl JOIN chosen c ON c.id = fl.initiative_id AND c.status = {_q(Initiative.Status.ACTIVE)}
     GROUP BY fl.initiative_id
-){clear_marks}
+)"""  # noqa: S608
+
+
+@functools.cache
+def statement(d: _Dialect, chosen: str, criteria: tuple[Criterion, ...], past: bool = False) -> str:
+    """The INSERT ... SELECT for the chosen initiatives (see _Dialect.initiatives), evaluating the
+    registered `criteria` (governance.criteria.registered). On PostgreSQL it also clears each chosen
+    initiative's dirty mark if it still is the one the statement read: a mark that moved meanwhile (a
+    concurrent ingest committed) is rechecked on the newest row and kept.
+
+    `past`: a snapshot of what stood at %(now)s, a moment gone by, from the data as it was then: the
+    stage and status of then (kpi_figures), each KPI's newest point by then, the roles assigned and
+    accepted by then, the launch approved by then, the reviews open then. It leaves dirty marks alone."""
+    clear_marks = ""
+    if d.pg and not past:
+        clear_marks = """,
+cleared AS (
+    UPDATE initiatives_initiative u SET scorecard_dirty_at = NULL
+    FROM chosen c WHERE u.id = c.id AND u.scorecard_dirty_at = c.mark
+)"""
+    health = " ".join(f"WHEN {rank} THEN {_q(status)}" for rank, status in enumerate((RED, AMBER, GREEN)))
+    stale, fresh = _q(Scorecard.Confidence.STALE), _q(Scorecard.Confidence.FRESH)
+    return f"""
+{kpi_figures(d, chosen, past)},
+{_per_kpi(d)},
+{_per_initiative(d, past)},
+-- One row per initiative with everything the criteria and flags below read.
+{_facts(d)},
+{_criteria(d, criteria)},
+{_flags(d)}{clear_marks}
 INSERT INTO kpis_scorecard (
     initiative_id, computed_at, stage, status, health, confidence, next_gate, readiness_met, readiness_total,
     missing_roles, flags, time_saved_hours, time_reallocated_hours, modelled_value, realised_value,
     cost_per_transaction, monthly_cost, monthly_cost_at_2x, kpis, criteria)
 SELECT f.id, %(now)s, f.stage, f.status,
-       CASE f.health_rank WHEN 0 THEN 'red' WHEN 1 THEN 'amber' WHEN 2 THEN 'green' ELSE 'no-data' END,
-       CASE WHEN f.counted = 0 OR f.unsure > 0 THEN 'stale' ELSE 'fresh' END,
+       CASE f.health_rank {health} ELSE {_q(NO_DATA)} END,
+       CASE WHEN f.counted = 0 OR f.unsure > 0 THEN {stale} ELSE {fresh} END,
        f.gate, coalesce(cr.met, 0), coalesce(cr.total, 0),
        {d.missing_roles("f.held", [role.value for role in Role])}, coalesce(fl.flags, '[]'),
        f.saved, f.reallocated, f.saved * %(hourly_rate)s, f.reallocated * %(hourly_rate)s,
@@ -492,7 +514,6 @@ def parameters(now: datetime, ids: list[int] | None) -> dict:
         "window_days": settings.OBSERVATION_WINDOW_DAYS,
         "pilot_theater_days": settings.PILOT_THEATER_DAYS,
         "hourly_rate": settings.VALUE_HOURLY_RATE,
-        "workflow_asset_count": len(WORKFLOW_ASSET_TYPES),
     }
     if ids is not None:
         params["ids"] = ids if connection.vendor == "postgresql" else json.dumps(ids)
@@ -529,7 +550,7 @@ def store_past_scorecards(at: datetime) -> int:
 
 def _insert(chosen: str, now: datetime, ids: list[int] | None = None, *, past: bool = False) -> int:
     dialect = _Dialect(connection.vendor)
-    sql, params = statement(dialect, chosen, registered_checks(), past), parameters(now, ids)
+    sql, params = statement(dialect, chosen, registered(), past), parameters(now, ids)
     with connection.cursor() as cursor:
         if dialect.pg:
             return _execute_prepared(cursor, sql, params)
@@ -551,7 +572,6 @@ PARAMETER_TYPES = {
     "window_days": "integer",
     "pilot_theater_days": "integer",
     "hourly_rate": "float8",
-    "workflow_asset_count": "integer",
     "ids": "bigint[]",
 }
 

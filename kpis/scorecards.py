@@ -1,10 +1,11 @@
 """Scorecards: each KPI against its baseline and target, the initiative's health, value and cost,
 and the framework's failure modes.
 
-This module is the reference statement of the rules, in Python: gate reviews score one initiative
-with it, and the rule tests exercise it rule by rule. The scheduled recompute states the same rules
-as one set-based SQL statement (`kpis/scorecard_sql.py`); `tests/test_scorecard_sql.py` proves the
-two agree. Snapshots store figures; `present()` adds the prose (reasons, labels) when one is read.
+The scheduled recompute states the rules as one set-based SQL statement (`kpis/scorecard_sql.py`).
+This module scores one KPI in Python (`score_kpi`, which gate criteria read) and presents stored
+snapshots: they keep figures, and `present()` adds the prose (reasons, labels) when one is read.
+`tests/scorecards.py` states the rest of the rules in Python, the reference the rule tests exercise
+rule by rule, and `tests/test_scorecard_sql.py` proves the SQL agrees with it.
 
 Rules (README.md, "Scorecards", explains them to leaders):
 - progress = (latest − baseline) / (target − baseline), so it respects the KPI's direction;
@@ -23,17 +24,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, OuterRef, Prefetch, Subquery
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from governance.models import Asset, DataSource, GatePolicy, GateReview, InitiativeControl
-from initiatives.models import LAUNCHED, Initiative, Role, RoleAssignment, Stage
-from kpis.models import Kpi, Measurement, Scorecard
+from governance import criteria
+from governance.gates import Gate
+from governance.models import GateReview
+from initiatives.models import LAUNCHED, Role, Stage
+from kpis.models import Kpi, Measurement
 from opmodel.compat import UTC
 
 GREEN, AMBER, RED, NO_DATA = "green", "amber", "red", "no-data"
-_RANK = {RED: 0, AMBER: 1, GREEN: 2}
 CADENCE_PERIOD = {
     Kpi.Cadence.DAILY: timedelta(days=1),
     Kpi.Cadence.WEEKLY: timedelta(days=7),
@@ -71,18 +73,6 @@ def stale_kpis_owned_by(user) -> list[Kpi]:
         .order_by("initiative__title", "position")
     )
     return [k for k in kpis if is_stale(k, now)]
-
-
-def with_scorecard_data(initiatives):
-    """Everything scorecards and gate criteria read, loaded in a fixed number of queries."""
-    return initiatives.select_related("charter").prefetch_related(
-        Prefetch("role_assignments", queryset=RoleAssignment.objects.select_related("user")),
-        Prefetch("kpis", queryset=with_latest_values(Kpi.objects.order_by("position", "id"))),
-        Prefetch("gate_reviews", queryset=GateReview.objects.select_related("policy")),
-        Prefetch("published_assets", queryset=Asset.objects.annotate(version_count=Count("versions"))),
-        Prefetch("controls", queryset=InitiativeControl.objects.select_related("updated_by")),
-        Prefetch("data_sources", queryset=DataSource.objects.select_related("owner")),
-    )
 
 
 def kpis_with_latest(initiative) -> list[Kpi]:
@@ -124,12 +114,6 @@ class KpiScore:
     guardrail_bound: float | None
     progress: float | None
     expected: float | None
-
-    def stored(self) -> list:
-        """The figures a snapshot keeps, in Scorecard.KPI_FIELDS order (as the SQL recompute writes them)."""
-        latest_at = self.latest_at.isoformat() if self.latest_at else None
-        figures = {"kpi": self.kpi_id, "stale": int(self.stale), "latest_at": latest_at}
-        return [figures[name] if name in figures else getattr(self, name) for name in Scorecard.KPI_FIELDS]
 
 
 def score_kpi(kpi: Kpi, now: datetime) -> KpiScore:
@@ -216,46 +200,8 @@ def explain(kpi: Kpi, *, status: str, stale: bool, latest, latest_at, progress, 
     return reason
 
 
-def health_of(scores: list[KpiScore]) -> tuple[str, str]:
-    counted = [s for s in scores if s.kind in (Kpi.Kind.LAGGING, Kpi.Kind.GUARDRAIL)]
-    with_data = [s for s in counted if s.status != NO_DATA]
-    health = min((s.status for s in with_data), key=_RANK.__getitem__, default=NO_DATA)
-    confidence = "stale" if not counted or any(s.stale or s.status == NO_DATA for s in counted) else "fresh"
-    return health, confidence
-
-
-def _flag(code: str, **details) -> dict:
-    return {"code": code, "label": FLAG_LABELS[code], **details}
-
-
-def failure_modes(initiative, scores: list[KpiScore], launch: datetime | None, now: datetime) -> list[dict]:
-    """The framework's failure modes this initiative shows now, as snapshots store them (see flag_reason).
-
-    Only an active initiative can fail this way: a killed one has stopped, and an on-hold one is paused
-    by a recorded decision (its status says so, with the reason); its flags return when it resumes."""
-    if initiative.status != Initiative.Status.ACTIVE:
-        return []
-    flags = []
-    age = (now.date() - initiative.started_on).days
-    if initiative.stage in (Stage.DEFINE_OUTCOME, Stage.SECURE_FOUNDATION) and age > settings.PILOT_THEATER_DAYS:
-        flags.append(_flag("pilot-theater", days=age))
-    if launch and not any(s.latest_at and s.latest_at >= launch for s in scores):
-        flags.append(_flag("pilot-theater", since_launch=1))
-    if launch and not any(a.role == Role.SERVICE_OWNER for a in initiative.role_assignments.all()):
-        flags.append(_flag("no-scale-owner"))
-    stale = [s.kpi_id for s in scores if s.kind != Kpi.Kind.LEADING and s.stale and s.latest_value is not None]
-    if launch and stale:
-        flags.append(_flag("stale-data", kpis=stale))
-    overdue = [r for r in initiative.gate_reviews.all() if r.is_overdue]
-    if overdue:
-        flags.append(_flag("approval-overdue", gate=overdue[0].gate, days=(now - overdue[0].due_at).days))
-    return flags
-
-
 def flag_reason(flag: dict, kpi_names: dict[int, str]) -> str:
     """A stored flag in words; `kpi_names` names the KPIs a stale-data flag lists, in display order."""
-    from governance.models import Gate
-
     match flag["code"], flag:
         case "pilot-theater", {"days": int(days)}:
             return f"{days} days since start and still before launch."
@@ -269,76 +215,6 @@ def flag_reason(flag: dict, kpi_names: dict[int, str]) -> str:
         case "approval-overdue", {"gate": gate, "days": days}:
             return f"{Gate(gate).label} is {days} day(s) past its due date."
     return flag.get("label", flag["code"])
-
-
-def missing_roles(initiative) -> list[str]:
-    held = {a.role for a in initiative.role_assignments.all()}
-    return [role.value for role in Role if role not in held]
-
-
-def value_and_cost(initiative, kpis: list[Kpi]) -> dict:
-    """Time returned to the business beside modelled value; cost per transaction and at twice the volume."""
-
-    def latest_hours(measure: str) -> float | None:
-        values = [k.latest_value for k in kpis if k.value_measure == measure and k.latest_value is not None]
-        return sum(values) if values else None
-
-    rate = settings.VALUE_HOURLY_RATE
-    saved, reallocated = latest_hours(Kpi.ValueMeasure.TIME_SAVED), latest_hours(Kpi.ValueMeasure.TIME_REALLOCATED)
-    charter = initiative.charter
-    per_thousand = float(charter.cost_per_1000_inferences) if charter.cost_per_1000_inferences is not None else None
-    per_transaction = per_thousand / 1000 if per_thousand is not None else None
-    volume = charter.expected_monthly_volume
-    monthly = per_transaction * volume if per_transaction is not None and volume else None
-    return {
-        "time_saved_hours": saved,
-        "time_reallocated_hours": reallocated,
-        "modelled_value": saved * rate if saved is not None else None,
-        "realised_value": reallocated * rate if reallocated is not None else None,
-        "cost_per_transaction": per_transaction,
-        "monthly_cost": monthly,
-        "monthly_cost_at_2x": monthly * 2 if monthly is not None else None,
-    }
-
-
-def compute(initiative, policies: dict, now: datetime | None = None):
-    """One initiative's scorecard (unsaved), as the SQL recompute stores it. `initiative` must come
-    from with_scorecard_data()."""
-    from governance.criteria import evaluate, evaluated_as_of
-    from governance.models import Gate
-
-    now = now or timezone.now()
-    kpis = kpis_with_latest(initiative)
-    scores = [score_kpi(k, now) for k in kpis]
-    health, confidence = health_of(scores)
-    gate = Gate.leaving(initiative.stage)
-    policy = policies.get((gate, initiative.risk_tier)) if gate else None
-    with evaluated_as_of(now):
-        criteria = evaluate(initiative, policy.criteria) if policy else []
-    return Scorecard(
-        initiative=initiative,
-        computed_at=now,
-        stage=initiative.stage,
-        status=initiative.status,
-        health=health,
-        confidence=confidence,
-        next_gate=gate.value if gate else "",
-        readiness_met=sum(c.passed for c in criteria),
-        readiness_total=len(criteria),
-        missing_roles=missing_roles(initiative),
-        flags=failure_modes(initiative, scores, launched_at(initiative), now),
-        kpis=[s.stored() for s in scores],
-        criteria=[{"key": c.key, "status": c.status} for c in criteria],
-        **value_and_cost(initiative, kpis),
-    )
-
-
-def compute_many(initiatives, now: datetime | None = None) -> list:
-    from governance.foundation.services import catalogue_loaded_once
-
-    policies = GatePolicy.objects.newest_published()
-    with catalogue_loaded_once():
-        return [compute(i, policies, now) for i in with_scorecard_data(initiatives)]
 
 
 def latest_scorecard(initiative):
@@ -355,9 +231,7 @@ def present(card):
     """Give a stored snapshot its prose, in display order, with one query for its KPIs: each KPI row its
     name, unit, kind and reason (from the KPI as it is now; a removed KPI keeps its key), each flag its
     reason, each criterion its label. Returns the same, unsaved, object."""
-    from governance.criteria import CATALOGUE
-
-    criteria_order = {key: n for n, key in enumerate(CATALOGUE)}
+    criteria_order = {c.key: n for n, c in enumerate(criteria.registered())}
     stored = card.kpi_rows()
     by_id = Kpi.objects.in_bulk([row["kpi"] for row in stored])
     rows = []
@@ -396,7 +270,7 @@ def present(card):
         for flag in sorted(card.flags, key=lambda f: _FLAG_ORDER.get(f["code"], len(_FLAG_ORDER)))
     ]
     card.criteria = [
-        {**c, "label": CATALOGUE.get(c["key"], c["key"])}
+        {**c, "label": criteria.label(c["key"])}
         for c in sorted(card.criteria, key=lambda c: criteria_order.get(c["key"], len(criteria_order)))
     ]
     card.missing_roles = sorted(card.missing_roles, key=lambda role: _ROLE_ORDER.get(role, len(_ROLE_ORDER)))

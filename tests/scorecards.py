@@ -1,14 +1,36 @@
-"""The scorecard rules stated twice, side by side: the SQL recompute and the Python reference."""
+"""The scorecard rules stated twice, side by side: the SQL recompute and the Python reference.
+
+The reference (compute_many and the rules it calls) scores each initiative in Python, one rule at a
+time, so the rule tests can state each rule plainly; the recompute (kpis/scorecard_sql.py) must
+reach the same figures, and `assert_sql_matches_python` checks it does.
+"""
 
 from datetime import date, datetime
 
 import pytest
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Prefetch
+from django.utils import timezone
 
-from initiatives.models import Initiative
-from kpis.models import Scorecard
+from governance.criteria import evaluate, evaluated_as_of
+from governance.models import Asset, DataSource, Gate, GatePolicy, GateReview, InitiativeControl
+from initiatives.models import Initiative, Role, RoleAssignment, Stage
+from kpis.models import Kpi, Scorecard
 from kpis.scorecard_sql import insert_scorecards
-from kpis.scorecards import compute_many, present
+from kpis.scorecards import (
+    AMBER,
+    FLAG_LABELS,
+    GREEN,
+    NO_DATA,
+    RED,
+    KpiScore,
+    kpis_with_latest,
+    launched_at,
+    present,
+    score_kpi,
+    with_latest_values,
+)
 
 COMPARED = (
     "stage",
@@ -45,6 +67,136 @@ def case_fields(kind: str, direction: str, baseline_on: date, target_on: date) -
 
 def _close(expected):
     return expected if expected is None else pytest.approx(expected, rel=1e-12)
+
+
+def with_scorecard_data(initiatives):
+    """Everything scorecards and gate criteria read, loaded in a fixed number of queries."""
+    return initiatives.select_related("charter").prefetch_related(
+        Prefetch("role_assignments", queryset=RoleAssignment.objects.select_related("user")),
+        Prefetch("kpis", queryset=with_latest_values(Kpi.objects.order_by("position", "id"))),
+        Prefetch("gate_reviews", queryset=GateReview.objects.select_related("policy")),
+        Prefetch("published_assets", queryset=Asset.objects.annotate(version_count=Count("versions"))),
+        Prefetch("controls", queryset=InitiativeControl.objects.select_related("updated_by")),
+        Prefetch("data_sources", queryset=DataSource.objects.select_related("owner")),
+    )
+
+
+def newest_published_policies() -> dict:
+    """{(gate, risk tier): newest published policy} in one query, for evaluating many initiatives."""
+    newest = {}
+    for policy in GatePolicy.objects.filter(published_at__isnull=False).order_by("version"):
+        newest[(policy.gate, policy.risk_tier)] = policy
+    return newest
+
+
+def stored(score: KpiScore) -> list:
+    """The figures a snapshot keeps, in Scorecard.KPI_FIELDS order (as the SQL recompute writes them)."""
+    latest_at = score.latest_at.isoformat() if score.latest_at else None
+    figures = {"kpi": score.kpi_id, "stale": int(score.stale), "latest_at": latest_at}
+    return [figures[name] if name in figures else getattr(score, name) for name in Scorecard.KPI_FIELDS]
+
+
+_RANK = {RED: 0, AMBER: 1, GREEN: 2}
+
+
+def health_of(scores: list[KpiScore]) -> tuple[str, str]:
+    counted = [s for s in scores if s.kind in (Kpi.Kind.LAGGING, Kpi.Kind.GUARDRAIL)]
+    with_data = [s for s in counted if s.status != NO_DATA]
+    health = min((s.status for s in with_data), key=_RANK.__getitem__, default=NO_DATA)
+    confidence = "stale" if not counted or any(s.stale or s.status == NO_DATA for s in counted) else "fresh"
+    return health, confidence
+
+
+def _flag(code: str, **details) -> dict:
+    return {"code": code, "label": FLAG_LABELS[code], **details}
+
+
+def failure_modes(initiative, scores: list[KpiScore], launch: datetime | None, now: datetime) -> list[dict]:
+    """The framework's failure modes this initiative shows now, as snapshots store them (see flag_reason).
+
+    Only an active initiative can fail this way: a killed one has stopped, and an on-hold one is paused
+    by a recorded decision (its status says so, with the reason); its flags return when it resumes."""
+    if initiative.status != Initiative.Status.ACTIVE:
+        return []
+    flags = []
+    age = (now.date() - initiative.started_on).days
+    if initiative.stage in (Stage.DEFINE_OUTCOME, Stage.SECURE_FOUNDATION) and age > settings.PILOT_THEATER_DAYS:
+        flags.append(_flag("pilot-theater", days=age))
+    if launch and not any(s.latest_at and s.latest_at >= launch for s in scores):
+        flags.append(_flag("pilot-theater", since_launch=1))
+    if launch and not any(a.role == Role.SERVICE_OWNER for a in initiative.role_assignments.all()):
+        flags.append(_flag("no-scale-owner"))
+    stale = [s.kpi_id for s in scores if s.kind != Kpi.Kind.LEADING and s.stale and s.latest_value is not None]
+    if launch and stale:
+        flags.append(_flag("stale-data", kpis=stale))
+    overdue = [r for r in initiative.gate_reviews.all() if r.is_overdue]
+    if overdue:
+        flags.append(_flag("approval-overdue", gate=overdue[0].gate, days=(now - overdue[0].due_at).days))
+    return flags
+
+
+def missing_roles(initiative) -> list[str]:
+    held = {a.role for a in initiative.role_assignments.all()}
+    return [role.value for role in Role if role not in held]
+
+
+def value_and_cost(initiative, kpis: list[Kpi]) -> dict:
+    """Time returned to the business beside modelled value; cost per transaction and at twice the volume."""
+
+    def latest_hours(measure: str) -> float | None:
+        values = [k.latest_value for k in kpis if k.value_measure == measure and k.latest_value is not None]
+        return sum(values) if values else None
+
+    rate = settings.VALUE_HOURLY_RATE
+    saved, reallocated = latest_hours(Kpi.ValueMeasure.TIME_SAVED), latest_hours(Kpi.ValueMeasure.TIME_REALLOCATED)
+    charter = initiative.charter
+    per_thousand = float(charter.cost_per_1000_inferences) if charter.cost_per_1000_inferences is not None else None
+    per_transaction = per_thousand / 1000 if per_thousand is not None else None
+    volume = charter.expected_monthly_volume
+    monthly = per_transaction * volume if per_transaction is not None and volume else None
+    return {
+        "time_saved_hours": saved,
+        "time_reallocated_hours": reallocated,
+        "modelled_value": saved * rate if saved is not None else None,
+        "realised_value": reallocated * rate if reallocated is not None else None,
+        "cost_per_transaction": per_transaction,
+        "monthly_cost": monthly,
+        "monthly_cost_at_2x": monthly * 2 if monthly is not None else None,
+    }
+
+
+def compute(initiative, policies: dict, now: datetime | None = None):
+    """One initiative's scorecard (unsaved), as the SQL recompute stores it. `initiative` must come
+    from with_scorecard_data()."""
+    now = now or timezone.now()
+    kpis = kpis_with_latest(initiative)
+    scores = [score_kpi(k, now) for k in kpis]
+    health, confidence = health_of(scores)
+    gate = Gate.leaving(initiative.stage)
+    policy = policies.get((gate, initiative.risk_tier)) if gate else None
+    with evaluated_as_of(now):
+        criteria = evaluate(initiative, policy.criteria) if policy else []
+    return Scorecard(
+        initiative=initiative,
+        computed_at=now,
+        stage=initiative.stage,
+        status=initiative.status,
+        health=health,
+        confidence=confidence,
+        next_gate=gate.value if gate else "",
+        readiness_met=sum(c.passed for c in criteria),
+        readiness_total=len(criteria),
+        missing_roles=missing_roles(initiative),
+        flags=failure_modes(initiative, scores, launched_at(initiative), now),
+        kpis=[stored(s) for s in scores],
+        criteria=[{"key": c.key, "status": c.status} for c in criteria],
+        **value_and_cost(initiative, kpis),
+    )
+
+
+def compute_many(initiatives, now: datetime | None = None) -> list:
+    policies = newest_published_policies()
+    return [compute(i, policies, now) for i in with_scorecard_data(initiatives)]
 
 
 def sql_and_python(initiatives, now: datetime) -> list[tuple[Scorecard, Scorecard]]:

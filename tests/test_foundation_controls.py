@@ -3,6 +3,7 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from governance.foundation import criteria as foundation_criteria
 from governance.foundation import services as foundation
 from governance.models import AuditEvent, Control, InitiativeControl
 from initiatives.models import Role
@@ -115,41 +116,41 @@ def test_an_unknown_control_is_refused(lee, initiative):
 
 
 def test_foundation_controls_fails_with_the_missing_controls_by_layer(lee, initiative):
-    passed, reason = foundation.foundation_controls(initiative)
+    passed, reason = foundation_criteria.foundation_controls(initiative)
     assert not passed
     assert "Governance: Access policy" in reason and "Adoption:" in reason
 
     for control in Control.objects.filter(is_active=True).exclude(key="training"):
         _set(initiative, lee, control.key)
-    passed, reason = foundation.foundation_controls(initiative)
+    passed, reason = foundation_criteria.foundation_controls(initiative)
     assert (passed, reason) == (False, "Missing controls. Adoption: Training")
 
     _set(initiative, lee, "training", status="waived", waiver_reason="Already trained")
-    assert foundation.foundation_controls(initiative)[0] is True
+    assert foundation_criteria.foundation_controls(initiative)[0] is True
 
 
 def test_data_sources_classified_needs_an_owner_and_an_sla(alice, dana, initiative):
-    passed, reason = foundation.data_sources_classified(initiative)
+    passed, reason = foundation_criteria.data_sources_classified(initiative)
     assert not passed and "No data source recorded" in reason
 
     source = foundation.save_data_source(
         initiative.pk, acting_user=alice, name="Ticket history", system="Zendesk", classification="internal"
     )
-    passed, reason = foundation.data_sources_classified(initiative)
+    passed, reason = foundation_criteria.data_sources_classified(initiative)
     assert (passed, reason) == (False, "Incomplete: Ticket history (no owner, freshness SLA)")
 
     foundation.save_data_source(initiative.pk, acting_user=alice, source=source, owner=dana, freshness_sla_hours=24)
-    assert foundation.data_sources_classified(initiative)[0] is True
+    assert foundation_criteria.data_sources_classified(initiative)[0] is True
 
 
 def test_review_escalation_rollback_refuses_a_waiver(lee, initiative):
     for key in foundation.MUST_BE_IN_PLACE:
         _set(initiative, lee, key)
-    assert foundation.review_escalation_rollback(initiative)[0] is True
+    assert foundation_criteria.review_escalation_rollback(initiative)[0] is True
 
     _set(initiative, lee, "human-review", status="waived", waiver_reason="Low stakes")
 
-    passed, reason = foundation.review_escalation_rollback(initiative)
+    passed, reason = foundation_criteria.review_escalation_rollback(initiative)
     assert not passed
     assert "Human review" in reason and "a waiver does not do" in reason
 

@@ -41,7 +41,7 @@ def test_it_refuses_unmet_criteria_without_an_override(make_initiative, alice):
 
 def test_an_unavailable_criterion_never_passes_silently(initiative, alice, monkeypatch):
     # Whether or not the KPI app registers its check, an unregistered criterion must block.
-    monkeypatch.delitem(criteria._CHECKS, "kpis-leading-lagging", raising=False)
+    monkeypatch.delitem(criteria._CRITERIA, "kpis-leading-lagging", raising=False)
     results = {r.key: r for r in criteria.evaluate(initiative, ["charter-complete", "kpis-leading-lagging"])}
     assert results["charter-complete"].passed
     assert results["kpis-leading-lagging"].status == criteria.UNAVAILABLE

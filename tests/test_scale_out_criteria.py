@@ -19,7 +19,6 @@ from initiatives.models import Initiative, Role, Stage
 from kpis import services as kpi_services
 from kpis.ingest import record_measurements
 from kpis.models import Kpi
-from kpis.scorecards import compute_many
 from tests.lifecycle import (
     api_as,
     assert_problem,
@@ -29,6 +28,7 @@ from tests.lifecycle import (
     pass_gate,
     support_tree,
 )
+from tests.scorecards import compute_many
 
 pytestmark = pytest.mark.django_db
 

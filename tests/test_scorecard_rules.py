@@ -17,22 +17,17 @@ from initiatives.models import Charter, Initiative, Role, Stage
 from kpis import services as kpi_services
 from kpis.ingest import record_measurements
 from kpis.models import Driver, Kpi
-from kpis.scorecards import (
-    AMBER,
-    GREEN,
-    NO_DATA,
-    RED,
-    KpiScore,
+from kpis.scorecards import AMBER, GREEN, NO_DATA, RED, KpiScore, launched_at, score_kpi
+from opmodel.compat import UTC
+from tests.lifecycle import decide, give_role, pass_charter_signoff, pass_gate, request
+from tests.scorecards import (
+    assert_sql_matches_python,
+    case_fields,
     compute_many,
     health_of,
-    launched_at,
-    score_kpi,
     value_and_cost,
     with_scorecard_data,
 )
-from opmodel.compat import UTC
-from tests.lifecycle import decide, give_role, pass_charter_signoff, pass_gate, request
-from tests.scorecards import assert_sql_matches_python, case_fields
 
 BASELINE_ON = date(2026, 1, 1)
 TARGET_ON = BASELINE_ON + timedelta(days=100)

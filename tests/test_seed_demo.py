@@ -11,9 +11,10 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from governance.audit import verify_chain
+from governance.foundation.criteria import data_sources_classified, foundation_controls
 from governance.foundation.evidence import gate_evidence
-from governance.foundation.services import data_sources_classified, foundation_controls
-from governance.library.services import WORKFLOW_ASSET_TYPES, reuse_review_scheduled, workflow_published
+from governance.library.criteria import reuse_review_scheduled, workflow_published
+from governance.library.services import WORKFLOW_ASSET_TYPES
 from governance.models import (
     Asset,
     AssetLabel,

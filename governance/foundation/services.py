@@ -3,8 +3,6 @@
 Each is one transaction with its audit row; each marks the initiative's scorecard dirty.
 """
 
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,7 +10,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance import audit
-from governance.criteria import criterion
 from governance.errors import TransitionError
 from governance.models import (
     LAYER_INFO,
@@ -50,28 +47,14 @@ class ControlRow:
     updated_at: object
 
 
-_catalogue: ContextVar[list[Control] | None] = ContextVar("control_catalogue", default=None)
-
-
-@contextmanager
-def catalogue_loaded_once():
-    """Within this block, control_rows reads the catalogue once instead of once per initiative."""
-    token = _catalogue.set(list(Control.objects.filter(is_active=True)))
-    try:
-        yield
-    finally:
-        _catalogue.reset(token)
-
-
 def control_rows(initiative) -> dict[str, list[ControlRow]]:
     """Every active catalogue control with this initiative's status (missing when never recorded), by layer.
 
-    Reads `initiative.controls.all()`, so a scorecard run's prefetch answers it without a query.
+    Reads `initiative.controls.all()`, so a prefetch answers the initiative's records without a query.
     """
     recorded = {c.control_id: c for c in initiative.controls.all()}
-    catalogue = _catalogue.get()
     rows = {layer: [] for layer in Layer.values}
-    for control in catalogue if catalogue is not None else Control.objects.filter(is_active=True):
+    for control in Control.objects.filter(is_active=True):
         record = recorded.get(control.pk)
         rows[control.layer].append(
             ControlRow(
@@ -323,38 +306,6 @@ def answer_checklist(review_id: int, *, acting_user, item_id: int, answer: str, 
         after={"review": review.pk, "question": item.question, "answer": answer, "note": record.note},
     )
     return record
-
-
-@criterion("foundation-controls")
-def foundation_controls(initiative) -> tuple[bool, str]:
-    gaps = {
-        layer: [r.control.name for r in rows if r.status == InitiativeControl.Status.MISSING]
-        for layer, rows in control_rows(initiative).items()
-    }
-    open_layers = [f"{Layer(layer).label}: {', '.join(names)}" for layer, names in gaps.items() if names]
-    if open_layers:
-        return False, "Missing controls. " + " · ".join(open_layers)
-    return True, "Every layer's controls are in place or waived with a reason."
-
-
-@criterion("data-sources-classified")
-def data_sources_classified(initiative) -> tuple[bool, str]:
-    sources = list(initiative.data_sources.all())
-    if not sources:
-        return False, "No data source recorded: what data does the initiative depend on?"
-    gaps = [f"{s.name} (no {', '.join(s.gaps())})" for s in sources if s.gaps()]
-    if gaps:
-        return False, "Incomplete: " + "; ".join(gaps)
-    return True, f"{len(sources)} data source(s), each classified with an owner and a freshness SLA."
-
-
-@criterion("review-escalation-rollback")
-def review_escalation_rollback(initiative) -> tuple[bool, str]:
-    rows = {r.control.key: r for layer in control_rows(initiative).values() for r in layer}
-    missing = [rows[k].control.name for k in MUST_BE_IN_PLACE if k in rows and rows[k].status != "in-place"]
-    if missing:
-        return False, f"Not in place (a waiver does not do here): {', '.join(missing)}."
-    return True, "Human review, escalation and rollback are in place."
 
 
 def layer_summary() -> list[dict]:

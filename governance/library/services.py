@@ -2,14 +2,12 @@
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
 from governance import audit
-from governance.criteria import criterion
-from governance.criteria import now as criteria_now
 from governance.errors import TransitionError
 from governance.library import content as asset_content
 from governance.models import (
@@ -365,33 +363,6 @@ def schedule_reuse_review(initiative_id: int, *, acting_user, on) -> Initiative:
     )
     initiative.mark_dirty()
     return initiative
-
-
-def published_assets(initiative) -> list[Asset]:
-    """The assets published from this initiative with their version_count, from the prefetch when there is one."""
-    cached = getattr(initiative, "_prefetched_objects_cache", {}).get("published_assets")
-    if cached is not None:
-        return list(cached)
-    return list(Asset.objects.filter(source_initiative=initiative).annotate(version_count=Count("versions")))
-
-
-@criterion("assets-published")
-def workflow_published(initiative) -> tuple[bool, str]:
-    have = {a.type for a in published_assets(initiative) if a.version_count}
-    missing = [Asset.Type(kind).label.lower() for kind in WORKFLOW_ASSET_TYPES if kind not in have]
-    if missing:
-        return False, f"Not yet in the library: {', '.join(missing)}. Use “Publish as asset” on the initiative."
-    return True, "Prompt template, evaluation set and playbook are published as versioned assets."
-
-
-@criterion("reuse-review-scheduled")
-def reuse_review_scheduled(initiative) -> tuple[bool, str]:
-    when = initiative.reuse_review_on
-    if when is None:
-        return False, "No reuse review date is set."
-    if when < timezone.localdate(criteria_now()):
-        return False, f"The reuse review date ({when:%d %b %Y}) has passed; schedule the next one."
-    return True, f"Reuse review on {when:%d %b %Y}."
 
 
 @transaction.atomic

@@ -1,3 +1,4 @@
+from governance.gates import GATE_FROM_STAGE, Gate
 from governance.models.assets import (
     Asset,
     AssetLabel,
@@ -17,7 +18,7 @@ from governance.models.foundation import (
     InitiativeControl,
     Layer,
 )
-from governance.models.gates import GATE_FROM_STAGE, Gate, GateDecision, GatePolicy, GateReview
+from governance.models.gates import GateDecision, GatePolicy, GateReview
 from governance.models.tokens import ApiToken
 
 __all__ = [

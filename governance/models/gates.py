@@ -8,48 +8,15 @@ from django.db import models
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
+from governance.criteria import registered
+from governance.gates import Gate
 from initiatives.models import Initiative, Role, RoleAssignment, Stage
-
-
-class Gate(models.TextChoices):
-    CHARTER_SIGNOFF = "charter-signoff", "Charter sign-off"
-    FOUNDATION_READY = "foundation-ready", "Foundation ready"
-    SCALE_OUT = "scale-out", "Scale-out approval"
-    REUSE_READY = "reuse-ready", "Reuse ready"
-
-    @classmethod
-    def leaving(cls, stage: str) -> "Gate | None":
-        return GATE_FROM_STAGE.get(stage)
-
-    @property
-    def from_stage(self) -> Stage:
-        return {v: k for k, v in GATE_FROM_STAGE.items()}[self]
-
-    @property
-    def to_stage(self) -> Stage:
-        stages = Stage.ordered()
-        return stages[stages.index(self.from_stage) + 1]
-
-
-GATE_FROM_STAGE = {
-    Stage.DEFINE_OUTCOME: Gate.CHARTER_SIGNOFF,
-    Stage.SECURE_FOUNDATION: Gate.FOUNDATION_READY,
-    Stage.MEASURE_IMPACT: Gate.SCALE_OUT,
-    Stage.STANDARDIZE_REUSE: Gate.REUSE_READY,
-}
 
 
 class GatePolicyQuerySet(models.QuerySet):
     def current(self, gate: str, risk_tier: str) -> "GatePolicy":
         """The newest published version for a gate and risk tier."""
         return self.filter(gate=gate, risk_tier=risk_tier, published_at__isnull=False).order_by("-version").first()
-
-    def newest_published(self) -> dict:
-        """{(gate, risk tier): newest published policy} in one query, for evaluating many initiatives."""
-        newest = {}
-        for policy in self.filter(published_at__isnull=False).order_by("version"):
-            newest[(policy.gate, policy.risk_tier)] = policy
-        return newest
 
 
 class GatePolicy(models.Model):
@@ -102,9 +69,8 @@ class GatePolicy(models.Model):
         return self.published_at is not None
 
     def clean(self):
-        from governance.criteria import CATALOGUE
-
-        unknown = [key for key in self.criteria if key not in CATALOGUE]
+        known = {c.key for c in registered()}
+        unknown = [key for key in self.criteria if key not in known]
         if unknown:
             raise ValidationError({"criteria": f"Unknown criteria: {', '.join(unknown)}."})
         if not self.approver_slots or not all(isinstance(slot, list) and slot for slot in self.approver_slots):
