@@ -66,9 +66,12 @@ def catalogue_loaded_once():
 def control_rows(initiative) -> dict[str, list[ControlRow]]:
     """Every active catalogue control with this initiative's status (missing when never recorded), by layer.
 
-    Reads `initiative.controls.all()`, so a scorecard run's prefetch answers it without a query.
+    Reads a scorecard run's prefetch of `initiative.controls` when there is one; otherwise one query, with
+    who last updated each control (a row reads it).
     """
-    recorded = {c.control_id: c for c in initiative.controls.all()}
+    prefetched = getattr(initiative, "_prefetched_objects_cache", {}).get("controls")
+    records = prefetched if prefetched is not None else initiative.controls.select_related("updated_by")
+    recorded = {c.control_id: c for c in records}
     catalogue = _catalogue.get()
     rows = {layer: [] for layer in Layer.values}
     for control in catalogue if catalogue is not None else Control.objects.filter(is_active=True):
