@@ -18,7 +18,7 @@ from governance.reviews import approval_inbox, decision_pack, page_of_reviews
 from governance.tokens import issue_token, revoke_token
 from opmodel.forms import apply_errors, save_form
 
-REVIEWS_PER_PAGE = 25
+REVIEWS_PER_PAGE = 20
 
 
 @login_required
