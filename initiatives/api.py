@@ -20,6 +20,7 @@ from initiatives.serializers import (
 )
 from kpis.models import Scorecard
 from kpis.serializers import ScorecardQuerySerializer, ScorecardSerializer
+from opmodel.api import NarrowPagination
 from opmodel.compat import UTC
 
 
@@ -49,6 +50,7 @@ class InitiativeViewSet(
 ):
     lookup_field = "slug"
     filterset_class = InitiativeFilter
+    pagination_class = NarrowPagination  # the page's charters and owners joined for its rows only
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
