@@ -62,16 +62,37 @@ def open_slots_for(user, review) -> list[tuple[int, str]]:
     Slots for roles the user holds come first, then slots nobody else could fill: a leader who
     approves first stands in for a missing role instead of taking the named sponsor's slot.
     """
-    approvals = [d for d in review.decisions.all() if d.decision == GateDecision.Kind.APPROVE and not d.is_stale]
-    if any(d.decided_by_id == user.pk for d in approvals):
-        return []  # one person counts for one required role only
-    filled = {d.slot for d in approvals}
-    held = roles_held(user, review.initiative)
-    mine = deciding_roles(user, review.initiative)
+    approvals = [
+        (d.slot, d.decided_by_id)
+        for d in review.decisions.all()
+        if d.decision == GateDecision.Kind.APPROVE and not d.is_stale
+    ]
     others = {a.role for a in _assignments(review.initiative) if a.user_id not in {user.pk, review.requested_by_id}}
+    return offered_slots(
+        review.policy.approver_slots,
+        approvals,
+        user_id=user.pk,
+        held=roles_held(user, review.initiative),
+        leader=is_leader(user),
+        others=others,
+    )
+
+
+def offered_slots(
+    approver_slots: list, approvals: list[tuple[int, int]], *, user_id: int, held: set, leader: bool, others=frozenset()
+) -> list[tuple[int, str]]:
+    """open_slots_for on plain values, so the inbox can ask it of every open review from a few narrow rows.
+
+    `approvals` are the live approvals as (slot, decided_by_id); `held` the user's roles on the initiative;
+    `others` the roles other people hold there (they only order the slots, never remove one).
+    """
+    if any(decided_by == user_id for _, decided_by in approvals):
+        return []  # one person counts for one required role only
+    filled = {slot for slot, _ in approvals}
+    mine = held | LEADERSHIP_ROLES if leader else held
     slots = [
         (index, sorted(slot, key=lambda role: role not in held))
-        for index, slot in enumerate(review.policy.approver_slots)
+        for index, slot in enumerate(approver_slots)
         if index not in filled and mine.intersection(slot)
     ]
     slots.sort(key=lambda item: (not held.intersection(item[1]), bool(others.intersection(item[1]))))

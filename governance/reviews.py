@@ -1,30 +1,74 @@
 """The approver's side of gate reviews: those awaiting a person's decision, and the decision pack they
 decide from. Pages of every app read these; none of them is a view."""
 
+from collections import defaultdict
+from typing import NamedTuple
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Page, Paginator
 from django.utils import timezone
 
 from governance import services
 from governance.criteria import compare, evaluate, readiness
 from governance.foundation.panels import checklist_context
-from governance.models import Gate, GateDecision, GateReview
-from governance.permissions import check_can_decide, open_slots_for
-from initiatives.models import Role
+from governance.models import Gate, GateDecision, GatePolicy, GateReview
+from governance.permissions import check_can_decide, offered_slots, open_slots_for
+from initiatives.models import Role, RoleAssignment, is_leader
 from initiatives.people import person_name
 from kpis.charts import evidence_charts
 from kpis.scorecards import latest_scorecard
 
 
-def reviews_awaiting(user) -> list[GateReview]:
-    """Open reviews in which this user may still fill a required approver role."""
-    open_reviews = (
-        GateReview.objects.visible_to(user)
-        .for_approval_pages()
-        .filter(status=GateReview.Status.OPEN)
-        .order_by("requested_at")
-    )
-    return [r for r in open_reviews if r.requested_by_id != user.pk and open_slots_for(user, r)]
+class Inbox(NamedTuple):
+    awaiting: list[int]  # ids of the open reviews in which the user may still fill a required approver role
+    others: list[int]  # ids of the other open reviews the user can see
+
+
+def approval_inbox(user) -> Inbox:
+    """The open reviews this user can see, split by open_slots_for's rule: those awaiting them (the
+    longest waiting first) and the others (the newest first).
+
+    It reads a few narrow rows for all open reviews at once (ids, live approvals, the user's roles) and
+    no review twice, so a page then loads whole rows only for the reviews it shows (page_of_reviews).
+    """
+    open_reviews = GateReview.objects.visible_to(user).filter(status=GateReview.Status.OPEN)
+    rows = list(open_reviews.order_by("requested_at", "id").values_list("pk", "policy", "initiative", "requested_by"))
+    slots = dict(GatePolicy.objects.order_by().values_list("pk", "approver_slots"))  # a few dozen versions at most
+    approvals, held, leader = _live_approvals(open_reviews), _roles_by_initiative(user), is_leader(user)
+    awaiting = [
+        pk
+        for pk, policy_id, initiative_id, requested_by in rows
+        if requested_by != user.pk
+        and offered_slots(slots[policy_id], approvals[pk], user_id=user.pk, held=held[initiative_id], leader=leader)
+    ]
+    waiting = set(awaiting)
+    return Inbox(awaiting, [pk for pk, *_ in reversed(rows) if pk not in waiting])
+
+
+def _live_approvals(reviews) -> dict[int, list[tuple[int, int]]]:
+    """{review id: [(slot, decided_by_id), ...]} of the approvals that count (not stale) on `reviews`."""
+    approvals = defaultdict(list)
+    live = GateDecision.objects.filter(review__in=reviews, decision=GateDecision.Kind.APPROVE, is_stale=False)
+    for review_id, slot, decided_by in live.order_by().values_list("review", "slot", "decided_by"):
+        approvals[review_id].append((slot, decided_by))
+    return approvals
+
+
+def _roles_by_initiative(user) -> dict[int, set[str]]:
+    held = defaultdict(set)
+    for initiative_id, role in RoleAssignment.objects.filter(user=user).order_by().values_list("initiative", "role"):
+        held[initiative_id].add(role)
+    return held
+
+
+def page_of_reviews(ids: list[int], number, *, per_page: int) -> Page:
+    """One page of `ids` (a page number from the query string; a bad one gives the first or last page),
+    its reviews loaded with what a row of reviews shows, in one query, in the order of `ids`."""
+    page = Paginator(ids, per_page).get_page(number)
+    reviews = GateReview.objects.for_review_rows().in_bulk(page.object_list)
+    page.object_list = [reviews[pk] for pk in page.object_list if pk in reviews]
+    return page
 
 
 def decision_pack(user, review: GateReview, form, bound: dict | None = None) -> dict:

@@ -14,19 +14,22 @@ from governance.forms import DecisionForm, TokenForm
 from governance.foundation import services as foundation
 from governance.foundation.forms import ChecklistAnswerForm
 from governance.models import ApiToken, GateReview
-from governance.reviews import decision_pack, reviews_awaiting
+from governance.reviews import approval_inbox, decision_pack, page_of_reviews
 from governance.tokens import issue_token, revoke_token
 from opmodel.forms import apply_errors, save_form
+
+REVIEWS_PER_PAGE = 20
 
 
 @login_required
 def approval_list(request):
-    awaiting = reviews_awaiting(request.user)
-    waiting_ids = {r.pk for r in awaiting}
-    reviews = GateReview.objects.visible_to(request.user).for_approval_pages()
-    others = [r for r in reviews.filter(status=GateReview.Status.OPEN) if r.pk not in waiting_ids]
-    decided = reviews.exclude(status=GateReview.Status.OPEN).order_by("-closed_at")[:20]
-    context = {"awaiting": awaiting, "others": others, "decided": decided}
+    inbox = approval_inbox(request.user)
+    decided = GateReview.objects.visible_to(request.user).exclude(status=GateReview.Status.OPEN)
+    context = {
+        "awaiting": page_of_reviews(inbox.awaiting, request.GET.get("waiting_page"), per_page=REVIEWS_PER_PAGE),
+        "others": page_of_reviews(inbox.others, request.GET.get("others_page"), per_page=REVIEWS_PER_PAGE),
+        "decided": decided.for_review_rows().order_by("-closed_at", "-id")[:20],
+    }
     return render(request, "governance/approval_list.html", context)
 
 

@@ -1,7 +1,7 @@
 from datetime import datetime, time
 
 import django_filters
-from django.db.models import Prefetch
+from django.db.models import OuterRef, Subquery
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -10,7 +10,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from initiatives import services
-from initiatives.models import Initiative, RoleAssignment
+from initiatives.models import Initiative
 from initiatives.serializers import (
     CharterSerializer,
     InitiativeDetailSerializer,
@@ -20,6 +20,7 @@ from initiatives.serializers import (
 )
 from kpis.models import Scorecard
 from kpis.serializers import ScorecardQuerySerializer, ScorecardSerializer
+from opmodel.api import NarrowPagination
 from opmodel.compat import UTC
 
 
@@ -31,7 +32,9 @@ class InitiativeFilter(django_filters.FilterSet):
     )
 
     def filter_health(self, queryset, name, value):
-        return queryset.filter(scorecards__in=Scorecard.objects.latest_per_initiative().filter(health=value))
+        """On each initiative's newest scorecard only: one index probe per initiative, never the history."""
+        newest = Scorecard.objects.filter(initiative=OuterRef("pk")).newest_first().values("health")[:1]
+        return queryset.alias(latest_health=Subquery(newest)).filter(latest_health=value)
 
     class Meta:
         model = Initiative
@@ -47,15 +50,11 @@ class InitiativeViewSet(
 ):
     lookup_field = "slug"
     filterset_class = InitiativeFilter
+    pagination_class = NarrowPagination  # the page's charters and owners joined for its rows only
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
-        return (
-            Initiative.objects.visible_to(self.request.user)
-            .select_related("charter__owner")
-            .prefetch_related(Prefetch("role_assignments", queryset=RoleAssignment.objects.select_related("user")))
-            .order_by("title", "id")
-        )
+        return Initiative.objects.visible_to(self.request.user).select_related("charter__owner").order_by("title", "id")
 
     def get_serializer_class(self):
         if self.action == "retrieve":
@@ -96,7 +95,7 @@ class InitiativeViewSet(
         query.is_valid(raise_exception=True)
         as_of = query.validated_data.get("as_of")
         cutoff = datetime.combine(as_of, time.max, tzinfo=UTC) if as_of else None
-        card = Scorecard.objects.latest_per_initiative(as_of=cutoff).filter(initiative=initiative).first()
+        card = initiative.scorecards.newest_first(as_of=cutoff).first()
         if card is None:
             raise NotFound("No scorecard computed for that date yet." if as_of else "No scorecard computed yet.")
         return Response(ScorecardSerializer(card).data)

@@ -153,7 +153,11 @@ class Initiative(models.Model):
 
     class Meta:
         ordering = ["title"]
-        indexes = [models.Index(fields=["stage", "status"])]
+        indexes = [
+            models.Index(fields=["stage", "status"]),
+            # Lists and the API page initiatives by title (id breaks ties): read in order, never sorted whole.
+            models.Index(fields=["title", "id"], name="initiatives_title_id"),
+        ]
 
     def __str__(self) -> str:
         return self.title

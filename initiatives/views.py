@@ -14,7 +14,7 @@ from governance.foundation.panels import foundation_context
 from governance.library.panels import library_context
 from governance.models import AuditEvent, GateDecision
 from governance.permissions import can_edit, can_resume
-from governance.reviews import reviews_awaiting
+from governance.reviews import approval_inbox, page_of_reviews
 from initiatives import services
 from initiatives.forms import CharterForm, InitiativeForm, ResumeForm, ReviewRequestForm, RoleAssignmentForm
 from initiatives.models import ACCOUNTABLE_ROLES, ROLE_DUTIES, Initiative, Role, RoleAssignment, Stage
@@ -31,11 +31,12 @@ def home(request):
         Initiative.objects.visible_to(request.user)
         .filter(role_assignments__user=request.user)
         .distinct()
-        .order_by("stage", "title")
+        .order_by("stage", "title", "id")
     )
+    awaiting = approval_inbox(request.user).awaiting
     context = {
-        "awaiting": reviews_awaiting(request.user),
-        "initiatives": mine,
+        "awaiting": page_of_reviews(awaiting, request.GET.get("reviews_page"), per_page=10),
+        "initiatives": Paginator(mine, 25).get_page(request.GET.get("initiatives_page")),
         "stale_kpis": stale_kpis_owned_by(request.user),
     }
     return render(request, "initiatives/home.html", context)

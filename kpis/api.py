@@ -20,7 +20,7 @@ from kpis.serializers import (
     MeasurementQuerySerializer,
     MeasurementSerializer,
 )
-from opmodel.api import problem_response
+from opmodel.api import NarrowPagination, Pagination, problem_response
 
 
 class KpiFilter(django_filters.FilterSet):
@@ -47,6 +47,7 @@ class KpiViewSet(
     lookup_field = "key"
     lookup_value_regex = r"[a-z0-9.-]+"
     filterset_class = KpiFilter
+    pagination_class = NarrowPagination  # ten thousand KPIs and more, each row with its initiative and driver
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
@@ -81,7 +82,7 @@ class KpiViewSet(
         parameters=[MeasurementQuerySerializer],
         responses=MeasurementSerializer(many=True),
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=Pagination)  # one KPI's points, read in index order
     def measurements(self, request, key=None):
         kpi = self.get_object()
         query = MeasurementQuerySerializer(data=request.query_params)

@@ -229,6 +229,12 @@ class JSONTextField(models.TextField):
 
 
 class ScorecardQuerySet(models.QuerySet):
+    def newest_first(self, *, as_of=None) -> "ScorecardQuerySet":
+        """Newest first, of those computed at or before `as_of` (default: all): the first is the scorecard
+        that stood then. For one initiative, the (initiative, computed_at) index finds it in one probe."""
+        cards = self if as_of is None else self.filter(computed_at__lte=as_of)
+        return cards.order_by("-computed_at", "-id")
+
     def latest_per_initiative(self, *, as_of=None, initiatives=None):
         """The newest scorecard of each initiative (default: all) computed at or before `as_of` (default: now).
 

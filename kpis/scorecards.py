@@ -219,7 +219,7 @@ def flag_reason(flag: dict, kpi_names: dict[int, str]) -> str:
 
 def latest_scorecard(initiative):
     """The initiative's newest snapshot, ready to show (see present), or None before the first recompute."""
-    card = initiative.scorecards.order_by("-computed_at", "-id").first()
+    card = initiative.scorecards.newest_first().first()
     return present(card) if card else None
 
 

@@ -37,6 +37,22 @@ class Pagination(PageNumberPagination):
     max_page_size = 500
 
 
+class NarrowPagination(Pagination):
+    """Pages by primary key first, then loads that page's rows alone, with their joins; the response is
+    Pagination's (count, next, previous, results).
+
+    For long lists of wide rows: the database sorts (sort key, id) pairs, which stay in memory, instead
+    of every row with all its columns and those of its joins, which spilled to disk at the last pages.
+    """
+
+    def paginate_queryset(self, queryset, request, view=None):
+        ids = super().paginate_queryset(queryset.values_list("pk", flat=True), request, view)
+        if ids is None:
+            return None
+        rows = queryset.order_by().in_bulk(ids)
+        return [rows[pk] for pk in ids if pk in rows]
+
+
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the current state."

@@ -97,6 +97,18 @@ class TestList:
         with django_assert_max_num_queries(len(few.captured_queries)):
             assert len(_slugs(client.get(URL))) == 15
 
+    def test_it_pages_by_title_with_each_owner(self, make_initiative, alice):
+        for title in ["Quote creation", "Contract review", "Support triage assistant", "Claims intake", "Audit"]:
+            make_initiative(title)
+        client, url, rows = api_as(alice), f"{URL}?page_size=2", []
+        while url:
+            body = client.get(url).json()
+            assert body["count"] == 5 and set(body) == {"count", "next", "previous", "results"}
+            rows += body["results"]
+            url = body["next"]
+        assert [r["title"] for r in rows] == sorted(r["title"] for r in rows)
+        assert {r["owner"] for r in rows} == {"alice"}
+
 
 class TestCreate:
     def test_it_creates_an_initiative_with_its_creator_as_pm(self, alice):

@@ -3,6 +3,8 @@
 from datetime import datetime, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from kpis import services
@@ -118,3 +120,34 @@ def test_measurements_reject_a_bad_window(api, kpi, alice):
     assert response.status_code == 400 and response.json()["errors"][0]["field"] == "since"
     response = api(alice).get(url, {"since": "2026-10-05T00:00:00Z", "until": "2026-10-01T00:00:00Z"})
     assert response.json()["errors"][0]["field"] == "until"
+
+
+def test_the_list_pages_through_every_kpi_in_key_order_in_constant_queries(
+    api, kpi, initiative, alice, django_assert_max_num_queries
+):
+    client = api(alice)
+    with CaptureQueriesContext(connection) as one:
+        assert client.get("/api/v1/kpis/").json()["count"] == 1
+
+    driver = services.add_driver(initiative.pk, acting_user=alice, name="More volume")
+    for n in range(29):
+        services.add_kpi(
+            initiative.pk,
+            acting_user=alice,
+            driver=driver,
+            key=f"support.volume-{n:02d}",
+            name=f"Volume {n}",
+            unit="tickets",
+            kind="leading",
+            direction="increase",
+        )
+    keys, url = [], "/api/v1/kpis/?page_size=12"
+    while url:
+        with django_assert_max_num_queries(len(one.captured_queries)):
+            body = client.get(url).json()
+        assert body["count"] == 30 and set(body) == {"count", "next", "previous", "results"}
+        keys += [row["key"] for row in body["results"]]
+        assert body["results"][0]["initiative"] == initiative.slug
+        url = body["next"]
+    assert keys == sorted(Kpi.objects.values_list("key", flat=True))
+    assert body["previous"].endswith("?page=2&page_size=12")

@@ -3,6 +3,8 @@
 from datetime import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from kpis.models import Scorecard
 from kpis.recompute import recompute_scorecards
@@ -75,3 +77,24 @@ def test_initiatives_filter_by_latest_health(history, make_initiative, alice):
         other.slug
     ]
     assert_problem(client.get("/api/v1/initiatives/", {"health": "purple"}), 400)
+
+
+def test_a_red_scorecard_in_the_history_does_not_make_an_initiative_red(history, make_initiative, alice):
+    recovered = make_initiative("Quote creation")
+    card(recovered, datetime(2026, 9, 1, tzinfo=UTC), "red")
+    card(recovered, datetime(2026, 10, 2, tzinfo=UTC), "green")
+    client = api_as(alice)
+    assert [i["slug"] for i in client.get("/api/v1/initiatives/", {"health": "red"}).json()["results"]] == [
+        history.slug
+    ]
+    assert client.get("/api/v1/initiatives/", {"health": "green"}).json()["count"] == 1
+
+
+def test_the_scorecard_is_looked_up_for_its_initiative_alone(history, make_initiative, alice):
+    for n in range(3):
+        card(make_initiative(f"Initiative {n}"), datetime(2026, 10, 5, tzinfo=UTC), "green")
+    with CaptureQueriesContext(connection) as queries:
+        response = api_as(alice).get(f"/api/v1/initiatives/{history.slug}/scorecard/", {"as_of": "2026-09-15"})
+    assert response.json()["health"] == "green"
+    (lookup,) = [q["sql"] for q in queries.captured_queries if 'FROM "kpis_scorecard"' in q["sql"]]
+    assert "initiatives_initiative" not in lookup  # never every initiative's newest card, then one kept

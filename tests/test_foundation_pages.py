@@ -3,10 +3,12 @@
 import json
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from governance.foundation import services as foundation
-from governance.models import ChecklistAnswer, ChecklistItem, DataSource, InitiativeControl, Layer
+from governance.models import ChecklistAnswer, ChecklistItem, Control, DataSource, InitiativeControl, Layer
 from initiatives.models import Role
 from tests.lifecycle import give_role, pass_charter_signoff, request
 
@@ -228,3 +230,25 @@ def test_the_control_model_shows_every_layer(client, in_foundation, rita):
     for layer in Layer:
         assert f">{layer.label}<" in page
     assert "Kill switch" in page and "window.print()" in page and "@media print" in page
+
+
+@pytest.mark.parametrize("name", ["initiative", "foundation", "control_model"])
+def test_pages_read_who_updated_each_control_in_one_query(
+    client, in_foundation, rita, django_assert_max_num_queries, name
+):
+    def record(controls):
+        for control in controls:
+            foundation.set_control(
+                in_foundation.pk, acting_user=rita, control_key=control.key, status="in-place", evidence="Checked."
+            )
+
+    path = in_foundation.get_absolute_url() if name == "initiative" else url(name, in_foundation)
+    controls = list(Control.objects.filter(is_active=True))
+    record(controls[:1])
+    client.force_login(rita)
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(path).status_code == 200
+
+    record(controls[1:])
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        assert client.get(path).status_code == 200

@@ -1,6 +1,8 @@
 """The browser pages: who sees what, forms that validate next to the field, and the gate flow."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from governance import services as governance
@@ -40,6 +42,20 @@ def test_home_lists_my_initiatives_and_reviews_waiting_for_me(login, initiative,
     assert initiative.title in page.content.decode()
     assert "Open decision pack" in page.content.decode()
     assert "Open decision pack" not in login(alice).get("/").content.decode()
+
+
+def test_home_pages_my_initiatives_in_constant_queries(login, make_initiative, alice, django_assert_max_num_queries):
+    make_initiative("Initiative 00")
+    client = login(alice)
+    with CaptureQueriesContext(connection) as one:
+        client.get("/")
+    for n in range(1, 30):
+        make_initiative(f"Initiative {n:02d}")
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        page = client.get("/?reviews_page=1").content.decode()
+    assert "My initiatives <span" in page and "(30)" in page and "Initiative 24" in page and "Initiative 25" not in page
+    assert 'href="?reviews_page=1&amp;initiatives_page=2#initiatives" rel="next"' in page
+    assert "Initiative 25" in client.get("/?initiatives_page=2").content.decode()
 
 
 def test_create_initiative_shows_errors_next_to_fields(login, alice):

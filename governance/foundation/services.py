@@ -50,9 +50,12 @@ class ControlRow:
 def control_rows(initiative) -> dict[str, list[ControlRow]]:
     """Every active catalogue control with this initiative's status (missing when never recorded), by layer.
 
-    Reads `initiative.controls.all()`, so a prefetch answers the initiative's records without a query.
+    Reads a scorecard run's prefetch of `initiative.controls` when there is one; otherwise one query, with
+    who last updated each control (a row reads it).
     """
-    recorded = {c.control_id: c for c in initiative.controls.all()}
+    prefetched = getattr(initiative, "_prefetched_objects_cache", {}).get("controls")
+    records = prefetched if prefetched is not None else initiative.controls.select_related("updated_by")
+    recorded = {c.control_id: c for c in records}
     rows = {layer: [] for layer in Layer.values}
     for control in Control.objects.filter(is_active=True):
         record = recorded.get(control.pk)

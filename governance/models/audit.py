@@ -39,7 +39,7 @@ class AuditEvent(models.Model):
     action = models.CharField(max_length=60)
     object_type = models.CharField(max_length=60)
     object_id = models.CharField(max_length=80)
-    initiative_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    initiative_id = models.BigIntegerField(null=True, blank=True)
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
@@ -52,6 +52,8 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["id"]
+        # An initiative's history is read newest first, a page at a time: (initiative, id) serves it in order.
+        indexes = [models.Index(fields=["initiative_id", "id"], name="governance_audit_initiative_id")]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.action} {self.object_type}:{self.object_id}"

@@ -93,6 +93,10 @@ class GateReviewQuerySet(models.QuerySet):
             Prefetch("initiative__role_assignments", queryset=RoleAssignment.objects.select_related("user")),
         )
 
+    def for_review_rows(self) -> "GateReviewQuerySet":
+        """With each review, what a row of a review list shows: its initiative, requester and policy (due date)."""
+        return self.select_related("initiative", "policy", "requested_by")
+
 
 class GateReview(models.Model):
     class Status(models.TextChoices):

@@ -7,6 +7,15 @@ from initiatives.people import person_name
 register = template.Library()
 
 
+@register.simple_tag(takes_context=True)
+def page_url(context, number: int, param: str = "") -> str:
+    """The query string of another page of a list, every other parameter kept (filters, and the page of
+    another list on the same page), so paging one list never resets the rest."""
+    query = context.request.GET.copy()
+    query[param or "page"] = number
+    return f"?{query.urlencode()}"
+
+
 @register.filter
 def person(user) -> str:
     """A user's full name, else their username; a dash when nobody."""
