@@ -3,15 +3,19 @@
 from collections import defaultdict
 from datetime import datetime, time, timedelta
 
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from kpis.models import Kpi, Measurement
 from opmodel.compat import UTC
 
 SOURCE_COLOURS = ["#2251cc", "#1d7a46", "#8a4fd3", "#c2410c", "#0e7490", "#6b7280"]
+# The outcome tree draws one small chart per KPI from its latest points; the KPI's page draws more.
+TREE_CHART_POINTS = 200
 
 
-def kpi_trend(kpi: Kpi, points: list[dict]) -> dict:
+def kpi_trend(kpi: Kpi, points: list[dict], *, height: int = 340) -> dict:
     """Points by source, the baseline, the line from baseline to target, and the guardrail bound."""
     by_source: dict[str, list[dict]] = defaultdict(list)
     for point in points:
@@ -47,7 +51,7 @@ def kpi_trend(kpi: Kpi, points: list[dict]) -> dict:
         data.append(_line("Guardrail bound", [start, end], [kpi.guardrail_bound] * 2, "#b3261e", "dashdot"))
     layout = {
         "margin": {"l": 50, "r": 20, "t": 10, "b": 40},
-        "height": 340,
+        "height": height,
         "xaxis": {"type": "date"},
         "yaxis": {"title": {"text": kpi.unit}},
         "legend": {"orientation": "h", "y": -0.2},
@@ -85,3 +89,23 @@ def evidence_charts(initiative, *, days: int = 365) -> list[dict]:
     ):
         points[row["kpi_id"]].append(row)
     return [{"kpi": kpi, "id": f"evidence-{n}", "figure": kpi_trend(kpi, points[kpi.pk])} for n, kpi in enumerate(kpis)]
+
+
+def latest_trends(kpis: list[Kpi], *, per_kpi: int = TREE_CHART_POINTS, height: int = 260) -> dict[int, dict]:
+    """Trend figures of the KPIs that have points, from each one's latest `per_kpi`, by KPI id.
+
+    One query for every KPI: a row number per KPI, newest first, bounds what is read by what is drawn,
+    however long a KPI's history grows.
+    """
+    recency = Window(RowNumber(), partition_by=F("kpi_id"), order_by=[F("timestamp").desc(), F("source")])
+    rows = (
+        Measurement.objects.filter(kpi__in=kpis)
+        .annotate(recency=recency)
+        .filter(recency__lte=per_kpi)
+        .order_by("kpi_id", "timestamp", "source")
+        .values("kpi_id", "timestamp", "value", "source")
+    )
+    points = defaultdict(list)
+    for row in rows:
+        points[row["kpi_id"]].append(row)
+    return {kpi.pk: kpi_trend(kpi, points[kpi.pk], height=height) for kpi in kpis if points[kpi.pk]}

@@ -4,12 +4,14 @@ from django.db.models import Count, Max, Prefetch
 
 from governance.permissions import can_edit_kpis
 from initiatives.models import Initiative
+from kpis.charts import TREE_CHART_POINTS, latest_trends
 from kpis.forms import DriverForm, ObjectiveForm, TemplateForm
 from kpis.models import Kpi, Objective
 
 
 def tree_context(initiative: Initiative, user) -> dict:
-    """The outcome tree panel of the initiative page: objective → drivers → KPIs, with point counts."""
+    """The outcome tree panel of the initiative page: objective → drivers → KPIs, with point counts and a
+    trend chart per KPI that has points."""
     objective = Objective.objects.filter(initiative=initiative).first()
     drivers = []
     if objective:
@@ -18,15 +20,27 @@ def tree_context(initiative: Initiative, user) -> dict:
             .annotate(points=Count("measurements"), last_at=Max("measurements__timestamp"))
             .select_related("owner")
         )
-        drivers = objective.drivers.prefetch_related(Prefetch("kpis", queryset=kpis.order_by("position", "id")))
+        drivers = list(objective.drivers.prefetch_related(Prefetch("kpis", queryset=kpis.order_by("position", "id"))))
+        _attach_trends(drivers)
     editable = can_edit_kpis(user, initiative)
     return {
         "objective": objective,
         "drivers": drivers,
         "tree_editable": editable,
+        "chart_points": TREE_CHART_POINTS,
         "driver_form": DriverForm(),
         "objective_form": ObjectiveForm(
             initial={"statement": objective.statement if objective else initiative.charter.outcome_statement}
         ),
         "template_form": TemplateForm(),
     }
+
+
+def _attach_trends(drivers: list) -> None:
+    """Give each driver the KPIs it charts (`charted`: those with points), each with its figure (`trend`) and
+    the id of the script element that carries it (`trend_id`)."""
+    trends = latest_trends([kpi for driver in drivers for kpi in driver.kpis.all()])
+    for driver in drivers:
+        driver.charted = [kpi for kpi in driver.kpis.all() if kpi.pk in trends]
+        for kpi in driver.charted:
+            kpi.trend, kpi.trend_id = trends[kpi.pk], f"kpi-trend-{kpi.pk}"
