@@ -19,6 +19,7 @@ from governance.permissions import can_resume
 from initiatives.forms import ResumeForm, ReviewRequestForm, RoleAssignmentForm
 from initiatives.models import ACCOUNTABLE_ROLES, ROLE_DUTIES, Initiative, Role, RoleAssignment
 from initiatives.shortcuts import tab_url
+from kpis.models import Scorecard
 from kpis.panels import tree_context
 from kpis.scorecards import latest_scorecard
 
@@ -56,8 +57,18 @@ def _overview(request: HttpRequest, initiative: Initiative, editable: bool) -> d
         "request_form": ReviewRequestForm(),
         "can_resume": initiative.status == Initiative.Status.ON_HOLD and can_resume(request.user, initiative),
         "resume_form": ResumeForm(),
-        "scorecard": latest_scorecard(initiative),
+        **_scorecard(initiative),
     }
+
+
+def _scorecard(initiative: Initiative) -> dict:
+    """The latest scorecard, and the KPIs the overview lists: those that need a look (not green, or stale);
+    the others it only counts, so a long outcome tree does not make a long overview."""
+    scorecard = latest_scorecard(initiative)
+    if scorecard is None:
+        return {"scorecard": None}
+    rows = [k for k in scorecard.kpis if k["status"] != Scorecard.Health.GREEN or k["stale"]]
+    return {"scorecard": scorecard, "focus": {"rows": rows, "on_track": len(scorecard.kpis) - len(rows)}}
 
 
 def _role_rows(assignments: list[RoleAssignment]) -> list[dict]:

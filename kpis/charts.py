@@ -3,15 +3,15 @@
 from collections import defaultdict
 from datetime import datetime, time, timedelta
 
-from django.db.models import F, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, F, Window
+from django.db.models.functions import Mod, RowNumber
 from django.utils import timezone
 
 from kpis.models import Kpi, Measurement
 from opmodel.compat import UTC
 
 SOURCE_COLOURS = ["#2251cc", "#1d7a46", "#8a4fd3", "#c2410c", "#0e7490", "#6b7280"]
-# The outcome tree draws one small chart per KPI from its latest points; the KPI's page draws more.
+# The outcome tree draws a small chart per KPI from at most this many of its points; the KPI's page draws more.
 TREE_CHART_POINTS = 200
 
 
@@ -91,21 +91,23 @@ def evidence_charts(initiative, *, days: int = 365) -> list[dict]:
     return [{"kpi": kpi, "id": f"evidence-{n}", "figure": kpi_trend(kpi, points[kpi.pk])} for n, kpi in enumerate(kpis)]
 
 
-def latest_trends(kpis: list[Kpi], *, per_kpi: int = TREE_CHART_POINTS, height: int = 260) -> dict[int, dict]:
-    """Trend figures of the KPIs that have points, from each one's latest `per_kpi`, by KPI id.
+def sampled_points(kpis: list[Kpi], *, at_most: int = TREE_CHART_POINTS) -> dict[int, list[dict]]:
+    """Each KPI's points, thinned evenly to at most `at_most` over its whole history (the newest always kept),
+    by KPI id, oldest first.
 
-    One query for every KPI: a row number per KPI, newest first, bounds what is read by what is drawn,
-    however long a KPI's history grows.
+    One query for every KPI: a row number and a count per KPI keep every step-th point, so what is read
+    stays bounded by what is drawn however long a history grows, and a chart still spans all of it.
     """
-    recency = Window(RowNumber(), partition_by=F("kpi_id"), order_by=[F("timestamp").desc(), F("source")])
+    position = Window(RowNumber(), partition_by=F("kpi_id"), order_by=[F("timestamp").asc(), F("source").asc()])
+    total = Window(Count("pk"), partition_by=F("kpi_id"))
     rows = (
         Measurement.objects.filter(kpi__in=kpis)
-        .annotate(recency=recency)
-        .filter(recency__lte=per_kpi)
+        .annotate(from_newest=Mod(total - position, (total + (at_most - 1)) / at_most))
+        .filter(from_newest=0)
         .order_by("kpi_id", "timestamp", "source")
         .values("kpi_id", "timestamp", "value", "source")
     )
     points = defaultdict(list)
     for row in rows:
         points[row["kpi_id"]].append(row)
-    return {kpi.pk: kpi_trend(kpi, points[kpi.pk], height=height) for kpi in kpis if points[kpi.pk]}
+    return points

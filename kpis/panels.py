@@ -4,7 +4,7 @@ from django.db.models import Count, Max, Prefetch
 
 from governance.permissions import can_edit_kpis
 from initiatives.models import Initiative
-from kpis.charts import TREE_CHART_POINTS, latest_trends
+from kpis.charts import kpi_trend, sampled_points
 from kpis.forms import DriverForm, ObjectiveForm, TemplateForm
 from kpis.models import Kpi, Objective
 
@@ -27,7 +27,6 @@ def tree_context(initiative: Initiative, user) -> dict:
         "objective": objective,
         "drivers": drivers,
         "tree_editable": editable,
-        "chart_points": TREE_CHART_POINTS,
         "driver_form": DriverForm(),
         "objective_form": ObjectiveForm(
             initial={"statement": objective.statement if objective else initiative.charter.outcome_statement}
@@ -37,10 +36,11 @@ def tree_context(initiative: Initiative, user) -> dict:
 
 
 def _attach_trends(drivers: list) -> None:
-    """Give each driver the KPIs it charts (`charted`: those with points), each with its figure (`trend`) and
-    the id of the script element that carries it (`trend_id`)."""
-    trends = latest_trends([kpi for driver in drivers for kpi in driver.kpis.all()])
+    """Give each driver the KPIs it charts (`charted`: those with points), each with its figure (`trend`),
+    the number of points drawn (`drawn`) and the id of the script element that carries the figure."""
+    points = sampled_points([kpi for driver in drivers for kpi in driver.kpis.all()])
     for driver in drivers:
-        driver.charted = [kpi for kpi in driver.kpis.all() if kpi.pk in trends]
+        driver.charted = [kpi for kpi in driver.kpis.all() if points.get(kpi.pk)]
         for kpi in driver.charted:
-            kpi.trend, kpi.trend_id = trends[kpi.pk], f"kpi-trend-{kpi.pk}"
+            kpi.trend, kpi.drawn = kpi_trend(kpi, points[kpi.pk], height=260), len(points[kpi.pk])
+            kpi.trend_id = f"kpi-trend-{kpi.pk}"
