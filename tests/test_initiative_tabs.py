@@ -84,6 +84,11 @@ class TestTabs:
         client.force_login(alice)
         assert PANELS["overview"] in page(client, initiative, tab="nope")
 
+    @pytest.mark.parametrize("tab", ["tree", "history"])
+    def test_an_outsider_gets_404_on_every_tab(self, client, initiative, charlie, tab):
+        client.force_login(charlie)
+        assert client.get(initiative.get_absolute_url(), {"tab": tab}).status_code == 404
+
     def test_the_title_names_the_tab(self, client, initiative, alice):
         client.force_login(alice)
         assert f"<title>History · {initiative.title} · OpModel</title>" in page(client, initiative, tab="history")
