@@ -95,8 +95,8 @@ def sampled_points(kpis: list[Kpi], *, at_most: int = TREE_CHART_POINTS) -> dict
     """Each KPI's points, thinned evenly to at most `at_most` over its whole history (the newest always kept),
     by KPI id, oldest first.
 
-    One query for every KPI: a row number and a count per KPI keep every step-th point, so what is read
-    stays bounded by what is drawn however long a history grows, and a chart still spans all of it.
+    One query for every KPI: a row number and a count per KPI keep every step-th point, so what the page
+    receives stays bounded by what it draws however long a history grows, and a chart still spans all of it.
     """
     position = Window(RowNumber(), partition_by=F("kpi_id"), order_by=[F("timestamp").asc(), F("source").asc()])
     total = Window(Count("pk"), partition_by=F("kpi_id"))
