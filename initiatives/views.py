@@ -2,26 +2,20 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from governance import services as governance
-from governance.criteria import readiness
 from governance.errors import TransitionError
-from governance.foundation.panels import foundation_context
-from governance.library.panels import library_context
-from governance.models import AuditEvent, GateDecision
-from governance.permissions import can_edit, can_resume
+from governance.permissions import can_edit
 from governance.reviews import approval_inbox, page_of_reviews
 from initiatives import services
 from initiatives.forms import CharterForm, InitiativeForm, ResumeForm, ReviewRequestForm, RoleAssignmentForm
-from initiatives.models import ACCOUNTABLE_ROLES, ROLE_DUTIES, Initiative, Role, RoleAssignment, Stage
+from initiatives.models import Initiative, Stage
 from initiatives.people import person_name
 from initiatives.shortcuts import get_initiative_for_user
-from kpis.panels import tree_context
-from kpis.scorecards import latest_scorecard, stale_kpis_owned_by
+from initiatives.tabs import tab_links, tab_named
+from kpis.scorecards import stale_kpis_owned_by
 from opmodel.forms import apply_errors, report_error
 
 
@@ -92,44 +86,16 @@ def initiative_edit(request, slug):
 
 @login_required
 def initiative_detail(request, slug):
-
     initiative = get_initiative_for_user(request, slug)
-    assignments = list(initiative.role_assignments.select_related("user"))
-    reviews = initiative.gate_reviews.select_related("requested_by", "policy").prefetch_related(
-        Prefetch("decisions", queryset=GateDecision.objects.select_related("decided_by"))
-    )
-    open_review = next((r for r in reviews if r.is_open), None)
+    tab = tab_named(request.GET.get("tab"))
     editable = can_edit(request.user, initiative)
-    # Readiness is counted from the criteria evaluated now, never from the last snapshot, so it can
-    # never contradict the criteria rows shown below it (a snapshot lags a decision by minutes).
-    criteria, next_gate = governance.criteria_for(initiative), governance.gate_for(initiative)
     context = {
         "initiative": initiative,
         "stages": _stage_track(initiative),
-        "criteria": criteria,
-        "readiness": {
-            **readiness(criteria),
-            "gate": next_gate.label if next_gate else "",
-            "evaluated_at": timezone.now(),
-        },
-        "next_gate": next_gate,
-        "open_review": open_review,
-        "can_request": editable
-        and initiative.is_active
-        and open_review is None
-        and governance.gate_for(initiative) is not None,
         "editable": editable,
-        "roles": _role_rows(assignments),
-        "role_form": RoleAssignmentForm(),
-        "request_form": ReviewRequestForm(),
-        "reviews": reviews,
-        "events": AuditEvent.objects.filter(initiative_id=initiative.pk).order_by("-id")[:50],
-        "can_resume": initiative.status == Initiative.Status.ON_HOLD and can_resume(request.user, initiative),
-        "resume_form": ResumeForm(),
-        "scorecard": latest_scorecard(initiative),
-        **tree_context(initiative, request.user),
-        **library_context(initiative, request.user),
-        **foundation_context(initiative, request.user),
+        "tab": tab,
+        "tabs": tab_links(initiative, tab),
+        **tab.build(request, initiative, editable),
     }
     return render(request, "initiatives/initiative_detail.html", context)
 
@@ -139,18 +105,6 @@ def _stage_track(initiative: Initiative) -> list[dict]:
     return [
         {"value": s.value, "label": s.label, "state": "done" if i < current else "current" if i == current else "todo"}
         for i, s in enumerate(Stage.ordered())
-    ]
-
-
-def _role_rows(assignments: list[RoleAssignment]) -> list[dict]:
-    return [
-        {
-            "role": role,
-            "duty": ROLE_DUTIES[role],
-            "accountable": role in ACCOUNTABLE_ROLES,
-            "holders": [a for a in assignments if a.role == role],
-        }
-        for role in Role
     ]
 
 

@@ -3,15 +3,19 @@
 from collections import defaultdict
 from datetime import datetime, time, timedelta
 
+from django.db.models import Count, F, Window
+from django.db.models.functions import Mod, RowNumber
 from django.utils import timezone
 
 from kpis.models import Kpi, Measurement
 from opmodel.compat import UTC
 
 SOURCE_COLOURS = ["#2251cc", "#1d7a46", "#8a4fd3", "#c2410c", "#0e7490", "#6b7280"]
+# The outcome tree draws a small chart per KPI from at most this many of its points; the KPI's page draws more.
+TREE_CHART_POINTS = 200
 
 
-def kpi_trend(kpi: Kpi, points: list[dict]) -> dict:
+def kpi_trend(kpi: Kpi, points: list[dict], *, height: int = 340) -> dict:
     """Points by source, the baseline, the line from baseline to target, and the guardrail bound."""
     by_source: dict[str, list[dict]] = defaultdict(list)
     for point in points:
@@ -47,7 +51,7 @@ def kpi_trend(kpi: Kpi, points: list[dict]) -> dict:
         data.append(_line("Guardrail bound", [start, end], [kpi.guardrail_bound] * 2, "#b3261e", "dashdot"))
     layout = {
         "margin": {"l": 50, "r": 20, "t": 10, "b": 40},
-        "height": 340,
+        "height": height,
         "xaxis": {"type": "date"},
         "yaxis": {"title": {"text": kpi.unit}},
         "legend": {"orientation": "h", "y": -0.2},
@@ -85,3 +89,25 @@ def evidence_charts(initiative, *, days: int = 365) -> list[dict]:
     ):
         points[row["kpi_id"]].append(row)
     return [{"kpi": kpi, "id": f"evidence-{n}", "figure": kpi_trend(kpi, points[kpi.pk])} for n, kpi in enumerate(kpis)]
+
+
+def sampled_points(kpis: list[Kpi], *, at_most: int = TREE_CHART_POINTS) -> dict[int, list[dict]]:
+    """Each KPI's points, thinned evenly to at most `at_most` over its whole history (the newest always kept),
+    by KPI id, oldest first.
+
+    One query for every KPI: a row number and a count per KPI keep every step-th point, so what the page
+    receives stays bounded by what it draws however long a history grows, and a chart still spans all of it.
+    """
+    position = Window(RowNumber(), partition_by=F("kpi_id"), order_by=[F("timestamp").asc(), F("source").asc()])
+    total = Window(Count("pk"), partition_by=F("kpi_id"))
+    rows = (
+        Measurement.objects.filter(kpi__in=kpis)
+        .annotate(from_newest=Mod(total - position, (total + (at_most - 1)) / at_most))
+        .filter(from_newest=0)
+        .order_by("kpi_id", "timestamp", "source")
+        .values("kpi_id", "timestamp", "value", "source")
+    )
+    points = defaultdict(list)
+    for row in rows:
+        points[row["kpi_id"]].append(row)
+    return points

@@ -4,12 +4,14 @@ from django.db.models import Count, Max, Prefetch
 
 from governance.permissions import can_edit_kpis
 from initiatives.models import Initiative
+from kpis.charts import kpi_trend, sampled_points
 from kpis.forms import DriverForm, ObjectiveForm, TemplateForm
 from kpis.models import Kpi, Objective
 
 
 def tree_context(initiative: Initiative, user) -> dict:
-    """The outcome tree panel of the initiative page: objective → drivers → KPIs, with point counts."""
+    """The outcome tree panel of the initiative page: objective → drivers → KPIs, with point counts and a
+    trend chart per KPI that has points."""
     objective = Objective.objects.filter(initiative=initiative).first()
     drivers = []
     if objective:
@@ -18,7 +20,8 @@ def tree_context(initiative: Initiative, user) -> dict:
             .annotate(points=Count("measurements"), last_at=Max("measurements__timestamp"))
             .select_related("owner")
         )
-        drivers = objective.drivers.prefetch_related(Prefetch("kpis", queryset=kpis.order_by("position", "id")))
+        drivers = list(objective.drivers.prefetch_related(Prefetch("kpis", queryset=kpis.order_by("position", "id"))))
+        _attach_trends(drivers)
     editable = can_edit_kpis(user, initiative)
     return {
         "objective": objective,
@@ -30,3 +33,14 @@ def tree_context(initiative: Initiative, user) -> dict:
         ),
         "template_form": TemplateForm(),
     }
+
+
+def _attach_trends(drivers: list) -> None:
+    """Give each driver the KPIs it charts (`charted`: those with points), each with its figure (`trend`),
+    the number of points drawn (`drawn`) and the id of the script element that carries the figure."""
+    points = sampled_points([kpi for driver in drivers for kpi in driver.kpis.all()])
+    for driver in drivers:
+        driver.charted = [kpi for kpi in driver.kpis.all() if points.get(kpi.pk)]
+        for kpi in driver.charted:
+            kpi.trend, kpi.drawn = kpi_trend(kpi, points[kpi.pk], height=260), len(points[kpi.pk])
+            kpi.trend_id = f"kpi-trend-{kpi.pk}"

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from governance.permissions import can_edit_kpis
 from initiatives.models import Initiative
-from initiatives.shortcuts import get_initiative_for_user
+from initiatives.shortcuts import get_initiative_for_user, tab_url
 from kpis import charts, services
 from kpis.forms import CsvUploadForm, KpiForm, TemplateForm
 from kpis.ingest import BatchRejected, record_measurements
@@ -32,10 +32,6 @@ def _editable_initiative(request, slug) -> Initiative:
     return initiative
 
 
-def _tree_url(initiative) -> str:
-    return initiative.get_absolute_url() + "#outcome-tree"
-
-
 @login_required
 @require_POST
 def objective_set(request, slug):
@@ -44,7 +40,7 @@ def objective_set(request, slug):
         services.set_objective(initiative.pk, acting_user=request.user, statement=request.POST.get("statement", ""))
     except ValidationError as exc:
         report_error(request, exc)
-    return redirect(_tree_url(initiative))
+    return redirect(tab_url(initiative, "tree"))
 
 
 @login_required
@@ -57,7 +53,7 @@ def driver_add(request, slug):
         report_error(request, exc)
     else:
         messages.success(request, f"Driver “{driver.name}” added. Now add its KPIs.")
-    return redirect(_tree_url(initiative))
+    return redirect(tab_url(initiative, "tree"))
 
 
 @login_required
@@ -69,7 +65,7 @@ def driver_remove(request, slug, driver_id):
         services.remove_driver(driver.pk, acting_user=request.user)
     except ValidationError as exc:
         report_error(request, exc)
-    return redirect(_tree_url(initiative))
+    return redirect(tab_url(initiative, "tree"))
 
 
 @login_required
@@ -79,10 +75,10 @@ def template_apply(request, slug):
     form = TemplateForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a template.")
-        return redirect(_tree_url(initiative))
+        return redirect(tab_url(initiative, "tree"))
     created = services.apply_template(initiative.pk, acting_user=request.user, template=form.cleaned_data["template"])
     messages.success(request, f"Added {len(created)} KPIs from the template. Fill in their baselines and targets.")
-    return redirect(_tree_url(initiative))
+    return redirect(tab_url(initiative, "tree"))
 
 
 @login_required
@@ -90,7 +86,7 @@ def kpi_create(request, slug):
     initiative = _editable_initiative(request, slug)
     if not Driver.objects.filter(objective__initiative=initiative).exists():
         messages.info(request, "Add an operational driver first: KPIs hang under drivers.")
-        return redirect(_tree_url(initiative))
+        return redirect(tab_url(initiative, "tree"))
     form = KpiForm(request.POST or None, initiative=initiative, initial={"driver": request.GET.get("driver")})
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in form.Meta.fields}
@@ -100,7 +96,7 @@ def kpi_create(request, slug):
             apply_errors(form, exc)
         else:
             messages.success(request, f"KPI “{kpi.name}” added.")
-            return redirect(_tree_url(initiative))
+            return redirect(tab_url(initiative, "tree"))
     return render(request, "kpis/kpi_form.html", {"form": form, "initiative": initiative})
 
 
@@ -117,7 +113,7 @@ def kpi_edit(request, key):
             apply_errors(form, exc)
         else:
             messages.success(request, f"KPI “{form.cleaned_data['name']}” saved.")
-            return redirect(_tree_url(initiative))
+            return redirect(tab_url(initiative, "tree"))
     return render(request, "kpis/kpi_form.html", {"form": form, "initiative": initiative, "kpi": kpi})
 
 
@@ -127,7 +123,7 @@ def kpi_move(request, key):
     kpi = _get_kpi_for_user(request, key)
     offset = -1 if request.POST.get("direction") == "up" else 1
     services.move_kpi(kpi.pk, acting_user=request.user, offset=offset)
-    return redirect(_tree_url(kpi.initiative))
+    return redirect(tab_url(kpi.initiative, "tree"))
 
 
 @login_required
@@ -142,7 +138,7 @@ def kpi_remove(request, key):
         except services.NeedsConfirmation:
             return render(request, "kpis/kpi_confirm_remove.html", {"kpi": kpi, "points": points})
         messages.success(request, f"KPI “{kpi.name}” removed.")
-        return redirect(_tree_url(initiative))
+        return redirect(tab_url(initiative, "tree"))
     return render(request, "kpis/kpi_confirm_remove.html", {"kpi": kpi, "points": points})
 
 

@@ -71,7 +71,7 @@ class TestAccess:
 
     def test_the_initiative_page_shows_the_foundation_card(self, client, in_foundation, alice):
         client.force_login(alice)
-        page = client.get(in_foundation.get_absolute_url()).content.decode()
+        page = client.get(in_foundation.get_absolute_url(), {"tab": "foundation"}).content.decode()
         assert 'id="foundation"' in page
         assert url("foundation", in_foundation) in page and url("control_model", in_foundation) in page
         assert "0 data sources" in page

@@ -179,8 +179,8 @@ def test_tree_pages_add_edit_and_confirm_removal(client, initiative, alice, driv
         {**HANDLE_TIME, "driver": driver.pk, "category": "outcome", "cadence": "weekly"},
     )
     kpi = Kpi.objects.get()
-    page = client.get(initiative.get_absolute_url()).content.decode()
-    assert "Average handling time" in page and "Outcome tree" in page
+    page = client.get(initiative.get_absolute_url(), {"tab": "tree"}).content.decode()
+    assert "Average handling time" in page and 'id="outcome-tree"' in page
     Measurement.objects.create(kpi=kpi, timestamp="2026-10-01T00:00:00Z", value=11)
     ask = client.get(reverse("kpis:remove", args=[kpi.key])).content.decode()
     assert "has <strong>1</strong> measurements" in ask

@@ -17,6 +17,7 @@ from governance.models import (
 )
 from initiatives import services
 from initiatives.models import Role
+from initiatives.shortcuts import tab_url
 
 PROMPT = "Classify this ticket:\n{{ticket_text}}\nAnswer with one of {{categories}}.\n"
 EVALUATION = "input,expected\nPrinter jammed,hardware\nCannot log in,access\n"
@@ -267,7 +268,8 @@ class TestPublishVersion:
         asset = make_asset(lee)
         library.adopt_version(initiative.pk, acting_user=alice, asset=asset)
         give_role(make_initiative("Platform work"), dana, Role.PLATFORM_ENGINEERING)  # dana curates the library
-        assert "newer version available" not in login(alice).get(initiative.get_absolute_url()).content.decode()
+        assets_tab = tab_url(initiative, "assets")
+        assert "newer version available" not in login(alice).get(assets_tab).content.decode()
 
         response = login(dana).post(
             asset.get_absolute_url(), {"content": PROMPT + "Be brief.\r\n", "changelog": "Shorter answers"}
@@ -279,7 +281,7 @@ class TestPublishVersion:
         told = Notification.objects.get(user=alice)
         assert "v2" in told.message and told.url == asset.get_absolute_url()
         assert Notification.objects.filter(user=dana).count() == 0
-        html = login(alice).get(initiative.get_absolute_url()).content.decode()
+        html = login(alice).get(assets_tab).content.decode()
         assert "newer version available" in html
         assert f"/library/{asset.slug}/diff/?from=1&amp;to=2" in html
         assert "Notifications (1)" in html
@@ -385,12 +387,12 @@ class TestUseThisAsset:
 
         response = client.post(url, {"asset": asset.pk, "version": ""})
 
-        assert response["Location"] == initiative.get_absolute_url() + "#assets"
+        assert response["Location"] == tab_url(initiative, "assets")
         assert AssetUsage.objects.get(initiative=initiative, asset=asset).version.number == 2
         client.post(url, {"asset": asset.pk, "version": "1"})
         assert AssetUsage.objects.get(initiative=initiative, asset=asset).version.number == 1
         assert AuditEvent.objects.filter(action="asset.adopted", initiative_id=initiative.pk).count() == 2
-        html = client.get(initiative.get_absolute_url()).content.decode()
+        html = client.get(tab_url(initiative, "assets")).content.decode()
         assert "Reusable assets" in html and "newer version available" in html and "Move to v2" in html
 
     def test_a_missing_version_shows_a_message(self, login, alice, initiative):
@@ -410,7 +412,7 @@ class TestUseThisAsset:
     def test_a_viewer_who_cannot_edit_gets_403(self, login, alice, rita, initiative):
         give_role(initiative, rita, Role.SECURITY_RISK)
         asset = make_asset(alice)
-        assert ">Use this asset</button>" not in login(rita).get(initiative.get_absolute_url()).content.decode()
+        assert ">Use this asset</button>" not in login(rita).get(tab_url(initiative, "assets")).content.decode()
         response = login(rita).post(f"/initiatives/{initiative.slug}/assets/", {"asset": asset.pk})
         assert response.status_code == 403
         assert not AssetUsage.objects.exists()
@@ -426,7 +428,7 @@ class TestPublishAsAsset:
     def test_it_publishes_three_assets_pins_them_and_republishes_what_changed(self, login, alice, initiative):
         client = login(alice)
         url = f"/initiatives/{initiative.slug}/publish/"
-        assert "Publish as asset" in client.get(initiative.get_absolute_url()).content.decode()
+        assert "Publish as asset" in client.get(tab_url(initiative, "assets")).content.decode()
         assert client.get(url).status_code == 200
 
         response = client.post(url, self.fields(client, initiative), follow=True)

@@ -27,7 +27,7 @@ from governance.library.forms import (
 from governance.models import Asset, AssetLabel, AssetTag, AssetVersion, LabelMoveRequest
 from governance.permissions import can_approve_security_labels, can_curate_asset, can_edit
 from initiatives.models import Initiative
-from initiatives.shortcuts import get_initiative_for_user
+from initiatives.shortcuts import get_initiative_for_user, tab_url
 from opmodel.forms import apply_errors, report_error
 
 PAGE_SIZE = 20
@@ -251,10 +251,6 @@ def notifications_read(request):
     return redirect("governance:notifications")
 
 
-def _panel(initiative: Initiative) -> str:
-    return initiative.get_absolute_url() + "#assets"
-
-
 @login_required
 @require_POST
 def asset_adopt(request, slug):
@@ -262,7 +258,7 @@ def asset_adopt(request, slug):
     form = AdoptAssetForm(request.POST)
     if not form.is_valid():
         messages.error(request, _form_errors(form))
-        return redirect(_panel(initiative))
+        return redirect(tab_url(initiative, "assets"))
     asset, number = form.cleaned_data["asset"], form.cleaned_data["version"]
     try:
         usage = library.adopt_version(initiative.pk, acting_user=request.user, asset=asset, version_number=number)
@@ -270,7 +266,7 @@ def asset_adopt(request, slug):
         report_error(request, exc)
     else:
         messages.success(request, f"This initiative now uses {asset.name} v{usage.version.number}.")
-    return redirect(_panel(initiative))
+    return redirect(tab_url(initiative, "assets"))
 
 
 @login_required
@@ -280,14 +276,14 @@ def reuse_review_schedule(request, slug):
     form = ReuseReviewForm(request.POST)
     if not form.is_valid():
         messages.error(request, _form_errors(form))
-        return redirect(_panel(initiative))
+        return redirect(tab_url(initiative, "assets"))
     try:
         library.schedule_reuse_review(initiative.pk, acting_user=request.user, on=form.cleaned_data["on"])
     except ValidationError as exc:
         report_error(request, exc)
     else:
         messages.success(request, f"Reuse review scheduled for {form.cleaned_data['on']:%-d %B %Y}.")
-    return redirect(_panel(initiative))
+    return redirect(tab_url(initiative, "assets"))
 
 
 @login_required
@@ -314,7 +310,7 @@ def workflow_publish(request, slug):
         else:
             listed = ", ".join(f"{v.asset.name} v{v.number}" for v in published)
             messages.success(request, f"Published to the library: {listed}.")
-            return redirect(initiative)
+            return redirect(tab_url(initiative, "assets"))
     return render(request, "governance/workflow_publish.html", {"initiative": initiative, "form": form})
 
 

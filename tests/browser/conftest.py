@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM refuses
 # to run inside one unless told the caller knows what it is doing.
@@ -76,6 +77,13 @@ def login(page):
         page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
     return log_in
+
+
+def open_tab(page, name: str) -> None:
+    """Click one of the initiative page's tabs and wait for it to be the current one."""
+    tabs = page.get_by_role("navigation", name="Initiative sections")
+    tabs.get_by_role("link", name=name, exact=True).click()
+    expect(tabs.locator('[aria-current="page"]')).to_have_text(name)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from governance.library import services as library
 from governance.models import Asset, AssetUsage, Notification
 from initiatives import services
 from initiatives.models import Role
-from tests.browser.conftest import SHOTS
+from tests.browser.conftest import SHOTS, open_tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -73,6 +73,7 @@ def test_pm_adopts_an_asset_and_hears_about_its_next_version(
 
     # 4. Adopt the latest version from the initiative page.
     page.goto(initiative.get_absolute_url())
+    open_tab(page, "Assets")
     assets = page.locator("#assets")
     assets.get_by_label("Asset").select_option(label="Ticket triage prompt")
     assets.get_by_role("button", name="Use this asset").click()
@@ -96,6 +97,7 @@ def test_pm_adopts_an_asset_and_hears_about_its_next_version(
     login(alice)
     expect(page.get_by_role("link", name="Notifications (1)")).to_be_visible()
     page.goto(initiative.get_absolute_url())
+    open_tab(page, "Assets")
     expect(page.locator("#assets").get_by_text("newer version available")).to_be_visible()
     page.locator("#assets").screenshot(path=str(SHOTS / "library-initiative-panel.png"))
     page.locator("#assets").get_by_role("link", name="What changed in v3").click()

@@ -86,7 +86,9 @@ def test_pm_creates_an_initiative_and_submits_its_charter_for_sign_off(page, log
     assert charter.launch_due_on.isoformat() == "2026-04-05"
 
     # 5. Sam becomes executive sponsor through the "Assign a role" form.
-    # The label reads "Role *"; its accessible name, without the decorative asterisk, is "Role".
+    # The form is folded under the roles table. The label reads "Role *"; its accessible name, without
+    # the decorative asterisk, is "Role".
+    page.get_by_text("Assign a role", exact=True).click()
     page.get_by_role("combobox", name="Role", exact=True).select_option(label="Executive sponsor")
     page.get_by_label("Person").select_option(label="Sam Sponsor (sam)")
     page.get_by_role("button", name="Assign role").click()

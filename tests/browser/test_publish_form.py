@@ -4,6 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from governance.models import Asset
+from tests.browser.conftest import open_tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -15,6 +16,7 @@ PLAYBOOK = "# Escalation playbook\n\nEscalate to tier 2 when confidence is below
 def test_pm_sees_and_edits_the_public_listing_before_publishing(page, login, screenshot, initiative, alice):
     login(alice)
     page.goto(initiative.get_absolute_url())
+    open_tab(page, "Assets")
     page.get_by_role("link", name="Publish as asset").click()
 
     expect(page.get_by_text("Everyone signed in can read what you publish")).to_be_visible()
