@@ -1,7 +1,9 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
+from governance.models import GateReview
 from initiatives.models import Charter, Initiative, Role
+from opmodel.fields import max_length_of
 
 
 class DateInput(forms.DateInput):
@@ -85,6 +87,7 @@ class ReviewRequestForm(forms.Form):
     override_reason = forms.CharField(
         label="Override reason",
         required=False,
+        max_length=max_length_of(GateReview, "override_reason"),
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Needed only when a criterion is not met; approvers see it.",
     )

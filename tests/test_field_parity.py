@@ -133,7 +133,7 @@ CHARTER_VIOLATIONS = [
         "launch_due_on",
         PLAN_ORDER,
     ),
-    ({"cost_per_1000_inferences": "-0.50"}, "cost_per_1000_inferences", "A cost cannot be negative."),
+    ({"cost_per_1000_inferences": "-0.50"}, "cost_per_1000_inferences", AT_LEAST_ZERO),
     ({"expected_monthly_volume": -1}, "expected_monthly_volume", AT_LEAST_ZERO),
     ({"owner": INACTIVE}, "owner", NOT_AN_ACTIVE_USER),
     ({"problem_user": "x" * 301}, "problem_user", too_long(300)),
