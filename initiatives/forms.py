@@ -42,7 +42,11 @@ class InitiativeForm(forms.ModelForm):
 
 
 class CharterForm(forms.ModelForm):
-    """The charter's rules (plan dates in order, no negative cost) are Charter.clean, met here on full_clean."""
+    """The charter's rules (plan dates in order, text limits, no negative cost) are the model's, met on full_clean.
+
+    Most fields may stay blank in a draft but must be filled before sign-off (Charter.is_complete); each of
+    those carries `required_for_signoff`, which the page shows in words beside its label.
+    """
 
     owner = UserChoiceField(
         label="Owner",
@@ -74,6 +78,11 @@ class CharterForm(forms.ModelForm):
             },
             **{name: DateInput() for name in Charter.PLAN_DATES},
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in (*Charter.REQUIRED_FIELDS, *Charter.PILOT_THEATER_FIELDS):
+            self.fields[name].required_for_signoff = True
 
 
 class RoleAssignmentForm(forms.Form):
