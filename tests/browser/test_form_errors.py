@@ -7,6 +7,8 @@ from playwright.sync_api import expect
 from governance.models import Control, Layer
 from initiatives import services
 from initiatives.models import Role
+from kpis import services as kpi_services
+from kpis.models import Driver
 from tests.browser.conftest import SHOTS
 from tests.lifecycle import give_role
 
@@ -113,3 +115,24 @@ def test_a_long_unbroken_text_wraps_inside_its_card(page, login, make_initiative
     page.get_by_text("https://example.com/xxx").first.scroll_into_view_if_needed()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     in_view(page, "initiative-long-text")
+
+
+def test_a_refused_panel_form_comes_back_on_its_own_page_with_what_was_typed(page, login, initiative, alice):
+    kpi_services.add_driver(initiative.pk, acting_user=alice, name="Faster handling")
+    login(alice)
+    page.goto(f"/initiatives/{initiative.slug}/#outcome-tree")
+
+    page.get_by_role("textbox", name="Driver name").fill("faster handling")
+    page.get_by_role("button", name="Add driver").click()
+
+    expect(page.get_by_role("heading", name="Add a driver")).to_be_visible()
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("This tree already has a driver named “faster handling”.")
+    expect(page.get_by_role("textbox", name="Driver name")).to_have_value("faster handling")
+    in_view(page, "driver-form-page")
+
+    page.get_by_role("textbox", name="Driver name").fill("Fewer escalations")
+    page.get_by_role("button", name="Add driver").click()
+    expect(page.get_by_role("status")).to_contain_text("Driver “Fewer escalations” added.")
+    assert list(Driver.objects.values_list("name", flat=True)) == ["Faster handling", "Fewer escalations"]
