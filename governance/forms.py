@@ -2,6 +2,7 @@ from django import forms
 
 from governance.models import GateDecision
 from initiatives.models import Stage
+from opmodel.fields import max_length_of
 
 
 class DecisionForm(forms.Form):
@@ -9,6 +10,7 @@ class DecisionForm(forms.Form):
     comment = forms.CharField(
         label="Comment",
         required=False,
+        max_length=max_length_of(GateDecision, "comment"),
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Required for every decision except approve.",
     )

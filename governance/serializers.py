@@ -7,6 +7,7 @@ from governance.models import (
 )
 from initiatives.models import Initiative, Role, Stage
 from opmodel.api import StrictSerializer
+from opmodel.fields import max_length_of
 
 
 class BlankAsNullChoiceField(serializers.ChoiceField):
@@ -57,7 +58,9 @@ class GateDecisionSerializer(serializers.ModelSerializer):
 
 class DecisionInputSerializer(StrictSerializer):
     decision = serializers.ChoiceField(choices=GateDecision.Kind.choices)
-    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    comment = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=max_length_of(GateDecision, "comment")
+    )
     recycle_to = serializers.ChoiceField(
         choices=Stage.choices,
         required=False,
@@ -102,7 +105,7 @@ class GateReviewRequestSerializer(StrictSerializer):
         required=False,
         allow_blank=True,
         default="",
-        max_length=5000,
+        max_length=max_length_of(GateReview, "override_reason"),
         help_text="Required when a criterion is not met; shown to approvers.",
     )
 

@@ -1,7 +1,9 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
+from governance.models import GateReview
 from initiatives.models import Charter, Initiative, Role
+from opmodel.fields import max_length_of
 
 
 class DateInput(forms.DateInput):
@@ -40,7 +42,11 @@ class InitiativeForm(forms.ModelForm):
 
 
 class CharterForm(forms.ModelForm):
-    """The charter's rules (plan dates in order, no negative cost) are Charter.clean, met here on full_clean."""
+    """The charter's rules (plan dates in order, text limits, no negative cost) are the model's, met on full_clean.
+
+    Most fields may stay blank in a draft but must be filled before sign-off (Charter.is_complete); each of
+    those carries `required_for_signoff`, which the page shows in words beside its label.
+    """
 
     owner = UserChoiceField(
         label="Owner",
@@ -73,6 +79,11 @@ class CharterForm(forms.ModelForm):
             **{name: DateInput() for name in Charter.PLAN_DATES},
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in (*Charter.REQUIRED_FIELDS, *Charter.PILOT_THEATER_FIELDS):
+            self.fields[name].required_for_signoff = True
+
 
 class RoleAssignmentForm(forms.Form):
     role = forms.ChoiceField(label="Role", choices=Role.choices)
@@ -85,6 +96,7 @@ class ReviewRequestForm(forms.Form):
     override_reason = forms.CharField(
         label="Override reason",
         required=False,
+        max_length=max_length_of(GateReview, "override_reason"),
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Needed only when a criterion is not met; approvers see it.",
     )

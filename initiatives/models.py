@@ -1,10 +1,13 @@
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
+
+from opmodel.fields import NOTE_LENGTH, STATEMENT_LENGTH, LimitedTextField
 
 
 class Stage(models.TextChoices):
@@ -143,7 +146,7 @@ class Initiative(models.Model):
         blank=True,
         help_text="A tier a risk owner raised the initiative to; the computed tier never goes below it.",
     )
-    risk_floor_reason = models.TextField(blank=True)
+    risk_floor_reason = LimitedTextField(max_length=NOTE_LENGTH, blank=True)
     risk_reason = models.TextField(blank=True, help_text="Why the initiative has its risk tier, shown to approvers.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -215,21 +218,29 @@ class Charter(models.Model):
         blank=True,
         help_text="Who does the work today, e.g. “Sales operations analysts”.",
     )
-    problem_task = models.TextField(
-        "Task or decision", blank=True, help_text="The task or decision the AI step improves."
+    problem_task = LimitedTextField(
+        "Task or decision",
+        blank=True,
+        help_text="The task or decision the AI step improves.",
+        max_length=STATEMENT_LENGTH,
     )
-    expected_business_result = models.TextField(
+    expected_business_result = LimitedTextField(
         "Expected business result",
         blank=True,
         help_text="In business terms, e.g. “forecast reviews prepared in under 30 minutes”.",
+        max_length=STATEMENT_LENGTH,
     )
-    constraints = models.TextField(
-        "Constraints", blank=True, help_text="Limits the result must respect, e.g. “no more than 2 % factual errors”."
+    constraints = LimitedTextField(
+        "Constraints",
+        blank=True,
+        help_text="Limits the result must respect, e.g. “no more than 2 % factual errors”.",
+        max_length=STATEMENT_LENGTH,
     )
-    outcome_statement = models.TextField(
+    outcome_statement = LimitedTextField(
         "Outcome statement",
         blank=True,
         help_text="One measurable sentence, e.g. “reduce support handling time by 20 %”.",
+        max_length=STATEMENT_LENGTH,
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -240,20 +251,33 @@ class Charter(models.Model):
         related_name="owned_charters",
         help_text="The person accountable for the outcome.",
     )
-    target_users = models.TextField("Target users", blank=True, help_text="The cohort who will use it, and how many.")
-    guardrails = models.TextField("Guardrails", blank=True, help_text="What must not get worse, with bounds.")
-    expected_impact = models.TextField("Expected impact", blank=True, help_text="The size of the win, and when.")
-    scope = models.TextField("Scope", blank=True, help_text="In and out of scope; what gets retired.")
-    outcome_supported = models.TextField("What outcome does it support?", blank=True)
-    data_dependencies = models.TextField("What data does it depend on?", blank=True)
-    control_needed = models.TextField("What control does it need?", blank=True)
-    reuse_plan = models.TextField("What gets reused afterward?", blank=True)
+    target_users = LimitedTextField(
+        "Target users", blank=True, help_text="The cohort who will use it, and how many.", max_length=STATEMENT_LENGTH
+    )
+    guardrails = LimitedTextField(
+        "Guardrails", blank=True, help_text="What must not get worse, with bounds.", max_length=STATEMENT_LENGTH
+    )
+    expected_impact = LimitedTextField(
+        "Expected impact", blank=True, help_text="The size of the win, and when.", max_length=STATEMENT_LENGTH
+    )
+    scope = LimitedTextField(
+        "Scope", blank=True, help_text="In and out of scope; what gets retired.", max_length=STATEMENT_LENGTH
+    )
+    outcome_supported = LimitedTextField("What outcome does it support?", blank=True, max_length=STATEMENT_LENGTH)
+    data_dependencies = LimitedTextField("What data does it depend on?", blank=True, max_length=STATEMENT_LENGTH)
+    control_needed = LimitedTextField("What control does it need?", blank=True, max_length=STATEMENT_LENGTH)
+    reuse_plan = LimitedTextField("What gets reused afterward?", blank=True, max_length=STATEMENT_LENGTH)
     plan_start_on = models.DateField("Day 1", null=True, blank=True)
     scorecard_due_on = models.DateField("Day 30: scorecard and charter signed off", null=True, blank=True)
     foundation_due_on = models.DateField("Day 60: foundation hardened and tested", null=True, blank=True)
     launch_due_on = models.DateField("Day 90: launched, trained and standardized", null=True, blank=True)
     cost_per_1000_inferences = models.DecimalField(
-        "Cost per 1,000 inferences", max_digits=12, decimal_places=4, null=True, blank=True
+        "Cost per 1,000 inferences",
+        max_digits=12,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
     )
     customer_facing = models.BooleanField("Customer-facing", default=False)
     automated_decisions = models.BooleanField(
@@ -277,8 +301,6 @@ class Charter(models.Model):
             if later < earlier:
                 errors[name] = "The 90-day plan dates must run in order: day 1, day 30, day 60, day 90."
                 break
-        if self.cost_per_1000_inferences is not None and self.cost_per_1000_inferences < 0:
-            errors["cost_per_1000_inferences"] = "A cost cannot be negative."
         if errors:
             raise ValidationError(errors)
 

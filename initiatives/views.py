@@ -16,7 +16,7 @@ from initiatives.people import person_name
 from initiatives.shortcuts import get_initiative_for_user
 from initiatives.tabs import tab_links, tab_named
 from kpis.scorecards import stale_kpis_owned_by
-from opmodel.forms import apply_errors, report_error
+from opmodel.forms import apply_errors, form_page, report_error, save_form
 
 
 @login_required
@@ -136,15 +136,11 @@ def charter_edit(request, slug):
 def role_assign(request, slug):
     initiative = get_initiative_for_user(request, slug)
     form = RoleAssignmentForm(request.POST)
-    if form.is_valid():
-        try:
-            assignment = services.assign_role(initiative.pk, acting_user=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            report_error(request, exc)
-        else:
-            messages.success(request, f"{person_name(assignment.user)} is now {assignment.get_role_display()}.")
-    else:
-        messages.error(request, " ".join(message for errors in form.errors.values() for message in errors))
+    assignment = save_form(form, lambda data: services.assign_role(initiative.pk, acting_user=request.user, **data))
+    if not assignment:
+        back = (initiative.title, initiative.get_absolute_url() + "#roles")
+        return form_page(request, form, title="Assign a role", submit="Assign role", back=back)
+    messages.success(request, f"{person_name(assignment.user)} is now {assignment.get_role_display()}.")
     return redirect(initiative)
 
 
@@ -173,10 +169,12 @@ def role_accept(request, slug, assignment_id):
 def review_request(request, slug):
     initiative = get_initiative_for_user(request, slug)
     form = ReviewRequestForm(request.POST)
-    form.is_valid()
+    if not form.is_valid():  # an override reason over its limit
+        back = (initiative.title, initiative.get_absolute_url())
+        return form_page(request, form, title="Submit for approval", submit="Submit for approval", back=back)
     try:
         review = governance.request_review(
-            initiative.pk, acting_user=request.user, override_reason=form.cleaned_data.get("override_reason", "")
+            initiative.pk, acting_user=request.user, override_reason=form.cleaned_data["override_reason"]
         )
     except TransitionError as exc:
         messages.error(request, str(exc))

@@ -11,10 +11,10 @@ from governance.permissions import can_edit_kpis
 from initiatives.models import Initiative
 from initiatives.shortcuts import get_initiative_for_user, tab_url
 from kpis import charts, services
-from kpis.forms import CsvUploadForm, KpiForm, TemplateForm
+from kpis.forms import CsvUploadForm, DriverForm, KpiForm, ObjectiveForm, TemplateForm
 from kpis.ingest import BatchRejected, record_measurements
 from kpis.models import Driver, IngestBatch, Kpi
-from opmodel.forms import apply_errors, report_error
+from opmodel.forms import apply_errors, form_page, report_error, save_form
 
 CHART_POINTS = 2000
 
@@ -32,14 +32,18 @@ def _editable_initiative(request, slug) -> Initiative:
     return initiative
 
 
+def _tree_form_page(request, initiative, form, *, title: str, submit: str):
+    """A form of the outcome tree panel that failed, on its own page (opmodel.forms.form_page)."""
+    return form_page(request, form, title=title, submit=submit, back=(initiative.title, tab_url(initiative, "tree")))
+
+
 @login_required
 @require_POST
 def objective_set(request, slug):
     initiative = _editable_initiative(request, slug)
-    try:
-        services.set_objective(initiative.pk, acting_user=request.user, statement=request.POST.get("statement", ""))
-    except ValidationError as exc:
-        report_error(request, exc)
+    form = ObjectiveForm(request.POST)
+    if not save_form(form, lambda data: services.set_objective(initiative.pk, acting_user=request.user, **data)):
+        return _tree_form_page(request, initiative, form, title="Set the objective", submit="Save objective")
     return redirect(tab_url(initiative, "tree"))
 
 
@@ -47,12 +51,11 @@ def objective_set(request, slug):
 @require_POST
 def driver_add(request, slug):
     initiative = _editable_initiative(request, slug)
-    try:
-        driver = services.add_driver(initiative.pk, acting_user=request.user, name=request.POST.get("name", ""))
-    except ValidationError as exc:
-        report_error(request, exc)
-    else:
-        messages.success(request, f"Driver “{driver.name}” added. Now add its KPIs.")
+    form = DriverForm(request.POST)
+    driver = save_form(form, lambda data: services.add_driver(initiative.pk, acting_user=request.user, **data))
+    if not driver:
+        return _tree_form_page(request, initiative, form, title="Add a driver", submit="Add driver")
+    messages.success(request, f"Driver “{driver.name}” added. Now add its KPIs.")
     return redirect(tab_url(initiative, "tree"))
 
 
@@ -74,8 +77,7 @@ def template_apply(request, slug):
     initiative = _editable_initiative(request, slug)
     form = TemplateForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose a template.")
-        return redirect(tab_url(initiative, "tree"))
+        return _tree_form_page(request, initiative, form, title="Start from a template", submit="Apply template")
     created = services.apply_template(initiative.pk, acting_user=request.user, template=form.cleaned_data["template"])
     messages.success(request, f"Added {len(created)} KPIs from the template. Fill in their baselines and targets.")
     return redirect(tab_url(initiative, "tree"))

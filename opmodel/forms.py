@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.shortcuts import render
 
 
 def apply_errors(form, error: ValidationError) -> None:
@@ -23,6 +24,14 @@ def save_form(form, write):
     except ValidationError as exc:
         apply_errors(form, exc)
         return None
+
+
+def form_page(request, form, *, title: str, submit: str, back: tuple[str, str]):
+    """A form posted from a panel of a larger page that came back with errors, shown on a page of its own:
+    the error summary on top, what was typed kept, the same button, and `back` (label, URL) to the page.
+    Rebuilding the whole page it came from would compute every other panel to show one field's error."""
+    context = {"form": form, "title": title, "submit": submit, "back_label": back[0], "back_url": back[1]}
+    return render(request, "form_page.html", context)
 
 
 def report_error(request, error: Exception) -> None:

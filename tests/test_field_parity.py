@@ -12,9 +12,10 @@ from inspect import signature
 
 import pytest
 from django import forms
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.models import User
-from django.contrib.messages import get_messages
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -24,7 +25,16 @@ from governance.foundation.serializers import ControlInputSerializer, DataSource
 from governance.library import services as library
 from governance.library.forms import AssetForm, PublishVersionForm
 from governance.library.serializers import AssetCreateSerializer, AssetUpdateSerializer, AssetVersionCreateSerializer
-from governance.models import Asset, AssetVersion, AuditEvent, Control, DataSource, InitiativeControl
+from governance.models import (
+    Asset,
+    AssetVersion,
+    AuditEvent,
+    ChecklistItem,
+    Control,
+    DataSource,
+    GateReview,
+    InitiativeControl,
+)
 from initiatives import services as initiative_services
 from initiatives.admin import CharterInline, InitiativeAdmin
 from initiatives.forms import NOT_AN_ACTIVE_USER, CharterForm, InitiativeForm, RoleAssignmentForm
@@ -39,8 +49,9 @@ from kpis import services as kpi_services
 from kpis.forms import KpiForm
 from kpis.models import Kpi
 from kpis.serializers import KpiSerializer, KpiUpdateSerializer
-from opmodel.api import writable_fields
-from tests.lifecycle import api_as, assert_problem, give_role
+from opmodel.api import StrictModelSerializer, writable_fields
+from opmodel.fields import LimitedTextField
+from tests.lifecycle import api_as, assert_problem, give_role, request
 
 pytestmark = pytest.mark.django_db
 
@@ -133,10 +144,12 @@ CHARTER_VIOLATIONS = [
         "launch_due_on",
         PLAN_ORDER,
     ),
-    ({"cost_per_1000_inferences": "-0.50"}, "cost_per_1000_inferences", "A cost cannot be negative."),
+    ({"cost_per_1000_inferences": "-0.50"}, "cost_per_1000_inferences", AT_LEAST_ZERO),
     ({"expected_monthly_volume": -1}, "expected_monthly_volume", AT_LEAST_ZERO),
     ({"owner": INACTIVE}, "owner", NOT_AN_ACTIVE_USER),
     ({"problem_user": "x" * 301}, "problem_user", too_long(300)),
+    ({"outcome_statement": "x" * 1001}, "outcome_statement", too_long(1000)),
+    ({"reuse_plan": "x" * 1001}, "reuse_plan", too_long(1000)),
 ]
 
 
@@ -316,6 +329,7 @@ SOURCE_VIOLATIONS = [
     ({"classification": "secret"}, "classification", choice("secret")),
     ({"owner": INACTIVE}, "owner", NOT_AN_ACTIVE_USER),
     ({"name": "x" * 151}, "name", too_long(150)),
+    ({"retrieval_scope": "x" * 1001}, "retrieval_scope", too_long(1000)),
 ]
 
 
@@ -345,6 +359,7 @@ CONTROL_VIOLATIONS = [
     ),
     ({"status": "waived"}, "waiver_reason", "Say why the control is waived; approvers read it."),
     ({"status": "done"}, "status", choice("done")),
+    ({"status": "in-place", "evidence": "x" * 1001}, "evidence", too_long(1000)),
 ]
 
 
@@ -390,9 +405,8 @@ def test_a_role_assignment_is_refused_alike_by_the_page_and_the_api(
     page = client.post(reverse("initiatives:role_assign", args=[initiative.slug]), for_page(page_values, gone))
     api = api_as(alice).post(f"/api/v1/initiatives/{initiative.slug}/roles/", for_api(api_values, gone), format="json")
 
-    # The page has no field to show it next to (the role picker is a panel), so it is the page's message.
-    assert message in [str(m) for m in get_messages(page.wsgi_request)]
-    assert_same_refusal(field, message, api=api_errors(api))
+    # The role picker is a panel of the initiative page: a refused pick comes back on a page of its own.
+    assert_same_refusal(field, message, page=page_errors(page, page.context["form"]), api=api_errors(api))
     assert RoleAssignment.objects.count() == assigned
 
 
@@ -411,6 +425,8 @@ ASSET_VIOLATIONS = [
     ),
     ({"owner_team": "x" * 101}, "owner_team", too_long(100)),
     ({"changelog": ""}, "changelog", REQUIRED),
+    ({"description": "x" * 5001}, "description", too_long(5000)),
+    ({"changelog": "x" * 5001}, "changelog", too_long(5000)),
 ]
 
 
@@ -441,6 +457,7 @@ VERSION_VIOLATIONS = [
         "content",
         "A prompt template names its inputs as variables, e.g. {{ticket_text}}; none found.",
     ),
+    ({"content": PROMPT + "\nCite the policy.", "changelog": "x" * 5001}, "changelog", too_long(5000)),
 ]
 
 
@@ -476,12 +493,20 @@ def root(db):
     return User.objects.create_superuser("root", "root@example.com", "pw-for-tests-only")
 
 
-def test_the_admin_and_the_api_refuse_an_asset_change_alike(client, prompt, root):
+@pytest.mark.parametrize(
+    ("values", "field", "message"),
+    [
+        ({"owner_team": "x" * 101}, "owner_team", too_long(100)),
+        ({"description": "x" * 5001}, "description", too_long(5000)),
+    ],
+)
+def test_the_admin_and_the_api_refuse_an_asset_change_alike(client, prompt, root, values, field, message):
     version = prompt.versions.get()
     client.force_login(root)
     data = {
         "description": "Routes tickets.",
-        "owner_team": "x" * 101,
+        "owner_team": "",
+        **values,
         "tags": [],
         "versions-TOTAL_FORMS": "1",
         "versions-INITIAL_FORMS": "1",
@@ -492,13 +517,83 @@ def test_the_admin_and_the_api_refuse_an_asset_change_alike(client, prompt, root
     }
 
     page = client.post(f"/admin/governance/asset/{prompt.pk}/change/", data)
-    api = api_as(root).patch(f"/api/v1/assets/{prompt.slug}/", {"owner_team": "x" * 101}, format="json")
+    api = api_as(root).patch(f"/api/v1/assets/{prompt.slug}/", values, format="json")
 
     shown = page.context["adminform"].form
-    assert_same_refusal("owner_team", too_long(100), admin=page_errors(page, shown), api=api_errors(api))
+    assert_same_refusal(field, message, admin=page_errors(page, shown), api=api_errors(api))
     prompt.refresh_from_db()
     assert (prompt.description, prompt.owner_team) == ("", "")
     assert not AuditEvent.objects.filter(action="asset.updated").exists()
+
+
+# ---- the texts a decision, a request, a risk reason and a checklist answer carry ---------------------
+
+LONG = "x" * 5001
+
+
+@pytest.fixture
+def review(initiative, alice):
+    return request(initiative, alice)
+
+
+def test_a_decision_comment_over_its_limit_is_refused_alike(client, review, sam):
+    client.force_login(sam)
+    values = {"decision": "request-changes", "comment": LONG}
+
+    page = client.post(reverse("governance:approval_detail", args=[review.pk]), values)
+    api = api_as(sam).post(f"/api/v1/gate-reviews/{review.pk}/decisions/", values, format="json")
+
+    assert_same_refusal("comment", too_long(5000), page=page_errors(page, page.context["form"]), api=api_errors(api))
+    assert not review.decisions.exists()
+
+
+def test_an_override_reason_over_its_limit_is_refused_alike(client, initiative, alice):
+    client.force_login(alice)
+
+    page = client.post(reverse("initiatives:review_request", args=[initiative.slug]), {"override_reason": LONG})
+    api = api_as(alice).post(
+        "/api/v1/gate-reviews/", {"initiative": initiative.slug, "override_reason": LONG}, format="json"
+    )
+
+    errors = {"page": page_errors(page, page.context["form"]), "api": api_errors(api)}
+    assert_same_refusal("override_reason", too_long(5000), **errors)
+    assert not GateReview.objects.exists()
+
+
+def test_a_risk_reason_over_its_limit_is_refused_alike(client, initiative, lee):
+    before = (initiative.risk_tier, initiative.risk_floor_reason)
+    client.force_login(lee)
+
+    page = client.post(
+        reverse("governance:foundation", args=[initiative.slug]),
+        {"action": "raise-tier", "risk_tier": "high", "reason": LONG},
+    )
+    api = api_as(lee).post(
+        f"/api/v1/initiatives/{initiative.slug}/risk/", {"tier": "high", "reason": LONG}, format="json"
+    )
+
+    assert_same_refusal(
+        "reason", too_long(5000), page=page_errors(page, page.context["tier_form"]), api=api_errors(api)
+    )
+    initiative.refresh_from_db()
+    assert (initiative.risk_tier, initiative.risk_floor_reason) == before
+
+
+def test_a_checklist_note_over_its_limit_is_refused_alike(client, review, sam):
+    item = ChecklistItem.objects.filter(gate=review.gate).first()
+    client.force_login(sam)
+
+    page = client.post(
+        reverse("governance:checklist_answer", args=[review.pk]),
+        {"item": item.pk, f"q{item.pk}-answer": "no", f"q{item.pk}-note": LONG},
+    )
+    api = api_as(sam).post(
+        f"/api/v1/gate-reviews/{review.pk}/checklist/", {"item": item.pk, "answer": "no", "note": LONG}, format="json"
+    )
+
+    shown = next(row["form"] for row in page.context["checklist"] if row["item"] == item)
+    assert_same_refusal("note", too_long(5000), page=page_errors(page, shown), api=api_errors(api))
+    assert not review.checklist_answers.exists()
 
 
 # ---- fields a client may not set ---------------------------------------------------------------------
@@ -644,8 +739,6 @@ def test_each_path_edits_exactly_the_model_s_declared_fields(rf, kpi, root):
     ],
 )
 def test_the_services_write_only_the_declared_fields(kpi, alice, write, field):
-    from django.core.exceptions import ValidationError
-
     with pytest.raises(ValidationError) as refused:
         write(kpi.initiative, kpi, alice)
 
@@ -655,3 +748,39 @@ def test_the_services_write_only_the_declared_fields(kpi, alice, write, field):
 def test_the_library_services_take_exactly_the_declared_fields():
     assert set(Asset.EDITABLE_FIELDS) <= set(signature(library.update_asset).parameters)
     assert set(AssetVersion.EDITABLE_FIELDS) <= set(signature(library.publish_version).parameters)
+
+
+def refusal(check, value) -> list[str]:
+    with pytest.raises(ValidationError) as refused:
+        check(value)
+    return refused.value.messages
+
+
+def limited_texts() -> list:
+    return [
+        pytest.param(model, field.name, id=f"{model.__name__}.{field.name}")
+        for model in apps.get_models()
+        for field in model._meta.fields
+        if isinstance(field, LimitedTextField)
+    ]
+
+
+@pytest.mark.parametrize(("model", "name"), limited_texts())
+def test_every_limited_text_is_refused_alike_by_the_model_its_form_field_and_its_serializer(model, name):
+    """The limit lives on the model field: full_clean, the form field it makes (ModelForms: the pages and the
+    admin) and a ModelSerializer (the API) refuse one character more in the same words, and the page's
+    textarea carries the limit for its counter."""
+    model_field = model._meta.get_field(name)
+    too_much = "x" * (model_field.max_length + 1)
+    form_field = model_field.formfield()
+    serializer = type("Input", (StrictModelSerializer,), {"Meta": type("Meta", (), {"model": model, "fields": [name]})})
+    api = serializer(data={name: too_much})
+    api.is_valid()
+
+    said = {
+        "model": refusal(lambda text: model_field.clean(text, model()), too_much),
+        "form": refusal(form_field.clean, too_much),
+        "api": [str(m) for m in api.errors.get(name, [])],
+    }
+    assert said == dict.fromkeys(("model", "form", "api"), [too_long(model_field.max_length)])
+    assert form_field.widget.attrs["maxlength"] == str(model_field.max_length)

@@ -7,6 +7,7 @@ from governance.models import ChecklistAnswer, DataSource, InitiativeControl
 from initiatives.forms import UserChoiceField
 from initiatives.models import Initiative
 from initiatives.templatetags.opmodel import person
+from opmodel.fields import max_length_of
 
 
 class ControlForm(forms.ModelForm):
@@ -56,7 +57,10 @@ class LinkDataSourceForm(forms.Form):
 class RaiseRiskTierForm(forms.Form):
     risk_tier = forms.ChoiceField(label="New risk tier", choices=Initiative.RiskTier.choices)
     reason = forms.CharField(
-        label="Reason", widget=forms.Textarea(attrs={"rows": 2}), help_text="Approvers read it; it stays on record."
+        label="Reason",
+        max_length=max_length_of(Initiative, "risk_floor_reason"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Approvers read it; it stays on record.",
     )
 
 
@@ -66,6 +70,7 @@ class ChecklistAnswerForm(forms.Form):
     note = forms.CharField(
         label="Note",
         required=False,
+        max_length=max_length_of(ChecklistAnswer, "note"),
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Required when the answer is no.",
     )

@@ -6,6 +6,7 @@ from governance.models import ChecklistAnswer, DataSource, InitiativeControl, La
 from initiatives.models import Initiative
 from initiatives.serializers import UsernameField
 from opmodel.api import StrictModelSerializer, StrictSerializer
+from opmodel.fields import max_length_of
 
 
 class ControlStatusSerializer(serializers.Serializer):
@@ -82,7 +83,9 @@ class RiskSerializer(serializers.Serializer):
 
 class RiskRaiseSerializer(StrictSerializer):
     tier = serializers.ChoiceField(choices=Initiative.RiskTier.choices)
-    reason = serializers.CharField(max_length=5000, help_text="Why the tier goes up; approvers read it.")
+    reason = serializers.CharField(
+        max_length=max_length_of(Initiative, "risk_floor_reason"), help_text="Why the tier goes up; approvers read it."
+    )
 
 
 class ChecklistReferencesSerializer(serializers.Serializer):
@@ -106,5 +109,9 @@ class ChecklistAnswerInputSerializer(StrictSerializer):
     item = serializers.IntegerField(min_value=1, help_text="The id of a question of this review's gate.")
     answer = serializers.ChoiceField(choices=ChecklistAnswer.Answer.choices)
     note = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=5000, help_text="Required when the answer is no."
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=max_length_of(ChecklistAnswer, "note"),
+        help_text="Required when the answer is no.",
     )

@@ -80,8 +80,7 @@ def foundation_page(request, slug):
         if done:
             messages.success(request, done)
             return redirect("governance:foundation", slug=initiative.slug)
-        bound[key] = form
-        messages.error(request, "Not saved: see the messages next to the fields.")
+        bound[key] = form  # shown again with its error summary, which takes focus (static/js/forms.js)
         initiative = get_initiative_for_user(request, slug)
     return render(request, "governance/foundation.html", _page_context(request, initiative, bound))
 

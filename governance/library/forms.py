@@ -3,8 +3,12 @@
 from django import forms
 
 from governance.library.services import WORKFLOW_ASSET_TYPES
-from governance.models import Asset
+from governance.models import Asset, AssetVersion
 from initiatives.templatetags.opmodel import person
+from opmodel.fields import max_length_of
+
+DESCRIPTION_LENGTH = max_length_of(Asset, "description")
+CHANGELOG_LENGTH = max_length_of(AssetVersion, "changelog")
 
 
 class LibraryFilterForm(forms.Form):
@@ -32,7 +36,11 @@ class AssetForm(forms.Form):
     name = forms.CharField(label="Name", max_length=200)
     type = forms.ChoiceField(label="Type", choices=Asset.Type.choices)
     description = forms.CharField(
-        label="Description", required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="What it is for."
+        label="Description",
+        required=False,
+        max_length=DESCRIPTION_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What it is for.",
     )
     tags = forms.CharField(
         label="Tags", required=False, max_length=500, help_text="Comma-separated, e.g. support, triage, emea."
@@ -48,7 +56,7 @@ class AssetForm(forms.Form):
         "playbooks and security requirements are Markdown with headings; routing rules and dataset "
         "references are YAML or JSON; diagrams are Mermaid.",
     )
-    changelog = forms.CharField(label="Changelog", max_length=2000, initial="Initial version.")
+    changelog = forms.CharField(label="Changelog", max_length=CHANGELOG_LENGTH, initial="Initial version.")
 
     def clean_tags(self) -> list[str]:
         return [tag.strip() for tag in self.cleaned_data["tags"].split(",") if tag.strip()]
@@ -61,7 +69,7 @@ class PublishVersionForm(forms.Form):
     changelog = forms.CharField(
         label="Changelog",
         required=False,  # publish_version asks for it, in the same words as to REST clients
-        max_length=2000,
+        max_length=CHANGELOG_LENGTH,
         help_text="What changed, so consumers can decide whether to move.",
     )
 
@@ -122,7 +130,7 @@ class WorkflowPublishForm(forms.Form):
         help_text="Markdown with headings: how to run, escalate and support it.",
     )
     changelog = forms.CharField(
-        label="Changelog", required=False, max_length=2000, help_text="What changed since the last publish."
+        label="Changelog", required=False, max_length=CHANGELOG_LENGTH, help_text="What changed since the last publish."
     )
 
     def __init__(self, data=None, *, listings: dict[str, dict], contents: dict[str, str]):
@@ -138,7 +146,7 @@ class WorkflowPublishForm(forms.Form):
             self.fields[_field(kind, "description")] = forms.CharField(
                 label=f"{label}: public description",
                 required=False,
-                max_length=5000,
+                max_length=DESCRIPTION_LENGTH,
                 widget=forms.Textarea(attrs={"rows": 2}),
             )
             self.fields[_field(kind, "owner_team")] = forms.CharField(

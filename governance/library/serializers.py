@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from governance.models import Asset, AssetLabel, AssetUsage, AssetVersion, LabelMoveRequest
 from opmodel.api import StrictModelSerializer, StrictSerializer
+from opmodel.fields import max_length_of
 
 
 class AssetLabelSerializer(serializers.ModelSerializer):
@@ -51,11 +52,15 @@ class AssetSerializer(serializers.ModelSerializer):
 class AssetCreateSerializer(StrictSerializer):
     name = serializers.CharField(max_length=200)
     type = serializers.ChoiceField(choices=Asset.Type.choices)
-    description = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    description = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=max_length_of(Asset, "description")
+    )
     tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False, default=list)
     owner_team = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
     content = serializers.CharField(trim_whitespace=False, help_text="The first version, in the format of its type.")
-    changelog = serializers.CharField(required=False, default="Initial version.", max_length=5000)
+    changelog = serializers.CharField(
+        required=False, default="Initial version.", max_length=max_length_of(AssetVersion, "changelog")
+    )
 
 
 class AssetUpdateSerializer(StrictModelSerializer):
@@ -115,7 +120,9 @@ class LabelMoveRequestSerializer(serializers.ModelSerializer):
 
 class LabelDecisionSerializer(StrictSerializer):
     approve = serializers.BooleanField()
-    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    comment = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=max_length_of(LabelMoveRequest, "comment")
+    )
 
 
 class AssetUsageSerializer(serializers.ModelSerializer):

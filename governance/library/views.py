@@ -28,7 +28,7 @@ from governance.models import Asset, AssetLabel, AssetTag, AssetVersion, LabelMo
 from governance.permissions import can_approve_security_labels, can_curate_asset, can_edit
 from initiatives.models import Initiative
 from initiatives.shortcuts import get_initiative_for_user, tab_url
-from opmodel.forms import apply_errors, report_error
+from opmodel.forms import apply_errors, form_page, save_form
 
 PAGE_SIZE = 20
 NOTIFICATIONS_PAGE_SIZE = 50
@@ -38,10 +38,6 @@ def _get_asset(request, slug) -> Asset:
     """Every signed-in user may read the library; unknown slugs are a 404."""
     queryset = Asset.objects.with_source_for(request.user).select_related("owner").prefetch_related("tags")
     return get_object_or_404(queryset, slug=slug)
-
-
-def _form_errors(form) -> str:
-    return " ".join(message for errors in form.errors.values() for message in errors)
 
 
 @login_required
@@ -198,16 +194,15 @@ def label_move(request, slug):
     if not can_curate_asset(request.user, asset):
         raise PermissionDenied("Only the asset's owner, the platform and enablement teams or a leader may move labels.")
     form = LabelMoveForm(request.POST, numbers=list(asset.versions.values_list("number", flat=True)))
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-        return redirect(asset)
-    name, number = form.cleaned_data["name"], form.cleaned_data["version"]
-    try:
-        moved = library.move_label(asset.pk, acting_user=request.user, name=name, version_number=number)
-    except ValidationError as exc:
-        report_error(request, exc)
-    else:
-        messages.success(request, _label_message(moved))
+
+    def write(data):
+        return library.move_label(asset.pk, acting_user=request.user, name=data["name"], version_number=data["version"])
+
+    moved = save_form(form, write)
+    if not moved:
+        back = (asset.name, asset.get_absolute_url())
+        return form_page(request, form, title="Move label", submit="Move label", back=back)
+    messages.success(request, _label_message(moved))
     return redirect(asset)
 
 
@@ -256,16 +251,16 @@ def notifications_read(request):
 def asset_adopt(request, slug):
     initiative = get_initiative_for_user(request, slug)
     form = AdoptAssetForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-        return redirect(tab_url(initiative, "assets"))
-    asset, number = form.cleaned_data["asset"], form.cleaned_data["version"]
-    try:
-        usage = library.adopt_version(initiative.pk, acting_user=request.user, asset=asset, version_number=number)
-    except ValidationError as exc:
-        report_error(request, exc)
-    else:
-        messages.success(request, f"This initiative now uses {asset.name} v{usage.version.number}.")
+
+    def write(data):
+        asset, number = data["asset"], data["version"]
+        return library.adopt_version(initiative.pk, acting_user=request.user, asset=asset, version_number=number)
+
+    usage = save_form(form, write)
+    if not usage:
+        back = (initiative.title, tab_url(initiative, "assets"))
+        return form_page(request, form, title="Use a library asset", submit="Use this asset", back=back)
+    messages.success(request, f"This initiative now uses {usage.asset.name} v{usage.version.number}.")
     return redirect(tab_url(initiative, "assets"))
 
 
@@ -274,15 +269,10 @@ def asset_adopt(request, slug):
 def reuse_review_schedule(request, slug):
     initiative = get_initiative_for_user(request, slug)
     form = ReuseReviewForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-        return redirect(tab_url(initiative, "assets"))
-    try:
-        library.schedule_reuse_review(initiative.pk, acting_user=request.user, on=form.cleaned_data["on"])
-    except ValidationError as exc:
-        report_error(request, exc)
-    else:
-        messages.success(request, f"Reuse review scheduled for {form.cleaned_data['on']:%-d %B %Y}.")
+    if not save_form(form, lambda data: library.schedule_reuse_review(initiative.pk, acting_user=request.user, **data)):
+        back = (initiative.title, tab_url(initiative, "assets"))
+        return form_page(request, form, title="Schedule the reuse review", submit="Schedule reuse review", back=back)
+    messages.success(request, f"Reuse review scheduled for {form.cleaned_data['on']:%-d %B %Y}.")
     return redirect(tab_url(initiative, "assets"))
 
 

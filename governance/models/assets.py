@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from initiatives.models import Initiative
 from opmodel import clock
+from opmodel.fields import NOTE_LENGTH, LimitedTextField
 
 
 class AssetTag(models.Model):
@@ -81,7 +82,7 @@ class Asset(models.Model):
     slug = models.SlugField(max_length=100, unique=True)
     name = models.CharField(max_length=200)
     type = models.CharField(max_length=30, choices=Type.choices)
-    description = models.TextField(blank=True)
+    description = LimitedTextField(max_length=NOTE_LENGTH, blank=True)
     tags = models.ManyToManyField(AssetTag, blank=True, related_name="assets")
     owner_team = models.CharField("Owning team", max_length=100, blank=True)
     owner = models.ForeignKey(
@@ -126,7 +127,7 @@ class AssetVersion(models.Model):
     asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField()
     content = models.TextField()
-    changelog = models.TextField(blank=True)
+    changelog = LimitedTextField(max_length=NOTE_LENGTH, blank=True)
     checksum = models.CharField(max_length=64, help_text="SHA-256 of the content.")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     # When it was published: opmodel.clock, so the demo's versions carry the story's dates.
@@ -183,7 +184,7 @@ class LabelMoveRequest(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
-    comment = models.TextField(blank=True)
+    comment = LimitedTextField(max_length=NOTE_LENGTH, blank=True)
 
     class Meta:
         ordering = ["-requested_at"]

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 
 from initiatives.models import Initiative, Role, is_leader
+from opmodel.fields import NOTE_LENGTH, STATEMENT_LENGTH, LimitedTextField
 
 
 class Layer(models.TextChoices):
@@ -32,7 +33,7 @@ class Control(models.Model):
     key = models.SlugField(max_length=60, unique=True)
     name = models.CharField(max_length=120)
     layer = models.CharField(max_length=20, choices=Layer.choices)
-    description = models.TextField(blank=True)
+    description = LimitedTextField(max_length=STATEMENT_LENGTH, blank=True)
     owner_role = models.CharField(max_length=30, choices=Role.choices)
     position = models.PositiveSmallIntegerField(default=0)
     is_active = models.BooleanField(default=True, help_text="Inactive controls are no longer asked of initiatives.")
@@ -56,8 +57,10 @@ class InitiativeControl(models.Model):
     initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="controls")
     control = models.ForeignKey(Control, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.MISSING)
-    evidence = models.TextField(blank=True, help_text="A link or a short description of the evidence.")
-    waiver_reason = models.TextField(blank=True)
+    evidence = LimitedTextField(
+        max_length=STATEMENT_LENGTH, blank=True, help_text="A link or a short description of the evidence."
+    )
+    waiver_reason = LimitedTextField(max_length=STATEMENT_LENGTH, blank=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -115,7 +118,9 @@ class DataSource(models.Model):
     personal_data = models.BooleanField("Contains personal data", default=False)
     source_of_truth = models.CharField(max_length=200, blank=True)
     freshness_sla_hours = models.PositiveIntegerField("Freshness SLA (hours)", null=True, blank=True)
-    retrieval_scope = models.TextField(blank=True, help_text="What the AI may retrieve from it, and what not.")
+    retrieval_scope = LimitedTextField(
+        max_length=STATEMENT_LENGTH, blank=True, help_text="What the AI may retrieve from it, and what not."
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="owned_data_sources"
     )
@@ -186,7 +191,7 @@ class ChecklistAnswer(models.Model):
     review = models.ForeignKey("governance.GateReview", on_delete=models.CASCADE, related_name="checklist_answers")
     item = models.ForeignKey(ChecklistItem, on_delete=models.PROTECT, related_name="+")
     answer = models.CharField(max_length=5, choices=Answer.choices)
-    note = models.TextField(blank=True)
+    note = LimitedTextField(max_length=NOTE_LENGTH, blank=True)
     answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     answered_at = models.DateTimeField(auto_now=True)
 

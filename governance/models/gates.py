@@ -11,6 +11,7 @@ from django.utils import timezone
 from governance.criteria import registered
 from governance.gates import Gate
 from initiatives.models import Initiative, Role, RoleAssignment, Stage
+from opmodel.fields import NOTE_LENGTH, LimitedTextField
 
 
 class GatePolicyQuerySet(models.QuerySet):
@@ -38,7 +39,7 @@ class GatePolicy(models.Model):
         ),
     )
     review_due_days = models.PositiveIntegerField(default=5)
-    notes = models.TextField(blank=True)
+    notes = LimitedTextField(max_length=NOTE_LENGTH, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(null=True, blank=True)
 
@@ -116,7 +117,7 @@ class GateReview(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField(default=timezone.now)
-    override_reason = models.TextField(blank=True)
+    override_reason = LimitedTextField(max_length=NOTE_LENGTH, blank=True)
     criteria_results = models.JSONField(default=list)
     snapshot = models.JSONField(default=dict)
     snapshot_hash = models.CharField(max_length=64)
@@ -165,7 +166,7 @@ class GateDecision(models.Model):
     # The required role this approval fills (approvals only); its slot index in the policy.
     role = models.CharField(max_length=30, choices=Role.choices, blank=True)
     slot = models.PositiveSmallIntegerField(null=True, blank=True)
-    comment = models.TextField(blank=True)
+    comment = LimitedTextField(max_length=NOTE_LENGTH, blank=True)
     recycle_to = models.CharField(max_length=20, choices=Stage.choices, blank=True)
     snapshot_hash = models.CharField(max_length=64)
     is_stale = models.BooleanField(default=False)

@@ -85,9 +85,9 @@ def test_pm_builds_and_edits_the_outcome_tree(page, login, initiative, alice):
     _fill_baseline_and_target(page, "12", "14")
     page.get_by_role("button", name="Save KPI").click()
     target_field = page.locator(".field").filter(has=page.get_by_role("spinbutton", name="Target value"))
-    expect(target_field.get_by_role("alert")).to_have_text(
-        "This KPI should decrease, so its target must be below its baseline."
-    )
+    decrease = "This KPI should decrease, so its target must be below its baseline."
+    expect(target_field.locator(".error")).to_have_text(decrease)
+    expect(page.get_by_role("alert")).to_contain_text(f"Target value: {decrease}")  # the summary atop the form
     assert Kpi.objects.get(key=f"{initiative.slug}.handle-time").baseline_value is None
 
     page.get_by_role("spinbutton", name="Target value", exact=True).fill("9.6")

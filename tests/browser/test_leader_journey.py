@@ -96,9 +96,9 @@ def test_sponsor_must_say_why_when_requesting_changes(page, login, review, initi
 
     page.get_by_role("button", name="Request changes").click()
     comment_field = page.locator(".field").filter(has=page.get_by_label("Comment"))
-    expect(comment_field.get_by_role("alert")).to_have_text(
-        "Say why: a comment is required for every decision except approve."
-    )
+    say_why = "Say why: a comment is required for every decision except approve."
+    expect(comment_field.locator(".error")).to_have_text(say_why)
+    expect(page.get_by_role("alert")).to_contain_text(f"Comment: {say_why}")  # the summary atop the form
     review.refresh_from_db()
     assert review.status == GateReview.Status.OPEN
     assert not review.decisions.exists()
