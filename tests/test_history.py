@@ -282,7 +282,7 @@ def test_every_demo_initiative_shows_the_earlier_stage_the_day_before_each_chang
         if change.to_status != ACTIVE:
             before = change.changed_at.astimezone(UTC).date() - timedelta(days=1)
             portfolio = build_portfolio(demo, {"as_of": f"{before:%Y-%m-%d}", "status": ACTIVE})
-            assert change.initiative.slug in {row.slug for row in portfolio.rows}
+            assert change.initiative.slug in {row.slug for row in portfolio.rows()}
 
 
 def test_the_demo_has_weekly_snapshots_that_stand_where_each_initiative_stood(demo, client):
