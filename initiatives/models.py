@@ -349,36 +349,11 @@ class RoleAssignment(models.Model):
         return self.role in ACCOUNTABLE_ROLES
 
 
-class StageChangeQuerySet(models.QuerySet):
-    def states_at(self, initiatives: list[dict], when) -> dict[int, dict]:
-        """What stood at `when` for each of `initiatives` (dicts with id, stage, status, stage_entered_at, as
-        they are now): the state the first change after `when` left, or the current one when none did.
-        One query whatever the number of initiatives."""
-        states = {i["id"]: {name: i[name] for name in STATE_FIELDS} for i in initiatives}
-        later = self.filter(initiative_id__in=list(states), changed_at__gt=when).order_by(
-            "initiative_id", "changed_at", "id"
-        )
-        seen = set()
-        for change in later.values("initiative_id", "from_stage", "from_status", "from_stage_entered_at"):
-            if change["initiative_id"] in seen:
-                continue
-            seen.add(change["initiative_id"])
-            states[change["initiative_id"]] = {
-                "stage": change["from_stage"],
-                "status": change["from_status"],
-                "stage_entered_at": change["from_stage_entered_at"],
-            }
-        return states
-
-
-STATE_FIELDS = ("stage", "status", "stage_entered_at")
-
-
 class StageChange(models.Model):
     """One change of an initiative's stage or status, written in the transaction of the decision that made it.
 
     It keeps the state it left, so what stood at any past moment is the state the first later change
-    left (or the current one when nothing changed since): `StageChange.objects.states_at`.
+    left, or the current one when nothing changed since (the portfolio as of a day, past snapshots).
     """
 
     initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="stage_changes")
@@ -388,8 +363,6 @@ class StageChange(models.Model):
     from_stage_entered_at = models.DateTimeField()
     to_stage = models.CharField(max_length=20, choices=Stage.choices)
     to_status = models.CharField(max_length=10, choices=Initiative.Status.choices)
-
-    objects = StageChangeQuerySet.as_manager()
 
     class Meta:
         ordering = ["changed_at", "id"]

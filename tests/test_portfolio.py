@@ -11,7 +11,7 @@ from django.utils import timezone
 from governance.models import Gate, GatePolicy, GateReview
 from initiatives import services
 from initiatives.models import Initiative, Stage, StageChange
-from initiatives.portfolio.figures import value_risk_figure
+from initiatives.portfolio.figures import Point, value_risk_figure
 from kpis.models import Scorecard
 from kpis.recompute import recompute_scorecards
 
@@ -50,7 +50,7 @@ def export(client, query: str = "") -> list[list[str]]:
     response = client.get(f"{EXPORT}?{query}")
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    return list(csv.reader(io.StringIO(response.content.decode())))
+    return list(csv.reader(io.StringIO(response.getvalue().decode())))
 
 
 @pytest.fixture
@@ -78,7 +78,7 @@ def test_it_lists_every_initiative_with_its_scorecard(login, lee, portfolio):
     assert table(response) == ["Contract review", "Invoice matching", "Support triage"]
     html = response.content.decode()
     assert "not computed yet" in html  # Contract review has no scorecard
-    assert "10 h/week" in html and "EUR 600 a week" in html
+    assert 'EUR 600<br><small class="muted">10 h/week</small>' in html
     assert "2 / 5" in html
     assert 'href="/initiatives/support-triage/"' in html
     assert 'href="/portfolio/export.csv"' in html
@@ -340,7 +340,7 @@ def test_gate_outcomes_count_the_reviews_closed_within_the_filtered_set(login, l
 
 def test_the_failure_mode_summary_counts_initiatives_not_flags(login, lee, portfolio):
     counts = login(lee).get(URL).context["portfolio"].flag_counts
-    assert [(label, n) for _, label, n in counts] == [
+    assert [(label, n) for _, label, n, _ in counts] == [
         ("Pilot theater", 2),
         ("No scale owner", 1),
         ("Stale data", 0),
@@ -360,7 +360,7 @@ def test_value_versus_risk_plots_realised_value_by_tier_sized_by_modelled_value(
     assert (traces["Green"]["y"], traces["Green"]["text"], traces["Green"]["customdata"]) == (
         [600.0],
         ["Low risk"],
-        [900.0],
+        [["?health=green&risk_tier=low&sort=-realised_value", 900.0, "Low risk"]],
     )
     assert traces["Red"]["text"] == ["High risk"] and traces["Amber"]["y"] == []
     assert round(traces["Green"]["x"][0]) == 0 and round(traces["Red"]["x"][0]) == 2
@@ -369,15 +369,8 @@ def test_value_versus_risk_plots_realised_value_by_tier_sized_by_modelled_value(
 
 
 def test_value_versus_risk_spreads_points_of_one_tier():
-    class Row:
-        def __init__(self, n):
-            self.title, self.risk_tier, self.health = f"R{n}", "medium", "green"
-            self.card = {"realised_value": 10.0 * n, "modelled_value": None}
-
-        def card_value(self, name):
-            return self.card[name]
-
-    xs = value_risk_figure([Row(n) for n in range(3)])["data"][0]["x"]
+    points = [Point(f"R{n}", "medium", "green", 10.0 * n, None, "?") for n in range(3)]
+    xs = value_risk_figure(points)["data"][0]["x"]
     assert len(set(xs)) == 3 and all(0.5 < x < 1.5 for x in xs)
 
 
@@ -392,9 +385,10 @@ def _build(alice, sam, n: int) -> None:
         _review(initiative, "open")
 
 
-# Six of its own (session, user, leadership check, initiatives, scorecards, gate reviews), one for the
-# layout (the nav's unread notifications) and one to spare: a query per row would exceed it even at n=3.
-QUERY_BOUND = 8
+# Ten of its own (session, user, leadership check, filter choices, counts, table page, chart points, longest
+# in stage, gate outcomes, reuse), one for the layout (the nav's unread notifications) and one to spare: a
+# query per row would exceed it even at n=3.
+QUERY_BOUND = 12
 
 
 @pytest.mark.parametrize("n", [3, 30])
@@ -406,7 +400,9 @@ def test_the_page_and_export_run_a_constant_number_of_queries(
     _build(alice, sam, n)
     client = login(request.getfixturevalue(who))
     with django_assert_max_num_queries(QUERY_BOUND):
-        assert client.get(url).status_code == 200
+        response = client.get(url)
+        assert response.status_code == 200
+        response.getvalue()  # the export's rows are read as it streams
 
 
 def test_a_user_without_scorecards_or_filters_sees_the_page(login, db):
@@ -431,7 +427,7 @@ def test_reuse_rate_and_prompt_reuse(login, portfolio, lee):
     library.adopt_version(support.pk, acting_user=lee, asset=prompt)  # its own: not reuse
     library.adopt_version(invoice.pk, acting_user=lee, asset=prompt)  # from elsewhere: reuse
     shown = login(lee).get(URL).context["portfolio"]
-    assert shown.reuse_rate == 1 / len(shown.rows)
+    assert shown.reuse_rate == 1 / shown.count
     assert shown.prompt_reuse == 0.5
 
 
@@ -449,7 +445,7 @@ def test_money_is_rounded_and_carries_the_currency_in_the_export_and_on_the_page
     assert row["Value returned per week (USD)"] == "5757.60"
     assert row["Hours returned per week"] == "96.0"
     html = client.get(URL).content.decode()
-    assert "USD 5,758 a week" in html and "5757.59" not in html
+    assert "USD 5,758<br>" in html and "5757.59" not in html
 
 
 def test_the_scorecard_panel_shows_money_in_the_currency(login, lee, initiative):
@@ -469,3 +465,222 @@ def test_the_scorecard_panel_shows_money_in_the_currency(login, lee, initiative)
 
     assert "EUR 300 a week" in html and "EUR 600 a week" in html
     assert "EUR 0.0038 per transaction" in html and "EUR 684 a month; EUR 1,368 at 2× volume" in html
+
+
+# Exploring: sorting, totals, and the links behind the heatmap, the failure modes and the bubbles.
+
+
+@pytest.fixture
+def valued(make_initiative):
+    """Four initiatives with value and cost; one of them killed, one without a scorecard."""
+    cards = {
+        "Quote drafting": ("green", Stage.MEASURE_IMPACT, "active", 300.0, 500.0, 40.0),
+        "Claims intake": ("red", Stage.MEASURE_IMPACT, "active", 900.0, 1000.0, 120.0),
+        "Churn alerts": ("red", Stage.MEASURE_IMPACT, "killed", 100.0, None, 10.0),
+    }
+    for title, (health, stage, status, realised, modelled, cost) in cards.items():
+        initiative = place(make_initiative(title, risk_tier="high"), stage=stage, status=status)
+        scorecard(
+            initiative,
+            health,
+            realised_value=realised,
+            modelled_value=modelled,
+            monthly_cost=cost,
+            flags=[PILOT_THEATER] if health == "red" else [],
+        )
+    make_initiative("Agent handbook")
+
+
+def test_columns_sort_both_ways_and_say_so(login, lee, valued):
+    client = login(lee)
+    assert table(client.get(f"{URL}?sort=-realised_value")) == [
+        "Claims intake",
+        "Quote drafting",
+        "Churn alerts",
+        "Agent handbook",  # no figure: last both ways
+    ]
+    assert table(client.get(f"{URL}?sort=realised_value")) == [
+        "Churn alerts",
+        "Quote drafting",
+        "Claims intake",
+        "Agent handbook",
+    ]
+    assert table(client.get(f"{URL}?sort=health"))[:1] == ["Quote drafting"]  # green first, in declared order
+    headings = {h["column"].label: h for h in client.get(f"{URL}?sort=-realised_value").context["portfolio"].columns}
+    assert headings["Realised a week"]["aria_sort"] == "descending"
+    assert headings["Realised a week"]["link"] == "?sort=realised_value"  # clicked again: reversed
+    assert headings["Initiative"]["aria_sort"] is None
+    assert headings["Initiative"]["link"] == "?"  # the default order needs no parameter
+    assert headings["Monthly cost"]["link"] == "?sort=-monthly_cost"  # amounts: largest first
+    html = client.get(f"{URL}?sort=-realised_value").content.decode()
+    assert 'aria-sort="descending"' in html and html.count("aria-sort=") == 1
+
+
+def test_stages_sort_in_the_frameworks_order_and_a_bad_sort_falls_back_to_titles(login, lee, portfolio):
+    client = login(lee)
+    assert table(client.get(f"{URL}?sort=stage")) == ["Support triage", "Invoice matching", "Contract review"]
+    assert table(client.get(f"{URL}?sort=-stage")) == ["Contract review", "Invoice matching", "Support triage"]
+    assert table(client.get(f"{URL}?sort=password")) == ["Contract review", "Invoice matching", "Support triage"]
+
+
+def test_the_export_follows_the_tables_order(login, lee, valued):
+    lines = export(login(lee), "sort=-realised_value")
+    assert [line[0] for line in lines[1:]] == ["Claims intake", "Quote drafting", "Churn alerts", "Agent handbook"]
+
+
+def test_the_totals_row_sums_every_shown_initiative_in_the_currency(login, lee, valued, settings):
+    settings.VALUE_CURRENCY = "USD"
+    response = login(lee).get(URL)
+    assert response.context["portfolio"].totals == {
+        "realised_value": 1300.0,
+        "modelled_value": 1500.0,
+        "monthly_cost": 170.0,
+    }
+    tfoot = response.content.decode().split('<tr class="totals">')[1].split("</tr>")[0]
+    assert "Total of 4 initiatives" in tfoot
+    assert "USD 1,300" in tfoot and "USD 1,500" in tfoot and "USD 170" in tfoot
+    narrowed = login(lee).get(f"{URL}?health=red").context["portfolio"].totals
+    assert narrowed == {"realised_value": 1000.0, "modelled_value": 1000.0, "monthly_cost": 130.0}
+
+
+def test_totals_cover_every_page_not_only_the_shown_one(login, lee, alice, monkeypatch):
+    monkeypatch.setattr("initiatives.portfolio.queries.PAGE_SIZE", 2)
+    for n in range(5):
+        scorecard(
+            Initiative.objects.create(
+                slug=f"i-{n}",
+                title=f"I {n}",
+                business_unit="Ops",
+                started_on=timezone.localdate(),
+                stage_entered_at=timezone.now(),
+                created_by=alice,
+            ),
+            "green",
+            stage=Stage.DEFINE_OUTCOME,
+            status="active",
+            realised_value=10.0,
+        )
+    response = login(lee).get(f"{URL}?page=3")
+    assert table(response) == ["I 4"]
+    assert response.context["portfolio"].totals["realised_value"] == 50.0
+    assert "Total of all 5 initiatives (every page)" in response.content.decode()
+
+
+def test_each_heatmap_cell_links_to_exactly_the_initiatives_it_counts(login, lee, valued, portfolio):
+    client = login(lee)
+    shown = client.get(URL).context["portfolio"]
+    figure = shown.heatmap["data"][0]
+    assert figure["customdata"] == shown.heatmap_links
+    followed = 0
+    for counts, links in zip(figure["z"], figure["customdata"], strict=True):
+        for count, link in zip(counts, links, strict=True):
+            if count:
+                assert client.get(f"{URL}{link}").context["portfolio"].count == count, link
+                followed += 1
+    assert followed >= 5
+    measure_impact = figure["customdata"][list(Stage).index(Stage.MEASURE_IMPACT)]
+    assert measure_impact[2] == "?stage=measure-impact&status=not-killed&health=red"
+    assert measure_impact[4] == "?stage=measure-impact&status=killed"
+    html = client.get(URL).content.decode()
+    assert 'href="?stage=measure-impact&amp;status=not-killed&amp;health=red#initiatives">2</a>' in html  # no JS
+
+
+def test_heatmap_links_keep_the_other_filters_and_a_chosen_live_status(login, lee, valued):
+    links = login(lee).get(f"{URL}?status=active&risk_tier=high&sort=-monthly_cost").context["portfolio"]
+    assert (
+        links.heatmap_links[0][0]
+        == "?stage=define-outcome&status=active&health=green&risk_tier=high&sort=-monthly_cost"
+    )
+
+
+def test_failure_mode_counts_link_to_the_initiatives_flagged(login, lee, valued):
+    client = login(lee)
+    counts = {code: (n, link) for code, _, n, link in client.get(URL).context["portfolio"].flag_counts}
+    assert counts["pilot-theater"] == (2, "?flag=pilot-theater")
+    assert table(client.get(f"{URL}?flag=pilot-theater")) == ["Churn alerts", "Claims intake"]
+    assert table(client.get(f"{URL}?flag=no-scale-owner")) == []
+    html = client.get(URL).content.decode()
+    assert 'href="?flag=pilot-theater#initiatives"' in html
+
+
+def test_a_bubble_links_to_its_risk_tier_and_health_largest_first(login, lee, valued):
+    client = login(lee)
+    figure = client.get(URL).context["portfolio"].value_risk
+    red = next(t for t in figure["data"] if t["name"] == "Red")
+    link = red["customdata"][0][0]
+    assert link == "?health=red&risk_tier=high&sort=-realised_value"
+    assert table(client.get(f"{URL}{link}")) == ["Claims intake", "Churn alerts"]
+    assert red["text"] == ["Claims intake", ""]  # the largest of the tier is named
+
+
+def test_the_chart_plots_the_largest_values_and_says_how_many_it_left_out(login, lee, valued, monkeypatch):
+    monkeypatch.setattr("initiatives.portfolio.queries.POINTS_SHOWN", 2)
+    response = login(lee).get(URL)
+    shown = response.context["portfolio"]
+    assert [p.title for p in shown.points] == ["Claims intake", "Quote drafting"]
+    assert shown.points_left_out == 1
+    assert "The 2 largest realised values are plotted; 1 smaller one left out." in response.content.decode()
+
+
+def test_the_export_streams_and_builds_urls_from_one_prefix(login, lee, portfolio):
+    response = login(lee).get(EXPORT)
+    assert response.streaming
+    lines = list(csv.reader(io.StringIO(response.getvalue().decode())))
+    assert {line[-1] for line in lines[1:]} == {
+        f"/initiatives/{slug}/" for slug in Initiative.objects.values_list("slug", flat=True)
+    }
+
+
+def test_the_page_and_export_stay_bounded_with_many_initiatives(
+    login, lee, alice, django_assert_max_num_queries, settings
+):
+    """120 initiatives, a third stuck, most with two scorecards: every view of the page, past ones and those
+    filtered by health included, runs the same statements as with three."""
+    settings.STUCK_AFTER_DAYS = 30
+    long_ago = timezone.now() - timedelta(days=90)
+    Initiative.objects.bulk_create(
+        Initiative(
+            slug=f"many-{n:03}",
+            title=f"Many {n:03}",
+            business_unit=f"BU {n % 5}",
+            risk_tier=["low", "medium", "high"][n % 3],
+            started_on=timezone.localdate(),
+            stage_entered_at=long_ago if n % 3 == 0 else timezone.now(),
+            created_by=alice,
+            created_at=long_ago,
+        )
+        for n in range(120)
+    )
+    Scorecard.objects.bulk_create(
+        Scorecard(
+            initiative=initiative,
+            computed_at=timezone.now() - timedelta(days=days),
+            stage=initiative.stage,
+            status=initiative.status,
+            health=["green", "amber", "red"][initiative.pk % 3],
+            confidence="fresh",
+            flags=[PILOT_THEATER] if initiative.pk % 2 else [],
+            realised_value=float(initiative.pk),
+            modelled_value=2.0 * initiative.pk,
+            monthly_cost=1.0,
+        )
+        for initiative in Initiative.objects.all()[:100]
+        for days in (0, 20)
+    )
+    client = login(lee)
+    past = (timezone.now() - timedelta(days=10)).date()
+    for url in [
+        URL,
+        f"{URL}?page=3&sort=-realised_value",
+        f"{URL}?health=red&flag=pilot-theater",
+        f"{URL}?as_of={past}&sort=health",
+        EXPORT,
+    ]:
+        with django_assert_max_num_queries(QUERY_BOUND):
+            response = client.get(url)
+            assert response.status_code == 200
+            body = response.getvalue()
+    assert body.count(b"\n") == 121
+    shown = client.get(URL).context["portfolio"]
+    assert shown.count == 120 and len(shown.stuck) == 20 and shown.stuck_count == 40
+    assert len(client.get(f"{URL}?page=3").context["page"].object_list) == 20

@@ -1,6 +1,7 @@
 """The portfolio's CSV export: its header and one line per row, as a spreadsheet should read them."""
 
 import csv
+from collections.abc import Iterable, Iterator
 
 from django.conf import settings
 
@@ -23,6 +24,14 @@ CSV_COLUMNS = [
     "Scorecard computed at",
     "URL",
 ]
+LINES_PER_CHUNK = 200  # a write to the client per 200 lines, not per line
+
+
+class _Echo:
+    """A file for csv.writer that hands back each line instead of keeping it."""
+
+    def write(self, line: str) -> str:
+        return line
 
 
 def csv_header() -> list[str]:
@@ -30,11 +39,17 @@ def csv_header() -> list[str]:
     return [*CSV_COLUMNS[:9], f"Value returned per week ({settings.VALUE_CURRENCY})", *CSV_COLUMNS[10:]]
 
 
-def write_csv(out, rows: list[Row]) -> None:
-    """The header, then one line per row, into `out` (the HTTP response)."""
-    writer = csv.writer(out)
-    writer.writerow(csv_header())
-    writer.writerows(csv_line(r) for r in rows)
+def csv_chunks(rows: Iterable[Row]) -> Iterator[str]:
+    """The header, then one line per row, as text in chunks of LINES_PER_CHUNK lines, for a streamed
+    response: the first bytes leave before the last rows are read."""
+    writer = csv.writer(_Echo())
+    chunk = [writer.writerow(csv_header())]
+    for row in rows:
+        chunk.append(writer.writerow(csv_line(row)))
+        if len(chunk) == LINES_PER_CHUNK:
+            yield "".join(chunk)
+            chunk = []
+    yield "".join(chunk)
 
 
 def csv_line(row: Row) -> list:
