@@ -11,6 +11,7 @@ from governance import services as governance
 from governance.criteria import readiness
 from governance.errors import TransitionError
 from governance.foundation.panels import foundation_context
+from governance.history import describe
 from governance.library.panels import library_context
 from governance.models import AuditEvent, GateDecision
 from governance.permissions import can_edit, can_resume
@@ -122,7 +123,7 @@ def initiative_detail(request, slug):
         "role_form": RoleAssignmentForm(),
         "request_form": ReviewRequestForm(),
         "reviews": reviews,
-        "events": AuditEvent.objects.filter(initiative_id=initiative.pk).order_by("-id")[:50],
+        "events": describe(AuditEvent.objects.filter(initiative_id=initiative.pk).order_by("-id")[:50]),
         "can_resume": initiative.status == Initiative.Status.ON_HOLD and can_resume(request.user, initiative),
         "resume_form": ResumeForm(),
         "scorecard": latest_scorecard(initiative),

@@ -72,7 +72,7 @@ def test_detail_shows_stage_track_roles_criteria_and_submit_button(login, initia
         "Needs a leading and a lagging KPI",
         "Submit for approval",
         "Audit trail",
-        "charter.updated",
+        "Charter edited",
     ):
         assert text in html
 
@@ -131,7 +131,7 @@ def test_pm_submits_and_sponsor_approves_in_the_browser(login, initiative, alice
     login(sam).post(response["Location"], {"decision": "approve", "comment": "Clear outcome"})
     initiative.refresh_from_db()
     assert initiative.stage == Stage.SECURE_FOUNDATION
-    assert "initiative.stage_changed" in login(alice).get(initiative.get_absolute_url()).content.decode()
+    assert "Stage changed" in login(alice).get(initiative.get_absolute_url()).content.decode()
 
 
 def test_requester_sees_why_they_cannot_decide(login, initiative, alice):
