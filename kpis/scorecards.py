@@ -381,6 +381,8 @@ def present(card):
                 "name": kpi.name if kpi else row["key"],
                 "unit": kpi.unit if kpi else "",
                 "kind": kpi.kind if kpi else "",
+                "kind_label": kpi.get_kind_display() if kpi else "",
+                "status_label": Scorecard.Health(row["status"]).label,
                 "direction": kpi.direction if kpi else "",
                 "baseline_value": kpi.baseline_value if kpi else None,
                 "target_value": kpi.target_value if kpi else None,
