@@ -193,10 +193,9 @@ def _business_units(initiatives: list[dict]) -> list[str]:
 
 
 def _owners(initiatives: list[dict]) -> list[tuple[str, str]]:
-    """Charter owners as (username, "Full Name (username)") choices."""
+    """Charter owners as (username, name) choices: the URL carries the username, the list shows the name."""
     owners = {i["charter__owner__username"]: _owner_name(i) for i in initiatives if i["charter__owner__username"]}
-    choices = [(username, name if name == username else f"{name} ({username})") for username, name in owners.items()]
-    return sorted(choices, key=lambda choice: choice[1].casefold())
+    return sorted(owners.items(), key=lambda choice: choice[1].casefold())
 
 
 def _owner_name(initiative: dict) -> str:
