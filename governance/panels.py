@@ -5,6 +5,7 @@ Built here, not in a view, so the initiative page imports no governance view."""
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 
+from governance.history import describe
 from governance.models import AuditEvent, GateDecision
 from initiatives.models import Initiative
 
@@ -37,7 +38,7 @@ def history_context(initiative: Initiative, *, kind: str = "", page: str | None 
     )
     return {
         "reviews": reviews,
-        "events": Paginator(events, EVENTS_PER_PAGE).get_page(page),
+        "events": describe(Paginator(events, EVENTS_PER_PAGE).get_page(page)),
         "event_kinds": EVENT_KINDS.items(),
         "kind": kind,
     }

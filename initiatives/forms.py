@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 
 from governance.models import GateReview
 from initiatives.models import Charter, Initiative, Role
+from initiatives.people import person_name
 from opmodel.fields import max_length_of
 
 
@@ -20,13 +21,16 @@ NOT_AN_ACTIVE_USER = "Choose a person with an active account."
 
 
 class UserChoiceField(forms.ModelChoiceField):
+    """A picker of the people with an active account, listed and shown by name."""
+
     def __init__(self, **kwargs):
         kwargs.setdefault("error_messages", {"invalid_choice": NOT_AN_ACTIVE_USER})
+        active = get_user_model().objects.filter(is_active=True)
+        kwargs.setdefault("queryset", active.order_by("first_name", "last_name", "username"))
         super().__init__(**kwargs)
 
     def label_from_instance(self, user):
-        full = user.get_full_name()
-        return f"{full} ({user.username})" if full else user.username
+        return person_name(user)
 
 
 class InitiativeForm(forms.ModelForm):
@@ -51,7 +55,6 @@ class CharterForm(forms.ModelForm):
     owner = UserChoiceField(
         label="Owner",
         required=False,
-        queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
         help_text="The person accountable for the outcome.",
     )
 
@@ -87,9 +90,7 @@ class CharterForm(forms.ModelForm):
 
 class RoleAssignmentForm(forms.Form):
     role = forms.ChoiceField(label="Role", choices=Role.choices)
-    user = UserChoiceField(
-        label="Person", queryset=get_user_model().objects.filter(is_active=True).order_by("username")
-    )
+    user = UserChoiceField(label="Person")
 
 
 class ReviewRequestForm(forms.Form):

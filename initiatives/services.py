@@ -13,6 +13,7 @@ from governance.permissions import can_change_risk_tier, can_edit
 from governance.services import mark_stale_approvals
 from initiatives.locking import lock_initiative
 from initiatives.models import ACCOUNTABLE_ROLES, Charter, Initiative, Role, RoleAssignment
+from initiatives.people import person_name
 
 # Every field of a charter's state (snapshots and audit rows); what may change is Charter.EDITABLE_FIELDS.
 CHARTER_FIELDS = [f.name for f in Charter._meta.concrete_fields if f.name not in ("id", "initiative", "updated_at")]
@@ -102,7 +103,7 @@ def update_initiative(initiative_id: int, *, acting_user, **changes) -> Initiati
             initiative,
             acting_user=acting_user,
             tier=tier,
-            reason=f"set to {tier} by {acting_user.username} in the initiative's details",
+            reason=f"set to {tier} by {person_name(acting_user)} in the initiative's details",
         )
     before = _initiative_state(initiative)
     for name, value in changes.items():

@@ -1,5 +1,4 @@
 from django import forms
-from django.contrib.auth import get_user_model
 
 from initiatives.forms import DateInput, UserChoiceField
 from kpis.catalogue import ARCHETYPES, FRAMEWORK_SETS
@@ -9,9 +8,7 @@ MAX_CSV_BYTES = 5 * 1024 * 1024
 
 
 class KpiForm(forms.ModelForm):
-    owner = UserChoiceField(
-        label="Owner", required=False, queryset=get_user_model().objects.filter(is_active=True).order_by("username")
-    )
+    owner = UserChoiceField(label="Owner", required=False)
 
     class Meta:
         model = Kpi

@@ -32,7 +32,7 @@ from governance import criteria
 from governance.gates import Gate
 from governance.models import GateReview
 from initiatives.models import LAUNCHED, Role, Stage
-from kpis.models import Kpi, Measurement
+from kpis.models import Kpi, Measurement, Scorecard
 from opmodel.compat import UTC
 
 GREEN, AMBER, RED, NO_DATA = "green", "amber", "red", "no-data"
@@ -255,6 +255,8 @@ def present(card):
                 "name": kpi.name if kpi else row["key"],
                 "unit": kpi.unit if kpi else "",
                 "kind": kpi.kind if kpi else "",
+                "kind_label": kpi.get_kind_display() if kpi else "",
+                "status_label": Scorecard.Health(row["status"]).label,
                 "direction": kpi.direction if kpi else "",
                 "baseline_value": kpi.baseline_value if kpi else None,
                 "target_value": kpi.target_value if kpi else None,

@@ -141,7 +141,12 @@ def test_the_control_model_lists_the_five_layers_with_their_owners(alice, lee, r
         ("adoption", "Enablement"),
     ]
     assert all(layer["controls"] and layer["example_kpi"] for layer in model["layers"])
-    assert model["escalation_and_rollback"]["rollback-plan"] == {"status": "in-place", "evidence": "Runbook RB-7"}
+    assert model["escalation_and_rollback"]["rollback-plan"] == {
+        "name": "Rollback plan",
+        "status": "in-place",
+        "status_label": "In place",
+        "evidence": "Runbook RB-7",
+    }
     assert model["escalation_and_rollback"]["human-review"]["status"] == "missing"
     assert [s["name"] for s in model["data_sources"]] == ["Ticket history"]
     assert model["risk"]["tier"] == initiative.risk_tier

@@ -182,8 +182,8 @@ class TestNames:
         page = client.get(f"/initiatives/{foundation_review.initiative.slug}/control-model/").content.decode()
 
         assert "<td>Dana Data</td>" in page
-        assert "charter-signoff: Sam Sponsor" in page
-        assert "<td>dana</td>" not in page and "charter-signoff: sam " not in page
+        assert "Charter sign-off: Sam Sponsor as Executive sponsor" in page
+        assert "<td>dana</td>" not in page and "charter-signoff" not in page
 
 
 def _item(review):

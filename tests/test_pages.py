@@ -149,7 +149,7 @@ def test_pm_submits_and_sponsor_approves_in_the_browser(login, initiative, alice
     initiative.refresh_from_db()
     assert initiative.stage == Stage.SECURE_FOUNDATION
     history = login(alice).get(initiative.get_absolute_url(), {"tab": "history"}).content.decode()
-    assert "initiative.stage_changed" in history
+    assert "Stage changed" in history
 
 
 def test_requester_sees_why_they_cannot_decide(login, initiative, alice):

@@ -243,8 +243,8 @@ def test_outsiders_see_only_what_they_may(login, portfolio, lee, charlie, alice)
     assert "Board" not in dict(form.fields["business_unit"].choices)
     assert list(form.fields["owner"].choices) == [
         ("", "Any owner"),
-        ("alice", "Alice Product (alice)"),
-        ("sam", "Sam Sponsor (sam)"),
+        ("alice", "Alice Product"),
+        ("sam", "Sam Sponsor"),
     ]
 
 

@@ -150,7 +150,7 @@ def test_lowering_below_the_floor_takes_an_explicit_set_with_a_reason(alice, rit
 
     initiative.refresh_from_db()
     assert (initiative.risk_tier, initiative.risk_floor) == ("low", "low")
-    assert "set to low by rita" in initiative.risk_floor_reason
+    assert "set to low by Rita Risk" in initiative.risk_floor_reason
     event = AuditEvent.objects.get(action="initiative.risk_tier_changed", pk__gt=since)
     assert (event.actor_username, event.before["risk_tier"], event.after["risk_tier"]) == ("rita", "medium", "low")
 

@@ -4,7 +4,7 @@ executive checklist, built once here for the decision pack, the API and the expo
 from dataclasses import dataclass
 
 from governance.foundation.services import MUST_BE_IN_PLACE, control_rows, layer_summary
-from governance.models import ChecklistAnswer, ChecklistItem, GateDecision
+from governance.models import ChecklistAnswer, ChecklistItem, GateDecision, InitiativeControl
 from initiatives.people import person_name
 
 
@@ -29,7 +29,10 @@ def checklist_rows(review) -> list[ChecklistRow]:
 
 
 def control_model(initiative) -> dict:
-    """The one-page control model: what a risk owner needs to judge the initiative, as plain data."""
+    """The one-page control model: what a risk owner needs to judge the initiative, as plain data.
+
+    Each choice keeps the value API clients read (`status`, `owner_role`...) with its label beside it
+    (`status_label`...), which the pages and a printed copy show."""
     charter = initiative.charter
     rows = control_rows(initiative)
     by_key = {r.control.key: r for layer_rows in rows.values() for r in layer_rows}
@@ -44,7 +47,9 @@ def control_model(initiative) -> dict:
             "title": initiative.title,
             "business_unit": initiative.business_unit,
             "stage": initiative.stage,
+            "stage_label": initiative.get_stage_display(),
             "status": initiative.status,
+            "status_label": initiative.get_status_display(),
         },
         "purpose": {
             "outcome_statement": charter.outcome_statement,
@@ -54,6 +59,7 @@ def control_model(initiative) -> dict:
         },
         "risk": {
             "tier": initiative.risk_tier,
+            "tier_label": initiative.get_risk_tier_display(),
             "why": initiative.risk_reason,
             "customer_facing": charter.customer_facing,
             "automated_decisions": charter.automated_decisions,
@@ -63,6 +69,7 @@ def control_model(initiative) -> dict:
                 "name": s.name,
                 "system": s.system,
                 "classification": s.classification,
+                "classification_label": s.get_classification_display(),
                 "personal_data": s.personal_data,
                 "source_of_truth": s.source_of_truth,
                 "freshness_sla_hours": s.freshness_sla_hours,
@@ -79,7 +86,9 @@ def control_model(initiative) -> dict:
                         "key": r.control.key,
                         "name": r.control.name,
                         "owner_role": r.control.owner_role,
+                        "owner_role_label": r.control.get_owner_role_display(),
                         "status": r.status,
+                        "status_label": InitiativeControl.Status(r.status).label,
                         "evidence": r.evidence,
                         "waiver_reason": r.waiver_reason,
                     }
@@ -89,15 +98,22 @@ def control_model(initiative) -> dict:
             for info in layer_summary()
         ],
         "escalation_and_rollback": {
-            key: {"status": by_key[key].status, "evidence": by_key[key].evidence}
+            key: {
+                "name": by_key[key].control.name,
+                "status": by_key[key].status,
+                "status_label": InitiativeControl.Status(by_key[key].status).label,
+                "evidence": by_key[key].evidence,
+            }
             for key in MUST_BE_IN_PLACE
             if key in by_key
         },
         "approvals": [
             {
                 "gate": a.review.gate,
+                "gate_label": a.review.get_gate_display(),
                 "by": person_name(a.decided_by),
                 "role": a.role,
+                "role_label": a.get_role_display(),
                 "at": a.decided_at.isoformat(),
                 "stale": a.is_stale,
             }
@@ -109,15 +125,20 @@ def control_model(initiative) -> dict:
 def gate_evidence(review) -> dict:
     """Everything a gate decision rested on, exportable as evidence for EU AI Act, NIST AI RMF, ISO/IEC 42001.
 
-    People are named by their names; the audit trail keeps the usernames that identify them.
+    People are named by their names; the audit trail keeps the usernames that identify them. Stages,
+    statuses, roles and answers keep their API values, each with its `_label` for people.
     """
     return {
         "review": {
             "id": review.pk,
             "gate": review.gate,
+            "gate_label": review.get_gate_display(),
             "status": review.status,
+            "status_label": review.get_status_display(),
             "from_stage": review.from_stage,
+            "from_stage_label": review.get_from_stage_display(),
             "to_stage": review.to_stage,
+            "to_stage_label": review.get_to_stage_display(),
             "requested_by": person_name(review.requested_by),
             "requested_at": review.requested_at.isoformat(),
             "override_reason": review.override_reason,
@@ -128,8 +149,10 @@ def gate_evidence(review) -> dict:
         "decisions": [
             {
                 "decision": d.decision,
+                "decision_label": d.get_decision_display(),
                 "by": person_name(d.decided_by),
                 "role": d.role,
+                "role_label": d.get_role_display(),
                 "comment": d.comment,
                 "at": d.decided_at.isoformat(),
                 "stale": d.is_stale,
@@ -143,8 +166,10 @@ def gate_evidence(review) -> dict:
             {
                 "question": row.item.question,
                 "audience": row.item.audience,
+                "audience_label": row.item.get_audience_display(),
                 "references": row.references,
                 "answer": row.answer.answer if row.answer else None,
+                "answer_label": row.answer.get_answer_display() if row.answer else None,
                 "note": row.answer.note if row.answer else "",
                 "answered_by": person_name(row.answer.answered_by) if row.answer else None,
             }

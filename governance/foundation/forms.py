@@ -1,12 +1,10 @@
 """Forms of the foundation page (controls, data sources, risk tier) and of the executive checklist."""
 
 from django import forms
-from django.contrib.auth import get_user_model
 
 from governance.models import ChecklistAnswer, DataSource, InitiativeControl
 from initiatives.forms import UserChoiceField
 from initiatives.models import Initiative
-from initiatives.templatetags.opmodel import person
 from opmodel.fields import max_length_of
 
 
@@ -29,18 +27,12 @@ class ControlForm(forms.ModelForm):
 class DataSourceForm(forms.ModelForm):
     """Validates a source (its name is unique); the foundation service writes it."""
 
-    owner = UserChoiceField(
-        label="Owner", required=False, queryset=get_user_model().objects.filter(is_active=True).order_by("username")
-    )
+    owner = UserChoiceField(label="Owner", required=False)
 
     class Meta:
         model = DataSource
         fields = DataSource.EDITABLE_FIELDS
         widgets = {"retrieval_scope": forms.Textarea(attrs={"rows": 2})}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["owner"].label_from_instance = person
 
 
 class LinkDataSourceForm(forms.Form):

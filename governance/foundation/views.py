@@ -153,12 +153,7 @@ POST_ACTIONS = {
 @login_required
 def control_model_page(request, slug):
     initiative = get_initiative_for_user(request, slug)
-    model = evidence.control_model(initiative)
-    for layer in model["layers"]:
-        for control in layer["controls"]:
-            control["owner_label"] = Role(control["owner_role"]).label
-            control["status_label"] = STATUS_LABELS[control["status"]]
-    context = {"initiative": initiative, "model": model}
+    context = {"initiative": initiative, "model": evidence.control_model(initiative)}
     return render(request, "governance/control_model.html", context)
 
 

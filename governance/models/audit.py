@@ -58,15 +58,6 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk} {self.action} {self.object_type}:{self.object_id}"
 
-    def changes(self) -> list[dict]:
-        """Field-by-field view of before/after, for people reading the trail."""
-        before, after = self.before or {}, self.after or {}
-        if not isinstance(before, dict) or not isinstance(after, dict):
-            return [{"field": "", "before": before, "after": after}]
-        return [
-            {"field": k, "before": before.get(k), "after": after.get(k)} for k in list(dict.fromkeys([*before, *after]))
-        ]
-
     def payload(self) -> dict:
         return {
             "occurred_at": self.occurred_at.isoformat(),

@@ -663,7 +663,7 @@ ASSETS = [
                 42,
                 "Adds retention (24 h after source deletion; prompts and passages 30 days) and logging "
                 "(document IDs and classification, never text; alert on Restricted). Confidential sources "
-                "now need the data owner's approval recorded at the foundation-ready gate.",
+                "now need the data owner's approval recorded at the Foundation ready gate.",
                 SECURITY_V2,
             ),
         ),

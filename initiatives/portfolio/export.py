@@ -5,7 +5,9 @@ from collections.abc import Iterable, Iterator
 
 from django.conf import settings
 
+from initiatives.models import Initiative
 from initiatives.portfolio.rows import Row
+from kpis.models import Scorecard
 
 CSV_COLUMNS = [
     "Initiative",
@@ -21,7 +23,9 @@ CSV_COLUMNS = [
     "Flags",
     "Risk tier",
     "Owner",
+    "Owner username",
     "Scorecard computed at",
+    "Slug",
     "URL",
 ]
 LINES_PER_CHUNK = 200  # a write to the client per 200 lines, not per line
@@ -60,17 +64,24 @@ def csv_line(row: Row) -> list:
         row.stage_label,
         row.status_label,
         row.health_label,
-        row.card_value("confidence") or "",
+        _label(Scorecard.Confidence, row.card_value("confidence")),
         _blank(row.card_value("readiness_met")),
         _blank(row.card_value("readiness_total")),
         _rounded(row.card_value("time_reallocated_hours"), 1),
         _rounded(row.card_value("realised_value"), 2),  # to the cent
         "; ".join(row.flag_labels),
-        row.risk_tier,
+        _label(Initiative.RiskTier, row.risk_tier),
+        _safe(row.owner_name),
         row.owner,
         computed.isoformat() if computed else "",
+        row.slug,
         row.url,
     ]
+
+
+def _label(choices, value) -> str:
+    """A choice as people read it ("Fresh", "Medium"); blank when there is none."""
+    return choices(value).label if value in choices.values else ""
 
 
 def _blank(value):

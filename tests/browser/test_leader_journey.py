@@ -73,8 +73,8 @@ def test_leader_approves_from_the_inbox_and_the_initiative_moves_on(page, login,
     stage_track = page.get_by_role("list", name="Stage")
     expect(stage_track.locator("[aria-current=step]")).to_have_text("Secure foundation")
     audit = page.locator("section").filter(has=page.get_by_role("heading", name="Audit trail"))
-    expect(audit).to_contain_text("gate.decided")
-    expect(audit).to_contain_text("initiative.stage_changed")
+    expect(audit).to_contain_text("Gate decision")
+    expect(audit).to_contain_text("Stage changed")
 
     initiative.refresh_from_db()
     review.refresh_from_db()
