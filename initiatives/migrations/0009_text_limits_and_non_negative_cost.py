@@ -6,7 +6,7 @@ import opmodel.fields
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("initiatives", "0007_stage_history"),
+        ("initiatives", "0008_title_id_index"),
     ]
 
     # Limits that forms, the API, the admin and full_clean check (opmodel.fields.LimitedTextField,

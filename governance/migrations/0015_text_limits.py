@@ -5,7 +5,7 @@ import opmodel.fields
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("governance", "0013_audit_key_id"),
+        ("governance", "0014_audit_initiative_id_index"),
     ]
 
     # Limits that forms, the API, the admin and full_clean check (opmodel.fields.LimitedTextField,
