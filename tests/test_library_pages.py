@@ -274,7 +274,9 @@ class TestDiff:
         asset = make_asset(alice)
         response = login(charlie).get(f"/library/{asset.slug}/diff/")
         assert response.context["pair"] is None
-        assert "has one version so far: nothing to compare yet" in response.content.decode()
+        html = response.content.decode()
+        assert "has one version so far: nothing to compare yet" in html
+        assert 'name="from"' not in html, "no v1 → v1 to pick"
 
     def test_the_same_version_on_both_sides_is_refused(self, login, alice, charlie):
         asset = make_asset(alice)
