@@ -1,6 +1,6 @@
 import django_filters
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -23,6 +23,10 @@ class GateReviewFilter(django_filters.FilterSet):
         fields = ["status", "gate", "initiative"]
 
 
+@extend_schema(tags=["gate-reviews"])
+@extend_schema_view(
+    list=extend_schema(summary="List gate reviews"), retrieve=extend_schema(summary="Get a gate review")
+)
 class GateReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = GateReviewSerializer
     filterset_class = GateReviewFilter
@@ -34,7 +38,9 @@ class GateReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             .prefetch_related(Prefetch("decisions", queryset=GateDecision.objects.select_related("decided_by")))
         )
 
-    @extend_schema(request=GateReviewRequestSerializer, responses={201: GateReviewSerializer})
+    @extend_schema(
+        summary="Request a gate review", request=GateReviewRequestSerializer, responses={201: GateReviewSerializer}
+    )
     def create(self, request):
         data = GateReviewRequestSerializer(data=request.data, user=request.user)
         data.is_valid(raise_exception=True)
@@ -47,7 +53,9 @@ class GateReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             GateReviewSerializer(self.get_queryset().get(pk=review.pk)).data, status=status.HTTP_201_CREATED
         )
 
-    @extend_schema(request=DecisionInputSerializer, responses={201: GateDecisionSerializer})
+    @extend_schema(
+        summary="Record a gate decision", request=DecisionInputSerializer, responses={201: GateDecisionSerializer}
+    )
     @action(detail=True, methods=["post"])
     def decisions(self, request, pk=None):
         review = self.get_object()

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from governance import services
@@ -54,23 +55,31 @@ def approval_detail(request, pk):
     return render(request, "governance/approval_detail.html", decision_pack(request.user, review, form))
 
 
+# Where a new token's key waits, between the POST that issued it and the page view that shows it once.
+ISSUED_KEY_SESSION_SLOT = "governance:new-token"
+
+
 @login_required
+@never_cache  # the page may hold a new key: no copy of it in the browser's cache or history
 def token_list(request):
+    """Redirect-after-POST, so a refresh cannot issue a second token: the key rides in the session to the
+    next page view, which shows it and forgets it."""
     form = TokenForm(request.POST or None)
-    new_key = None
     if request.method == "POST" and form.is_valid():
         days = form.cleaned_data["expires_in_days"]
         expires_at = timezone.now() + timedelta(days=days) if days else None
         try:
-            token, new_key = issue_token(
+            token, key = issue_token(
                 acting_user=request.user, user=request.user, name=form.cleaned_data["name"], expires_at=expires_at
             )
         except ValidationError as exc:
             form.add_error(None, exc.messages)
         else:
-            form = TokenForm()
+            request.session[ISSUED_KEY_SESSION_SLOT] = {"name": token.name, "key": key}
+            return redirect("governance:tokens")
+    new_token = request.session.pop(ISSUED_KEY_SESSION_SLOT, None) if request.method == "GET" else None
     tokens = ApiToken.objects.filter(user=request.user)
-    return render(request, "governance/token_list.html", {"form": form, "tokens": tokens, "new_key": new_key})
+    return render(request, "governance/token_list.html", {"form": form, "tokens": tokens, "new_token": new_token})
 
 
 @login_required

@@ -2,7 +2,7 @@ from datetime import datetime, time
 
 import django_filters
 from django.db.models import OuterRef, Subquery
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -41,6 +41,12 @@ class InitiativeFilter(django_filters.FilterSet):
         fields = ["stage", "status", "risk_tier", "business_unit", "owner", "health"]
 
 
+@extend_schema(tags=["initiatives"])
+@extend_schema_view(
+    list=extend_schema(summary="List initiatives"),
+    create=extend_schema(summary="Create an initiative"),
+    retrieve=extend_schema(summary="Get an initiative"),
+)
 class InitiativeViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -66,7 +72,9 @@ class InitiativeViewSet(
     def perform_create(self, serializer):
         serializer.instance = services.create_initiative(acting_user=self.request.user, **serializer.validated_data)
 
-    @extend_schema(request=InitiativeUpdateSerializer, responses=InitiativeDetailSerializer)
+    @extend_schema(
+        summary="Update an initiative", request=InitiativeUpdateSerializer, responses=InitiativeDetailSerializer
+    )
     def partial_update(self, request, slug=None):
         initiative = self.get_object()
         data = InitiativeUpdateSerializer(initiative, data=request.data, partial=True)
@@ -74,8 +82,13 @@ class InitiativeViewSet(
         updated = services.update_initiative(initiative.pk, acting_user=request.user, **data.validated_data)
         return Response(InitiativeDetailSerializer(updated, context=self.get_serializer_context()).data)
 
-    @extend_schema(methods=["get"], responses=CharterSerializer)
-    @extend_schema(methods=["patch"], request=CharterSerializer, responses=CharterSerializer)
+    @extend_schema(methods=["get"], summary="Get an initiative's charter", responses=CharterSerializer)
+    @extend_schema(
+        methods=["patch"],
+        summary="Update an initiative's charter",
+        request=CharterSerializer,
+        responses=CharterSerializer,
+    )
     @action(detail=True, methods=["get", "patch"])
     def charter(self, request, slug=None):
         initiative = self.get_object()
@@ -86,7 +99,9 @@ class InitiativeViewSet(
             initiative.charter.refresh_from_db()
         return Response(CharterSerializer(initiative.charter).data)
 
-    @extend_schema(parameters=[ScorecardQuerySerializer], responses=ScorecardSerializer)
+    @extend_schema(
+        summary="Get an initiative's scorecard", parameters=[ScorecardQuerySerializer], responses=ScorecardSerializer
+    )
     @action(detail=True, methods=["get"])
     def scorecard(self, request, slug=None):
         """The latest scorecard, or the one that stood at the end of `as_of` (UTC)."""
@@ -100,8 +115,19 @@ class InitiativeViewSet(
             raise NotFound("No scorecard computed for that date yet." if as_of else "No scorecard computed yet.")
         return Response(ScorecardSerializer(card).data)
 
-    @extend_schema(methods=["get"], responses=RoleAssignmentSerializer(many=True))
-    @extend_schema(methods=["post"], request=RoleAssignmentSerializer, responses={201: RoleAssignmentSerializer})
+    @extend_schema(
+        methods=["get"],
+        summary="List an initiative's role assignments",
+        tags=["roles"],
+        responses=RoleAssignmentSerializer(many=True),
+    )
+    @extend_schema(
+        methods=["post"],
+        summary="Assign a role on an initiative",
+        tags=["roles"],
+        request=RoleAssignmentSerializer,
+        responses={201: RoleAssignmentSerializer},
+    )
     @action(detail=True, methods=["get", "post"], pagination_class=None)  # every role, as a plain list
     def roles(self, request, slug=None):
         initiative = self.get_object()
@@ -113,7 +139,7 @@ class InitiativeViewSet(
         assignments = initiative.role_assignments.select_related("user", "assigned_by")
         return Response(RoleAssignmentSerializer(assignments, many=True).data)
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(summary="Remove a role assignment", tags=["roles"], request=None, responses={204: None})
     @action(detail=True, methods=["delete"], url_path=r"roles/(?P<assignment_id>\d+)")
     def remove_role(self, request, slug=None, assignment_id=None):
         initiative = self.get_object()

@@ -1,6 +1,6 @@
 import django_filters
 from django.db import transaction
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -37,6 +37,13 @@ def _driver(initiative, name: str, acting_user) -> Driver:
     return existing or services.add_driver(initiative.pk, acting_user=acting_user, name=name)
 
 
+@extend_schema(tags=["kpis"])
+@extend_schema_view(
+    list=extend_schema(summary="List KPIs"),
+    create=extend_schema(summary="Add a KPI to an initiative's outcome tree"),
+    retrieve=extend_schema(summary="Get a KPI"),
+    partial_update=extend_schema(summary="Update a KPI"),
+)
 class KpiViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -79,6 +86,8 @@ class KpiViewSet(
         serializer.instance = services.update_kpi(kpi.pk, acting_user=self.request.user, **data)
 
     @extend_schema(
+        summary="List a KPI's measurements",
+        tags=["measurements"],
         parameters=[MeasurementQuerySerializer],
         responses=MeasurementSerializer(many=True),
     )
@@ -102,6 +111,8 @@ class MeasurementIngestView(APIView):
     """Push measurements in bulk: atomic, idempotent on (kpi, timestamp, source)."""
 
     @extend_schema(
+        summary="Push measurements in bulk",
+        tags=["measurements"],
         request=MeasurementBatchSerializer,
         responses={200: IngestResultSerializer},
         parameters=[OpenApiParameter("X-Request-ID", str, OpenApiParameter.HEADER, required=False)],

@@ -38,26 +38,46 @@ def kpi_trend(kpi: Kpi, points: list[dict], *, height: int = 340) -> dict:
     if kpi.baseline_value is not None and start is not None:
         data.append(_line("Baseline", [start, end], [kpi.baseline_value] * 2, "#6b7280", "dot"))
     if kpi.has_baseline_and_target:
-        data.append(
-            _line(
-                "Target path",
-                _dates(kpi.baseline_date) + _dates(kpi.target_date),
-                [kpi.baseline_value, kpi.target_value],
-                "#1d7a46",
-                "dash",
-            )
-        )
+        data.append(_target_path(kpi, end))
     if kpi.guardrail_bound is not None and start is not None:
         data.append(_line("Guardrail bound", [start, end], [kpi.guardrail_bound] * 2, "#b3261e", "dashdot"))
     layout = {
         "margin": {"l": 50, "r": 20, "t": 10, "b": 40},
         "height": height,
         "xaxis": {"type": "date"},
-        "yaxis": {"title": {"text": kpi.unit}},
+        "yaxis": {"title": {"text": kpi.unit}, **_y_range([*(p["value"] for p in points), *_levels(kpi)])},
         "legend": {"orientation": "h", "y": -0.2},
         "hovermode": "x unified",
     }
     return {"data": data, "layout": layout}
+
+
+def _target_path(kpi: Kpi, end: datetime) -> dict:
+    """From the baseline to the target by its date, then level at the target to the chart's right edge:
+    points measured after the target date are read against the target, not against nothing."""
+    xs = _dates(kpi.baseline_date) + _dates(kpi.target_date)
+    ys = [kpi.baseline_value, kpi.target_value]
+    if end > xs[-1]:
+        xs.append(end)
+        ys.append(kpi.target_value)
+    return _line("Target path", xs, ys, "#1d7a46", "dash")
+
+
+def _levels(kpi: Kpi) -> list[float]:
+    return [v for v in (kpi.baseline_value, kpi.target_value, kpi.guardrail_bound) if v is not None]
+
+
+def _y_range(values: list[float]) -> dict:
+    """A y-range holding every value with a margin, so no level line sits on (and is cut by) the plot's edge.
+
+    Plotly's own autorange fits lines tightly, and a target or bound far from the points was drawn
+    on the frame. Without values, Plotly's autorange is left alone.
+    """
+    if not values:
+        return {}
+    low, high = min(values), max(values)
+    margin = (high - low) * 0.08 or abs(high) * 0.1 or 1
+    return {"range": [low - margin, high + margin]}
 
 
 def _dates(value) -> list:

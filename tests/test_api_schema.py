@@ -56,3 +56,44 @@ def test_the_docs_load_their_scripts_and_styles_locally(client):
         assert url.startswith("/static/"), url
         assert finders.find(url.removeprefix("/static/")), f"{url} is not a local static file"
     assert not re.search(r"https?://", html), "the docs page references a remote URL"
+
+
+RESOURCES = [
+    "initiatives",
+    "roles",
+    "controls",
+    "data-sources",
+    "risk",
+    "gate-reviews",
+    "kpis",
+    "measurements",
+    "assets",
+    "label-requests",
+]
+
+
+def _operations(schema: dict):
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            yield f"{method.upper()} {path}", path, operation
+
+
+def test_every_operation_has_a_summary_of_its_own(client):
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+
+    summaries = {where: operation.get("summary", "").strip() for where, _, operation in _operations(schema)}
+    assert not [where for where, summary in summaries.items() if not summary], "operations without a summary"
+    assert len(set(summaries.values())) == len(summaries), "two operations share a summary"
+
+
+def test_every_operation_has_one_tag_the_resource_named_in_its_path(client):
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+
+    for where, path, operation in _operations(schema):
+        segments = [s for s in path.split("/") if s and not s.startswith("{")]
+        assert len(operation["tags"]) == 1 and operation["tags"][0] in segments, f"{where}: {operation['tags']}"
+    used = {operation["tags"][0] for _, _, operation in _operations(schema)}
+    assert used == set(RESOURCES)
+    # Each tag described once, in this order: the docs' sections.
+    assert [tag["name"] for tag in schema["tags"]] == RESOURCES
+    assert all(tag["description"] for tag in schema["tags"])

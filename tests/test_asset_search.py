@@ -1,7 +1,7 @@
-"""Library search: by name, description and tag words, on whichever database is configured.
+"""Library search: by name, type, tag and description words, whole or their start, on whichever database is configured.
 
-PostgreSQL runs a ranked full-text search (name above tags above description); SQLite a
-case-insensitive match of every word.
+PostgreSQL runs a ranked full-text prefix query (name above type and tags above description); SQLite a
+case-insensitive substring match of every word, names first.
 """
 
 import pytest
@@ -49,6 +49,9 @@ def _found(text: str) -> list[str]:
         ("invoices", {"invoice-field-extraction"}),  # a tag
         ("Triage", {"triage-prompt", "escalation-playbook"}),  # name of one, description of the other
         ("support tickets", {"triage-prompt"}),  # every word must match
+        ("prompt", {"triage-prompt", "invoice-field-extraction"}),  # the type
+        ("extract", {"invoice-field-extraction"}),  # the start of a name word
+        ("suppl docu", {"invoice-field-extraction"}),  # the starts of a description word and a tag
         ("blockchain", set()),
     ],
 )
@@ -84,3 +87,50 @@ def test_the_api_combines_search_with_filters(shelf, charlie):
     response = api_as(charlie).get("/api/v1/assets/", {"q": "triage", "type": "playbook"})
 
     assert [a["slug"] for a in response.json()["results"]] == ["escalation-playbook"]
+
+
+@pytest.fixture
+def triage_shelf(lee):
+    """The demo's case: the triage prompt template says neither "prompt" nor "triage prompt" in its text."""
+
+    def make(name, type, content, description, tags):
+        return library.create_asset(
+            acting_user=lee, name=name, type=type, content=content, description=description, tags=tags
+        )
+
+    make(
+        "Support ticket triage classifier",
+        "prompt-template",
+        "Classify {{ticket}}.",
+        "Classifies a support ticket into the queue's categories with a confidence score.",
+        ["support", "triage", "classification"],
+    )
+    make(
+        "Support triage evaluation set",
+        "evaluation-set",
+        "input,expected\nPrinter jammed,hardware\n",
+        "Golden tickets for the triage prompt, with the expected category of each.",
+        ["support", "triage", "evaluation"],
+    )
+    make("Invoice field extraction", "prompt-template", "Read {{document}}.", "Pulls totals out of invoices.", [])
+
+
+@pytest.mark.parametrize("text", ["triage prompt", "Triage Prompt", "triag promp", "tick classif"])
+def test_words_and_their_starts_rank_the_triage_prompt_template_first(triage_shelf, text):
+    assert _found(text)[0] == "support-ticket-triage-classifier"
+
+
+def test_triage_prompt_finds_only_assets_with_both_words(triage_shelf):
+    assert _found("triage prompt") == ["support-ticket-triage-classifier", "support-triage-evaluation-set"]
+
+
+def test_the_library_page_lists_the_triage_prompt_template_first(triage_shelf, client, charlie):
+    client.force_login(charlie)
+    assets = client.get("/library/", {"q": "triage prompt"}).context["assets"]
+
+    assert [asset.slug for asset in assets][:1] == ["support-ticket-triage-classifier"]
+
+
+@pytest.mark.parametrize("text", ["a&b|c!", "it's", "back\\slash", "(triage", "triage:*", "'"])
+def test_query_syntax_typed_into_the_box_is_searched_for_not_run(triage_shelf, text):
+    Asset.objects.search(text).count()  # no database error

@@ -1,6 +1,7 @@
 """The foundation pages: controls by layer, data sources, risk tier, control model, checklist and evidence."""
 
 import json
+import re
 
 import pytest
 from django.db import connection
@@ -107,6 +108,90 @@ class TestControls:
         assert response.status_code == 302
         assert "Only the Security / risk role" in client.get(response.url).content.decode()
         assert not InitiativeControl.objects.exists()
+
+
+GOVERNANCE = ["access-policy", "review-workflow", "model-usage-boundaries", "retention-and-logging"]
+
+
+def set_in_place(initiative, user, *keys):
+    for key in keys:
+        foundation.set_control(initiative.pk, acting_user=user, control_key=key, status="in-place", evidence="wiki")
+
+
+def layer_tag(html: str, layer: str) -> str:
+    return re.search(rf'<details class="card layer" id="layer-{layer}"[^>]*>', html).group(0)
+
+
+def shown_controls(html: str) -> list[str]:
+    return re.findall(r'<article class="control [^"]*" id="control-([\w-]+)"', html)
+
+
+class TestControlLayers:
+    def test_a_layer_with_nothing_missing_is_folded_and_one_with_missing_controls_open(
+        self, client, in_foundation, rita
+    ):
+        set_in_place(in_foundation, rita, *GOVERNANCE)
+        client.force_login(rita)
+        html = client.get(url("foundation", in_foundation)).content.decode()
+        assert " open" not in layer_tag(html, "governance")
+        assert layer_tag(html, "data").endswith(" open>")
+
+    def test_each_layer_and_the_whole_show_their_progress_in_words_too(self, client, in_foundation, rita):
+        set_in_place(in_foundation, rita, *GOVERNANCE[:3])
+        foundation.set_control(
+            in_foundation.pk, acting_user=rita, control_key=GOVERNANCE[3], status="waived", waiver_reason="n/a"
+        )
+        client.force_login(rita)
+        html = client.get(url("foundation", in_foundation)).content.decode()
+        governance = html[html.index('id="layer-governance"') : html.index('id="layer-data"')]
+        assert '<progress max="4" value="3" aria-label="Governance: 3 of 4 controls in place">' in governance
+        assert "3 of 4 in place · 1 waived</span>" in governance
+        controls = html[html.index('id="controls"') : html.index('id="layer-governance"')]
+        assert '<progress max="17" value="3"' in controls
+        assert '3 of 17 in place · 1 waived · <strong class="missing">13 missing</strong>' in controls
+
+    def test_missing_only_lists_the_missing_controls_and_says_how_many(self, client, in_foundation, rita):
+        set_in_place(in_foundation, rita, *GOVERNANCE[:3])
+        client.force_login(rita)
+        everything = client.get(url("foundation", in_foundation)).content.decode()
+        assert len(shown_controls(everything)) == 17
+        assert "?missing=1#controls" in everything and "Missing only (14)" in everything
+
+        html = client.get(url("foundation", in_foundation), {"missing": "1"}).content.decode()
+        shown = shown_controls(html)
+        assert len(shown) == 14 and GOVERNANCE[3] in shown and not set(GOVERNANCE[:3]) & set(shown)
+        assert "3 of 4 in place · " in html, "the progress still counts every control"
+
+    def test_a_layer_with_nothing_missing_says_so_under_the_filter(self, client, in_foundation, rita):
+        set_in_place(in_foundation, rita, *GOVERNANCE)
+        client.force_login(rita)
+        html = client.get(url("foundation", in_foundation), {"missing": "1"}).content.decode()
+        governance = html[html.index('id="layer-governance"') : html.index('id="layer-data"')]
+        assert "No missing control in this layer." in governance
+
+    def test_only_the_forms_of_missing_controls_are_unfolded(self, client, in_foundation, rita):
+        set_in_place(in_foundation, rita, "access-policy")
+        client.force_login(rita)
+        html = client.get(url("foundation", in_foundation)).content.decode()
+        forms = dict(re.findall(r'id="control-([\w-]+)".*?<details class="control-edit"( open)?>', html, re.S))
+        assert forms["access-policy"] == "" and forms["review-workflow"] == " open"
+
+    def test_a_form_that_comes_back_with_errors_is_open_in_its_open_layer(self, client, in_foundation, rita):
+        set_in_place(in_foundation, rita, *GOVERNANCE)
+        client.force_login(rita)
+        response = post_control(client, in_foundation, "access-policy", status="in-place", evidence=" ")
+        html = response.content.decode()
+        assert response.status_code == 200 and layer_tag(html, "governance").endswith(" open>")
+        assert re.search(r'id="control-access-policy".*?<details class="control-edit" open>', html, re.S)
+
+    def test_a_saved_control_brings_back_the_filter_at_the_control(self, client, in_foundation, rita):
+        client.force_login(rita)
+        path = url("foundation", in_foundation)
+        data = {"action": "control", "control": "access-policy", "access-policy-status": "in-place"}
+        response = client.post(path + "?missing=1", {**data, "access-policy-evidence": "wiki/access"})
+        assert response["Location"] == path + "?missing=1#control-access-policy"
+        response = client.post(path, {**data, "access-policy-evidence": "wiki/access-v2"})
+        assert response["Location"] == path + "#control-access-policy"
 
 
 class TestDataSources:

@@ -1,5 +1,6 @@
 """The library pages: search and filters, asset pages, diffs, labels, used-by, publishing and notifications."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -246,11 +247,44 @@ class TestDiff:
         assert '<span class="diff-add">+Line 3</span>' in html
         assert "v1 → v3" in html
 
+    def test_it_shows_one_line_per_diff_line_with_no_blank_line_between(self, login, alice, charlie):
+        asset = make_asset(alice, content="Line one {{a}}\nLine two\n")
+        library.publish_version(asset.pk, acting_user=alice, content="Line one {{a}}\nLine 2\n", changelog="Renamed")
+        html = login(charlie).get(f"/library/{asset.slug}/diff/").content.decode()
+        diff = re.search(r'<pre class="diff"[^>]*>(.*?)</pre>', html, re.S).group(1)
+        # Each line is a block span; a newline between them would render (and copy) as an empty line.
+        assert re.fullmatch(r'(<span class="diff-\w+">[^<\n]*</span>)+', diff), diff
+        assert '<span class="diff-del">-Line two</span><span class="diff-add">+Line 2</span>' in diff
+
     def test_it_compares_the_two_latest_by_default(self, login, alice, charlie):
         asset = make_asset(alice, content="A {{a}}\n")
         library.publish_version(asset.pk, acting_user=alice, content="B {{a}}\n", changelog="B")
+        library.publish_version(asset.pk, acting_user=alice, content="C {{a}}\n", changelog="C")
         pair = login(charlie).get(f"/library/{asset.slug}/diff/").context["pair"]
-        assert [v.number for v in pair] == [1, 2]
+        assert [v.number for v in pair] == [2, 3]
+
+    def test_the_asset_page_offers_the_previous_and_the_latest_version(self, login, alice, charlie):
+        asset = make_asset(alice, content="A {{a}}\n")
+        library.publish_version(asset.pk, acting_user=alice, content="B {{a}}\n", changelog="B")
+        library.publish_version(asset.pk, acting_user=alice, content="C {{a}}\n", changelog="C")
+        html = login(charlie).get(asset.get_absolute_url()).content.decode()
+        assert re.search(r'<select name="from"[^>]*>.*?<option value="2" selected>', html, re.S)
+        assert re.search(r'<select name="to"[^>]*>\s*<option value="3" selected>', html, re.S)
+
+    def test_with_one_version_there_is_nothing_to_compare(self, login, alice, charlie):
+        asset = make_asset(alice)
+        response = login(charlie).get(f"/library/{asset.slug}/diff/")
+        assert response.context["pair"] is None
+        html = response.content.decode()
+        assert "has one version so far: nothing to compare yet" in html
+        assert 'name="from"' not in html, "no v1 → v1 to pick"
+
+    def test_the_same_version_on_both_sides_is_refused(self, login, alice, charlie):
+        asset = make_asset(alice)
+        library.publish_version(asset.pk, acting_user=alice, content="B {{a}}\n", changelog="B")
+        response = login(charlie).get(f"/library/{asset.slug}/diff/", {"from": "2", "to": "2"})
+        assert response.context["pair"] is None
+        assert "Choose two different versions: v2 is on both sides." in response.content.decode()
 
     @pytest.mark.parametrize("params", [{"from": "9", "to": "1"}, {"from": "x", "to": "1"}, {"to": "1"}])
     def test_bad_version_numbers_show_a_message(self, login, alice, charlie, params):

@@ -172,14 +172,30 @@ def test_non_approve_decision_needs_a_comment(login, initiative, alice, sam):
 def test_tokens_page_creates_shows_once_and_revokes(login, alice):
     client = login(alice)
     response = client.post("/accounts/tokens/", {"name": "BI nightly job", "expires_in_days": "30"})
-    key = response.context["new_key"]
-    assert key and key in response.content.decode()
+    # Redirect-after-POST: a refresh of the page that shows the key cannot issue a second token.
+    assert (response.status_code, response["Location"]) == (302, "/accounts/tokens/")
+    shown = client.get("/accounts/tokens/")
+    key = shown.context["new_token"]["key"]
+    html = shown.content.decode()
+    assert key and f'<code class="key" id="new-key-value" data-testid="new-key">{key}</code>' in html
+    assert "Your new key for “BI nightly job”" in html
+    assert '<button type="button" class="small" data-copy="new-key-value" hidden>' in html, "shown by its script"
+    assert "no-store" in shown["Cache-Control"], "no copy of the key in the browser's cache"
     token = alice.api_tokens.get()
-    assert key not in token.key_hash
-    assert key not in client.get("/accounts/tokens/").content.decode()
+    assert key.startswith(token.prefix) and key not in token.key_hash
+    assert key not in client.get("/accounts/tokens/").content.decode(), "shown once"
+    assert "new-key" not in client.get("/accounts/tokens/").content.decode()
     client.post(reverse("governance:token_revoke", args=[token.pk]))
     token.refresh_from_db()
     assert token.revoked_at is not None
+
+
+def test_tokens_page_keeps_no_key_in_the_session_once_shown(login, alice):
+    client = login(alice)
+    client.post("/accounts/tokens/", {"name": "BI nightly job"})
+    assert client.session.get("governance:new-token")
+    client.get("/accounts/tokens/")
+    assert "governance:new-token" not in client.session
 
 
 def test_tokens_page_validates_expiry(login, alice):

@@ -37,8 +37,11 @@ class InitiativeFoundationView(APIView):
         return get_object_or_404(Initiative.objects.visible_to(self.request.user), slug=slug)
 
 
+@extend_schema(tags=["controls"])
 class InitiativeControlsView(InitiativeFoundationView):
-    @extend_schema(parameters=[SLUG], responses=ControlLayerSerializer(many=True))
+    @extend_schema(
+        summary="List an initiative's controls by layer", parameters=[SLUG], responses=ControlLayerSerializer(many=True)
+    )
     def get(self, request, slug):
         """Every active catalogue control with this initiative's status (missing when never recorded), by layer."""
         rows = foundation.control_rows(self.initiative(slug))
@@ -49,8 +52,14 @@ class InitiativeControlsView(InitiativeFoundationView):
         return Response(ControlLayerSerializer(layers, many=True).data)
 
 
+@extend_schema(tags=["controls"])
 class InitiativeControlView(InitiativeFoundationView):
-    @extend_schema(parameters=[SLUG, CONTROL_KEY], request=ControlInputSerializer, responses=ControlStatusSerializer)
+    @extend_schema(
+        summary="Record the status of one of an initiative's controls",
+        parameters=[SLUG, CONTROL_KEY],
+        request=ControlInputSerializer,
+        responses=ControlStatusSerializer,
+    )
     def put(self, request, slug, control_key):
         """Record a control as in place (with evidence), waived (with a reason) or missing."""
         initiative = self.initiative(slug)
@@ -64,14 +73,22 @@ class InitiativeControlView(InitiativeFoundationView):
         return Response(ControlStatusSerializer(row).data)
 
 
+@extend_schema(tags=["data-sources"])
 class InitiativeDataSourcesView(InitiativeFoundationView):
-    @extend_schema(parameters=[SLUG], responses=DataSourceSerializer(many=True))
+    @extend_schema(
+        summary="List an initiative's data sources", parameters=[SLUG], responses=DataSourceSerializer(many=True)
+    )
     def get(self, request, slug):
         """The data sources this initiative depends on."""
         sources = self.initiative(slug).data_sources.select_related("owner")
         return Response(DataSourceSerializer(sources, many=True).data)
 
-    @extend_schema(parameters=[SLUG], request=DataSourceInputSerializer, responses={201: DataSourceSerializer})
+    @extend_schema(
+        summary="Add a data source to an initiative",
+        parameters=[SLUG],
+        request=DataSourceInputSerializer,
+        responses={201: DataSourceSerializer},
+    )
     def post(self, request, slug):
         """Record a new data source for this initiative; the risk tier follows what it holds."""
         initiative = self.initiative(slug)
@@ -81,8 +98,14 @@ class InitiativeDataSourcesView(InitiativeFoundationView):
         return Response(DataSourceSerializer(source).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema(tags=["data-sources"])
 class InitiativeDataSourceView(InitiativeFoundationView):
-    @extend_schema(parameters=[SLUG, SOURCE_ID], request=DataSourceInputSerializer, responses=DataSourceSerializer)
+    @extend_schema(
+        summary="Change a data source",
+        parameters=[SLUG, SOURCE_ID],
+        request=DataSourceInputSerializer,
+        responses=DataSourceSerializer,
+    )
     def patch(self, request, slug, source_id):
         """Change a source this initiative uses; every initiative sharing it re-derives its risk tier."""
         initiative = self.initiative(slug)
@@ -95,8 +118,14 @@ class InitiativeDataSourceView(InitiativeFoundationView):
         return Response(DataSourceSerializer(source).data)
 
 
+@extend_schema(tags=["data-sources"])
 class InitiativeDataSourceLinkView(InitiativeFoundationView):
-    @extend_schema(parameters=[SLUG, SOURCE_ID], request=None, responses=DataSourceSerializer)
+    @extend_schema(
+        summary="Use an existing data source",
+        parameters=[SLUG, SOURCE_ID],
+        request=None,
+        responses=DataSourceSerializer,
+    )
     def post(self, request, slug, source_id):
         """Share an existing data source (of an initiative you can see, or one you own) with this one."""
         initiative = self.initiative(slug)
@@ -104,7 +133,9 @@ class InitiativeDataSourceLinkView(InitiativeFoundationView):
         foundation.link_data_source(initiative.pk, acting_user=request.user, source=source)
         return Response(DataSourceSerializer(source).data)
 
-    @extend_schema(parameters=[SLUG, SOURCE_ID], request=None, responses={204: None})
+    @extend_schema(
+        summary="Stop using a data source", parameters=[SLUG, SOURCE_ID], request=None, responses={204: None}
+    )
     def delete(self, request, slug, source_id):
         """Stop using a data source; the source itself stays for the initiatives sharing it."""
         initiative = self.initiative(slug)
@@ -113,13 +144,19 @@ class InitiativeDataSourceLinkView(InitiativeFoundationView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema(tags=["risk"])
 class InitiativeRiskView(InitiativeFoundationView):
-    @extend_schema(parameters=[SLUG], responses=RiskSerializer)
+    @extend_schema(summary="Get an initiative's risk tier", parameters=[SLUG], responses=RiskSerializer)
     def get(self, request, slug):
         """The risk tier with its reason, what the charter and data call for, and the risk owner's floor."""
         return Response(RiskSerializer(_risk(self.initiative(slug))).data)
 
-    @extend_schema(parameters=[SLUG], request=RiskRaiseSerializer, responses=RiskSerializer)
+    @extend_schema(
+        summary="Raise an initiative's risk tier",
+        parameters=[SLUG],
+        request=RiskRaiseSerializer,
+        responses=RiskSerializer,
+    )
     def post(self, request, slug):
         """Raise the risk tier with a reason (security/risk role holders and portfolio leaders)."""
         initiative = self.initiative(slug)
@@ -152,14 +189,22 @@ class GateReviewFoundationView(APIView):
         return get_object_or_404(visible.select_related("initiative", "policy", "requested_by"), pk=pk)
 
 
+@extend_schema(tags=["gate-reviews"])
 class GateReviewChecklistView(GateReviewFoundationView):
-    @extend_schema(parameters=[REVIEW_ID], responses=ChecklistQuestionSerializer(many=True))
+    @extend_schema(
+        summary="Get a gate review's checklist",
+        parameters=[REVIEW_ID],
+        responses=ChecklistQuestionSerializer(many=True),
+    )
     def get(self, request, id):
         """The gate's executive checklist with EU AI Act, NIST AI RMF and ISO/IEC 42001 references, and answers."""
         return Response(ChecklistQuestionSerializer(_questions(self.review(id)), many=True).data)
 
     @extend_schema(
-        parameters=[REVIEW_ID], request=ChecklistAnswerInputSerializer, responses=ChecklistQuestionSerializer
+        summary="Answer a checklist question",
+        parameters=[REVIEW_ID],
+        request=ChecklistAnswerInputSerializer,
+        responses=ChecklistQuestionSerializer,
     )
     def post(self, request, id):
         """An approver answers one question (yes, no with a note, or n/a)."""
@@ -187,8 +232,9 @@ def _questions(review) -> list[dict]:
     ]
 
 
+@extend_schema(tags=["gate-reviews"])
 class GateReviewEvidenceView(GateReviewFoundationView):
-    @extend_schema(parameters=[REVIEW_ID], responses=OpenApiTypes.OBJECT)
+    @extend_schema(summary="Get a gate review's evidence", parameters=[REVIEW_ID], responses=OpenApiTypes.OBJECT)
     def get(self, request, id):
         """Everything the gate decision rested on, as evidence for EU AI Act, NIST AI RMF and ISO/IEC 42001."""
         return Response(evidence.gate_evidence(self.review(id)))

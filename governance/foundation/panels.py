@@ -8,18 +8,22 @@ from governance.models import InitiativeControl, Layer
 from initiatives.models import Initiative
 
 
+def control_counts(rows: list) -> dict:
+    """How many of `rows` (ControlRow) are in place, waived and missing, of how many: the one count the
+    initiative page's card and the foundation page's progress bars show."""
+    Status = InitiativeControl.Status
+    return {
+        "in_place": sum(r.status == Status.IN_PLACE for r in rows),
+        "waived": sum(r.status == Status.WAIVED for r in rows),
+        "missing": sum(r.status == Status.MISSING for r in rows),
+        "total": len(rows),
+    }
+
+
 def foundation_context(initiative: Initiative, user) -> dict:
     """The "Foundation" card of the initiative page: risk tier, controls per layer, data sources."""
     rows = foundation.control_rows(initiative)
-    layers = [
-        {
-            "label": Layer(layer).label,
-            "in_place": sum(r.status == InitiativeControl.Status.IN_PLACE for r in rows[layer]),
-            "waived": sum(r.status == InitiativeControl.Status.WAIVED for r in rows[layer]),
-            "missing": sum(r.status == InitiativeControl.Status.MISSING for r in rows[layer]),
-        }
-        for layer in Layer.values
-    ]
+    layers = [{"label": Layer(layer).label, **control_counts(rows[layer])} for layer in Layer.values]
     return {"foundation_layers": layers, "data_source_count": initiative.data_sources.count()}
 
 

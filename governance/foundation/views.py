@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 
 from governance import services
 from governance.foundation import evidence
@@ -16,6 +17,7 @@ from governance.foundation.forms import (
     LinkDataSourceForm,
     RaiseRiskTierForm,
 )
+from governance.foundation.panels import control_counts
 from governance.models import DataSource, GatePolicy, GateReview, InitiativeControl
 from governance.permissions import can_change_risk_tier, can_manage_data_sources, can_set_control
 from initiatives.models import Initiative, Role
@@ -31,20 +33,41 @@ def _next_gate_approvers(initiative: Initiative) -> list[str]:
     return [" or ".join(Role(r).label for r in slot) for slot in policy.approver_slots] if policy else []
 
 
-def _page_context(request, initiative: Initiative, bound: dict) -> dict:
-    """Every form of the page, unbound unless the one just posted came back with errors (`bound`)."""
-    user = request.user
+def _missing_only(request) -> bool:
+    return request.GET.get("missing") == "1"
+
+
+def _control_layers(request, initiative: Initiative, bound: dict) -> list[dict]:
+    """Each layer with its counts and its controls (only the missing ones with ?missing=1).
+
+    A layer is open when something in it needs doing: a missing control, or a form that came back
+    with errors; the others fold to their progress bar, so the page is as long as the work left.
+    """
     layers = []
     rows_by_layer = foundation.control_rows(initiative)
     for info in foundation.layer_summary():
-        controls = []
-        for row in rows_by_layer[info["layer"]]:
-            key = row.control.key
-            initial = {"status": row.status, "evidence": row.evidence, "waiver_reason": row.waiver_reason}
-            form = bound.get(f"control:{key}") or ControlForm(prefix=key, initial=initial)
-            editable = can_set_control(user, initiative, row.control)
-            controls.append({"row": row, "form": form if editable else None, "status_label": STATUS_LABELS[row.status]})
-        layers.append({**info, "rows": controls})
+        rows = rows_by_layer[info["layer"]]
+        shown = [r for r in rows if r.status == InitiativeControl.Status.MISSING] if _missing_only(request) else rows
+        controls = [_control(request, initiative, row, bound) for row in shown]
+        counts = control_counts(rows)
+        has_errors = any(c["form"] is not None and c["form"].errors for c in controls)
+        layers.append({**info, **counts, "rows": controls, "open": bool(counts["missing"]) or has_errors})
+    return layers
+
+
+def _control(request, initiative: Initiative, row, bound: dict) -> dict:
+    key = row.control.key
+    initial = {"status": row.status, "evidence": row.evidence, "waiver_reason": row.waiver_reason}
+    form = bound.get(f"control:{key}") or ControlForm(prefix=key, initial=initial)
+    editable = can_set_control(request.user, initiative, row.control)
+    return {"row": row, "form": form if editable else None, "status_label": STATUS_LABELS[row.status]}
+
+
+def _page_context(request, initiative: Initiative, bound: dict) -> dict:
+    """Every form of the page, unbound unless the one just posted came back with errors (`bound`)."""
+    user = request.user
+    layers = _control_layers(request, initiative, bound)
+    overall = {name: sum(layer[name] for layer in layers) for name in ("in_place", "waived", "missing", "total")}
     sources = list(initiative.data_sources.select_related("owner"))
     may_manage_sources = can_manage_data_sources(user, initiative)
     for source in sources:
@@ -52,6 +75,8 @@ def _page_context(request, initiative: Initiative, bound: dict) -> dict:
     return {
         "initiative": initiative,
         "layers": layers,
+        "overall": overall,
+        "missing_only": _missing_only(request),
         "sources": sources,
         "may_manage_sources": may_manage_sources,
         "source_form": bound.get("add-source") or DataSourceForm(prefix="new"),
@@ -79,10 +104,18 @@ def foundation_page(request, slug):
             return redirect("governance:foundation", slug=initiative.slug)
         if done:
             messages.success(request, done)
-            return redirect("governance:foundation", slug=initiative.slug)
+            return redirect(_saved_url(request, initiative, key))
         bound[key] = form  # shown again with its error summary, which takes focus (static/js/forms.js)
         initiative = get_initiative_for_user(request, slug)
     return render(request, "governance/foundation.html", _page_context(request, initiative, bound))
+
+
+def _saved_url(request, initiative: Initiative, saved: str) -> str:
+    """The page again, with the filter it was posted from, at the control just saved (the browser opens its
+    folded layer to show it)."""
+    url = reverse("governance:foundation", args=[initiative.slug]) + ("?missing=1" if _missing_only(request) else "")
+    kind, _, key = saved.partition(":")
+    return url + (f"#control-{key}" if kind == "control" else "")
 
 
 def _post_control(request, initiative):

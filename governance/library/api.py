@@ -1,7 +1,7 @@
 """REST API of the reusable-asset library: assets, their immutable versions, labels and "used by"."""
 
 from django.db.models import OuterRef, Prefetch, Subquery
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
@@ -27,6 +27,10 @@ from governance.models import Asset, AssetLabel, AssetVersion, LabelMoveRequest
 from initiatives.models import Initiative
 
 
+@extend_schema(tags=["assets"])
+@extend_schema_view(
+    list=extend_schema(summary="List and search library assets"), retrieve=extend_schema(summary="Get an asset")
+)
 class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Every signed-in user reads and adds to the library; curators publish versions and move labels."""
 
@@ -48,7 +52,9 @@ class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def _read(self, asset: Asset, status_code=status.HTTP_200_OK) -> Response:
         return Response(AssetSerializer(self.get_queryset().get(pk=asset.pk)).data, status=status_code)
 
-    @extend_schema(request=AssetCreateSerializer, responses={201: AssetSerializer})
+    @extend_schema(
+        summary="Add an asset to the library", request=AssetCreateSerializer, responses={201: AssetSerializer}
+    )
     def create(self, request):
         """Add an asset with its first version; the caller owns it (as on the library page)."""
         data = AssetCreateSerializer(data=request.data)
@@ -56,7 +62,7 @@ class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         asset = library.create_asset(acting_user=request.user, **data.validated_data)
         return self._read(asset, status.HTTP_201_CREATED)
 
-    @extend_schema(request=AssetUpdateSerializer, responses=AssetSerializer)
+    @extend_schema(summary="Update an asset's listing", request=AssetUpdateSerializer, responses=AssetSerializer)
     def partial_update(self, request, slug=None):
         asset = self.get_object()
         data = AssetUpdateSerializer(data=request.data, partial=True)
@@ -64,8 +70,13 @@ class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         library.update_asset(asset.pk, acting_user=request.user, **data.validated_data)
         return self._read(asset)
 
-    @extend_schema(methods=["get"], responses=AssetVersionSerializer(many=True))
-    @extend_schema(methods=["post"], request=AssetVersionCreateSerializer, responses={201: AssetVersionSerializer})
+    @extend_schema(methods=["get"], summary="List an asset's versions", responses=AssetVersionSerializer(many=True))
+    @extend_schema(
+        methods=["post"],
+        summary="Publish a new version of an asset",
+        request=AssetVersionCreateSerializer,
+        responses={201: AssetVersionSerializer},
+    )
     @action(detail=True, methods=["get", "post"])
     def versions(self, request, slug=None):
         """Versions, newest first. A version is immutable: publish a new one instead of changing it."""
@@ -78,13 +89,14 @@ class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         page = self.paginate_queryset(asset.versions.select_related("author").order_by("-number"))
         return self.get_paginated_response(AssetVersionSerializer(page, many=True).data)
 
-    @extend_schema(responses=AssetVersionSerializer)
+    @extend_schema(summary="Get one version of an asset", responses=AssetVersionSerializer)
     @action(detail=True, methods=["get"], url_path=r"versions/(?P<number>\d+)")
     def version_detail(self, request, slug=None, number=None):
         asset = self.get_object()
         return Response(AssetVersionSerializer(get_object_or_404(asset.versions, number=number)).data)
 
     @extend_schema(
+        summary="Point a label at a version of an asset",
         request=LabelMoveInputSerializer,
         responses={200: AssetLabelSerializer, 202: LabelMoveRequestSerializer},
         description="Point a label at a version. On a security requirement the move waits for a "
@@ -101,7 +113,7 @@ class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             return Response(LabelMoveRequestSerializer(moved).data, status=status.HTTP_202_ACCEPTED)
         return Response(AssetLabelSerializer(moved).data)
 
-    @extend_schema(responses=AssetUsageSerializer(many=True))
+    @extend_schema(summary="List the initiatives using an asset", responses=AssetUsageSerializer(many=True))
     @action(detail=True, methods=["get"], url_path="used-by")
     def used_by(self, request, slug=None):
         """The initiatives you can see that use this asset, and the version each pins."""
@@ -113,6 +125,10 @@ class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return self.get_paginated_response(AssetUsageSerializer(self.paginate_queryset(usages), many=True).data)
 
 
+@extend_schema(tags=["label-requests"])
+@extend_schema_view(
+    list=extend_schema(summary="List label move requests"), retrieve=extend_schema(summary="Get a label move request")
+)
 class LabelRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Label moves on security requirements, waiting for (or decided by) a security/risk role holder."""
 
@@ -124,7 +140,9 @@ class LabelRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
             "-requested_at", "-pk"
         )
 
-    @extend_schema(request=LabelDecisionSerializer, responses=LabelMoveRequestSerializer)
+    @extend_schema(
+        summary="Approve or reject a label move", request=LabelDecisionSerializer, responses=LabelMoveRequestSerializer
+    )
     @action(detail=True, methods=["post"])
     def decision(self, request, pk=None):
         label_request = self.get_object()
@@ -137,19 +155,29 @@ class LabelRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
 INITIATIVE_SLUG = OpenApiParameter("slug", str, OpenApiParameter.PATH, description="The initiative's slug.")
 
 
+@extend_schema(tags=["assets"])
 class InitiativeAssetsView(APIView):
     """`/api/v1/initiatives/<slug>/assets/`: "used by" seen from the initiative."""
 
     def _initiative(self, slug: str) -> Initiative:
         return get_object_or_404(Initiative.objects.visible_to(self.request.user), slug=slug)
 
-    @extend_schema(parameters=[INITIATIVE_SLUG], responses=AssetUsageSerializer(many=True))
+    @extend_schema(
+        summary="List the assets an initiative uses",
+        parameters=[INITIATIVE_SLUG],
+        responses=AssetUsageSerializer(many=True),
+    )
     def get(self, request, slug):
         """The library assets this initiative uses, and the version each is pinned to."""
         usages = self._initiative(slug).asset_usages.select_related("initiative", "asset", "version", "adopted_by")
         return Response(AssetUsageSerializer(usages, many=True).data)
 
-    @extend_schema(parameters=[INITIATIVE_SLUG], request=AdoptAssetSerializer, responses={201: AssetUsageSerializer})
+    @extend_schema(
+        summary="Pin an initiative to a version of an asset",
+        parameters=[INITIATIVE_SLUG],
+        request=AdoptAssetSerializer,
+        responses={201: AssetUsageSerializer},
+    )
     def post(self, request, slug):
         """Pin this initiative to a version of an asset (the latest when none is named)."""
         initiative = self._initiative(slug)

@@ -23,7 +23,9 @@ class AssetFilter(django_filters.FilterSet):
     tag = django_filters.CharFilter(method="filter_tag", label="Tag")
     owner = django_filters.CharFilter(method="filter_owner", label="Owner (username) or owning team")
     label = django_filters.CharFilter(field_name="labels__name", label="Has this label, e.g. recommended")
-    q = django_filters.CharFilter(method="filter_search", label="Search name, description and tags")
+    q = django_filters.CharFilter(
+        method="filter_search", label="Words, or their starts, in the name, type, tags or description"
+    )
 
     class Meta:
         model = Asset

@@ -98,6 +98,12 @@ class VersionPairForm(forms.Form):
                 error_messages={"invalid_choice": f"No version %(value)s; this asset has {known}."},
             )
 
+    def clean(self):
+        data = super().clean()
+        if data.get("from") is not None and data.get("from") == data.get("to"):
+            raise forms.ValidationError(f"Choose two different versions: v{data['to']} is on both sides.")
+        return data
+
 
 class AdoptAssetForm(forms.Form):
     asset = forms.ModelChoiceField(label="Asset", queryset=Asset.objects.order_by("name"), empty_label="Choose…")

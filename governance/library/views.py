@@ -165,10 +165,8 @@ def _pending_requests(user, asset: Asset) -> list[LabelMoveRequest]:
 
 
 def _default_pair(numbers: list[int]) -> dict:
-    """Compare the latest version with the one before it (numbers are newest first)."""
-    if not numbers:
-        return {}
-    return {"from": numbers[1] if len(numbers) > 1 else numbers[0], "to": numbers[0]}
+    """Compare the latest version with the one before it (numbers are newest first); nothing while there is one."""
+    return {"from": numbers[1], "to": numbers[0]} if len(numbers) > 1 else {}
 
 
 @login_required
@@ -183,7 +181,7 @@ def asset_diff(request, slug):
         lines = asset_content.diff(
             pair[0].content, pair[1].content, old_label=f"v{pair[0].number}", new_label=f"v{pair[1].number}"
         )
-    context = {"asset": asset, "form": form, "pair": pair, "lines": lines}
+    context = {"asset": asset, "form": form, "pair": pair, "lines": lines, "single": len(numbers) < 2}
     return render(request, "governance/asset_diff.html", context)
 
 

@@ -1,7 +1,10 @@
 """The reusable-asset library: owned assets with immutable versions, moving labels and used-by links."""
 
+import functools
+import operator
+
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -32,37 +35,60 @@ class AssetQuerySet(models.QuerySet):
         return self.select_related("source_initiative").annotate(source_visible=models.Exists(visible))
 
     def search(self, text: str):
-        """Full-text search on PostgreSQL (name, description, tags); a case-insensitive match elsewhere."""
-        from django.db import connection
+        """The assets holding every word of `text`, whole or as the start of a word ("triage prompt", "classif").
 
-        text = text.strip()
-        if not text:
+        A word is looked for in the name, the type ("prompt" finds prompt templates), the tags and the
+        description. PostgreSQL runs a ranked full-text prefix query (name above type and tags above
+        description); elsewhere each word is a case-insensitive substring, ranked by the words found in
+        the name, then in the type.
+        """
+        words = text.split()
+        if not words:
             return self
         if connection.vendor == "postgresql":
-            from django.contrib.postgres.aggregates import StringAgg
-            from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+            return self._full_text_search(words)
+        return self._substring_search(words)
 
-            # All of an asset's tags as one text, so the search sees them together and joins nothing.
-            tags = (
-                AssetTag.objects.filter(assets=models.OuterRef("pk"))
-                .values("assets")
-                .annotate(text=StringAgg("name", " "))
-                .values("text")
-            )
-            vector = (
-                SearchVector("name", weight="A")
-                + SearchVector(Coalesce(models.Subquery(tags), Value(""), output_field=models.TextField()), weight="B")
-                + SearchVector("description", weight="C")
-            )
-            query = SearchQuery(text, search_type="websearch")
-            matching = self.annotate(document=vector).filter(document=query)  # vector @@ query
-            return matching.annotate(rank=SearchRank(vector, query)).order_by("-rank", "name")
-        # Elsewhere: every word must appear in the name, the description or one of the tags.
-        matches = Q()
-        for word in text.split():
+    def _full_text_search(self, words: list[str]):
+        from django.contrib.postgres.aggregates import StringAgg
+        from django.contrib.postgres.search import SearchRank, SearchVector
+
+        # All of an asset's tags as one text, so the search sees them together and joins nothing.
+        tags = (
+            AssetTag.objects.filter(assets=models.OuterRef("pk"))
+            .values("assets")
+            .annotate(text=StringAgg("name", " "))
+            .values("text")
+        )
+        tag_text = Coalesce(models.Subquery(tags), Value(""), output_field=models.TextField())
+        vector = (
+            SearchVector("name", weight="A")
+            + SearchVector("type", tag_text, weight="B")
+            + SearchVector("description", weight="C")
+        )
+        query = functools.reduce(operator.and_, (_prefix_query(word) for word in words))
+        matching = self.annotate(document=vector).filter(document=query)  # vector @@ query
+        return matching.annotate(rank=SearchRank(vector, query)).order_by("-rank", "name")
+
+    def _substring_search(self, words: list[str]):
+        matches, rank = Q(), Value(0)
+        for word in words:
             tagged = models.Exists(AssetTag.objects.filter(assets=models.OuterRef("pk"), name__icontains=word))
-            matches &= Q(name__icontains=word) | Q(description__icontains=word) | tagged
-        return self.filter(matches)
+            matches &= Q(name__icontains=word) | Q(type__icontains=word) | Q(description__icontains=word) | tagged
+            # A rough rank: a word in the name counts most, as on PostgreSQL, then one in the type.
+            rank += models.Case(
+                models.When(name__icontains=word, then=2), models.When(type__icontains=word, then=1), default=0
+            )
+        return self.filter(matches).annotate(rank=rank).order_by("-rank", "name")
+
+
+def _prefix_query(word: str):
+    """`word` as a quoted lexeme matching any word it starts: quoting and escaping keep `&`, `|`, `!` or `:`
+    typed into the search box from being read as tsquery operators."""
+    from django.contrib.postgres.search import SearchQuery
+
+    quoted = word.replace("\\", "\\\\").replace("'", "''")
+    return SearchQuery(f"'{quoted}':*", search_type="raw")
 
 
 class Asset(models.Model):

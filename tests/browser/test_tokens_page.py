@@ -1,4 +1,6 @@
-"""A user creates an API token in the browser, uses it, and revokes it."""
+"""A user creates an API token in the browser, copies it, uses it, and revokes it."""
+
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -15,9 +17,15 @@ def test_a_token_works_until_it_is_revoked_in_the_page(page, playwright, login, 
     page.get_by_label("Expires in (days)").fill("30")
     page.get_by_role("button", name="Create token").click()
 
+    # Redirected after the POST: the key is on a page a refresh cannot resubmit.
+    expect(page).to_have_url(re.compile(r"/accounts/tokens/$"))
     new_key = page.locator("section").filter(has=page.get_by_role("heading", name="Your new key"))
     expect(new_key).to_be_visible()
     key = new_key.get_by_test_id("new-key").inner_text().strip()
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    new_key.get_by_role("button", name="Copy key").click()
+    expect(new_key.get_by_role("status")).to_have_text("Copied to the clipboard.")
+    assert page.evaluate("navigator.clipboard.readText()") == key
     token = ApiToken.objects.get(user=alice)
     assert token.name == "BI nightly job"
     assert key.startswith(token.prefix)
@@ -32,9 +40,10 @@ def test_a_token_works_until_it_is_revoked_in_the_page(page, playwright, login, 
     token.refresh_from_db()
     assert token.last_used_at is not None
 
-    # The key is shown once: reloading the page does not show it again.
-    page.goto("/accounts/tokens/")
+    # The key is shown once: reloading the page does not show it again, nor issue another token.
+    page.reload()
     expect(page.get_by_text(key)).to_have_count(0)
+    assert ApiToken.objects.filter(user=alice).count() == 1
 
     page.get_by_role("button", name="Revoke BI nightly job").click()
     expect(page.get_by_role("status")).to_contain_text("revoked; clients using it now get 401")

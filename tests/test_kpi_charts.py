@@ -1,0 +1,65 @@
+"""KPI trend charts: the target level runs to the chart's right edge, and every level line is inside the y-range."""
+
+from datetime import date, datetime
+
+from kpis.charts import kpi_trend
+from kpis.models import Kpi
+from opmodel.compat import UTC
+
+
+def _kpi(**fields) -> Kpi:
+    values = {
+        "unit": "minutes",
+        "baseline_value": 12.0,
+        "baseline_date": date(2026, 4, 1),
+        "target_value": 9.6,
+        "target_date": date(2026, 6, 1),
+    }
+    return Kpi(**{**values, **fields})
+
+
+def _points(*days_and_values) -> list[dict]:
+    return [
+        {"timestamp": datetime(2026, month, day, tzinfo=UTC), "value": value, "source": "api"}
+        for (month, day), value in days_and_values
+    ]
+
+
+def _trace(figure: dict, name: str) -> dict:
+    return next(trace for trace in figure["data"] if trace["name"] == name)
+
+
+def test_the_target_level_is_carried_past_the_target_date_to_the_last_point():
+    figure = kpi_trend(_kpi(), _points(((4, 2), 12.1), ((9, 30), 9.4)))
+
+    target = _trace(figure, "Target path")
+    assert target["x"] == ["2026-04-01T00:00:00+00:00", "2026-06-01T00:00:00+00:00", "2026-09-30T00:00:00+00:00"]
+    assert target["y"] == [12.0, 9.6, 9.6]
+    assert _trace(figure, "Baseline")["x"][-1] == target["x"][-1], "both level lines reach the right edge"
+
+
+def test_the_target_path_ends_at_the_target_date_when_no_point_comes_later():
+    target = _trace(kpi_trend(_kpi(), _points(((4, 20), 11.0))), "Target path")
+
+    assert (target["x"][-1], target["y"]) == ("2026-06-01T00:00:00+00:00", [12.0, 9.6])
+
+
+def test_the_y_range_holds_the_points_the_baseline_the_target_and_the_bound_with_a_margin():
+    kpi = _kpi(baseline_value=16.0, target_value=4.0, guardrail_bound=20.0)
+    low, high = kpi_trend(kpi, _points(((5, 1), 15.0), ((8, 1), 5.0)))["layout"]["yaxis"]["range"]
+
+    assert low < 4.0 and high > 20.0, "the target and the bound are inside the plot, not on its frame"
+    assert low > 4.0 - 2 and high < 20.0 + 2, "and the margin is small"
+
+
+def test_a_flat_series_still_gets_a_range_around_its_value():
+    kpi = _kpi(baseline_value=None, target_value=None, baseline_date=None, target_date=None)
+    low, high = kpi_trend(kpi, _points(((5, 1), 0.0), ((5, 2), 0.0)))["layout"]["yaxis"]["range"]
+
+    assert low < 0.0 < high
+
+
+def test_without_points_or_levels_plotly_picks_the_range():
+    kpi = _kpi(baseline_value=None, target_value=None, baseline_date=None, target_date=None)
+
+    assert "range" not in kpi_trend(kpi, [])["layout"]["yaxis"]
