@@ -32,19 +32,7 @@ class AssetAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "type", "owner", "owner_team", "updated_at"]
     list_filter = ["type", "tags"]
     search_fields = ["name", "slug", "description"]
-    fields = [
-        "slug",
-        "name",
-        "type",
-        "description",
-        "tags",
-        "owner_team",
-        "owner",
-        "source_initiative",
-        "created_by",
-        "created_at",
-        "updated_at",
-    ]
+    fields = [*Asset.SHOWN_FIELDS, "created_by"]
     readonly_fields = [name for name in fields if name not in Asset.EDITABLE_FIELDS]
     filter_horizontal = ["tags"]
     inlines = [AssetVersionInline, AssetLabelInline]

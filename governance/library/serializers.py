@@ -28,20 +28,7 @@ class AssetSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Asset
-        fields = [
-            "slug",
-            "name",
-            "type",
-            "description",
-            "tags",
-            "owner",
-            "owner_team",
-            "source_initiative",
-            "latest_version",
-            "labels",
-            "created_at",
-            "updated_at",
-        ]
+        fields = [*Asset.SHOWN_FIELDS, "latest_version", "labels"]
         read_only_fields = fields
 
     def get_source_initiative(self, asset) -> str | None:

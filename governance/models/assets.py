@@ -104,6 +104,19 @@ class Asset(models.Model):
     # What describes an asset and may change (update_asset: the API and the admin); its name, type and
     # owner are set when it is created, and its content lives in immutable versions.
     EDITABLE_FIELDS = ("description", "tags", "owner_team")
+    # What the admin and the API both show of an asset, in this order; each adds its own few.
+    SHOWN_FIELDS = (
+        "slug",
+        "name",
+        "type",
+        "description",
+        "tags",
+        "owner",
+        "owner_team",
+        "source_initiative",
+        "created_at",
+        "updated_at",
+    )
 
     slug = models.SlugField(max_length=100, unique=True)
     name = models.CharField(max_length=200)
