@@ -32,13 +32,13 @@ def kpi_trend(kpi: Kpi, points: list[dict], *, height: int = 340) -> dict:
         }
         for n, (source, series) in enumerate(sorted(by_source.items()))
     ]
-    xs = [p["timestamp"] for p in points]
-    start = min([*xs, *_dates(kpi.baseline_date)], default=None)
-    end = max([*xs, *_dates(kpi.target_date)], default=None)
+    # The level lines span the points and the KPI's dates, whichever of them it has.
+    xs = [p["timestamp"] for p in points] + _dates(kpi.baseline_date) + _dates(kpi.target_date)
+    start, end = min(xs, default=None), max(xs, default=None)
     if kpi.baseline_value is not None and start is not None:
         data.append(_line("Baseline", [start, end], [kpi.baseline_value] * 2, "#6b7280", "dot"))
-    if kpi.has_baseline_and_target:
-        data.append(_target_path(kpi, end))
+    if kpi.has_baseline_and_target and (path := _target_path(kpi, end)):
+        data.append(path)
     if kpi.guardrail_bound is not None and start is not None:
         data.append(_line("Guardrail bound", [start, end], [kpi.guardrail_bound] * 2, "#b3261e", "dashdot"))
     layout = {
@@ -52,15 +52,20 @@ def kpi_trend(kpi: Kpi, points: list[dict], *, height: int = 340) -> dict:
     return {"data": data, "layout": layout}
 
 
-def _target_path(kpi: Kpi, end: datetime) -> dict:
+def _target_path(kpi: Kpi, end: datetime | None) -> dict | None:
     """From the baseline to the target by its date, then level at the target to the chart's right edge:
-    points measured after the target date are read against the target, not against nothing."""
-    xs = _dates(kpi.baseline_date) + _dates(kpi.target_date)
-    ys = [kpi.baseline_value, kpi.target_value]
-    if end > xs[-1]:
-        xs.append(end)
-        ys.append(kpi.target_value)
-    return _line("Target path", xs, ys, "#1d7a46", "dash")
+    points measured after the target date are read against the target, not against nothing. A level
+    without its date has no place on the time axis; None when fewer than two points remain."""
+    path = [
+        (when, value)
+        for date, value in ((kpi.baseline_date, kpi.baseline_value), (kpi.target_date, kpi.target_value))
+        for when in _dates(date)
+    ]
+    if end is not None and (not path or end > path[-1][0]):
+        path.append((end, kpi.target_value))
+    if len(path) < 2:
+        return None
+    return _line("Target path", [when for when, _ in path], [value for _, value in path], "#1d7a46", "dash")
 
 
 def _levels(kpi: Kpi) -> list[float]:

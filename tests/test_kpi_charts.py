@@ -63,3 +63,16 @@ def test_without_points_or_levels_plotly_picks_the_range():
     kpi = _kpi(baseline_value=None, target_value=None, baseline_date=None, target_date=None)
 
     assert "range" not in kpi_trend(kpi, [])["layout"]["yaxis"]
+
+
+def test_every_mix_of_missing_levels_dates_and_points_draws_a_figure():
+    """A KPI being set up may lack any of its levels or dates; its page still draws what it has."""
+    blanks = ["baseline_value", "baseline_date", "target_value", "target_date", "guardrail_bound"]
+    for mask in range(2 ** len(blanks)):
+        missing = {name: None for n, name in enumerate(blanks) if mask & (1 << n)}
+        for points in (_points(((4, 2), 12.1), ((9, 30), 9.4)), []):
+            figure = kpi_trend(_kpi(**{"guardrail_bound": 15.0, **missing}), points)
+
+            names = [trace["name"] for trace in figure["data"]]
+            drawn = None not in (missing.get(name, 1) for name in blanks[:4])
+            assert ("Target path" in names) == drawn, missing
