@@ -127,7 +127,7 @@ class TestTreeTab:
         html = response.content.decode()
         assert f'data-figure="kpi-trend-{measured.pk}"' in html and f'id="kpi-trend-{measured.pk}"' in html
         assert f"kpi-trend-{empty.pk}" not in html
-        assert "vendor/plotly.min.js" in html
+        assert "vendor/plotly-cartesian.min.js" in html
 
     def test_a_long_history_is_thinned_evenly_and_says_so(self, client, initiative, alice):
         kpi = add_kpi(initiative, alice, 1, points=2 * TREE_CHART_POINTS + 50)
@@ -177,7 +177,7 @@ class TestHistoryTab:
         newest = AuditEvent.objects.filter(initiative_id=initiative.pk).order_by("-id")
         assert list(first.context["events"]) == list(newest[:EVENTS_PER_PAGE])
         assert list(last.context["events"]) == list(newest[2 * EVENTS_PER_PAGE :])
-        assert "initiative.created" in last.content.decode()
+        assert "Initiative created" in last.content.decode()
         html = first.content.decode()
         assert f"{total} events" in html and "Page 1 of 3" in html
         assert 'href="?tab=history&amp;page=2#audit" rel="next">Older →</a>' in html
@@ -192,7 +192,7 @@ class TestHistoryTab:
         assert {event.action for event in response.context["events"]} == {"role.assigned"}
         assert '<option value="role" selected>Roles</option>' in html
         assert 'href="?tab=history&amp;kind=role&amp;page=2#audit"' in html
-        assert "charter.updated" not in html.split('id="audit"')[1]
+        assert "Charter edited" not in html.split('id="audit"')[1]
 
     def test_an_unknown_kind_shows_every_kind(self, client, initiative, alice):
         client.force_login(alice)
@@ -203,5 +203,5 @@ class TestHistoryTab:
     def test_a_change_names_its_field_without_the_form_field_style(self, client, initiative, alice):
         client.force_login(alice)
         trail = page(client, initiative, tab="history").split('id="audit"')[1]
-        assert '<span class="changed-field">outcome_statement</span>' in trail
+        assert '<span class="changed-field">Outcome statement</span>' in trail
         assert 'class="field"' not in trail

@@ -91,7 +91,7 @@ def test_detail_shows_stage_track_roles_criteria_and_submit_button(login, initia
     ):
         assert text in html
     history = client.get(initiative.get_absolute_url(), {"tab": "history"}).content.decode()
-    assert "Audit trail" in history and "charter.updated" in history
+    assert "Audit trail" in history and "Charter edited" in history
 
 
 def test_outsider_gets_404_and_cannot_post(login, initiative, charlie):

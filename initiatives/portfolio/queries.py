@@ -334,7 +334,7 @@ def build_portfolio(user, params) -> Portfolio:
 
 def _choices(visible) -> tuple[list[int] | None, list[str], list[tuple[str, str]]]:
     """The ids of the visible initiatives (None when the user sees the whole portfolio), their business
-    units, and their charter owners as (username, "Full Name (username)"): one query."""
+    units, and their charter owners as (username, name): one query."""
     fields = ["business_unit", "charter__owner__username", "charter__owner__first_name", "charter__owner__last_name"]
     if visible.query.has_filters():
         lines = list(visible.values_list("id", *fields))
@@ -343,6 +343,6 @@ def _choices(visible) -> tuple[list[int] | None, list[str], list[tuple[str, str]
         lines = [(None, *line) for line in visible.order_by().values_list(*fields).distinct()]
         ids = None
     units = sorted({line[1] for line in lines}, key=str.casefold)
-    names = {line[2]: owner_name(*line[2:]) for line in lines if line[2]}
-    owners = [(username, name if name == username else f"{name} ({username})") for username, name in names.items()]
-    return ids, units, sorted(owners, key=lambda choice: choice[1].casefold())
+    # The URL carries the username; the list shows the name.
+    owners = {line[2]: owner_name(*line[2:]) for line in lines if line[2]}
+    return ids, units, sorted(owners.items(), key=lambda choice: choice[1].casefold())
