@@ -2,9 +2,10 @@
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from governance.errors import TransitionError
-from governance.models import AuditEvent, GateDecision, GateReview
+from governance.models import AuditEvent, GateDecision, GatePolicy, GateReview
 from governance.services import resume_initiative
 from initiatives.models import Initiative, Role, Stage
 from tests.lifecycle import (
@@ -210,6 +211,43 @@ class TestSlots:
 
         initiative.refresh_from_db()
         assert initiative.stage == Stage.SECURE_FOUNDATION
+
+    def test_a_leader_stands_in_for_the_requesting_sponsor_whichever_slot_comes_first(
+        self, make_initiative, alice, sam, lee, charlie
+    ):
+        initiative = make_initiative(risk_tier="high")
+        v1 = GatePolicy.objects.current("charter-signoff", "high")
+        GatePolicy.objects.create(
+            gate=v1.gate,
+            risk_tier=v1.risk_tier,
+            version=2,
+            criteria=v1.criteria,
+            approver_slots=[["cto"], ["executive-sponsor"]],
+            published_at=timezone.now(),
+        )
+        give_role(initiative, Role.CTO, charlie, by=alice)
+        review = request(initiative, sam)
+
+        # Charlie can still fill the CTO slot; nobody but a leader can fill the sponsor's, Sam having asked.
+        assert (decide(review, lee).role, decide(review, charlie).role) == ("executive-sponsor", "cto")
+
+        initiative.refresh_from_db()
+        assert initiative.stage == Stage.SECURE_FOUNDATION
+
+    def test_a_leader_who_holds_cto_approves_as_cto(self, initiative, alice, lee):
+        give_role(initiative, Role.CTO, lee, by=alice)
+        review = request(initiative, alice)  # one slot, filled by the sponsor or the CTO
+
+        assert decide(review, lee).role == "cto"
+
+    def test_a_leader_fills_the_slot_of_their_own_role_before_standing_in(self, make_initiative, alice, sam, lee):
+        initiative = make_initiative(risk_tier="high")
+        give_role(initiative, Role.CTO, lee, by=alice)
+        review = request(initiative, sam)  # nobody else may fill the sponsor's slot now
+
+        approval = decide(review, lee)
+
+        assert (approval.role, approval.slot) == ("cto", 1)
 
     def test_a_high_risk_foundation_gate_adds_legal(self, make_initiative, alice, sam, rita, dana, charlie):
         initiative = make_initiative(risk_tier="high")

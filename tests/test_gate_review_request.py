@@ -165,6 +165,17 @@ def test_a_risk_owner_who_is_no_editor_cannot_request(initiative, alice, rita):
     assert not GateReview.objects.filter(initiative=initiative).exists()
 
 
+def test_an_assigned_product_manager_may_request_and_a_cto_may_not(initiative, alice, dana, rita):
+    # Dana is the product manager by assignment only: she neither created the initiative nor owns its charter.
+    give_role(initiative, Role.PRODUCT_MANAGER, dana, by=alice)
+    give_role(initiative, Role.CTO, rita, by=alice)  # the CTO decides gates; the team edits and asks
+
+    with pytest.raises(PermissionDenied):
+        request(initiative, rita)
+
+    assert request(initiative, dana).requested_by == dana
+
+
 def test_the_sponsor_and_leaders_may_request(initiative, sam, lee):
     review = request(initiative, sam)
     assert review.requested_by == sam
