@@ -4,6 +4,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from governance import audit
 from governance.errors import TransitionError
 from governance.models import AuditEvent, GateDecision, GatePolicy, GateReview
 from governance.services import resume_initiative
@@ -113,6 +114,27 @@ class TestApprove:
         initiative.refresh_from_db()
         assert initiative.stage == Stage.SECURE_FOUNDATION
         assert review.decisions.count() == 1
+
+    def test_a_failure_part_way_leaves_the_review_open_and_the_stage_unchanged(
+        self, initiative, review, sam, monkeypatch
+    ):
+        answer_checklist(review, sam)
+        record = audit.record
+
+        def failing_on_the_stage_change(action, *args, **kwargs):
+            if action == "initiative.stage_changed":
+                raise RuntimeError("the audit store is unavailable")
+            return record(action, *args, **kwargs)
+
+        monkeypatch.setattr(audit, "record", failing_on_the_stage_change)
+
+        with pytest.raises(RuntimeError):
+            decide(review, sam)
+
+        initiative.refresh_from_db()
+        review.refresh_from_db()
+        assert (initiative.stage, review.status) == (Stage.DEFINE_OUTCOME, GateReview.Status.OPEN)
+        assert not review.decisions.exists()
 
     def test_an_unknown_decision_is_invalid(self, review, sam):
         with pytest.raises(ValidationError) as exc:
