@@ -104,6 +104,10 @@ def test_duplicates_inside_one_batch_keep_the_last_value(kpi, alice):
         ({"kpi": "K", "timestamp": "2026-10-01T00:00:00Z"}, "value", "required"),
         ({"kpi": "K", "timestamp": "2026-10-01T00:00:00Z", "value": "twelve"}, "value", "not a number"),
         ({"kpi": "K", "timestamp": "2026-10-01T00:00:00Z", "value": True}, "value", "not true/false"),
+        ({"kpi": "K", "timestamp": "2026-10-01T00:00:00Z", "value": 10**400}, "value", "too large"),
+        # What was sent is quoted back, cut to 40 characters.
+        ({"kpi": "K", "timestamp": "2026-10-01T00:00:00Z", "value": "n" * 50}, "value", f"“{'n' * 40}” is not a"),
+        ({"kpi": "K", "timestamp": "t" * 50, "value": 1}, "timestamp", f"“{'t' * 40}” is not an ISO 8601"),
         ({"kpi": "K", "timestamp": "2026-10-01T00:00:00", "value": 1}, "timestamp", "UTC offset"),
         ({"kpi": "K", "timestamp": "yesterday", "value": 1}, "timestamp", "not an ISO 8601"),
         ({"kpi": "K", "timestamp": "2999-01-01T00:00:00Z", "value": 1}, "timestamp", "future"),
