@@ -39,8 +39,9 @@ COSMIC_RAY = Path(sys.executable).parent / "cosmic-ray"
 class Module:
     path: str
     tests: list[str]
-    only: list[str] = field(default_factory=list)  # definitions to mutate; all when empty
-    skip: list[str] = field(default_factory=list)  # definitions never mutated, with the reason in pyproject.toml
+    # Top-level functions, classes or constants: only these are mutated (all when empty), these never are.
+    only: list[str] = field(default_factory=list)
+    skip: list[str] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -94,7 +95,9 @@ def copy_tree(target: Path) -> None:
 
 
 def test_command(module: Module) -> str:
-    return f"{sys.executable} -m pytest -x -q " + " ".join(module.tests)
+    # Only pytest-django: the suite's other plugins (hypothesis, schemathesis, playwright) take a third
+    # of each run's start-up, and these test files use none of them.
+    return f"{sys.executable} -m pytest -x -q -p pytest_django.plugin " + " ".join(module.tests)
 
 
 def changed_line(code: str, mutation) -> tuple[str, str]:
@@ -110,12 +113,16 @@ def changed_line(code: str, mutation) -> tuple[str, str]:
 
 
 def definitions(code: str) -> list[tuple[int, int, str]]:
-    """(first line, last line, name) of each top-level function and class, decorators included."""
-    return [
-        (min([node.lineno] + [d.lineno for d in node.decorator_list]), node.end_lineno, node.name)
-        for node in ast.parse(code).body
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-    ]
+    """(first line, last line, name) of each top-level function and class (decorators included) and
+    of each name assigned at the top level (a constant)."""
+    spans = []
+    for node in ast.parse(code).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            spans.append((min([node.lineno] + [d.lineno for d in node.decorator_list]), node.end_lineno, node.name))
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            spans += [(node.lineno, node.end_lineno, t.id) for t in targets if isinstance(t, ast.Name)]
+    return spans
 
 
 def definition_of(mutation, spans: list[tuple[int, int, str]]) -> str:
@@ -135,6 +142,8 @@ def skip_out_of_scope(session: Path, module: Module, excluded: re.Pattern, known
             definition = definition_of(mutation, spans)
             if excluded.match(mutation.operator_name):
                 reason = "operator left out"
+            elif _is_keyword_only_marker(code, mutation):
+                reason = "a signature's bare *, not a multiplication"
             elif (module.only and definition not in module.only) or definition in module.skip:
                 reason = "definition out of scope"
             else:
@@ -146,6 +155,13 @@ def skip_out_of_scope(session: Path, module: Module, excluded: re.Pattern, known
                     continue
             db.set_result(item.job_id, WorkResult(output=reason, worker_outcome=WorkerOutcome.SKIPPED))
     return to_run, equivalent
+
+
+def _is_keyword_only_marker(code: str, mutation) -> bool:
+    """cosmic-ray takes `def f(a, *, b)` for a product; `/` there only also allows passing b by position."""
+    line, column = mutation.start_pos
+    after = code.splitlines()[line - 1][column:]
+    return mutation.operator_name.startswith("core/ReplaceBinaryOperator_Mul_") and after.startswith("*,")
 
 
 def write_config(module: Module, timeout: float) -> Path:
@@ -212,6 +228,7 @@ def main(paths: list[str]) -> int:
     # The mutation run is on SQLite, whatever the environment says.
     for name in ("DATABASE_URL", "REDIS_URL"):
         os.environ.pop(name, None)
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     with ThreadPoolExecutor(max_workers=int(os.environ.get("JOBS", "1"))) as pool:
         scores = list(pool.map(lambda m: mutate(m, excluded, known), modules))
     survivors = [s for score in scores for s in score.survivors]

@@ -79,11 +79,28 @@ def test_the_same_instant_in_another_offset_is_the_same_key(kpi, alice):
     assert Measurement.objects.get().value == 2
 
 
+def test_one_batch_writes_each_point_to_its_own_kpi(kpi, other_kpi, alice):
+    push(token_client(alice), points(other_kpi.key, 2) + points(kpi.key, 1, value=5.0))
+
+    assert sorted(Measurement.objects.values_list("kpi__key", "value")) == [
+        (other_kpi.key, 10.0),
+        (other_kpi.key, 11.0),
+        (kpi.key, 5.0),
+    ]
+
+
 def test_sources_keep_separate_values_and_default_to_api(kpi, alice):
     client = token_client(alice)
     items = points(kpi.key, 1) + points(kpi.key, 1, source="bi-export")
     assert push(client, items).json()["created"] == 2
     assert set(Measurement.objects.values_list("source", flat=True)) == {"api", "bi-export"}
+
+
+def test_an_empty_source_is_the_default_source(kpi, alice):
+    response = push(token_client(alice), [{**points(kpi.key, 1)[0], "source": ""}])
+
+    assert response.json()["created"] == 1
+    assert Measurement.objects.get().source == "api"
 
 
 def test_duplicates_inside_one_batch_keep_the_last_value(kpi, alice):
