@@ -9,7 +9,7 @@ import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
 
-from governance.audit import read_checkpoints, verify_chain
+from governance.audit import read_checkpoints, verify_chain, write_checkpoint
 from governance.models import AuditEvent, canonical_json, sha256_hex
 from governance.models.audit import hmac_hex, key_id
 from governance.tasks import verify_audit_chain_task
@@ -79,6 +79,14 @@ def test_verify_writes_a_signed_read_only_checkpoint_of_the_head(events, setting
         "key_id": key_id(settings.AUDIT_KEY),
     }
     assert "against 1 checkpoint(s)" in _verify()
+
+
+def test_a_chain_warns_that_a_deleted_tail_goes_unseen_until_its_first_checkpoint(events):
+    assert verify_chain().warnings == ["No checkpoint yet: a deleted tail cannot be detected before one."]
+
+    write_checkpoint(verify_chain())
+
+    assert verify_chain().warnings == []
 
 
 @pytest.mark.parametrize("deleted", [1, 3])
