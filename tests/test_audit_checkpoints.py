@@ -150,6 +150,15 @@ def test_a_missing_checkpoint_is_named(events, settings, initiative, alice):
     assert "checkpoint #1 is missing" in message
 
 
+def test_an_unreadable_checkpoint_is_named(events, settings):
+    _verify()
+    path = settings.AUDIT_CHECKPOINT_DIR / "checkpoint-00000001.json"
+    path.chmod(0o644)
+    path.write_text("{not json")
+
+    assert "checkpoint-00000001.json cannot be read as a checkpoint" in _verify_error()
+
+
 def test_a_forged_checkpoint_is_named(events, settings):
     _verify()
     path = settings.AUDIT_CHECKPOINT_DIR / "checkpoint-00000001.json"

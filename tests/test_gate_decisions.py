@@ -380,6 +380,18 @@ class TestRecycle:
         in_foundation.refresh_from_db()
         assert in_foundation.stage == Stage.DEFINE_OUTCOME
 
+    def test_by_default_it_goes_back_one_stage_from_further_on(
+        self, in_foundation, foundation_review, alice, rita, dana, sam
+    ):
+        decide(foundation_review, rita)
+        decide(foundation_review, dana)
+        review = request(in_foundation, alice)  # measure-impact: two stages lie behind it
+
+        decide(review, sam, "recycle", comment="Measure the pilot again.")
+
+        in_foundation.refresh_from_db()
+        assert in_foundation.stage == Stage.SECURE_FOUNDATION
+
     def test_it_is_refused_in_the_first_stage(self, initiative, review, sam):
         with pytest.raises(TransitionError, match="first stage"):
             decide(review, sam, "recycle", comment="Back.")
