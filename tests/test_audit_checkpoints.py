@@ -67,7 +67,7 @@ def test_verify_writes_a_signed_read_only_checkpoint_of_the_head(events, setting
 
     assert f"Checkpoint #1 written: {len(events)} events, head #{events[-1].pk}" in output
     (path,) = settings.AUDIT_CHECKPOINT_DIR.glob("checkpoint-*.json")
-    assert path.stat().st_mode & 0o222 == 0  # read-only
+    assert path.stat().st_mode & 0o777 == 0o444  # read-only, and no more than readable, for everyone
     checkpoints, problem = read_checkpoints()
     assert problem == ""
     assert checkpoints[0] | {"written_at": "-"} == {
@@ -150,11 +150,12 @@ def test_a_missing_checkpoint_is_named(events, settings, initiative, alice):
     assert "checkpoint #1 is missing" in message
 
 
-def test_an_unreadable_checkpoint_is_named(events, settings):
+@pytest.mark.parametrize("content", ["{not json", '{"seq": 1}', '"a string"'])
+def test_an_unreadable_checkpoint_is_named(events, settings, content):
     _verify()
     path = settings.AUDIT_CHECKPOINT_DIR / "checkpoint-00000001.json"
     path.chmod(0o644)
-    path.write_text("{not json")
+    path.write_text(content)
 
     assert "checkpoint-00000001.json cannot be read as a checkpoint" in _verify_error()
 
