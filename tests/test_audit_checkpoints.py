@@ -8,7 +8,9 @@ from io import StringIO
 import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
+from django.db import transaction
 
+from governance import audit
 from governance.audit import read_checkpoints, verify_chain, write_checkpoint
 from governance.models import AuditEvent, canonical_json, sha256_hex
 from governance.models.audit import hmac_hex, key_id
@@ -110,6 +112,24 @@ def test_a_deleted_tail_replaced_by_new_events_is_reported(events, alice, initia
 
     message = _verify_error()
     assert f"event #{events[-1].pk}, the head of checkpoint #1" in message and "is gone" in message
+
+
+def test_a_deleted_tail_replaced_by_as_many_new_events_is_reported(events, alice):
+    _verify()
+    tamper_with_audit("DELETE FROM governance_auditevent WHERE id = %s", [events[-1].pk])
+    with transaction.atomic():
+        audit.record("test.replacement", alice, actor=alice)
+
+    message = _verify_error()
+    assert f"event #{events[-1].pk}, the head of checkpoint #1" in message and "is gone" in message
+
+
+def test_the_checkpoint_folder_is_made_with_its_parents(events, settings, tmp_path):
+    settings.AUDIT_CHECKPOINT_DIR = tmp_path / "new" / "checkpoints"
+
+    _verify()
+
+    assert len(list(settings.AUDIT_CHECKPOINT_DIR.glob("checkpoint-*.json"))) == 1
 
 
 @pytest.mark.parametrize(

@@ -43,7 +43,7 @@ def test_it_refuses_unmet_criteria_without_an_override(make_initiative, alice):
 def test_an_unavailable_criterion_never_passes_silently(initiative, alice, monkeypatch):
     # Whether or not the KPI app registers its check, an unregistered criterion must block.
     monkeypatch.delitem(criteria._CHECKS, "kpis-leading-lagging", raising=False)
-    results = {r.key: r for r in criteria.evaluate(initiative, ["charter-complete", "kpis-leading-lagging"])}
+    results = {r.key: r for r in criteria.evaluate(initiative, ["kpis-leading-lagging", "charter-complete"])}
     assert results["charter-complete"].passed
     assert results["kpis-leading-lagging"].status == criteria.UNAVAILABLE
     assert not results["kpis-leading-lagging"].passed
