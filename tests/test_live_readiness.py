@@ -115,8 +115,8 @@ def test_when_requested_counts_days_up_to_the_request(client, launched, alice, s
 
 
 def test_a_criterion_only_the_request_had_shows_a_dash_now_and_no_change():
-    then = [{"key": "retired-check", "label": "No longer named by the policy", "status": "pass"}]
+    then = [{"key": "retired", "label": "No longer named by the policy", "status": "pass"}]
 
     assert compare([], then) == [
-        {"key": "retired-check", "label": then[0]["label"], "now": None, "then": then[0], "changed": False, "change": ""}
+        {"key": "retired", "label": then[0]["label"], "now": None, "then": then[0], "changed": False, "change": ""}
     ]
