@@ -249,6 +249,27 @@ class TestVersions:
             "created_at": response.json()["created_at"],
         }
 
+    def test_its_creator_publishes_though_someone_else_owns_it(self, charlie, dana):
+        # Charlie holds no library role anywhere: having created the asset is what lets him keep it up to date.
+        asset = make_asset(charlie, owner=dana)
+
+        response = api_as(charlie).post(
+            f"{URL}{asset.slug}/versions/", {"content": PROMPT + " Be brief.", "changelog": "Brief."}, format="json"
+        )
+
+        assert response.status_code == 201, response.content
+        assert asset.versions.count() == 2
+
+    def test_an_editor_of_the_initiative_it_came_from_publishes(self, initiative, alice, sam):
+        # Sam sponsors the initiative the asset was published from; he holds no library role.
+        asset = make_asset(alice, source_initiative=initiative)
+
+        response = api_as(sam).post(
+            f"{URL}{asset.slug}/versions/", {"content": PROMPT + " Be brief.", "changelog": "Brief."}, format="json"
+        )
+
+        assert response.status_code == 201, response.content
+
     def test_versions_are_listed_newest_first_and_paginated(self, prompt, curator, charlie):
         library.publish_version(prompt.pk, acting_user=curator, content=PROMPT + " Be brief.", changelog="Brief.")
 

@@ -1,5 +1,6 @@
 """The audit trail is hash-chained: `verify_audit` names the first row that was edited, deleted or moved."""
 
+from datetime import datetime
 from io import StringIO
 
 import pytest
@@ -8,6 +9,8 @@ from django.db import DatabaseError, connection, transaction
 
 from governance.audit import GENESIS_HASH, verify_chain
 from governance.models import AuditEvent
+from opmodel import clock
+from opmodel.compat import UTC
 from tests.db import tamper_with_audit
 from tests.lifecycle import decide, request
 
@@ -127,4 +130,25 @@ def test_large_and_small_numbers_keep_the_chain_intact(alice):
         )
 
     assert verify_chain().ok
-    assert AuditEvent.objects.get(action="test.numbers").after["big"] == 1e20
+    assert AuditEvent.objects.get(action="test.numbers").after == {
+        "big": 10**20,
+        "huge": int(1.5e300),
+        "small": 1e-7,
+        "one": 1.0,
+    }
+
+
+def test_events_recorded_in_time_order_are_chained_oldest_first(alice, initiative):
+    # A replay (seed_demo) records a later day's step before an earlier one's; the chain reads by date.
+    from governance import audit
+
+    since = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    with transaction.atomic(), audit.in_time_order():
+        with clock.story_time(datetime(2026, 3, 2, tzinfo=UTC)):
+            audit.record("test.later", initiative, actor=alice)
+        with audit.in_time_order(), clock.story_time(datetime(2026, 3, 1, tzinfo=UTC)):
+            audit.record("test.earlier", initiative, actor=alice)
+
+    chained = AuditEvent.objects.filter(pk__gt=since).order_by("id").values_list("action", flat=True)
+    assert list(chained) == ["test.earlier", "test.later"]
+    assert verify_chain().ok

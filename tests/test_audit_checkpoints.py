@@ -8,8 +8,10 @@ from io import StringIO
 import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
+from django.db import transaction
 
-from governance.audit import read_checkpoints, verify_chain
+from governance import audit
+from governance.audit import read_checkpoints, verify_chain, write_checkpoint
 from governance.models import AuditEvent, canonical_json, sha256_hex
 from governance.models.audit import hmac_hex, key_id
 from governance.tasks import verify_audit_chain_task
@@ -67,7 +69,7 @@ def test_verify_writes_a_signed_read_only_checkpoint_of_the_head(events, setting
 
     assert f"Checkpoint #1 written: {len(events)} events, head #{events[-1].pk}" in output
     (path,) = settings.AUDIT_CHECKPOINT_DIR.glob("checkpoint-*.json")
-    assert path.stat().st_mode & 0o222 == 0  # read-only
+    assert path.stat().st_mode & 0o777 == 0o444  # read-only, and no more than readable, for everyone
     checkpoints, problem = read_checkpoints()
     assert problem == ""
     assert checkpoints[0] | {"written_at": "-"} == {
@@ -79,6 +81,14 @@ def test_verify_writes_a_signed_read_only_checkpoint_of_the_head(events, setting
         "key_id": key_id(settings.AUDIT_KEY),
     }
     assert "against 1 checkpoint(s)" in _verify()
+
+
+def test_a_chain_warns_that_a_deleted_tail_goes_unseen_until_its_first_checkpoint(events):
+    assert verify_chain().warnings == ["No checkpoint yet: a deleted tail cannot be detected before one."]
+
+    write_checkpoint(verify_chain())
+
+    assert verify_chain().warnings == []
 
 
 @pytest.mark.parametrize("deleted", [1, 3])
@@ -102,6 +112,24 @@ def test_a_deleted_tail_replaced_by_new_events_is_reported(events, alice, initia
 
     message = _verify_error()
     assert f"event #{events[-1].pk}, the head of checkpoint #1" in message and "is gone" in message
+
+
+def test_a_deleted_tail_replaced_by_as_many_new_events_is_reported(events, alice):
+    _verify()
+    tamper_with_audit("DELETE FROM governance_auditevent WHERE id = %s", [events[-1].pk])
+    with transaction.atomic():
+        audit.record("test.replacement", alice, actor=alice)
+
+    message = _verify_error()
+    assert f"event #{events[-1].pk}, the head of checkpoint #1" in message and "is gone" in message
+
+
+def test_the_checkpoint_folder_is_made_with_its_parents(events, settings, tmp_path):
+    settings.AUDIT_CHECKPOINT_DIR = tmp_path / "new" / "checkpoints"
+
+    _verify()
+
+    assert len(list(settings.AUDIT_CHECKPOINT_DIR.glob("checkpoint-*.json"))) == 1
 
 
 @pytest.mark.parametrize(
@@ -140,6 +168,16 @@ def test_a_missing_checkpoint_is_named(events, settings, initiative, alice):
 
     message = _verify_error()
     assert "checkpoint #1 is missing" in message
+
+
+@pytest.mark.parametrize("content", ["{not json", '{"seq": 1}', '"a string"'])
+def test_an_unreadable_checkpoint_is_named(events, settings, content):
+    _verify()
+    path = settings.AUDIT_CHECKPOINT_DIR / "checkpoint-00000001.json"
+    path.chmod(0o644)
+    path.write_text(content)
+
+    assert "checkpoint-00000001.json cannot be read as a checkpoint" in _verify_error()
 
 
 def test_a_forged_checkpoint_is_named(events, settings):

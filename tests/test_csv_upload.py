@@ -60,6 +60,21 @@ def test_bad_lines_are_listed_by_line_number_and_nothing_is_written(client, init
     assert not Measurement.objects.exists()
 
 
+def test_a_source_of_up_to_a_hundred_characters_is_accepted(client, initiative, alice, kpi):
+    client.force_login(alice)
+    text = (
+        "kpi,timestamp,value,source\n"
+        f"{kpi.key},2026-10-01T09:00:00+00:00,11.5,{'s' * 100}\n"
+        f"{kpi.key},2026-10-02T09:00:00+00:00,11.0,{'s' * 101}\n"
+    )
+    response = upload(client, initiative, text)
+    assert [(e["line"], e["field"]) for e in response.context["line_errors"]] == [(3, "source")]
+
+    response = upload(client, initiative, text.rsplit("\n", 2)[0] + "\n")
+    assert "1 created" in response.content.decode()
+    assert Measurement.objects.get().source == "s" * 100
+
+
 def test_a_file_without_the_required_columns_is_explained(client, initiative, alice, kpi):
     client.force_login(alice)
     response = upload(client, initiative, "when,amount\n2026-10-01,3\n")

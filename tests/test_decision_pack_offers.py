@@ -5,7 +5,8 @@ import pytest
 from django.urls import reverse
 
 from governance.reviews import approval_inbox
-from tests.lifecycle import decide, request
+from initiatives.models import Role
+from tests.lifecycle import decide, give_role, request
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +47,14 @@ def test_the_other_approver_still_sees_approve(client, half_approved, sam):
 def test_the_inbox_no_longer_lists_a_review_one_has_approved(half_approved, lee, sam):
     assert half_approved.pk not in approval_inbox(lee).awaiting
     assert half_approved.pk in approval_inbox(sam).awaiting
+
+
+def test_the_inbox_lists_a_review_only_to_those_who_hold_a_role_it_needs(initiative, alice, sam, rita):
+    give_role(initiative, Role.SECURITY_RISK, rita, by=alice)  # she sees the initiative, but fills no charter slot
+    review = request(initiative, alice)
+
+    assert review.pk in approval_inbox(sam).awaiting
+    assert review.pk not in approval_inbox(rita).awaiting
 
 
 def test_pages_name_roles_as_people_say_them(client, initiative, alice):

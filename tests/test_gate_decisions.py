@@ -2,9 +2,11 @@
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
+from governance import audit
 from governance.errors import TransitionError
-from governance.models import AuditEvent, GateDecision, GateReview
+from governance.models import AuditEvent, GateDecision, GatePolicy, GateReview
 from governance.services import resume_initiative
 from initiatives.models import Initiative, Role, Stage
 from tests.lifecycle import (
@@ -113,6 +115,27 @@ class TestApprove:
         assert initiative.stage == Stage.SECURE_FOUNDATION
         assert review.decisions.count() == 1
 
+    def test_a_failure_part_way_leaves_the_review_open_and_the_stage_unchanged(
+        self, initiative, review, sam, monkeypatch
+    ):
+        answer_checklist(review, sam)
+        record = audit.record
+
+        def failing_on_the_stage_change(action, *args, **kwargs):
+            if action == "initiative.stage_changed":
+                raise RuntimeError("the audit store is unavailable")
+            return record(action, *args, **kwargs)
+
+        monkeypatch.setattr(audit, "record", failing_on_the_stage_change)
+
+        with pytest.raises(RuntimeError):
+            decide(review, sam)
+
+        initiative.refresh_from_db()
+        review.refresh_from_db()
+        assert (initiative.stage, review.status) == (Stage.DEFINE_OUTCOME, GateReview.Status.OPEN)
+        assert not review.decisions.exists()
+
     def test_an_unknown_decision_is_invalid(self, review, sam):
         with pytest.raises(ValidationError) as exc:
             decide(review, sam, "maybe")
@@ -210,6 +233,43 @@ class TestSlots:
 
         initiative.refresh_from_db()
         assert initiative.stage == Stage.SECURE_FOUNDATION
+
+    def test_a_leader_stands_in_for_the_requesting_sponsor_whichever_slot_comes_first(
+        self, make_initiative, alice, sam, lee, charlie
+    ):
+        initiative = make_initiative(risk_tier="high")
+        v1 = GatePolicy.objects.current("charter-signoff", "high")
+        GatePolicy.objects.create(
+            gate=v1.gate,
+            risk_tier=v1.risk_tier,
+            version=2,
+            criteria=v1.criteria,
+            approver_slots=[["cto"], ["executive-sponsor"]],
+            published_at=timezone.now(),
+        )
+        give_role(initiative, Role.CTO, charlie, by=alice)
+        review = request(initiative, sam)
+
+        # Charlie can still fill the CTO slot; nobody but a leader can fill the sponsor's, Sam having asked.
+        assert (decide(review, lee).role, decide(review, charlie).role) == ("executive-sponsor", "cto")
+
+        initiative.refresh_from_db()
+        assert initiative.stage == Stage.SECURE_FOUNDATION
+
+    def test_a_leader_who_holds_cto_approves_as_cto(self, initiative, alice, lee):
+        give_role(initiative, Role.CTO, lee, by=alice)
+        review = request(initiative, alice)  # one slot, filled by the sponsor or the CTO
+
+        assert decide(review, lee).role == "cto"
+
+    def test_a_leader_fills_the_slot_of_their_own_role_before_standing_in(self, make_initiative, alice, sam, lee):
+        initiative = make_initiative(risk_tier="high")
+        give_role(initiative, Role.CTO, lee, by=alice)
+        review = request(initiative, sam)  # nobody else may fill the sponsor's slot now
+
+        approval = decide(review, lee)
+
+        assert (approval.role, approval.slot) == ("cto", 1)
 
     def test_a_high_risk_foundation_gate_adds_legal(self, make_initiative, alice, sam, rita, dana, charlie):
         initiative = make_initiative(risk_tier="high")
@@ -319,6 +379,18 @@ class TestRecycle:
 
         in_foundation.refresh_from_db()
         assert in_foundation.stage == Stage.DEFINE_OUTCOME
+
+    def test_by_default_it_goes_back_one_stage_from_further_on(
+        self, in_foundation, foundation_review, alice, rita, dana, sam
+    ):
+        decide(foundation_review, rita)
+        decide(foundation_review, dana)
+        review = request(in_foundation, alice)  # measure-impact: two stages lie behind it
+
+        decide(review, sam, "recycle", comment="Measure the pilot again.")
+
+        in_foundation.refresh_from_db()
+        assert in_foundation.stage == Stage.SECURE_FOUNDATION
 
     def test_it_is_refused_in_the_first_stage(self, initiative, review, sam):
         with pytest.raises(TransitionError, match="first stage"):

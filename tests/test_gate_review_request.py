@@ -5,12 +5,13 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from governance import criteria
+from governance import audit, criteria
 from governance.errors import TransitionError
 from governance.models import AuditEvent, GatePolicy, GateReview
 from governance.services import request_review
 from governance.snapshots import build_snapshot
 from governance.tasks import notify_new_reviews_task
+from initiatives import services as initiative_services
 from initiatives.models import Initiative, Role, Stage
 from tests.lifecycle import OVERRIDE, decide, give_role, request
 
@@ -42,7 +43,7 @@ def test_it_refuses_unmet_criteria_without_an_override(make_initiative, alice):
 def test_an_unavailable_criterion_never_passes_silently(initiative, alice, monkeypatch):
     # Whether or not the KPI app registers its check, an unregistered criterion must block.
     monkeypatch.delitem(criteria._CRITERIA, "kpis-leading-lagging", raising=False)
-    results = {r.key: r for r in criteria.evaluate(initiative, ["charter-complete", "kpis-leading-lagging"])}
+    results = {r.key: r for r in criteria.evaluate(initiative, ["kpis-leading-lagging", "charter-complete"])}
     assert results["charter-complete"].passed
     assert results["kpis-leading-lagging"].status == criteria.UNAVAILABLE
     assert not results["kpis-leading-lagging"].passed
@@ -165,6 +166,23 @@ def test_a_risk_owner_who_is_no_editor_cannot_request(initiative, alice, rita):
     assert not GateReview.objects.filter(initiative=initiative).exists()
 
 
+def test_an_assigned_product_manager_may_request_and_a_cto_may_not(initiative, alice, dana, rita):
+    # Dana is the product manager by assignment only: she neither created the initiative nor owns its charter.
+    give_role(initiative, Role.PRODUCT_MANAGER, dana, by=alice)
+    give_role(initiative, Role.CTO, rita, by=alice)  # the CTO decides gates; the team edits and asks
+
+    with pytest.raises(PermissionDenied):
+        request(initiative, rita)
+
+    assert request(initiative, dana).requested_by == dana
+
+
+def test_the_charter_owner_may_request_without_a_role(initiative, alice, dana):
+    initiative_services.update_charter(initiative.pk, acting_user=alice, owner=dana)
+
+    assert request(initiative, dana).requested_by == dana
+
+
 def test_the_sponsor_and_leaders_may_request(initiative, sam, lee):
     review = request(initiative, sam)
     assert review.requested_by == sam
@@ -184,3 +202,15 @@ def test_approvers_are_emailed_by_the_scheduled_job_once(initiative, alice, lee,
     recipients = sorted(address for message in mail.outbox for address in message.to)
     assert recipients == ["lee@example.com", "sam@example.com"]  # never the requester
     assert mail.outbox[0].subject.startswith("Decision needed: Charter sign-off")
+
+
+def test_a_failure_part_way_leaves_no_review_behind(initiative, alice, monkeypatch):
+    def unavailable(*args, **kwargs):
+        raise RuntimeError("the audit store is unavailable")
+
+    monkeypatch.setattr(audit, "record", unavailable)
+
+    with pytest.raises(RuntimeError):
+        request(initiative, alice)
+
+    assert not GateReview.objects.filter(initiative=initiative).exists()

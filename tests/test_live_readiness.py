@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
-from governance.criteria import evaluated_as_of
+from governance.criteria import compare, evaluated_as_of
 from governance.services import request_review
 from initiatives import services as initiative_services
 from initiatives.models import Initiative
@@ -112,3 +112,11 @@ def test_when_requested_counts_days_up_to_the_request(client, launched, alice, s
     now_cell, then_cell = row.split("<td")[1:3]
     assert f"{LAUNCHED_DAYS_AGO} days observed since launch" in now_cell
     assert "30 days observed since launch" in then_cell
+
+
+def test_a_criterion_only_the_request_had_shows_a_dash_now_and_no_change():
+    then = [{"key": "retired", "label": "No longer named by the policy", "status": "pass"}]
+
+    assert compare([], then) == [
+        {"key": "retired", "label": then[0]["label"], "now": None, "then": then[0], "changed": False, "change": ""}
+    ]

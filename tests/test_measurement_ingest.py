@@ -4,10 +4,13 @@ import json
 from datetime import datetime, timedelta
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from governance.tokens import issue_token
+from initiatives.models import InitiativeQuerySet
 from kpis import services as kpi_services
+from kpis.ingest import record_measurements
 from kpis.models import IngestBatch, Kpi, Measurement
 from opmodel.compat import UTC
 
@@ -76,11 +79,28 @@ def test_the_same_instant_in_another_offset_is_the_same_key(kpi, alice):
     assert Measurement.objects.get().value == 2
 
 
+def test_one_batch_writes_each_point_to_its_own_kpi(kpi, other_kpi, alice):
+    push(token_client(alice), points(other_kpi.key, 2) + points(kpi.key, 1, value=5.0))
+
+    assert sorted(Measurement.objects.values_list("kpi__key", "value")) == [
+        (other_kpi.key, 10.0),
+        (other_kpi.key, 11.0),
+        (kpi.key, 5.0),
+    ]
+
+
 def test_sources_keep_separate_values_and_default_to_api(kpi, alice):
     client = token_client(alice)
     items = points(kpi.key, 1) + points(kpi.key, 1, source="bi-export")
     assert push(client, items).json()["created"] == 2
     assert set(Measurement.objects.values_list("source", flat=True)) == {"api", "bi-export"}
+
+
+def test_an_empty_source_is_the_default_source(kpi, alice):
+    response = push(token_client(alice), [{**points(kpi.key, 1)[0], "source": ""}])
+
+    assert response.json()["created"] == 1
+    assert Measurement.objects.get().source == "api"
 
 
 def test_duplicates_inside_one_batch_keep_the_last_value(kpi, alice):
@@ -96,10 +116,15 @@ def test_duplicates_inside_one_batch_keep_the_last_value(kpi, alice):
     [
         ({"kpi": "no-such.kpi", "timestamp": "2026-10-01T00:00:00Z", "value": 1}, "kpi", "Unknown KPI"),
         ({"timestamp": "2026-10-01T00:00:00Z", "value": 1}, "kpi", "required"),
+        ({"kpi": "", "timestamp": "2026-10-01T00:00:00Z", "value": 1}, "kpi", "required"),
         ({"kpi": "K", "value": 1}, "timestamp", "required"),
         ({"kpi": "K", "timestamp": "2026-10-01T00:00:00Z"}, "value", "required"),
         ({"kpi": "K", "timestamp": "2026-10-01T00:00:00Z", "value": "twelve"}, "value", "not a number"),
         ({"kpi": "K", "timestamp": "2026-10-01T00:00:00Z", "value": True}, "value", "not true/false"),
+        ({"kpi": "K", "timestamp": "2026-10-01T00:00:00Z", "value": 10**400}, "value", "too large"),
+        # What was sent is quoted back, cut to 40 characters.
+        ({"kpi": "K", "timestamp": "2026-10-01T00:00:00Z", "value": "n" * 50}, "value", f"“{'n' * 40}” is not a"),
+        ({"kpi": "K", "timestamp": "t" * 50, "value": 1}, "timestamp", f"“{'t' * 40}” is not an ISO 8601"),
         ({"kpi": "K", "timestamp": "2026-10-01T00:00:00", "value": 1}, "timestamp", "UTC offset"),
         ({"kpi": "K", "timestamp": "yesterday", "value": 1}, "timestamp", "not an ISO 8601"),
         ({"kpi": "K", "timestamp": "2999-01-01T00:00:00Z", "value": 1}, "timestamp", "future"),
@@ -122,6 +147,31 @@ def test_each_invalid_item_is_named_by_index_and_nothing_is_written(kpi, alice, 
     assert message in error["message"]
     assert not Measurement.objects.exists()
     assert not IngestBatch.objects.exists()
+
+
+def test_a_timestamp_up_to_a_day_ahead_is_accepted_and_later_ones_are_not(kpi, alice):
+    # Clocks drift and time zones confuse: a day of slack, and no more.
+    now = timezone.now()
+    soon, later = (now + timedelta(hours=23)).isoformat(), (now + timedelta(hours=25)).isoformat()
+    client = token_client(alice)
+
+    rejected = push(client, [{"kpi": kpi.key, "timestamp": later, "value": 1}])
+    assert rejected.status_code == 400
+    assert rejected.json()["errors"][0]["message"] == "The timestamp is more than one day in the future."
+    assert push(client, [{"kpi": kpi.key, "timestamp": soon, "value": 1}]).json()["created"] == 1
+
+
+def test_a_timestamp_exactly_a_day_ahead_is_still_accepted(kpi, alice, monkeypatch):
+    now = timezone.now()
+    monkeypatch.setattr(timezone, "now", lambda: now)
+    at = (now + timedelta(days=1)).isoformat()
+    # A number takes the common path; a number in a string (as a CSV holds it) the careful one.
+    items = [
+        {"kpi": kpi.key, "timestamp": at, "value": 1},
+        {"kpi": kpi.key, "timestamp": at, "value": "2", "source": "csv"},
+    ]
+
+    assert push(token_client(alice), items).json()["created"] == 2
 
 
 @pytest.mark.parametrize("raw", ["NaN", "Infinity", "-Infinity", "1e999"])
@@ -196,6 +246,24 @@ def test_a_kpi_the_caller_sees_but_may_not_write_forbids_the_whole_batch(kpi, ot
     assert not Measurement.objects.exists()
 
 
+def test_a_batch_both_invalid_and_forbidden_is_a_400_naming_every_problem(kpi, other_kpi, sam):
+    other = other_kpi.initiative
+    other.role_assignments.filter(user=sam).delete()
+    other.charter.owner = sam  # Sam sees that initiative, but may not write its KPIs
+    other.charter.save(update_fields=["owner"])
+    items = points(kpi.key, 2) + points(other_kpi.key, 1)
+    items[0]["value"] = None
+
+    response = push(token_client(sam), items)
+
+    assert response.status_code == 400
+    assert [(e["index"], e["field"], e["message"]) for e in response.json()["errors"]] == [
+        (0, "value", "This field is required."),
+        (2, "kpi", f"You may not write KPI “{other_kpi.key}”."),
+    ]
+    assert not Measurement.objects.exists()
+
+
 def test_a_kpi_owner_without_a_role_may_write_it(other_kpi, charlie):
     other_kpi.owner = charlie
     other_kpi.save(update_fields=["owner"])
@@ -220,6 +288,35 @@ def test_each_batch_records_its_provenance(kpi, alice):
     assert (first.user, first.token, first.received, first.created, first.kpi_count) == (alice, client.token, 4, 4, 1)
     assert (second.updated, second.unchanged) == (4, 0)
     assert set(Measurement.objects.values_list("batch_id", flat=True)) == {second.pk}
+
+
+def test_a_replay_keeps_each_unchanged_point_in_the_batch_that_wrote_it(kpi, alice):
+    client = token_client(alice)
+    push(client, points(kpi.key, 3))
+    changed = points(kpi.key, 3)
+    changed[2]["value"] = 99.0
+
+    push(client, changed)
+
+    first, second = IngestBatch.objects.order_by("id")
+    assert list(Measurement.objects.order_by("timestamp").values_list("batch_id", flat=True)) == [
+        first.pk,
+        first.pk,
+        second.pk,
+    ]
+
+
+def test_a_failure_while_writing_leaves_nothing_behind(kpi, alice, monkeypatch):
+    def unavailable(queryset):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(InitiativeQuerySet, "mark_dirty", unavailable)
+
+    with pytest.raises(RuntimeError):
+        record_measurements(points(kpi.key, 3), acting_user=alice)
+
+    assert not Measurement.objects.exists()
+    assert not IngestBatch.objects.exists()
 
 
 def test_the_query_count_does_not_grow_with_the_batch(kpi, alice, django_assert_max_num_queries):

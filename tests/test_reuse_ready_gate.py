@@ -145,6 +145,11 @@ class TestReuseReview:
         _review_in(reusing, days=30)
         assert results(reusing)["reuse-review-scheduled"][0] == "pass"
 
+    def test_a_review_due_today_has_not_passed(self, reusing):
+        _review_in(reusing, days=0)
+
+        assert results(reusing)["reuse-review-scheduled"][0] == "pass"
+
 
 class TestRequest:
     def test_it_needs_an_override_while_a_criterion_fails(self, ready, alice):
