@@ -119,9 +119,10 @@ def test_pm_goes_through_every_tab(page, login, screenshot, measured, alice):
     expect(page).to_have_url(re.compile(r"\?tab=history$"))
     audit = page.locator("#audit")
     expect(audit.locator("tbody > tr")).to_have_count(EVENTS_PER_PAGE)
-    expect(audit.locator("tbody > tr").first).to_contain_text("asset.adopted")
-    edit = audit.locator("tbody > tr").filter(has_text="charter.updated").first
-    expect(edit).to_contain_text(f"constraints: No customer data leaves the EU ({EVENTS_PER_PAGE - 2})")
+    expect(audit.locator("tbody > tr").first).to_contain_text("Asset adopted")
+    edit = audit.locator("tbody > tr").filter(has_text="Charter edited").first
+    expect(edit).to_contain_text("Constraints")
+    expect(edit).to_contain_text(f"No customer data leaves the EU ({EVENTS_PER_PAGE - 2})")
     field = edit.locator("ul.changes .changed-field")
     assert field.evaluate("e => getComputedStyle(e).display") == "inline"
     screenshot("initiative-tab-history")
@@ -137,7 +138,7 @@ def test_pm_pages_and_filters_the_history(page, login, screenshot, measured, ali
     audit.get_by_role("link", name="Older →").click()
     expect(page).to_have_url(re.compile(r"\?tab=history&page=2#audit$"))
     expect(audit.locator(".pagination")).to_contain_text("Page 2 of 2")
-    expect(audit.locator("tbody > tr").last).to_contain_text("initiative.created")
+    expect(audit.locator("tbody > tr").last).to_contain_text("Initiative created")
     expect(page.get_by_role("navigation", name="Initiative sections").locator('[aria-current="page"]')).to_have_text(
         "History"
     )
@@ -148,7 +149,7 @@ def test_pm_pages_and_filters_the_history(page, login, screenshot, measured, ali
     expect(page).to_have_url(re.compile(r"\?tab=history&kind=role#audit$"))
     actions = audit.locator("tbody > tr > td:nth-child(3)")
     expect(actions).to_have_count(3)  # Alice as PM on creation, Sam as sponsor, Rita as security / risk
-    expect(actions).to_have_text(["role.assigned"] * 3)
+    expect(actions).to_have_text(["Role assigned"] * 3)
     expect(audit).to_contain_text("3 events of this kind")
     expect(audit.locator(".pagination")).to_have_count(0)
     screenshot("initiative-tab-history-roles")
