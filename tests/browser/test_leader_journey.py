@@ -5,6 +5,7 @@ from playwright.sync_api import expect
 
 from governance.models import AuditEvent, GateDecision, GateReview
 from governance.services import request_review
+from tests.browser.conftest import open_tab
 from tests.conftest import COMPLETE_CHARTER
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -72,6 +73,7 @@ def test_leader_approves_from_the_inbox_and_the_initiative_moves_on(page, login,
     page.get_by_role("link", name="Open the initiative page").click()
     stage_track = page.get_by_role("list", name="Stage")
     expect(stage_track.locator("[aria-current=step]")).to_have_text("Secure foundation")
+    open_tab(page, "History")
     audit = page.locator("section").filter(has=page.get_by_role("heading", name="Audit trail"))
     expect(audit).to_contain_text("Gate decision")
     expect(audit).to_contain_text("Stage changed")
