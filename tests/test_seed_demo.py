@@ -425,9 +425,9 @@ def test_killed_initiatives_carry_no_flags_and_the_portfolio_counts_them_apart(s
     heatmap = portfolio.heatmap["data"][0]
     assert heatmap["x"][-1] == "Killed"
     assert [row[-1] for row in heatmap["z"]] == [int(s == Stage.MEASURE_IMPACT) for s in Stage]
-    assert sum(map(sum, heatmap["z"])) == len(portfolio.rows) == len(DEMOS)
+    assert sum(map(sum, heatmap["z"])) == portfolio.count == len(DEMOS)
 
-    lines = list(csv.reader(StringIO(client.get("/portfolio/export.csv").content.decode())))
+    lines = list(csv.reader(StringIO(client.get("/portfolio/export.csv").getvalue().decode())))
     header, rows = lines[0], lines[1:]
     money, hours = header.index("Value returned per week (EUR)"), header.index("Hours returned per week")
     assert len([row for row in rows if row[money]]) >= 5

@@ -66,11 +66,13 @@ class PortfolioFilters(forms.Form):
 
     def chosen(self) -> dict:
         """Each filter's valid value, or its default where the value was bad (the form shows why)."""
-        self.is_valid()
-        values = {name: self.cleaned_data.get(name) or "" for name in self.fields}
-        values["as_of"] = self.cleaned_data.get("as_of") or self.today
-        values["sort"] = values["sort"] or DEFAULT_SORT
-        return values
+        if not hasattr(self, "_chosen"):  # asked for by every link on the page: worked out once
+            self.is_valid()
+            values = {name: self.cleaned_data.get(name) or "" for name in self.fields}
+            values["as_of"] = self.cleaned_data.get("as_of") or self.today
+            values["sort"] = values["sort"] or DEFAULT_SORT
+            self._chosen = values
+        return self._chosen
 
     def query(self, **changes) -> str:
         """The query string of this page with `changes` made (None drops a filter), for a link that narrows

@@ -16,7 +16,7 @@ ids of the initiatives it keeps). The export reads the filter choices, then stre
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import cached_property
+from functools import cache, cached_property
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
@@ -201,7 +201,12 @@ class Portfolio:
     @cached_property
     def points(self) -> list[Point]:
         """The chart's points: the POINTS_SHOWN largest realised values a week, largest first, each linking
-        to the table filtered to its risk tier and health, largest first."""
+        to the table filtered to its risk tier and health."""
+
+        @cache  # one link per risk tier and health, not per point
+        def link(risk_tier: str, health: str) -> str:
+            return self.form.query(risk_tier=risk_tier, health=health, sort="-realised_value")
+
         return [
             Point(
                 title=p["title"],
@@ -209,7 +214,7 @@ class Portfolio:
                 health=p["health"],
                 realised=p["realised_value"],
                 modelled=p["modelled_value"],
-                link=self.form.query(risk_tier=p["risk_tier"], health=p["health"], sort="-realised_value"),
+                link=link(p["risk_tier"], p["health"]),
             )
             for p in self.summary.points
         ]

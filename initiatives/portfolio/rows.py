@@ -12,6 +12,11 @@ from initiatives.portfolio.sql import aware
 from kpis.models import Scorecard
 
 Health = Scorecard.Health
+# Labels by value, looked up once: a choices class builds its lists anew on every call, a third of the
+# time of a 2,000-line export.
+STAGE_LABELS = dict(Stage.choices)
+STATUS_LABELS = dict(Initiative.Status.choices)
+HEALTH_LABELS = dict(Health.choices)
 CARD_KEYS = [
     "computed_at",
     "health",
@@ -43,15 +48,15 @@ class Row:
 
     @property
     def stage_label(self) -> str:
-        return Stage(self.stage).label if self.stage in Stage.values else self.stage
+        return STAGE_LABELS.get(self.stage, self.stage)
 
     @property
     def status_label(self) -> str:
-        return Initiative.Status(self.status).label if self.status in Initiative.Status.values else self.status
+        return STATUS_LABELS.get(self.status, self.status)
 
     @property
     def health_label(self) -> str:
-        return Health(self.health).label
+        return HEALTH_LABELS[self.health]
 
     def card_value(self, name: str):
         return self.card.get(name) if self.card else None
