@@ -95,8 +95,11 @@ class GateReviewQuerySet(models.QuerySet):
         )
 
     def for_review_rows(self) -> "GateReviewQuerySet":
-        """With each review, what a row of a review list shows: its initiative, requester and policy (due date)."""
-        return self.select_related("initiative", "policy", "requested_by")
+        """With each review, what a row of a review list shows: its initiative, requester and policy (due date),
+        without the snapshot and criteria a row never shows (JSON decoded for nothing)."""
+        return self.select_related("initiative", "policy", "requested_by").defer(
+            "snapshot", "criteria_results", "policy__criteria", "policy__approver_slots"
+        )
 
 
 class GateReview(models.Model):
