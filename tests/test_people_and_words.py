@@ -147,7 +147,7 @@ def walk(client, leaks: Leaks, who: str, *, per_pattern: int) -> int:
                     seen.add(target)
                     queue.append(target)
         elif kind.startswith("text/csv"):
-            lines = list(csv.reader(io.StringIO(body(response))))
+            lines = list(csv.reader(io.StringIO(response.getvalue().decode())))
             header, rows = lines[0], lines[1:]
             for_people = [n for n, column in enumerate(header) if column not in ("Owner username", "Slug", "URL")]
             leaks.check(f"{who} {url}", [row[n] for row in rows for n in for_people])
@@ -254,7 +254,7 @@ def test_the_evidence_keeps_api_values_and_adds_labels_for_people(client, story,
 def test_the_portfolio_export_names_owners_and_keeps_their_usernames_apart(client, story, lee):
     Scorecard.objects.update(confidence="fresh")
     client.force_login(lee)
-    header, row = list(csv.reader(io.StringIO(body(client.get("/portfolio/export.csv")))))
+    header, row = list(csv.reader(io.StringIO(client.get("/portfolio/export.csv").getvalue().decode())))
     line = dict(zip(header, row, strict=True))
 
     assert (line["Owner"], line["Owner username"]) == ("Alice Product", "alice")
@@ -268,9 +268,3 @@ def test_people_pickers_list_names(client, initiative, alice, sam):
     picker = html[html.index('name="user"') :].split("</select>")[0]
     assert ">Alice Product<" in picker and ">Sam Sponsor<" in picker
     assert "(alice)" not in picker
-
-
-def body(response) -> str:
-    """The text of a response, streamed (the portfolio export) or not."""
-    content = b"".join(response.streaming_content) if response.streaming else response.content
-    return content.decode()
