@@ -241,10 +241,7 @@ class ScorecardQuerySet(models.QuerySet):
         One index probe per initiative rather than one per stored snapshot: a year of nightly
         snapshots for 1,000 initiatives takes milliseconds, not seconds.
         """
-        newest = Scorecard.objects.filter(initiative=models.OuterRef("pk"))
-        if as_of is not None:
-            newest = newest.filter(computed_at__lte=as_of)
-        newest = newest.order_by("-computed_at", "-id").values("id")[:1]
+        newest = Scorecard.objects.filter(initiative=models.OuterRef("pk")).newest_first(as_of=as_of).values("id")[:1]
         initiatives = Initiative.objects.all() if initiatives is None else initiatives
         card_ids = initiatives.annotate(card_id=models.Subquery(newest)).values("card_id")
         return self.filter(id__in=card_ids).order_by()
