@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
@@ -29,8 +29,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     # Last: any other /api/ path is a problem+json 404, with DEBUG on too (handler404 is not used then).
-    path("api/", unrouted, name="api-unrouted-root"),
-    path("api/<path:rest>", unrouted, name="api-unrouted"),
+    # (?s) so that a path holding a newline is caught too; <path:> stops at one.
+    re_path(r"^api/(?P<rest>(?s:.*))$", unrouted, name="api-unrouted"),
 ]
 
 handler404 = "opmodel.api.not_found"
