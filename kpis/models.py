@@ -231,7 +231,7 @@ class JSONTextField(models.TextField):
 class ScorecardQuerySet(models.QuerySet):
     def newest_first(self, *, as_of=None) -> "ScorecardQuerySet":
         """Newest first, of those computed at or before `as_of` (default: all): the first is the scorecard
-        that stood then. For one initiative, the (initiative, computed_at) index finds it in one probe."""
+        that stood then. For one initiative, the (initiative, computed_at, id) index finds it in one probe."""
         cards = self if as_of is None else self.filter(computed_at__lte=as_of)
         return cards.order_by("-computed_at", "-id")
 
@@ -269,7 +269,7 @@ class Scorecard(models.Model):
     # No database-level foreign key or index of its own: snapshots are written only by the recompute,
     # from initiatives that exist, and checking 2,000 of them at commit took as long as a sixth of the
     # recompute; Django's CASCADE still removes them with their initiative, and kpis_scorecard_latest
-    # (initiative, computed_at) serves every lookup by initiative.
+    # (initiative, computed_at, id) serves every lookup by initiative.
     initiative = models.ForeignKey(
         Initiative, on_delete=models.CASCADE, related_name="scorecards", db_constraint=False, db_index=False
     )
@@ -297,7 +297,8 @@ class Scorecard(models.Model):
 
     class Meta:
         ordering = ["-computed_at", "-id"]
-        indexes = [models.Index(fields=["initiative", "-computed_at"], name="kpis_scorecard_latest")]
+        # Newest first to the last tie-breaker, as newest_first orders: the probe reads one entry, no sort.
+        indexes = [models.Index(fields=["initiative", "-computed_at", "-id"], name="kpis_scorecard_latest")]
 
     def __str__(self) -> str:
         return f"{self.initiative} {self.health} @ {self.computed_at:%Y-%m-%d %H:%M}"
