@@ -17,7 +17,7 @@ from governance.errors import TransitionError
 from governance.models import ChecklistItem, Control, GatePolicy
 
 POLICY_FIELDS = ("gate", "risk_tier", "version", "criteria", "approver_slots", "review_due_days", "notes")
-CONTROL_FIELDS = ("key", "name", "layer", "description", "owner_role", "position", "is_active")
+CONTROL_FIELDS = ("key", "name", "layer", "description", "owner_role", "position", "is_active", "measured_by")
 CHECKLIST_FIELDS = ("gate", "audience", "question", "eu_ai_act", "nist_ai_rmf", "iso_42001", "position")
 
 

@@ -42,6 +42,23 @@ PM_SET = {
     ]
 }
 
+# The adoption layer measured (training, change management, usage): the foundation page shows the first two
+# beside the controls they prove (Control.measured_by), usage is the PM set's cohort KPI.
+ENABLEMENT_SET = {
+    "Change management (enablement KPI set)": [
+        K("training-completion", "Target users trained on the new workflow", "%", "leading", "increase", "adoption"),
+        K(
+            "support-channel-use",
+            "Support requests per 100 active users",
+            "requests",
+            "leading",
+            "decrease",
+            "adoption",
+        ),
+        K("weekly-active-users", "Weekly active users in target cohort", "%", "leading", "increase", "adoption"),
+    ]
+}
+
 CTO_SET = {
     "Platform health, cost and risk (CTO KPI set)": [
         K(
@@ -254,6 +271,7 @@ ARCHETYPES = [
 FRAMEWORK_SETS = [
     TreeTemplate("pm-kpi-set", "The framework's PM KPI set", "", PM_SET),
     TreeTemplate("cto-kpi-set", "The framework's CTO KPI set", "", CTO_SET),
+    TreeTemplate("enablement-kpi-set", "The framework's change-management KPI set", "", ENABLEMENT_SET),
     TreeTemplate("value-realisation", "Time returned to the business", "", VALUE_SET),
 ]
 

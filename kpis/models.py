@@ -47,6 +47,14 @@ class KpiQuerySet(models.QuerySet):
         """KPIs of active, launched initiatives: the ones whose going stale is flagged and mailed to their owner."""
         return self.filter(initiative__status=Initiative.Status.ACTIVE, initiative__stage__in=LAUNCHED)
 
+    def with_latest_values(self):
+        """Each KPI with its newest point as latest_value and latest_at: one SQL statement for any number."""
+        newest = Measurement.objects.filter(kpi=models.OuterRef("pk")).order_by("-timestamp", "source")
+        return self.annotate(
+            latest_value=models.Subquery(newest.values("value")[:1]),
+            latest_at=models.Subquery(newest.values("timestamp")[:1]),
+        )
+
 
 class Kpi(models.Model):
     class Kind(models.TextChoices):

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -32,7 +31,7 @@ from governance import criteria
 from governance.gates import Gate
 from governance.models import GateReview
 from initiatives.models import LAUNCHED, Role, Stage
-from kpis.models import Kpi, Measurement, Scorecard
+from kpis.models import Kpi, Scorecard
 from opmodel.compat import UTC
 
 GREEN, AMBER, RED, NO_DATA = "green", "amber", "red", "no-data"
@@ -49,28 +48,20 @@ FLAG_LABELS = {
 }
 
 
-def with_latest_values(kpis):
-    """Annotate each KPI with its newest point: one SQL statement for any number of KPIs."""
-    newest = Measurement.objects.filter(kpi=OuterRef("pk")).order_by("-timestamp", "source")
-    return kpis.annotate(
-        latest_value=Subquery(newest.values("value")[:1]),
-        latest_at=Subquery(newest.values("timestamp")[:1]),
-    )
-
-
 def is_stale(kpi: Kpi, now: datetime) -> bool:
-    """No point for two periods of the KPI's cadence. `kpi` carries latest_at (see with_latest_values)."""
+    """No point for two periods of the KPI's cadence. `kpi` carries latest_at (see KpiQuerySet.with_latest_values)."""
     return kpi.latest_at is None or now - kpi.latest_at > 2 * CADENCE_PERIOD[kpi.cadence]
 
 
 def stale_kpis_owned_by(user) -> list[Kpi]:
     """The user's KPIs on active, launched initiatives that have gone stale (one query)."""
     now = timezone.now()
-    kpis = with_latest_values(
+    kpis = (
         Kpi.objects.on_launched_initiatives()
         .filter(owner=user)
         .select_related("initiative")
         .order_by("initiative__title", "position")
+        .with_latest_values()
     )
     return [k for k in kpis if is_stale(k, now)]
 
@@ -80,7 +71,7 @@ def kpis_with_latest(initiative) -> list[Kpi]:
     cached = getattr(initiative, "_prefetched_objects_cache", {}).get("kpis")
     if cached is not None and (not cached or hasattr(cached[0], "latest_value")):
         return list(cached)
-    return list(with_latest_values(Kpi.objects.filter(initiative=initiative).order_by("position", "id")))
+    return list(Kpi.objects.filter(initiative=initiative).order_by("position", "id").with_latest_values())
 
 
 def launched_at(initiative) -> datetime | None:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from kpis.leases import take_lease
 from kpis.models import Kpi
 from kpis.recompute import recompute_scorecards
-from kpis.scorecards import is_stale, with_latest_values
+from kpis.scorecards import is_stale
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +34,11 @@ def notify_stale_kpis_task() -> int:
     if not take_lease("stale-kpi-emails", "beat", timedelta(hours=20)):
         return 0
     now = timezone.now()
-    kpis = with_latest_values(
+    kpis = (
         Kpi.objects.on_launched_initiatives()
         .filter(owner__isnull=False, owner__is_active=True)
         .select_related("owner", "initiative")
+        .with_latest_values()
     )
     stale_by_owner = defaultdict(list)
     for kpi in kpis:

@@ -29,7 +29,6 @@ from kpis.scorecards import (
     launched_at,
     present,
     score_kpi,
-    with_latest_values,
 )
 
 COMPARED = (
@@ -73,7 +72,7 @@ def with_scorecard_data(initiatives):
     """Everything scorecards and gate criteria read, loaded in a fixed number of queries."""
     return initiatives.select_related("charter").prefetch_related(
         Prefetch("role_assignments", queryset=RoleAssignment.objects.select_related("user")),
-        Prefetch("kpis", queryset=with_latest_values(Kpi.objects.order_by("position", "id"))),
+        Prefetch("kpis", queryset=Kpi.objects.order_by("position", "id").with_latest_values()),
         Prefetch("gate_reviews", queryset=GateReview.objects.select_related("policy")),
         Prefetch("published_assets", queryset=Asset.objects.annotate(version_count=Count("versions"))),
         Prefetch("controls", queryset=InitiativeControl.objects.select_related("updated_by")),

@@ -59,6 +59,8 @@ def test_it_lists_every_control_by_layer(alice, initiative):
         "waiver_reason",
         "updated_by",
         "updated_at",
+        "measured_by",
+        "measure",
     }
     assert (control["key"], control["status"], control["updated_by"]) == ("human-review", "missing", None)
 

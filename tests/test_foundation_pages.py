@@ -11,7 +11,10 @@ from django.urls import reverse
 from governance.foundation import services as foundation
 from governance.models import ChecklistAnswer, ChecklistItem, Control, DataSource, InitiativeControl, Layer
 from initiatives.models import Role
-from tests.lifecycle import give_role, pass_charter_signoff, request
+from kpis import services as kpis
+from kpis.catalogue import TEMPLATES
+from kpis.models import Kpi, Measurement
+from tests.lifecycle import api_as, give_role, pass_charter_signoff, request
 
 pytestmark = pytest.mark.django_db
 
@@ -337,3 +340,66 @@ def test_pages_read_who_updated_each_control_in_one_query(
     record(controls[1:])
     with django_assert_max_num_queries(len(one.captured_queries)):
         assert client.get(path).status_code == 200
+
+
+class TestMeasuredControls:
+    """The adoption layer's controls show the KPI that proves them (Control.measured_by), from the
+    change-management KPI set, with its newest point."""
+
+    def _training_kpi(self, initiative, alice):
+        kpis.apply_template(initiative.pk, acting_user=alice, template="enablement-kpi-set")
+        return Kpi.objects.get(key=f"{initiative.slug}.training-completion")
+
+    def test_the_migration_links_training_and_support_channel_to_the_set(self):
+        suffixes = {k.suffix for specs in TEMPLATES["enablement-kpi-set"].drivers.values() for k in specs}
+        linked = dict(Control.objects.exclude(measured_by="").values_list("key", "measured_by"))
+        assert linked == {"training": "training-completion", "support-channel": "support-channel-use"}
+        assert set(linked.values()) <= suffixes
+
+    def test_the_page_says_when_the_initiative_does_not_track_it(self, client, in_foundation, alice):
+        client.force_login(alice)
+        page = client.get(url("foundation", in_foundation)).content.decode()
+        training = page[page.index('id="control-training"') :][:3000]
+        assert "not tracked: add the change-management KPI set" in training
+
+    def test_the_page_shows_the_newest_point_beside_the_control(self, client, in_foundation, alice):
+        kpi = self._training_kpi(in_foundation, alice)
+        client.force_login(alice)
+        page = client.get(url("foundation", in_foundation)).content.decode()
+        assert "no data yet" in page[page.index('id="control-training"') :][:3000]
+
+        Measurement.objects.create(kpi=kpi, timestamp="2026-10-01T00:00:00Z", value=40)
+        Measurement.objects.create(kpi=kpi, timestamp="2026-10-08T00:00:00Z", value=72.5)
+        page = client.get(url("foundation", in_foundation)).content.decode()
+        training = page[page.index('id="control-training"') :][:3000]
+        assert f'href="{reverse("kpis:detail", args=[kpi.key])}"' in training
+        assert "72.5 %" in training and "8 Oct 2026" in training
+        support = page[page.index('id="control-support-channel"') :][:3000]
+        assert "no data yet" in support and "72.5" not in support
+
+    def test_the_api_gives_the_same_measure(self, in_foundation, alice):
+        kpi = self._training_kpi(in_foundation, alice)
+        Measurement.objects.create(kpi=kpi, timestamp="2026-10-08T00:00:00Z", value=72.5)
+        body = api_as(alice).get(f"/api/v1/initiatives/{in_foundation.slug}/controls/").json()
+        controls = {c["key"]: c for layer in body for c in layer["controls"]}
+        assert controls["training"]["measured_by"] == "training-completion"
+        assert controls["training"]["measure"] == {
+            "kpi": kpi.key,
+            "name": kpi.name,
+            "unit": "%",
+            "latest_value": 72.5,
+            "latest_at": "2026-10-08T00:00:00Z",
+        }
+        assert controls["rollback-plan"]["measured_by"] == "" and controls["rollback-plan"]["measure"] is None
+
+    def test_measures_cost_one_query_however_many_controls_are_measured(
+        self, client, in_foundation, alice, django_assert_max_num_queries
+    ):
+        client.force_login(alice)
+        Control.objects.filter(measured_by="").update(measured_by="unknown-kpi")
+        with CaptureQueriesContext(connection) as all_measured:
+            assert client.get(url("foundation", in_foundation)).status_code == 200
+        Control.objects.update(measured_by="")
+        with CaptureQueriesContext(connection) as none_measured:
+            assert client.get(url("foundation", in_foundation)).status_code == 200
+        assert len(all_measured.captured_queries) == len(none_measured.captured_queries) + 1

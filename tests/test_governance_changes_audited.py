@@ -189,6 +189,7 @@ def _control_form(control: Control, **changes) -> dict:
         "owner_role": control.owner_role,
         "position": str(control.position),
         "is_active": "on" if control.is_active else "",
+        "measured_by": control.measured_by,
     }
     return {k: v for k, v in (data | changes).items() if v != ""}
 
@@ -210,7 +211,7 @@ class TestControlCatalogue:
             "bea",
         )
         assert event.before is None
-        assert event.after == {**form, "description": "", "position": 3, "is_active": True}
+        assert event.after == {**form, "description": "", "position": 3, "is_active": True, "measured_by": ""}
         assert verify_chain().ok
 
     def test_changing_a_control_in_its_form_is_audited_with_before_and_after(self, admin_client):

@@ -1,7 +1,7 @@
 """Scorecard rules: each KPI against baseline, target and bound; health, value and cost; failure modes.
 
 KPI statuses are scored on unsaved Kpi objects carrying latest_value/latest_at, as
-`with_latest_values` annotates them, against a fixed `now`.
+`Kpi.objects.with_latest_values()` annotates them, against a fixed `now`.
 """
 
 from dataclasses import replace

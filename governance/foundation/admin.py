@@ -15,7 +15,7 @@ from opmodel.admin import ReadOnlyAdmin
 class ControlAdmin(admin.ModelAdmin):
     """The control catalogue. Retire a control by unticking "active": recorded statuses keep pointing at it."""
 
-    list_display = ["name", "key", "layer", "owner_role", "position", "is_active"]
+    list_display = ["name", "key", "layer", "owner_role", "measured_by", "position", "is_active"]
     list_editable = ["position", "is_active"]
     list_filter = ["layer", "owner_role", "is_active"]
     search_fields = ["key", "name", "description"]

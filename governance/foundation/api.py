@@ -44,7 +44,7 @@ class InitiativeControlsView(InitiativeFoundationView):
     )
     def get(self, request, slug):
         """Every active catalogue control with this initiative's status (missing when never recorded), by layer."""
-        rows = foundation.control_rows(self.initiative(slug))
+        rows = foundation.measured_control_rows(self.initiative(slug))
         layers = [
             {"layer": layer, "label": Layer(layer).label, "owner_role": owner, "controls": rows[layer]}
             for layer, (_, _, owner) in LAYER_INFO.items()
@@ -68,7 +68,10 @@ class InitiativeControlView(InitiativeFoundationView):
         data.is_valid(raise_exception=True)
         foundation.set_control(initiative.pk, acting_user=request.user, control_key=control_key, **data.validated_data)
         row = next(
-            r for rows in foundation.control_rows(initiative).values() for r in rows if r.control.key == control_key
+            r
+            for rows in foundation.measured_control_rows(initiative).values()
+            for r in rows
+            if r.control.key == control_key
         )
         return Response(ControlStatusSerializer(row).data)
 

@@ -9,6 +9,16 @@ from opmodel.api import StrictModelSerializer, StrictSerializer
 from opmodel.fields import max_length_of
 
 
+class ControlMeasureSerializer(serializers.Serializer):
+    """The KPI that shows a control working on this initiative, with its newest point."""
+
+    kpi = serializers.CharField(source="key", read_only=True)
+    name = serializers.CharField(read_only=True)
+    unit = serializers.CharField(read_only=True)
+    latest_value = serializers.FloatField(read_only=True, allow_null=True)
+    latest_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+
 class ControlStatusSerializer(serializers.Serializer):
     """One catalogue control with this initiative's status (a `foundation.ControlRow`)."""
 
@@ -21,6 +31,14 @@ class ControlStatusSerializer(serializers.Serializer):
     waiver_reason = serializers.CharField(read_only=True)
     updated_by = serializers.CharField(source="updated_by.username", read_only=True, default=None, allow_null=True)
     updated_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    measured_by = serializers.CharField(
+        source="control.measured_by",
+        read_only=True,
+        help_text="The suffix of the KPI key that shows this control working; blank when none.",
+    )
+    measure = ControlMeasureSerializer(
+        read_only=True, allow_null=True, help_text="That KPI on this initiative; null when it does not track it."
+    )
 
 
 class ControlLayerSerializer(serializers.Serializer):

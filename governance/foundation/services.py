@@ -3,7 +3,7 @@
 Each is one transaction with its audit row; each marks the initiative's scorecard dirty.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -31,6 +31,7 @@ from governance.permissions import (
 )
 from initiatives.locking import lock_initiative
 from initiatives.models import Initiative, Role
+from kpis.models import Kpi
 
 TIERS = [Initiative.RiskTier.LOW, Initiative.RiskTier.MEDIUM, Initiative.RiskTier.HIGH]
 # Controls that must be in place (a waiver does not do) for the foundation-ready gate.
@@ -45,6 +46,9 @@ class ControlRow:
     waiver_reason: str
     updated_by: object
     updated_at: object
+    # The KPI that shows the control working (Control.measured_by) with its latest_value and latest_at; None
+    # when the control names none or the initiative does not track it. Only measured_control_rows fills it.
+    measure: Kpi | None = None
 
 
 def control_rows(initiative) -> dict[str, list[ControlRow]]:
@@ -70,6 +74,26 @@ def control_rows(initiative) -> dict[str, list[ControlRow]]:
             )
         )
     return rows
+
+
+def measured_control_rows(initiative) -> dict[str, list[ControlRow]]:
+    """control_rows with each measured control's KPI on this initiative and its latest value: one query more,
+    none when no control names a KPI."""
+    rows = control_rows(initiative)
+    wanted = {
+        f"{initiative.slug}.{row.control.measured_by}": row.control.key
+        for layer in rows.values()
+        for row in layer
+        if row.control.measured_by
+    }
+    if not wanted:
+        return rows
+    kpis = Kpi.objects.filter(initiative=initiative, key__in=wanted).with_latest_values()
+    measures = {wanted[kpi.key]: kpi for kpi in kpis}
+    return {
+        layer: [replace(row, measure=measures.get(row.control.key)) for row in layer_rows]
+        for layer, layer_rows in rows.items()
+    }
 
 
 @transaction.atomic

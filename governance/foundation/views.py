@@ -44,7 +44,7 @@ def _control_layers(request, initiative: Initiative, bound: dict) -> list[dict]:
     with errors; the others fold to their progress bar, so the page is as long as the work left.
     """
     layers = []
-    rows_by_layer = foundation.control_rows(initiative)
+    rows_by_layer = foundation.measured_control_rows(initiative)
     for info in foundation.layer_summary():
         rows = rows_by_layer[info["layer"]]
         shown = [r for r in rows if r.status == InitiativeControl.Status.MISSING] if _missing_only(request) else rows

@@ -37,6 +37,12 @@ class Control(models.Model):
     owner_role = models.CharField(max_length=30, choices=Role.choices)
     position = models.PositiveSmallIntegerField(default=0)
     is_active = models.BooleanField(default=True, help_text="Inactive controls are no longer asked of initiatives.")
+    measured_by = models.SlugField(
+        max_length=60,
+        blank=True,
+        help_text="The KPI that shows this control working, by the suffix of its key (training-completion for "
+        "<initiative>.training-completion): its latest value is shown beside the control.",
+    )
 
     class Meta:
         ordering = ["position", "key"]

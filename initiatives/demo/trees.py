@@ -72,7 +72,7 @@ def _cto_plans(*, latency: float, cost: float, spend: float, spend_end: float, r
 TREES = {
     # On track: handling time past its 9.6-minute target, CSAT steady, adoption at 78 %.
     "support-triage-assistant": Tree(
-        templates=("support-triage",),
+        templates=("support-triage", "enablement-kpi-set"),
         launched_days_ago=209,
         plans={
             "handle-time": Plan(12.0, 9.6, end=9.3, owner="ops", cadence=DAILY, sources=BOTH),
@@ -83,6 +83,10 @@ TREES = {
             "assisted-tickets": Plan(0, 75, end=78, owner="enablement", cadence=DAILY, sources=BOTH),
             "time-saved": Plan(0, 430, end=455),
             "time-reallocated": Plan(0, 300, end=270, owner="ops"),
+            # Change management measured: the course done, fewer calls for help as agents settle in.
+            "training-completion": Plan(0, 95, end=97, owner="enablement", from_launch=True, noise=0.01),
+            "support-channel-use": Plan(6, 3, end=2.4, owner="enablement", from_launch=True, noise=0.05),
+            "weekly-active-users": Plan(0, 80, end=86, owner="enablement", from_launch=True, noise=0.02),
         },
     ),
     # A custom tree: routing is the whole outcome, so the support-triage template would be mostly noise.
@@ -231,7 +235,7 @@ TREES = {
     ),
     # Killed: weekly active use stalled at 18 % of reps and reps rewrite a third of the summaries.
     "sales-call-summaries": Tree(
-        templates=("pm-kpi-set", "value-realisation"),
+        templates=("pm-kpi-set", "value-realisation", "enablement-kpi-set"),
         custom={
             "Complete CRM records": [
                 K("note-completeness", "CRM call-note completeness", "%", LAG, UP, OUTCOME),
@@ -251,6 +255,9 @@ TREES = {
             "human-override-rate": Plan(None, end=34, name="Summaries rewritten by reps", owner="ops", noise=0.05),
             "error-correction-time": Plan(8, 3, end=6.5, name="Manager time correcting call notes"),
             "weekly-active-users": Plan(0, 70, end=18, owner="enablement", tau=15),
+            # Half the reps never took the course, and those who did kept asking for help.
+            "training-completion": Plan(0, 90, end=44, owner="enablement", from_launch=True, tau=20),
+            "support-channel-use": Plan(5, 2, end=9, owner="enablement", from_launch=True, noise=0.08),
             "time-saved": Plan(0, 200, end=45),
             "time-reallocated": Plan(0, 150, end=10, owner=None),
         },
