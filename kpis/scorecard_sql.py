@@ -33,6 +33,7 @@ from governance.foundation.services import MUST_BE_IN_PLACE
 from governance.gates import GATE_FROM_STAGE
 from governance.library.services import WORKFLOW_ASSET_TYPES
 from governance.models import GateReview, InitiativeControl
+from initiatives import plan
 from initiatives.models import LAUNCHED, Charter, Initiative, Role, Stage
 from kpis.models import Kpi, Scorecard
 from kpis.scorecards import AMBER, CADENCE_PERIOD, FLAG_LABELS, GREEN, NO_DATA, RED
@@ -366,6 +367,7 @@ def _facts(d: _Dialect) -> str:
                     THEN 1 ELSE 0 END AS cost_known,
                CAST(ch.cost_per_1000_inferences AS DOUBLE PRECISION) / 1000 AS cost_per_transaction,
                ch.expected_monthly_volume AS volume,
+               ch.scorecard_due_on, ch.foundation_due_on, ch.launch_due_on,
                k.kpis, k.health_rank, coalesce(k.counted, 0) AS counted, coalesce(k.unsure, 0) AS unsure,
                k.saved, k.reallocated, k.stale_kpis, coalesce(k.stale_count, 0) AS stale_count,
                coalesce(k.leading_ready, 0) AS leading_ready, coalesce(k.lagging_ready, 0) AS lagging_ready,
@@ -429,6 +431,18 @@ def _flag(code: str, **extra: str) -> str:
     return text + " || '}'"
 
 
+def _missed_milestone(d: _Dialect) -> str:
+    """Each initiative's earliest 90-day-plan milestone whose date passed before it reached the milestone's
+    stage (initiatives.plan.missed_milestone): its day, and how many days ago its date was."""
+    day, days = [], []
+    for milestone in plan.MILESTONES:
+        before = _in(stage for stage in Stage if stage.index < milestone.reached.index)
+        behind = f"f.{milestone.due_field} < %(today)s AND f.stage IN {before}"
+        day.append(f"WHEN {behind} THEN {milestone.day}")
+        days.append(f"WHEN {behind} THEN {d.date_days('%(today)s', 'f.' + milestone.due_field)}")
+    return f"SELECT f.id, CASE {' '.join(day)} END AS day, CASE {' '.join(days)} END AS days FROM facts f"  # noqa: S608
+
+
 def _flags(d: _Dialect) -> str:
     """`flag_lists`: the failure modes each initiative shows, as tests/scorecards.py failure_modes states them."""
     gate = "'\"' || o.gate || '\"'"
@@ -447,6 +461,9 @@ flags AS (
     UNION ALL
     SELECT o.initiative_id, {_flag("approval-overdue", gate=gate, days="CAST(o.days AS TEXT)")}
     FROM overdue o
+    UNION ALL
+    SELECT p.id, {_flag("behind-plan", day="CAST(p.day AS TEXT)", days="CAST(p.days AS TEXT)")}
+    FROM ({_missed_milestone(d)}) p WHERE p.day IS NOT NULL
 ),
 -- Flags of active initiatives only: a killed or on-hold one shows its status instead.
 flag_lists AS (

@@ -30,6 +30,7 @@ from django.utils.dateparse import parse_datetime
 from governance import criteria
 from governance.gates import Gate
 from governance.models import GateReview
+from initiatives import plan
 from initiatives.models import LAUNCHED, Role, Stage
 from kpis.models import Kpi, Scorecard
 from opmodel.compat import UTC
@@ -45,6 +46,7 @@ FLAG_LABELS = {
     "no-scale-owner": "No scale owner",
     "stale-data": "Stale data",
     "approval-overdue": "Approval overdue",
+    "behind-plan": "Behind plan",
 }
 
 
@@ -205,6 +207,8 @@ def flag_reason(flag: dict, kpi_names: dict[int, str]) -> str:
             return f"No recent data for {', '.join(names[:3])}."
         case "approval-overdue", {"gate": gate, "days": days}:
             return f"{Gate(gate).label} is {days} day(s) past its due date."
+        case "behind-plan", {"day": day, "days": days} if day in plan.BY_DAY:
+            return f"Day {day} milestone ({plan.BY_DAY[day].label.lower()}) is {days} day(s) past its date."
     return flag.get("label", flag["code"])
 
 

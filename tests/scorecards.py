@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from governance.criteria import evaluate, evaluated_as_of
 from governance.models import Asset, DataSource, Gate, GatePolicy, GateReview, InitiativeControl
+from initiatives import plan
 from initiatives.models import Initiative, Role, RoleAssignment, Stage
 from kpis.models import Kpi, Scorecard
 from kpis.scorecard_sql import insert_scorecards
@@ -131,6 +132,11 @@ def failure_modes(initiative, scores: list[KpiScore], launch: datetime | None, n
     overdue = [r for r in initiative.gate_reviews.all() if r.is_overdue]
     if overdue:
         flags.append(_flag("approval-overdue", gate=overdue[0].gate, days=(now - overdue[0].due_at).days))
+    today = timezone.localdate(now)
+    missed = plan.missed_milestone(initiative.stage, getattr(initiative, "charter", None), today)
+    if missed:
+        due = getattr(initiative.charter, missed.due_field)
+        flags.append(_flag("behind-plan", day=missed.day, days=(today - due).days))
     return flags
 
 

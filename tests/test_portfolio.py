@@ -345,6 +345,7 @@ def test_the_failure_mode_summary_counts_initiatives_not_flags(login, lee, portf
         ("No scale owner", 1),
         ("Stale data", 0),
         ("Approval overdue", 0),
+        ("Behind plan", 0),
     ]
 
 

@@ -474,6 +474,23 @@ class TestFailureModes:
 
         assert flags_of(initiative)["approval-overdue"] == "Charter sign-off is 3 day(s) past its due date."
 
+    def test_behind_plan_when_a_milestone_date_passes_before_its_gate(self, initiative, alice, sam):
+        today = timezone.localdate()
+        plan_dates = Charter.objects.filter(initiative=initiative)
+        plan_dates.update(scorecard_due_on=today, foundation_due_on=today + timedelta(days=30))
+        assert "behind-plan" not in flags_of(initiative)  # due today: not yet missed
+
+        plan_dates.update(scorecard_due_on=today - timedelta(days=3))
+        assert flags_of(initiative)["behind-plan"] == "Day 30 milestone (charter signed off) is 3 day(s) past its date."
+
+        pass_charter_signoff(initiative, requester=alice, approver=sam)
+        assert "behind-plan" not in flags_of(initiative)  # reached, if late; day 60 is a month away
+
+        plan_dates.update(foundation_due_on=today - timedelta(days=1), launch_due_on=today - timedelta(days=1))
+        assert flags_of(initiative)["behind-plan"] == (
+            "Day 60 milestone (foundation hardened and tested) is 1 day(s) past its date."
+        )  # the earliest milestone missed, one flag
+
     def test_a_closed_review_is_never_overdue(self, initiative, alice, sam):
         review = pass_charter_signoff(initiative, requester=alice, approver=sam)
         GateReview.objects.filter(pk=review.pk).update(requested_at=timezone.now() - timedelta(days=60))
