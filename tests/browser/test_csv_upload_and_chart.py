@@ -99,7 +99,7 @@ def test_pm_uploads_a_csv_replays_it_and_sees_the_trend(page, login, screenshot,
     open_tab(page, "Outcome tree & KPIs")
     page.get_by_role("link", name="Escalation rate", exact=True).click()
     expect(page.get_by_role("heading", name="Escalation rate")).to_be_visible()
-    chart = page.locator("#kpi-trend")
+    chart = page.locator("#kpi-trend-chart")
     expect(chart.locator(".main-svg").first).to_be_attached()
     expect(chart.locator(".legendtext")).to_have_text(
         ["helpdesk-export", "qa-sampling", "Baseline", "Target path", "Guardrail bound"]
