@@ -37,10 +37,27 @@ def log_in(page, username: str) -> None:
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
+STRUCTURE = """() => ({
+    lang: document.documentElement.lang,
+    landmarks: ['body > header', 'main', 'body > footer'].map(s => document.querySelectorAll(s).length),
+    levels: [...document.querySelectorAll('h1, h2, h3, h4, h5, h6')].map(h => Number(h.tagName[1])),
+})"""
+
+
 def visit(page, path: str, *, status: int = 200) -> None:
+    """Open the page, check it with axe-core, and check what axe leaves to best practice: the page's
+    language, one banner, main and footer, one h1 and headings that never skip a level on the way down."""
     response = page.goto(path)
     assert response.status == status, f"{path} answered {response.status}"
     assert_accessible(page)
+    structure = page.evaluate(STRUCTURE)
+    assert structure["lang"] == "en", path
+    banner, main, footer = structure["landmarks"]
+    assert (banner, main, footer) == (1, 1, 1), path
+    levels = structure["levels"]
+    assert levels.count(1) == 1 and levels[0] == 1, f"{path}: headings {levels}"
+    skips = [(a, b) for a, b in zip(levels, levels[1:], strict=False) if b > a + 1]
+    assert not skips, f"{path}: a heading skips a level {skips} in {levels}"
 
 
 def test_every_main_page_has_no_serious_axe_violation(page, demo):
