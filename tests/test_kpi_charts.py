@@ -3,6 +3,8 @@ and the text alternative states what the chart draws."""
 
 from datetime import date, datetime
 
+from django.template.loader import render_to_string
+
 from kpis.charts import kpi_trend, trend_facts
 from kpis.models import Kpi
 from opmodel.compat import UTC
@@ -106,3 +108,18 @@ def test_without_points_the_text_alternative_has_no_latest_value():
     facts = trend_facts(_kpi(), [])
 
     assert (facts["count"], facts["first"], facts["latest"]) == (0, None, [])
+
+
+def test_the_chart_says_in_words_what_it_draws_and_when_it_draws_nothing():
+    kpi = _kpi(name="Average handling time")
+    context = {"kpi": kpi, "figure": {}, "chart_id": "trend", "caption_id": "trend-caption"}
+
+    drawn = render_to_string("kpis/_trend_chart.html", {**context, "facts": trend_facts(kpi, _points(((5, 1), 11.5)))})
+    assert 'role="img" aria-labelledby="trend-caption" aria-describedby="trend-said"' in drawn
+    assert (
+        "Trend of Average handling time in minutes: 1 point from 1 May 2026 to 1 May 2026. Latest: 11.5 on 1 May 2026."
+        " Baseline: 12 (1 Apr 2026). Target: 9.6 (1 Jun 2026).</p>"
+    ) in drawn
+
+    empty = render_to_string("kpis/_trend_chart.html", {**context, "facts": trend_facts(kpi, [])})
+    assert "Trend of Average handling time in minutes: no measurements in this period. Baseline: 12" in empty
