@@ -91,7 +91,17 @@ def test_every_main_page_has_no_serious_axe_violation(page, demo):
     # The product manager sees the forms: a new initiative, the charter, the editable tree and the library's.
     page.context.clear_cookies()
     log_in(page, "pm")
-    for path in ["/initiatives/new/", f"{initiative}charter/", f"{initiative}?tab=tree", "/library/new/"]:
+    for path in [
+        "/initiatives/new/",
+        f"{initiative}edit/",
+        f"{initiative}charter/",
+        f"{initiative}?tab=tree",
+        f"{initiative}kpis/new/",
+        f"{kpi.get_absolute_url()}edit/",
+        f"{initiative}measurements/upload/",
+        "/library/new/",
+        f"/library/{asset.slug}/diff/",
+    ]:
         visit(page, path)
 
 
