@@ -22,7 +22,11 @@ SHOTS = Path("/tmp/opmodel-shots")  # noqa: S108 - screenshots for a person to o
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 # WCAG 2.0, 2.1 and 2.2 at levels A and AA: what OpModel claims (README, "Accessibility").
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-RUN_AXE = "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})"
+# axe-core keeps some WCAG rules "experimental" (label-content-name-mismatch, td-has-header, ...): they run
+# too, and count when they test a WCAG criterion.
+RUN_AXE = """tags => axe.run(document, {
+    runOnly: {type: 'tag', values: [...tags, 'experimental']}, resultTypes: ['violations']
+})"""
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -100,7 +104,7 @@ def assert_accessible(page) -> None:
     found = [
         f"{rule['id']} ({rule['impact']}): {', '.join(node['target'])} {node['html'][:160]}\n    {rule['help']}"
         for rule in results["violations"]
-        if rule["impact"] in ("serious", "critical")
+        if rule["impact"] in ("serious", "critical") and set(rule["tags"]) & set(WCAG_TAGS)
         for node in rule["nodes"]
     ]
     assert not found, f"axe-core on {page.url}:\n" + "\n".join(found)

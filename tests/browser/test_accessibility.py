@@ -73,6 +73,7 @@ def test_every_main_page_has_no_serious_axe_violation(page, demo):
         "/portfolio/",
         "/initiatives/",
         *(f"{initiative}?tab={key}" for key in TABS),
+        "/initiatives/case-routing-classifier/?tab=assets",  # offers a newer version of an adopted asset
         f"{initiative}charter/",
         f"{initiative}foundation/",
         f"{initiative}control-model/",
