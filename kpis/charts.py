@@ -52,6 +52,26 @@ def kpi_trend(kpi: Kpi, points: list[dict], *, height: int = 340) -> dict:
     return {"data": data, "layout": layout}
 
 
+def trend_facts(kpi: Kpi, points: list[dict]) -> dict:
+    """What kpi_trend draws from the same points, as text for a screen reader and for "Show data": how many
+    points over which days, each source's newest point, and the KPI's baseline, target and bound."""
+    newest: dict[str, dict] = {}
+    for point in points:
+        if point["source"] not in newest or point["timestamp"] >= newest[point["source"]]["timestamp"]:
+            newest[point["source"]] = point
+    return {
+        "count": len(points),
+        "first": min((p["timestamp"] for p in points), default=None),
+        "last": max((p["timestamp"] for p in points), default=None),
+        "latest": [newest[source] for source in sorted(newest)],
+        "levels": [
+            ("Baseline", kpi.baseline_value, kpi.baseline_date),
+            ("Target", kpi.target_value, kpi.target_date),
+            ("Guardrail bound", kpi.guardrail_bound, None),
+        ],
+    }
+
+
 def _target_path(kpi: Kpi, end: datetime | None) -> dict | None:
     """From the baseline to the target by its date, then level at the target to the chart's right edge:
     points measured after the target date are read against the target, not against nothing. A level
@@ -113,7 +133,15 @@ def evidence_charts(initiative, *, days: int = 365) -> list[dict]:
         .values("kpi_id", "timestamp", "value", "source")
     ):
         points[row["kpi_id"]].append(row)
-    return [{"kpi": kpi, "id": f"evidence-{n}", "figure": kpi_trend(kpi, points[kpi.pk])} for n, kpi in enumerate(kpis)]
+    return [
+        {
+            "kpi": kpi,
+            "id": f"evidence-{n}",
+            "figure": kpi_trend(kpi, points[kpi.pk]),
+            "facts": trend_facts(kpi, points[kpi.pk]),
+        }
+        for n, kpi in enumerate(kpis)
+    ]
 
 
 def sampled_points(kpis: list[Kpi], *, at_most: int = TREE_CHART_POINTS) -> dict[int, list[dict]]:

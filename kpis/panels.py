@@ -4,7 +4,7 @@ from django.db.models import Count, Max, Prefetch
 
 from governance.permissions import can_edit_kpis
 from initiatives.models import Initiative
-from kpis.charts import kpi_trend, sampled_points
+from kpis.charts import kpi_trend, sampled_points, trend_facts
 from kpis.forms import DriverForm, ObjectiveForm, TemplateForm
 from kpis.models import Kpi, Objective
 
@@ -37,10 +37,12 @@ def tree_context(initiative: Initiative, user) -> dict:
 
 def _attach_trends(drivers: list) -> None:
     """Give each driver the KPIs it charts (`charted`: those with points), each with its figure (`trend`),
-    the number of points drawn (`drawn`) and the id of the script element that carries the figure."""
+    the number of points drawn (`drawn`), the id of the script element that carries the figure and what it
+    shows as text (`trend_facts`)."""
     points = sampled_points([kpi for driver in drivers for kpi in driver.kpis.all()])
     for driver in drivers:
         driver.charted = [kpi for kpi in driver.kpis.all() if points.get(kpi.pk)]
         for kpi in driver.charted:
             kpi.trend, kpi.drawn = kpi_trend(kpi, points[kpi.pk], height=260), len(points[kpi.pk])
             kpi.trend_id = f"kpi-trend-{kpi.pk}"
+            kpi.trend_facts = trend_facts(kpi, points[kpi.pk])

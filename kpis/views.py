@@ -154,6 +154,7 @@ def kpi_detail(request, key):
     context = {
         "kpi": kpi,
         "figure": charts.kpi_trend(kpi, recent),
+        "facts": charts.trend_facts(kpi, recent),
         "latest": recent[-20:][::-1],
         "points": len(recent),
         "editable": can_edit_kpis(request.user, kpi.initiative),

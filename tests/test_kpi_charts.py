@@ -1,8 +1,11 @@
-"""KPI trend charts: the target level runs to the chart's right edge, and every level line is inside the y-range."""
+"""KPI trend charts: the target level runs to the chart's right edge, every level line is inside the y-range,
+and the text alternative states what the chart draws."""
 
 from datetime import date, datetime
 
-from kpis.charts import kpi_trend
+from django.template.loader import render_to_string
+
+from kpis.charts import kpi_trend, trend_facts
 from kpis.models import Kpi
 from opmodel.compat import UTC
 
@@ -76,3 +79,47 @@ def test_every_mix_of_missing_levels_dates_and_points_draws_a_figure():
             names = [trace["name"] for trace in figure["data"]]
             drawn = None not in (missing.get(name, 1) for name in blanks[:4])
             assert ("Target path" in names) == drawn, missing
+
+
+def test_the_text_alternative_gives_each_sources_newest_point_and_every_level():
+    kpi = _kpi(guardrail_bound=15.0)
+    points = _points(((4, 2), 12.1), ((9, 30), 9.4)) + [
+        {"timestamp": datetime(2026, 9, 1, tzinfo=UTC), "value": 9.9, "source": "bi-export"}
+    ]
+    facts = trend_facts(kpi, points)
+
+    assert (facts["count"], facts["first"], facts["last"]) == (
+        3,
+        datetime(2026, 4, 2, tzinfo=UTC),
+        datetime(2026, 9, 30, tzinfo=UTC),
+    )
+    assert [(p["source"], p["value"]) for p in facts["latest"]] == [("api", 9.4), ("bi-export", 9.9)]
+    assert facts["levels"] == [
+        ("Baseline", 12.0, date(2026, 4, 1)),
+        ("Target", 9.6, date(2026, 6, 1)),
+        ("Guardrail bound", 15.0, None),
+    ]
+    # The chart draws the same points: one trace per source, each ending at the newest point given above.
+    traces = {t["name"]: t for t in kpi_trend(kpi, points)["data"]}
+    assert (traces["api"]["y"][-1], traces["bi-export"]["y"][-1]) == (9.4, 9.9)
+
+
+def test_without_points_the_text_alternative_has_no_latest_value():
+    facts = trend_facts(_kpi(), [])
+
+    assert (facts["count"], facts["first"], facts["latest"]) == (0, None, [])
+
+
+def test_the_chart_says_in_words_what_it_draws_and_when_it_draws_nothing():
+    kpi = _kpi(name="Average handling time")
+    context = {"kpi": kpi, "figure": {}, "chart_id": "trend", "caption_id": "trend-caption"}
+
+    drawn = render_to_string("kpis/_trend_chart.html", {**context, "facts": trend_facts(kpi, _points(((5, 1), 11.5)))})
+    assert 'role="img" aria-labelledby="trend-caption" aria-describedby="trend-said"' in drawn
+    assert (
+        "Trend of Average handling time in minutes: 1 point from 1 May 2026 to 1 May 2026. Latest: 11.5 on 1 May 2026."
+        " Baseline: 12 (1 Apr 2026). Target: 9.6 (1 Jun 2026).</p>"
+    ) in drawn
+
+    empty = render_to_string("kpis/_trend_chart.html", {**context, "facts": trend_facts(kpi, [])})
+    assert "Trend of Average handling time in minutes: no measurements in this period. Baseline: 12" in empty

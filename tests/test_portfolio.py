@@ -368,6 +368,13 @@ def test_value_versus_risk_plots_realised_value_by_tier_sized_by_modelled_value(
     assert traces["Green"]["marker"]["size"][0] > traces["Red"]["marker"]["size"][0]
     assert figure["layout"]["xaxis"]["ticktext"] == ["Low", "Medium", "High"]
 
+    # Its table lists the same points, with the labels a reader sees, and the same links.
+    rows = login(lee).get(URL).context["portfolio"].value_risk_rows
+    assert rows == [
+        ("Low risk", "Low", "Green", 600.0, 900.0, "?health=green&risk_tier=low&sort=-realised_value"),
+        ("High risk", "High", "Red", 120.0, 225.0, "?health=red&risk_tier=high&sort=-realised_value"),
+    ]
+
 
 def test_value_versus_risk_spreads_points_of_one_tier():
     points = [Point(f"R{n}", "medium", "green", 10.0 * n, None, "?") for n in range(3)]

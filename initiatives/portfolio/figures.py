@@ -120,6 +120,16 @@ def value_risk_figure(points: list[Point]) -> dict:
     return {"data": [trace(health) for health in Health], "layout": layout}
 
 
+def value_risk_rows(points: list[Point]) -> list[tuple[str, str, str, float, float | None, str]]:
+    """The chart's points as the rows of its table, for those who cannot see it: title, risk tier and health
+    (as their labels), realised and modelled value a week, and the link a click on the bubble follows."""
+    tiers, healths = dict(Initiative.RiskTier.choices), dict(Health.choices)
+    return [
+        (p.title, tiers.get(p.risk_tier, p.risk_tier), healths.get(p.health, p.health), p.realised, p.modelled, p.link)
+        for p in points
+    ]
+
+
 def _labelled(points: list[Point]) -> set[int]:
     """The positions of the points whose title is written above them."""
     largest = max((p.realised for p in points), default=0)

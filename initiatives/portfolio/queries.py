@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from governance.models import GateReview
 from initiatives.models import Initiative, Stage
-from initiatives.portfolio.figures import Point, heatmap_figure, value_risk_figure
+from initiatives.portfolio.figures import Point, heatmap_figure, value_risk_figure, value_risk_rows
 from initiatives.portfolio.forms import NOT_KILLED, SORT_KEYS, PortfolioFilters
 from initiatives.portfolio.rows import Health, Row, owner_name, row_from, url_maker
 from initiatives.portfolio.sql import FLAG_COLUMNS, KILLED, Scope, fetch, fetch_each
@@ -226,6 +226,10 @@ class Portfolio:
     @property
     def value_risk(self) -> dict:
         return value_risk_figure(self.points)
+
+    @property
+    def value_risk_rows(self) -> list[tuple]:
+        return value_risk_rows(self.points)
 
     @cached_property
     def stuck(self) -> list[Row]:

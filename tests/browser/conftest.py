@@ -18,6 +18,15 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 PASSWORD = "pw-for-tests-only"
 SHOTS = Path("/tmp/opmodel-shots")  # noqa: S108 - screenshots for a person to open, not a secret
+# axe-core from the npm registry, vendored (tests/browser/vendor/README.md): the checks never reach a CDN.
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+# WCAG 2.0, 2.1 and 2.2 at levels A and AA: what OpModel claims (README, "Accessibility").
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+# axe-core keeps some WCAG rules "experimental" (label-content-name-mismatch, td-has-header, ...): they run
+# too, and count when they test a WCAG criterion.
+RUN_AXE = """tags => axe.run(document, {
+    runOnly: {type: 'tag', values: [...tags, 'experimental']}, resultTypes: ['violations']
+})"""
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -84,6 +93,21 @@ def open_tab(page, name: str) -> None:
     tabs = page.get_by_role("navigation", name="Initiative sections")
     tabs.get_by_role("link", name=name, exact=True).click()
     expect(tabs.locator('[aria-current="page"]')).to_have_text(name)
+
+
+def assert_accessible(page) -> None:
+    """Fails with each rule, element and the page when axe-core finds a serious or critical WCAG 2.2 A/AA
+    violation on the page as it is now (call it after each page a journey opens)."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.add_script_tag(path=str(AXE))
+    results = page.evaluate(RUN_AXE, WCAG_TAGS)
+    found = [
+        f"{rule['id']} ({rule['impact']}): {', '.join(node['target'])} {node['html'][:160]}\n    {rule['help']}"
+        for rule in results["violations"]
+        if rule["impact"] in ("serious", "critical") and set(rule["tags"]) & set(WCAG_TAGS)
+        for node in rule["nodes"]
+    ]
+    assert not found, f"axe-core on {page.url}:\n" + "\n".join(found)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from kpis import services
 from kpis.models import IngestBatch, Measurement
-from tests.browser.conftest import open_tab
+from tests.browser.conftest import assert_accessible, open_tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -63,6 +63,7 @@ def test_pm_uploads_a_csv_replays_it_and_sees_the_trend(page, login, screenshot,
 
     # 1. From the outcome tree to the upload page; three good rows from two sources are created.
     page.goto(initiative.get_absolute_url())
+    assert_accessible(page)
     open_tab(page, "Outcome tree & KPIs")
     page.get_by_role("link", name="Upload measurements (CSV)").click()
     expect(page.get_by_role("heading", name="Upload measurements")).to_be_visible()
@@ -96,10 +97,11 @@ def test_pm_uploads_a_csv_replays_it_and_sees_the_trend(page, login, screenshot,
 
     # 4. The KPI page draws the trend with both sources and the reference lines, and lists the points.
     page.goto(initiative.get_absolute_url())
+    assert_accessible(page)
     open_tab(page, "Outcome tree & KPIs")
     page.get_by_role("link", name="Escalation rate", exact=True).click()
     expect(page.get_by_role("heading", name="Escalation rate")).to_be_visible()
-    chart = page.locator("#kpi-trend")
+    chart = page.locator("#kpi-trend-chart")
     expect(chart.locator(".main-svg").first).to_be_attached()
     expect(chart.locator(".legendtext")).to_have_text(
         ["helpdesk-export", "qa-sampling", "Baseline", "Target path", "Guardrail bound"]
@@ -109,4 +111,5 @@ def test_pm_uploads_a_csv_replays_it_and_sees_the_trend(page, login, screenshot,
     expect(latest.locator("tbody tr")).to_have_count(3)
     expect(latest.locator("tbody tr").first).to_contain_text("2026-10-12 09:00")
     expect(latest).to_contain_text("qa-sampling")
+    assert_accessible(page)
     screenshot("kpi-page")

@@ -1,6 +1,8 @@
 """Forms people finish: a failed save opens at an error summary that leads to each field, and a long
 text counts its characters against the limit every path enforces."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -9,7 +11,7 @@ from initiatives import services
 from initiatives.models import Role
 from kpis import services as kpi_services
 from kpis.models import Driver
-from tests.browser.conftest import SHOTS
+from tests.browser.conftest import SHOTS, assert_accessible
 from tests.lifecycle import give_role
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -28,6 +30,7 @@ def test_a_failed_charter_save_opens_at_a_summary_that_leads_to_each_field(page,
     initiative = make_initiative(complete=False)
     login(alice)
     page.goto(f"/initiatives/{initiative.slug}/charter/")
+    assert_accessible(page)
     expect(page.locator("#signoff-legend")).to_contain_text("required for sign-off")
     expect(page.get_by_label("Outcome statement")).to_have_accessible_name("Outcome statement required for sign-off")
     expect(page.get_by_label("Scope")).to_have_accessible_name("Scope")  # not needed for sign-off
@@ -41,12 +44,18 @@ def test_a_failed_charter_save_opens_at_a_summary_that_leads_to_each_field(page,
     expect(summary).to_be_focused()
     expect(summary).to_be_in_viewport()
     expect(summary.get_by_role("heading")).to_have_text("Not saved: 2 things to fix")
+    # A screen reader hears each invalid field as invalid, with its error (Django's aria-invalid and
+    # aria-describedby, pointing at the error _field.html renders).
+    cost = page.get_by_label("Cost per 1,000 inferences")
+    expect(cost).to_have_attribute("aria-invalid", "true")
+    expect(cost).to_have_accessible_description(re.compile(re.escape(AT_LEAST_ZERO)))
+    expect(page.get_by_label("Day 1", exact=True)).not_to_have_attribute("aria-invalid", "true")
+    assert_accessible(page)
     expect(summary.get_by_role("link")).to_have_text(
         [f"Day 90: launched, trained and standardized: {PLAN_ORDER}", f"Cost per 1,000 inferences: {AT_LEAST_ZERO}"]
     )
     in_view(page, "charter-error-summary")
 
-    cost = page.get_by_label("Cost per 1,000 inferences")
     summary.get_by_role("link", name=f"Cost per 1,000 inferences: {AT_LEAST_ZERO}").click()
     expect(cost).to_be_focused()
     expect(cost).to_be_in_viewport()
@@ -61,6 +70,7 @@ def test_a_long_text_counts_its_characters_and_the_save_refuses_one_too_long(pag
     initiative = make_initiative(complete=False)
     login(alice)
     page.goto(f"/initiatives/{initiative.slug}/charter/")
+    assert_accessible(page)
     outcome = page.get_by_label("Outcome statement")
     counter = page.locator("#id_outcome_statement_counter")
     expect(counter).to_have_text("Up to 1,000 characters")
@@ -91,6 +101,7 @@ def test_a_failed_control_save_far_down_the_foundation_page_opens_at_that_contro
     control = Control.objects.filter(is_active=True, layer=Layer.ADOPTION).order_by("position", "key").last()
     login(rita)
     page.goto(f"/initiatives/{initiative.slug}/foundation/")
+    assert_accessible(page)
 
     form = page.locator(f"#control-{control.key}")
     form.get_by_label("Status").select_option(label="In place")
@@ -111,6 +122,7 @@ def test_a_long_unbroken_text_wraps_inside_its_card(page, login, make_initiative
     services.update_charter(initiative.pk, acting_user=alice, outcome_statement="https://example.com/" + "x" * 980)
     login(alice)
     page.goto(f"/initiatives/{initiative.slug}/")
+    assert_accessible(page)
 
     page.get_by_text("https://example.com/xxx").first.scroll_into_view_if_needed()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
@@ -121,6 +133,7 @@ def test_a_refused_panel_form_comes_back_on_its_own_page_with_what_was_typed(pag
     kpi_services.add_driver(initiative.pk, acting_user=alice, name="Faster handling")
     login(alice)
     page.goto(f"/initiatives/{initiative.slug}/#outcome-tree")
+    assert_accessible(page)
 
     page.get_by_role("textbox", name="Driver name").fill("faster handling")
     page.get_by_role("button", name="Add driver").click()

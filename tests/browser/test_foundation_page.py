@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from governance.foundation import services as foundation
 from initiatives.models import Role
+from tests.browser.conftest import assert_accessible
 from tests.lifecycle import give_role, pass_charter_signoff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -30,6 +31,7 @@ def test_a_risk_owner_opens_a_folded_layer_and_works_through_the_missing_control
 ):
     login(rita)
     page.goto(f"/initiatives/{in_foundation.slug}/foundation/")
+    assert_accessible(page)
 
     # 1. Governance has nothing missing: folded to its progress; workflow is open at its missing controls.
     governance = page.locator("#layer-governance")
@@ -37,6 +39,7 @@ def test_a_risk_owner_opens_a_folded_layer_and_works_through_the_missing_control
     expect(governance.get_by_role("article", name="Access policy")).to_be_hidden()
     expect(page.locator("#layer-workflow").get_by_role("article", name="Human review")).to_be_visible()
     expect(page.locator("#controls")).to_contain_text("4 of 17 in place · 13 missing")
+    assert_accessible(page)
     screenshot("foundation-folded")
 
     # 2. Opening the layer shows its controls, each form folded until asked for.

@@ -16,7 +16,7 @@ from kpis import services as kpi_services
 from kpis.models import Kpi, Measurement
 from kpis.recompute import recompute_scorecards
 from opmodel.compat import UTC
-from tests.browser.conftest import open_tab
+from tests.browser.conftest import assert_accessible, open_tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -78,6 +78,7 @@ def test_pm_goes_through_every_tab(page, login, screenshot, measured, alice):
 
     # 1. The page's own address opens the overview: scorecard, readiness, next gate, roles, charter.
     page.goto(url)
+    assert_accessible(page)
     tabs = page.get_by_role("navigation", name="Initiative sections")
     expect(tabs.locator('[aria-current="page"]')).to_have_text("Overview")
     expect(page.get_by_role("heading", name="Scorecard")).to_be_visible()
@@ -86,6 +87,7 @@ def test_pm_goes_through_every_tab(page, login, screenshot, measured, alice):
     expect(page.locator("#roles tr").filter(has_text="Security / risk")).to_contain_text("Rita")
     expect(page.locator("#audit, #outcome-tree, #assets")).to_have_count(0)
     assert _height(page) < 2 * 1000, "the overview should be a screen or two"
+    assert_accessible(page)
     screenshot("initiative-tab-overview")
 
     # 2. The outcome tree, with a trend chart drawn for each KPI.
@@ -99,6 +101,7 @@ def test_pm_goes_through_every_tab(page, login, screenshot, measured, alice):
     for n in range(2):
         expect(charts.nth(n).locator(".main-svg").first).to_be_attached()
     expect(charts.first.locator(".legendtext")).to_contain_text(["api", "Baseline", "Target path"])
+    assert_accessible(page)
     screenshot("initiative-tab-tree")
 
     # 3. The foundation's summary, with the way to its own page.
@@ -106,12 +109,14 @@ def test_pm_goes_through_every_tab(page, login, screenshot, measured, alice):
     expect(page).to_have_url(re.compile(r"\?tab=foundation$"))
     expect(page.locator("#foundation table tbody tr")).to_have_count(5)
     expect(page.get_by_role("link", name="Foundation page")).to_be_visible()
+    assert_accessible(page)
     screenshot("initiative-tab-foundation")
 
     # 4. The assets the initiative uses.
     open_tab(page, "Assets")
     expect(page).to_have_url(re.compile(r"\?tab=assets$"))
     expect(page.locator("#assets").get_by_role("link", name="Ticket triage prompt")).to_be_visible()
+    assert_accessible(page)
     screenshot("initiative-tab-assets")
 
     # 5. History: gate reviews and the newest page of the audit trail, whose changes read as text.
@@ -125,12 +130,14 @@ def test_pm_goes_through_every_tab(page, login, screenshot, measured, alice):
     expect(edit).to_contain_text(f"No customer data leaves the EU ({EVENTS_PER_PAGE - 2})")
     field = edit.locator("ul.changes .changed-field")
     assert field.evaluate("e => getComputedStyle(e).display") == "inline"
+    assert_accessible(page)
     screenshot("initiative-tab-history")
 
 
 def test_pm_pages_and_filters_the_history(page, login, screenshot, measured, alice):
     login(alice)
     page.goto(measured.get_absolute_url() + "?tab=history")
+    assert_accessible(page)
     audit = page.locator("#audit")
     expect(audit.locator(".pagination")).to_contain_text(re.compile(r"Page 1 of 2"))
 
@@ -152,6 +159,7 @@ def test_pm_pages_and_filters_the_history(page, login, screenshot, measured, ali
     expect(actions).to_have_text(["Role assigned"] * 3)
     expect(audit).to_contain_text("3 events of this kind")
     expect(audit.locator(".pagination")).to_have_count(0)
+    assert_accessible(page)
     screenshot("initiative-tab-history-roles")
 
 
@@ -161,6 +169,7 @@ def test_tabs_answer_the_keyboard_and_old_links_find_their_section(page, login, 
 
     # A tab is a link: focused and entered, it opens.
     page.goto(url)
+    assert_accessible(page)
     page.get_by_role("link", name="History", exact=True).focus()
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"\?tab=history$"))

@@ -10,7 +10,7 @@ from governance.models import AuditEvent
 from kpis import services
 from kpis.models import Driver, Kpi, Measurement
 from opmodel.compat import UTC
-from tests.browser.conftest import SHOTS, open_tab
+from tests.browser.conftest import SHOTS, assert_accessible, open_tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -46,6 +46,7 @@ def _fill_baseline_and_target(page, baseline: str, target: str) -> None:
 def test_pm_builds_and_edits_the_outcome_tree(page, login, initiative, alice):
     login(alice)
     page.goto(initiative.get_absolute_url())
+    assert_accessible(page)
     open_tab(page, TREE_TAB)
     tree = page.locator("#outcome-tree")
     expect(tree).to_contain_text("No outcome tree yet")

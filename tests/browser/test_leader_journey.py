@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 
 from governance.models import AuditEvent, GateDecision, GateReview
 from governance.services import request_review
-from tests.browser.conftest import open_tab
+from tests.browser.conftest import assert_accessible, open_tab
 from tests.conftest import COMPLETE_CHARTER
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -28,6 +28,7 @@ def test_leader_approves_from_the_inbox_and_the_initiative_moves_on(page, login,
     login(lee)
 
     page.goto("/approvals/")
+    assert_accessible(page)
     inbox = page.locator("section").filter(has=page.get_by_role("heading", name="Waiting for my decision"))
     expect(inbox).to_contain_text("Charter sign-off")
     inbox.get_by_role("link", name=initiative.title).click()
@@ -60,6 +61,7 @@ def test_leader_approves_from_the_inbox_and_the_initiative_moves_on(page, login,
         item.get_by_role("button", name="Save answer").click()
         expect(page.get_by_role("status")).to_contain_text(f"Answer recorded: {question} {answer}.")
     expect(page.locator("#checklist-due")).to_have_count(0)
+    assert_accessible(page)
     screenshot("decision-pack")
 
     page.get_by_label("Comment").fill("Clear outcome and guardrails; go build the foundation.")
@@ -95,6 +97,7 @@ def test_leader_approves_from_the_inbox_and_the_initiative_moves_on(page, login,
 def test_sponsor_must_say_why_when_requesting_changes(page, login, review, initiative, sam):
     login(sam)
     page.goto(f"/approvals/{review.pk}/")
+    assert_accessible(page)
 
     page.get_by_role("button", name="Request changes").click()
     comment_field = page.locator(".field").filter(has=page.get_by_label("Comment"))

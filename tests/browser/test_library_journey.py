@@ -10,7 +10,7 @@ from governance.library import services as library
 from governance.models import Asset, AssetUsage, Notification
 from initiatives import services
 from initiatives.models import Role
-from tests.browser.conftest import SHOTS, open_tab
+from tests.browser.conftest import SHOTS, assert_accessible, open_tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -55,6 +55,7 @@ def test_pm_adopts_an_asset_and_hears_about_its_next_version(
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_role("link", name="Ticket triage prompt")).to_be_visible()
     expect(page.get_by_role("link", name="Invoice extraction cases")).to_have_count(0)
+    assert_accessible(page)
     screenshot("library-search")
 
     # 2. Open the asset: the latest version with its variables highlighted, and its history.
@@ -73,6 +74,7 @@ def test_pm_adopts_an_asset_and_hears_about_its_next_version(
 
     # 4. Adopt the latest version from the initiative page.
     page.goto(initiative.get_absolute_url())
+    assert_accessible(page)
     open_tab(page, "Assets")
     assets = page.locator("#assets")
     assets.get_by_label("Asset").select_option(label="Ticket triage prompt")
@@ -86,6 +88,7 @@ def test_pm_adopts_an_asset_and_hears_about_its_next_version(
     # 5. A platform engineer publishes v3.
     login(dana)
     page.goto(prompt.get_absolute_url())
+    assert_accessible(page)
     page.get_by_label("Content").fill(V2 + "If unsure, answer “needs-human”.\n")
     page.get_by_label("Changelog").fill("Hand unsure tickets to a person")
     page.get_by_role("button", name="Publish new version").click()
@@ -97,6 +100,7 @@ def test_pm_adopts_an_asset_and_hears_about_its_next_version(
     login(alice)
     expect(page.get_by_role("link", name="Notifications (1)")).to_be_visible()
     page.goto(initiative.get_absolute_url())
+    assert_accessible(page)
     open_tab(page, "Assets")
     expect(page.locator("#assets").get_by_text("newer version available")).to_be_visible()
     page.locator("#assets").screenshot(path=str(SHOTS / "library-initiative-panel.png"))
@@ -109,4 +113,5 @@ def test_pm_adopts_an_asset_and_hears_about_its_next_version(
     assert not Notification.objects.filter(user=alice, read_at__isnull=True).exists()
 
     page.goto(prompt.get_absolute_url())
+    assert_accessible(page)
     screenshot("library-asset")

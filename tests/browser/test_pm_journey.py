@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from governance.models import AuditEvent, GateReview
 from initiatives.models import Initiative, Role
+from tests.browser.conftest import assert_accessible
 from tests.conftest import COMPLETE_CHARTER
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -45,6 +46,7 @@ def test_pm_creates_an_initiative_and_submits_its_charter_for_sign_off(page, log
 
     # 1. Create the initiative: it lands on the charter form.
     page.goto("/initiatives/new/")
+    assert_accessible(page)
     page.get_by_label("Title").fill("Support triage assistant")
     page.get_by_label("Business unit").fill("Customer Support")
     page.get_by_label("Risk tier").select_option(label="Medium")
@@ -102,6 +104,7 @@ def test_pm_creates_an_initiative_and_submits_its_charter_for_sign_off(page, log
 
     expect(page.get_by_text("Next gate: Charter sign-off")).to_be_visible()
     expect(page.locator("#next-gate")).to_contain_text("Needs a leading and a lagging KPI")
+    assert_accessible(page)
     screenshot("initiative-page")
 
     # 6. Submit with an override reason: she lands on the decision pack and may not decide it.

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from initiatives.models import Initiative, Stage
 from kpis.models import Scorecard
+from tests.browser.conftest import assert_accessible
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -66,6 +67,7 @@ def test_leader_drills_down_from_the_charts_and_sorts_the_table(page, login, scr
     login(lee)
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto("/portfolio/")
+    assert_accessible(page)
     expect(page.locator("#portfolio-heatmap .main-svg").first).to_be_attached()
     rows = page.locator("#initiatives tbody tr")
     expect(rows).to_have_count(len(PORTFOLIO))
@@ -76,6 +78,7 @@ def test_leader_drills_down_from_the_charts_and_sorts_the_table(page, login, scr
     expect(totals).to_contain_text("EUR 4,920")  # realised a week
     expect(totals).to_contain_text("EUR 8,100")  # modelled a week
     expect(totals).to_contain_text("EUR 220")  # monthly cost
+    assert_accessible(page)
     screenshot("portfolio-explore-1280")
 
     # 2. A click on the Measure impact × Red cell lists the two red ones not killed there.
@@ -88,6 +91,7 @@ def test_leader_drills_down_from_the_charts_and_sorts_the_table(page, login, scr
 
     # 3. The killed one is a cell apart; without the chart, the counts table links to it too.
     page.goto("/portfolio/")
+    assert_accessible(page)
     page.get_by_text("The counts as a table").click()
     page.locator(".heatmap-table tbody tr", has_text="Measure impact").get_by_role("link", name="1").click()
     expect(page).to_have_url(re.compile(r"status=killed"))
@@ -95,6 +99,7 @@ def test_leader_drills_down_from_the_charts_and_sorts_the_table(page, login, scr
 
     # 4. Sorting: the largest realised value first, then reversed; the heading says which way.
     page.goto("/portfolio/")
+    assert_accessible(page)
     heading = page.get_by_role("columnheader", name=re.compile("Realised a week"))
     heading.get_by_role("link").click()
     expect(page).to_have_url(re.compile(r"sort=-realised_value"))
@@ -106,6 +111,7 @@ def test_leader_drills_down_from_the_charts_and_sorts_the_table(page, login, scr
 
     # 5. A bubble (the only green one: Quote drafting, medium risk) lists its risk tier and health.
     page.goto("/portfolio/")
+    assert_accessible(page)
     box = page.locator("#portfolio-value-risk .trace").first.locator(".point").bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.move(x, y)
@@ -119,6 +125,7 @@ def test_the_portfolio_fits_a_768_px_screen(page, login, screenshot, portfolio, 
     login(lee)
     page.set_viewport_size({"width": 768, "height": 1024})
     page.goto("/portfolio/")
+    assert_accessible(page)
     expect(page.locator("#portfolio-value-risk .main-svg").first).to_be_attached()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     # The table scrolls in its own box, the initiative's name staying in view.
@@ -131,4 +138,5 @@ def test_the_portfolio_fits_a_768_px_screen(page, login, screenshot, portfolio, 
         "box => box.getBoundingClientRect().left"
     )
     expect(scroller.locator("tfoot")).to_contain_text("EUR 4,920")
+    assert_accessible(page)
     screenshot("portfolio-explore-768")

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from initiatives.models import Initiative, Stage
 from kpis.models import Scorecard
+from tests.browser.conftest import assert_accessible
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -65,6 +66,7 @@ def test_leader_filters_the_portfolio_and_exports_the_table(page, login, screens
     rows = page.locator("#initiatives tbody tr")
     expect(rows).to_have_count(len(PORTFOLIO))
     expect(page.locator("#stuck")).to_contain_text("Support triage assistant")
+    assert_accessible(page)
     screenshot("portfolio")
 
     # 2. Filtering by stage through the form narrows the table.
@@ -89,7 +91,9 @@ def test_leader_filters_the_portfolio_and_exports_the_table(page, login, screens
     # 4. A future date in a shared link (the date input itself stops at today) is refused next to
     # its field, and the page falls back to today.
     page.goto("/portfolio/?stage=measure-impact&as_of=2999-01-01")
+    assert_accessible(page)
     expect(page.get_by_role("alert")).to_have_text("The as-of date cannot be in the future. Showing today instead.")
     expect(rows).to_have_count(2)
     expect(page.get_by_label("As of")).to_have_value("2999-01-01")
+    assert_accessible(page)
     screenshot("portfolio-bad-date")

@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from governance.models import Asset
-from tests.browser.conftest import open_tab
+from tests.browser.conftest import assert_accessible, open_tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -16,6 +16,7 @@ PLAYBOOK = "# Escalation playbook\n\nEscalate to tier 2 when confidence is below
 def test_pm_sees_and_edits_the_public_listing_before_publishing(page, login, screenshot, initiative, alice):
     login(alice)
     page.goto(initiative.get_absolute_url())
+    assert_accessible(page)
     open_tab(page, "Assets")
     page.get_by_role("link", name="Publish as asset").click()
 
@@ -24,6 +25,7 @@ def test_pm_sees_and_edits_the_public_listing_before_publishing(page, login, scr
     expect(name).to_have_value("Support triage assistant: prompt template")
     expect(page.get_by_label("Playbook: owning team")).to_have_value("Customer Support")
     expect(page.get_by_label("Evaluation set: tags")).to_have_value("Customer Support")
+    assert_accessible(page)
     screenshot("publish-form")
 
     name.fill("Ticket triage prompt")

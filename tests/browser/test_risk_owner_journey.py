@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 from governance.foundation import services as foundation
 from governance.models import ChecklistAnswer, Control, DataSource, GateDecision
 from initiatives.models import Role
+from tests.browser.conftest import assert_accessible
 from tests.lifecycle import give_role, pass_charter_signoff, request
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -29,6 +30,7 @@ def in_foundation(make_initiative, alice, sam, rita, dana):
 def test_risk_owner_fills_the_foundation_and_signs_off(page, login, screenshot, in_foundation, alice, rita):
     login(rita)
     page.goto(f"/initiatives/{in_foundation.slug}/foundation/")
+    assert_accessible(page)
     expect(page.get_by_role("heading", name="Foundation: Support triage assistant")).to_be_visible()
 
     # 1. Two controls in place with evidence, one waived with a reason.
@@ -75,6 +77,7 @@ def test_risk_owner_fills_the_foundation_and_signs_off(page, login, screenshot, 
     review = request(in_foundation, alice)
     assert review.override_reason == ""  # every foundation criterion is met
     page.goto(f"/approvals/{review.pk}/")
+    assert_accessible(page)
     question = page.get_by_role("article", name="Can we roll back safely?")
     question.get_by_label("Answer").select_option(label="Yes")
     question.get_by_label("Note").fill("Rollback rehearsed in staging")
@@ -89,9 +92,11 @@ def test_risk_owner_fills_the_foundation_and_signs_off(page, login, screenshot, 
 
     # 5. The one-page control model, printed.
     page.goto(f"/initiatives/{in_foundation.slug}/control-model/")
+    assert_accessible(page)
     expect(page.get_by_role("heading", name="Controls by layer")).to_be_visible()
     expect(page.locator("#risk")).to_contain_text("regulated markets")
     page.evaluate("() => { window.__printed = 0; window.print = () => { window.__printed += 1; }; }")
     page.get_by_role("button", name="Print").click()
     assert page.evaluate("window.__printed") == 1
+    assert_accessible(page)
     screenshot("control-model")

@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from governance.models import ApiToken, AuditEvent
+from tests.browser.conftest import assert_accessible
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -13,6 +14,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, seria
 def test_a_token_works_until_it_is_revoked_in_the_page(page, playwright, login, live_server, alice):
     login(alice)
     page.goto("/accounts/tokens/")
+    assert_accessible(page)
     page.get_by_label("Token name").fill("BI nightly job")
     page.get_by_label("Expires in (days)").fill("30")
     page.get_by_role("button", name="Create token").click()
