@@ -138,11 +138,16 @@ def _item_from_row(row: dict, acting_user) -> tuple[ShadowAiUse, list[dict]]:
         team=(row.get("team") or "").strip(),
         people=int(people) if people.isdigit() else None,
         data_touched=(row.get("data") or "").strip(),
-        classification=_choice(ShadowAiUse._meta.get_field("classification").choices, row.get("classification")),
-        found_via=_choice(ShadowAiUse.FoundVia.choices, row.get("found_via")),
+        classification=_choice("classification", row.get("classification")),
+        found_via=_choice("found_via", row.get("found_via")),
     )
     if people and not people.isdigit():
         errors.append({"field": "people", "message": "Give a whole number of people, 0 or more."})
+    for name in ("classification", "found_via"):
+        field = ShadowAiUse._meta.get_field(name)
+        value = getattr(item, name)
+        if value and value not in dict(field.choices):
+            errors.append({"field": name, "message": f"“{value}” is not one of: {', '.join(dict(field.choices))}."})
     try:
         item.full_clean(exclude=["recorded_by", *(e["field"] for e in errors)])
     except ValidationError as exc:
@@ -154,10 +159,10 @@ def _item_from_row(row: dict, acting_user) -> tuple[ShadowAiUse, list[dict]]:
     return item, errors
 
 
-def _choice(choices, text) -> str:
-    """The stored value for a value or a label given in any case; anything else is kept for full_clean to refuse."""
+def _choice(name: str, text) -> str:
+    """The stored value for a value or a label given in any case; anything else is kept, to be refused by name."""
     text = (text or "").strip()
-    for value, label in choices:
+    for value, label in ShadowAiUse._meta.get_field(name).choices:
         if text.lower() in (value.lower(), str(label).lower()):
             return value
     return text
