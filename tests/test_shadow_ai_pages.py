@@ -12,6 +12,7 @@ from governance.models import AuditEvent, ShadowAiUse
 from governance.models.shadow import NO_SANCTIONED_PATH
 from governance.shadow import services as shadow
 from governance.shadow.forms import ShadowAiForm, TriageForm
+from governance.shadow.panels import shadow_ai_figures
 from governance.shadow.serializers import ShadowAiUseInputSerializer
 from governance.shadow.views import PAGE_SIZE
 from initiatives.models import Role
@@ -223,3 +224,39 @@ def test_each_path_edits_exactly_the_declared_fields(steward):
     assert writable_fields(ShadowAiUseInputSerializer()) == declared
     assert list(shadow.WRITABLE) == declared
     assert set(admin.site._registry[ShadowAiUse].fields) - {"recorded_by", "created_at", "updated_at"} == set(declared)
+
+
+# ---- the portfolio's card --------------------------------------------------------------------------
+
+
+def test_the_portfolio_card_counts_open_items_the_sanctioned_share_and_its_people(
+    client, steward, initiative, charlie, django_assert_num_queries
+):
+    def add(tool, people, status, **link):
+        item = shadow.record_shadow_use(acting_user=steward, **{**CHATGPT, "tool": tool, "people": people})
+        shadow.triage_shadow_use(item.pk, acting_user=steward, status=status, **link)
+
+    add("ChatGPT (personal accounts)", 10, "sanctioned", initiative=initiative)
+    add("Claude (personal)", 14, "untriaged")
+    add("Gemini (personal)", 3, "needs-path")
+    add("Free PDF summariser", 2, "blocked")
+    with django_assert_num_queries(1):
+        figures = shadow_ai_figures()
+    assert (figures.items, figures.open, figures.sanctioned, figures.people, figures.people_sanctioned) == (
+        4,
+        2,
+        1,
+        29,
+        10,
+    )
+    client.force_login(charlie)  # the card's figures are the register's totals, shown with the portfolio
+    card = client.get("/portfolio/").content.decode().split('id="shadow-ai"')[1].split("</section>")[0]
+    assert "<dt>Open items</dt><dd>2</dd>" in card
+    assert "<dt>With a sanctioned path</dt><dd>25 %</dd>" in card
+    assert "<dt>People with a sanctioned path</dt><dd>10 of 29</dd>" in card
+
+
+def test_an_empty_register_shows_no_share(client, charlie):
+    client.force_login(charlie)
+    card = client.get("/portfolio/").content.decode().split('id="shadow-ai"')[1].split("</section>")[0]
+    assert "<dt>With a sanctioned path</dt><dd>—</dd>" in card and "<dd>0 of 0</dd>" in card
