@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from governance.models import Asset, ShadowAiUse
+from governance.models import Asset, DataSource, ShadowAiUse
 from initiatives.models import Initiative
 from opmodel.api import StrictModelSerializer
 
@@ -12,6 +12,10 @@ class ShadowAiUseSerializer(serializers.ModelSerializer):
     initiative_title = serializers.CharField(source="initiative.title", read_only=True, default=None, allow_null=True)
     asset = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
+    # Declared so the schema admits the blank value of an item whose data is not classified yet.
+    classification = serializers.ChoiceField(
+        choices=DataSource.Classification.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = ShadowAiUse
