@@ -168,6 +168,7 @@ def test_one_bad_row_imports_nothing_and_every_bad_row_is_named(client, steward)
     assert response.status_code == 200
     errors = [(e["line"], e["field"]) for e in response.context["line_errors"]]
     assert errors == [(3, "tool"), (3, "people"), (3, "classification"), (4, "found_via")]
+    assert response.context["form"].errors["file"] == ["4 errors in 2 rows, listed below; nothing was imported."]
     assert "“rumour” is not one of: self-reported, survey, expense-report, proxy-log." in response.content.decode()
     assert not ShadowAiUse.objects.exists() and not AuditEvent.objects.filter(action="shadow_ai.recorded").exists()
 

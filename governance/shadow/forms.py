@@ -45,6 +45,8 @@ class ShadowAiForm(_LinkChoices, forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self._limit_links(user)
+        self.fields["classification"].choices = [("", "Not known yet"), *DataSource.Classification.choices]
+        self.fields["found_via"].choices = [("", "Choose how it was found"), *ShadowAiUse.FoundVia.choices]
 
     def _post_clean(self):
         pass  # the service validates the item (ShadowAiUse.clean) and reports its errors by field

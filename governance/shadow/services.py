@@ -25,7 +25,9 @@ class ImportRejected(Exception):
 
     def __init__(self, errors: list[dict]):
         self.errors = errors
-        super().__init__(f"{len(errors)} error{'s' if len(errors) != 1 else ''}; nothing was imported.")
+        lines = len({e["line"] for e in errors if e["line"]})
+        where = f" in {lines} row{'s' if lines != 1 else ''}, listed below" if lines else ""
+        super().__init__(f"{len(errors)} error{'s' if len(errors) != 1 else ''}{where}; nothing was imported.")
 
 
 def _check_may_manage(user) -> None:
@@ -72,7 +74,7 @@ def update_shadow_use(item_id: int, *, acting_user, **changes) -> ShadowAiUse:
     2. Check the acting user may manage the register, then apply and validate the changes.
     3. Save only when something changed, and record the change with its before and after.
     """
-    item = ShadowAiUse.objects.select_for_update().select_related("initiative", "asset").get(pk=item_id)
+    item = ShadowAiUse.objects.select_for_update(of=("self",)).select_related("initiative", "asset").get(pk=item_id)
     _check_may_manage(acting_user)
     before = _state(item)
     _apply(item, acting_user, changes)
