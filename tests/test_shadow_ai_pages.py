@@ -130,8 +130,11 @@ def test_the_pages_are_for_stewards_only(client, request, rita, initiative, who)
     give_role(initiative, Role.SECURITY_RISK, rita, by=request.getfixturevalue("alice"))
     item = shadow.record_shadow_use(acting_user=rita, **CHATGPT)
     client.force_login(request.getfixturevalue(who))
-    for url in (LIST, NEW, IMPORT, f"/shadow-ai/{item.pk}/", f"/shadow-ai/{item.pk}/triage/"):
+    for url in (NEW, IMPORT, f"/shadow-ai/{item.pk}/", f"/shadow-ai/{item.pk}/triage/"):
         assert client.get(url).status_code == 403, url
+    register = client.get(LIST)  # linked from the top bar for everyone: it says who keeps it, and shows no item
+    assert register.status_code == 200 and b"The register is kept by security/risk" in register.content
+    assert b"ChatGPT" not in register.content and b"Record use" not in register.content
     assert client.post(f"/shadow-ai/{item.pk}/triage/", {"status": "blocked"}).status_code == 403
     item.refresh_from_db()
     assert item.status == "untriaged"

@@ -23,12 +23,16 @@ class ShadowAiViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     serializer_class = ShadowAiUseSerializer
     filterset_class = ShadowAiFilter
 
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        if not can_manage_shadow_ai(request.user):
+    def _check_steward(self) -> None:
+        # Here rather than in initial(), so a method the route does not take is a 405 for everyone.
+        if not can_manage_shadow_ai(self.request.user):
             raise PermissionDenied(f"Only {can_manage_shadow_ai.who} may read or change the shadow-AI register.")
 
     def get_queryset(self):
+        """Every read and change of an item starts here, so this is where the register refuses outsiders."""
+        if getattr(self, "swagger_fake_view", False):
+            return ShadowAiUse.objects.none()  # the schema is built without a user
+        self._check_steward()
         return ShadowAiUse.objects.select_related("initiative", "asset", "recorded_by").order_by("-updated_at", "-pk")
 
     def _read(self, item: ShadowAiUse, status_code=status.HTTP_200_OK) -> Response:
@@ -42,6 +46,7 @@ class ShadowAiViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         "that replaces the use.",
     )
     def create(self, request):
+        self._check_steward()  # before the body is read: an outsider learns nothing from a 400
         data = ShadowAiUseInputSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         item = shadow.record_shadow_use(acting_user=request.user, **data.validated_data)

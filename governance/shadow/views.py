@@ -32,14 +32,17 @@ def _get_item(request, pk) -> ShadowAiUse:
 
 @login_required
 def shadow_list(request):
-    _check_steward(request)
+    if not can_manage_shadow_ai(request.user):
+        # The top bar links here for everyone: say who keeps the register and whom to tell, show no item.
+        return render(request, "governance/shadow_list.html", {"steward": False, "who": can_manage_shadow_ai.who})
     form = ShadowAiFilterForm(request.GET)
     form.is_valid()  # an unknown choice is reported beside its filter and ignored
     items = ShadowAiFilter(form.cleaned_data, queryset=ShadowAiUse.objects.order_by("-updated_at", "-pk")).qs
     page = Paginator(items.select_related("initiative", "asset", "recorded_by"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    context = {"form": form, "page": page, "filtered": any(request.GET.get(name) for name in form.fields)}
+    filtered = any(request.GET.get(name) for name in form.fields)
+    context = {"steward": True, "form": form, "page": page, "filtered": filtered}
     return render(request, "governance/shadow_list.html", context)
 
 
@@ -70,7 +73,7 @@ def shadow_edit(request, pk):
     if request.method == "POST" and save_form(form, write):
         messages.success(request, f"Saved {item}.")
         return redirect("governance:shadow_ai")
-    return form_page(request, form, title=f"Edit {item}", submit="Save", back=_back())
+    return form_page(request, form, title=f"Edit {item.tool}", submit="Save", back=_back())
 
 
 @login_required
@@ -82,7 +85,7 @@ def shadow_triage(request, pk):
         if triaged:
             messages.success(request, f"{triaged}: {triaged.get_status_display().lower()}.")
             return redirect("governance:shadow_ai")
-    return form_page(request, form, title=f"Triage {item}", submit="Save triage", back=_back())
+    return form_page(request, form, title=f"Triage {item.tool}", submit="Save triage", back=_back())
 
 
 @login_required
