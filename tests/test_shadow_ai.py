@@ -3,6 +3,7 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from governance.history import describe
 from governance.models import AuditEvent, ShadowAiUse
 from governance.models.shadow import NO_SANCTIONED_PATH
 from governance.permissions import can_manage_shadow_ai
@@ -131,3 +132,13 @@ def test_others_may_not_record_or_triage(request, item, who):
         shadow.triage_shadow_use(item.pk, acting_user=user, status="blocked")
     item.refresh_from_db()
     assert ShadowAiUse.objects.count() == 1 and item.status == "untriaged"
+
+
+def test_the_initiative_history_reads_its_triage_in_words(item, steward, initiative):
+    shadow.triage_shadow_use(item.pk, acting_user=steward, status="sanctioned", initiative=initiative)
+    [event] = describe(AuditEvent.objects.filter(action="shadow_ai.triaged", initiative_id=initiative.pk))
+    assert (event.who, event.what) == ("Rita Risk", "Shadow AI use triaged")
+    assert {(line["field"], line["before"], line["after"]) for line in event.lines} == {
+        ("Initiative", None, "Support triage assistant"),
+        ("Triage", "Untriaged", "Sanctioned path exists"),
+    }
