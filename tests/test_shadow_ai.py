@@ -8,6 +8,7 @@ from governance.models import AuditEvent, ShadowAiUse
 from governance.models.shadow import NO_SANCTIONED_PATH
 from governance.permissions import can_manage_shadow_ai
 from governance.shadow import services as shadow
+from governance.shadow.forms import ShadowAiForm
 from governance.shadow.services import UNSEEN_INITIATIVE
 from initiatives.models import Role
 from tests.lifecycle import give_role
@@ -141,4 +142,20 @@ def test_the_initiative_history_reads_its_triage_in_words(item, steward, initiat
     assert {(line["field"], line["before"], line["after"]) for line in event.lines} == {
         ("Initiative", None, "Support triage assistant"),
         ("Triage", "Untriaged", "Sanctioned path exists"),
+    }
+
+
+def test_a_steward_who_cannot_see_the_linked_initiative_may_still_edit_the_item(
+    item, steward, initiative, make_initiative, alice, dana
+):
+    shadow.triage_shadow_use(item.pk, acting_user=steward, status="sanctioned", initiative=initiative)
+    give_role(make_initiative("Invoice matching"), Role.ENABLEMENT, dana, by=alice)  # a steward who cannot see it
+    updated = shadow.update_shadow_use(
+        item.pk, acting_user=dana, people=30, status="sanctioned", initiative=initiative, asset=None
+    )
+    assert (updated.people, updated.initiative) == (30, initiative)
+    form = ShadowAiForm(instance=updated, user=dana)
+    assert set(form.fields["initiative"].queryset.values_list("title", flat=True)) == {
+        "Invoice matching",
+        "Support triage assistant",
     }

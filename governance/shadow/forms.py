@@ -1,6 +1,7 @@
 """The register's forms: filters, recording or editing an item, triage and the CSV import."""
 
 from django import forms
+from django.db.models import Q
 
 from governance.models import Asset, DataSource, ShadowAiUse
 from initiatives.models import Initiative
@@ -25,10 +26,12 @@ class ShadowAiFilterForm(forms.Form):
 
 
 class _LinkChoices:
-    """The initiative choices are those the user can see (the service refuses any other), assets the library's."""
+    """The initiative choices are those the user can see (the service links no other), assets the library's."""
 
     def _limit_links(self, user):
-        self.fields["initiative"].queryset = Initiative.objects.visible_to(user).order_by("title")
+        # The one already linked stays offered, so a steward who cannot see it may still save the item.
+        visible = Q(pk__in=Initiative.objects.visible_to(user).values("pk")) | Q(pk=self.instance.initiative_id)
+        self.fields["initiative"].queryset = Initiative.objects.filter(visible).order_by("title")
         self.fields["initiative"].empty_label = "No initiative"
         self.fields["asset"].queryset = Asset.objects.order_by("name")
         self.fields["asset"].empty_label = "No library asset"

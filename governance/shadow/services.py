@@ -47,12 +47,18 @@ def _apply(item: ShadowAiUse, acting_user, changes: dict) -> None:
     unknown = set(changes) - set(WRITABLE)
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "Not a field of the shadow-AI register."))
+    linked = item.initiative_id
     for name, value in changes.items():
         setattr(item, name, value.strip() if isinstance(value, str) and name in ("tool", "team") else value)
+    # A new link must name an initiative the steward can see; a link someone else made may stay as it is.
     initiative = changes.get("initiative")
-    if initiative is not None and not Initiative.objects.visible_to(acting_user).filter(pk=initiative.pk).exists():
+    if initiative is not None and initiative.pk != linked and not _sees(acting_user, initiative):
         raise ValidationError({"initiative": UNSEEN_INITIATIVE})
     item.full_clean(exclude=["recorded_by"])
+
+
+def _sees(user, initiative) -> bool:
+    return Initiative.objects.visible_to(user).filter(pk=initiative.pk).exists()
 
 
 @transaction.atomic
