@@ -65,6 +65,9 @@ ACTIONS = {
     "asset.label_moved": "Asset label moved",
     "asset.label_requested": "Asset label move requested",
     "asset.label_request_decided": "Asset label move decided",
+    "shadow_ai.recorded": "Shadow AI use recorded",
+    "shadow_ai.updated": "Shadow AI use edited",
+    "shadow_ai.triaged": "Shadow AI use triaged",
 }
 
 # Values named by their choices wherever they appear, also in events of a model without the field
@@ -159,6 +162,7 @@ class _Names:
             "username": {u.username: person_name(u) for u in people},
             "control": _lookup(Control, "key", refs["control"]),
             "asset": _lookup(Asset, "slug", refs["asset"]),
+            "initiative": _titles(refs["initiative"]),
             "kpi": _lookup(Kpi, "key", refs["kpi"]),
             "criterion": _criterion_labels(events),
             "template": {key: template.name for key, template in TEMPLATES.items()},
@@ -192,10 +196,15 @@ _REFERENCES = {
     "owner": "username",
     "control": "control",
     "asset": "asset",
+    "initiative": "initiative",  # the one replacing a shadow-AI use; its events belong to that initiative
     "kpis_added": "kpi",
     "criteria_unmet": "criterion",
     "template": "template",
 }
+
+
+def _titles(slugs: set) -> dict:
+    return dict(Initiative.objects.filter(slug__in=slugs).values_list("slug", "title")) if slugs else {}
 
 
 def _lookup(model, key: str, values: set) -> dict:

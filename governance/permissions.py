@@ -175,3 +175,15 @@ def can_manage_data_sources(user, initiative) -> bool:
 
 
 can_manage_data_sources.who = "the initiative's editors, risk owners or leaders"
+
+
+# The shadow-AI register's stewards: risk owners judge the exposure, enablement owns the sanctioned path.
+SHADOW_AI_ROLES = frozenset({Role.SECURITY_RISK, Role.ENABLEMENT})
+
+
+def can_manage_shadow_ai(user) -> bool:
+    """Read and change the shadow-AI register: security/risk and enablement role holders, leaders, admins."""
+    return is_leader(user) or _holds_anywhere(user, SHADOW_AI_ROLES)
+
+
+can_manage_shadow_ai.who = "security/risk and enablement role holders and portfolio leaders"

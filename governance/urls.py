@@ -11,4 +11,5 @@ urlpatterns = [
     path("accounts/tokens/", views.token_list, name="tokens"),
     path("accounts/tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
     path("", include("governance.library.urls")),
+    path("", include("governance.shadow.urls")),
 ]

@@ -206,6 +206,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "measurements", "description": "KPI values: pushed in bulk, read per KPI."},
         {"name": "assets", "description": "The reusable-asset library, its versions and labels, and who uses what."},
         {"name": "label-requests", "description": "Label moves on security requirements awaiting approval."},
+        {"name": "shadow-ai", "description": "Unsanctioned AI use and the sanctioned path that replaces it."},
     ],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -221,6 +222,7 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "initiatives.models.Role",
         "HealthEnum": "kpis.models.Scorecard.Health",
         "CriterionStatusEnum": "governance.criteria.STATUS_CHOICES",
+        "ShadowAiStatusEnum": "governance.models.ShadowAiUse.Status",
     },
 }
 

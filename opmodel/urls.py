@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 from governance.api import GateReviewViewSet
 from governance.foundation import urls as foundation_urls
 from governance.library import urls as library_urls
+from governance.shadow import urls as shadow_urls
 from initiatives.api import InitiativeViewSet
 from kpis.api import KpiViewSet, MeasurementIngestView
 from opmodel.api import unrouted
@@ -25,6 +26,7 @@ urlpatterns = [
     path("api/v1/measurements/", MeasurementIngestView.as_view(), name="measurements-ingest"),
     path("api/v1/", include(library_urls.api_urlpatterns)),
     path("api/v1/", include(foundation_urls.api_urlpatterns)),
+    path("api/v1/", include(shadow_urls.api_urlpatterns)),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

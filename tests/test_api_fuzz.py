@@ -31,6 +31,7 @@ from schemathesis.specs.openapi.checks import (
 from governance.foundation import services as foundation
 from governance.library import services as library
 from governance.models import Control
+from governance.shadow import services as shadow
 from governance.tokens import issue_token
 from initiatives.models import Role
 from kpis import services as kpi_services
@@ -121,6 +122,9 @@ def _seed(initiative, alice, dana, rita, *, held, sam) -> dict:
     )
     label_request = library.move_label(requirement.pk, acting_user=dana, name="recommended", version_number=1)
     review = request(initiative, alice)
+    shadow_use = shadow.record_shadow_use(
+        acting_user=rita, tool="ChatGPT (personal accounts)", team="Customer Support", people=14, found_via="survey"
+    )
     return {
         "initiative": initiative.slug,
         "asset": prompt.slug,
@@ -131,6 +135,7 @@ def _seed(initiative, alice, dana, rita, *, held, sam) -> dict:
         "assignment_id": role.pk,
         "source_id": source.pk,
         "control_key": Control.objects.values_list("key", flat=True).first(),
+        "shadow-ai": shadow_use.pk,
     }
 
 
@@ -142,7 +147,9 @@ def _use_known_objects(case, known: dict) -> None:
     resource = case.operation.path.split("/")[3]  # /api/v1/<resource>/...
     for name in params:
         if name in ("slug", "id"):
-            params[name] = known[{"initiatives": "initiative", "assets": "asset"}.get(resource, resource[:-1])]
+            params[name] = known[
+                {"initiatives": "initiative", "assets": "asset", "shadow-ai": "shadow-ai"}.get(resource, resource[:-1])
+            ]
         elif name in known:
             params[name] = known[name]
     case.path_parameters = params

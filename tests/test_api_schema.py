@@ -69,6 +69,7 @@ RESOURCES = [
     "measurements",
     "assets",
     "label-requests",
+    "shadow-ai",
 ]
 
 

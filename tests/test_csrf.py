@@ -43,7 +43,9 @@ from governance.models import (
     GateReview,
     LabelMoveRequest,
     Notification,
+    ShadowAiUse,
 )
+from governance.shadow import services as shadow
 from governance.tokens import issue_token
 from initiatives.forms import InitiativeForm
 from initiatives.models import Initiative, Role, RoleAssignment
@@ -130,6 +132,7 @@ class World:
     secured: Asset  # a security requirement, with a label move waiting for security/risk
     label_request: LabelMoveRequest
     token: ApiToken
+    shadow_use: ShadowAiUse  # on the register Rita keeps
 
 
 @pytest.fixture
@@ -162,6 +165,10 @@ def world(make_initiative, alice, sam, rita):
         secured=secured,
         label_request=library.move_label(secured.pk, acting_user=alice, name="approved", version_number=1),
         token=issue_token(acting_user=alice, user=alice, name="browser probe")[0],
+        # After rita_role: the register is kept by security/risk holders.
+        shadow_use=shadow.record_shadow_use(
+            acting_user=rita, tool="ChatGPT (personal accounts)", team="Support", people=3, found_via="survey"
+        ),
     )
 
 
@@ -282,6 +289,24 @@ PROBES: dict[str, Callable[[World], Probe]] = {
     "governance:asset_adopt": lambda w: Probe(_slug("governance:asset_adopt")(w), {"asset": w.asset.pk}, w.alice),
     "governance:reuse_review": lambda w: Probe(
         _slug("governance:reuse_review")(w), {"on": (timezone.localdate() + timedelta(days=7)).isoformat()}, w.alice
+    ),
+    "governance:shadow_ai_create": lambda w: Probe(
+        reverse("governance:shadow_ai_create"),
+        {"tool": "Forged tool", "team": "Ops", "people": 1, "found_via": "survey", "status": "untriaged"},
+        w.rita,
+    ),
+    "governance:shadow_ai_edit": lambda w: Probe(
+        reverse("governance:shadow_ai_edit", args=[w.shadow_use.pk]),
+        {"tool": "Forged tool", "team": "Ops", "people": 1, "found_via": "survey", "status": "untriaged"},
+        w.rita,
+    ),
+    "governance:shadow_ai_triage": lambda w: Probe(
+        reverse("governance:shadow_ai_triage", args=[w.shadow_use.pk]), {"status": "blocked"}, w.rita
+    ),
+    "governance:shadow_ai_import": lambda w: Probe(
+        reverse("governance:shadow_ai_import"),
+        {"file": SimpleUploadedFile("found.csv", b"tool,team,people,found_via\nForged tool,Ops,1,survey\n")},
+        w.rita,
     ),
     "kpis:objective_set": lambda w: Probe(_slug("kpis:objective_set")(w), {"statement": "Forged objective"}, w.alice),
     "kpis:driver_add": lambda w: Probe(_slug("kpis:driver_add")(w), {"name": "Forged driver"}, w.alice),

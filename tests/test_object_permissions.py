@@ -32,6 +32,7 @@ from rest_framework.test import APIClient
 from governance.foundation import services as foundation
 from governance.library import services as library
 from governance.models import ChecklistItem, DataSource
+from governance.shadow import services as shadow
 from governance.tokens import issue_token
 from initiatives import services
 from initiatives.models import Role
@@ -71,6 +72,7 @@ class World:
     label_request: object
     token: object  # Alice's API token
     own_asset: object  # Charlie's own library asset
+    shadow_use: object  # on the shadow-AI register, replaced by theirs; Rita (security/risk) keeps the register
     outsider: object
     leader: object
     holder: object
@@ -119,6 +121,15 @@ def world(alice, sam, rita, dana, charlie, lee, make_initiative) -> World:
     token, _ = issue_token(acting_user=alice, user=alice, name="alice-pipeline")
     mine = services.create_initiative(acting_user=charlie, title="Charlie's sandbox", business_unit="Finance")
     own_asset = library.create_asset(acting_user=charlie, name="Sandbox notes", type="playbook", content=PLAYBOOK)
+    shadow_use = shadow.record_shadow_use(
+        acting_user=rita,
+        tool="ChatGPT (personal accounts)",
+        team="Claims",
+        people=5,
+        found_via="survey",
+        status="sanctioned",
+        initiative=theirs,
+    )
     recompute_scorecards(full=True)
     theirs.refresh_from_db()
     return World(
@@ -135,6 +146,7 @@ def world(alice, sam, rita, dana, charlie, lee, make_initiative) -> World:
         label_request=label_request,
         token=token,
         own_asset=own_asset,
+        shadow_use=shadow_use,
         outsider=charlie,
         leader=lee,
         holder=rita,
@@ -149,7 +161,7 @@ def _csv(w: World):
 
 @dataclass
 class Route:
-    kind: str  # "scoped", "public" or "own"
+    kind: str  # "scoped", "public", "own" or "stewards" (the shadow-AI register's: 403 to anyone else)
     kwargs: object  # World -> URL kwargs naming the other initiative's (or Alice's) object
     body: object = None  # World -> a request body that would succeed for someone allowed
     mixed: object = None  # World -> Charlie's own parent with the other initiative's child
@@ -172,6 +184,12 @@ def _key(w):
 def _asset(w):
     return {"slug": w.prompt.slug}
 
+
+def _shadow(w):
+    return {"pk": w.shadow_use.pk}
+
+
+SHADOW_FORM = {"tool": "ChatGPT (personal accounts)", "team": "Claims", "people": 5, "found_via": "survey"}
 
 ROUTES = {
     # Initiative pages.
@@ -322,6 +340,10 @@ ROUTES = {
     "asset-used-by": Route("public", _asset),
     "label-request-detail": Route("public", lambda w: {"pk": w.label_request.pk}),
     "label-request-decision": Route("public", lambda w: {"pk": w.label_request.pk}, lambda w: {"approve": True}),
+    # The shadow-AI register: its stewards (Rita holds security/risk; Lee leads) only.
+    "governance:shadow_ai_edit": Route("stewards", _shadow, lambda w: {**SHADOW_FORM, "people": 6}),
+    "governance:shadow_ai_triage": Route("stewards", _shadow, lambda w: {"status": "blocked"}),
+    "shadow-ai-detail": Route("stewards", _shadow, lambda w: {"status": "blocked"}),
 }
 # Routes with a parameter that names nothing of an initiative.
 NOT_OBJECT_ROUTES = {
@@ -343,6 +365,7 @@ LISTS = {
     "kpi-list": ("marker",),
     "asset-list": ("asset",),
     "label-request-list": ("asset",),
+    "governance:shadow_ai": ("marker",),  # Charlie is told who keeps the register, and shown no item
 }
 # Lists in which Charlie finds his own initiative.
 OWN_SHOWN = {"initiatives:home", "initiatives:portfolio", "initiatives:portfolio_export", "initiatives:list"}
@@ -362,6 +385,12 @@ NOT_LISTS = {
     "password_reset_complete": "auth",
     "schema": "the OpenAPI description",
     "api-docs": "the interactive API docs",
+}
+# Routes without a parameter for the shadow-AI register's stewards only: 403 to Charlie, 200 to Lee and Rita.
+STEWARDS_ONLY = {
+    "governance:shadow_ai_create": "record an item",
+    "governance:shadow_ai_import": "import a CSV of items",
+    "shadow-ai-list": "the register in the API",
 }
 # Filters that name the other initiative must not reveal it either.
 LIST_QUERIES = {
@@ -399,9 +428,10 @@ def test_every_route_is_known():
     without = {name for name, takes in routes.items() if not takes}
     unknown = with_object - set(ROUTES) - set(NOT_OBJECT_ROUTES)
     assert not unknown, f"New object routes: add them to ROUTES with how to build them: {sorted(unknown)}"
-    unknown = without - set(LISTS) - set(NOT_LISTS)
+    unknown = without - set(LISTS) - set(NOT_LISTS) - set(STEWARDS_ONLY)
     assert not unknown, f"New routes: add them to LISTS (and check them) or NOT_LISTS: {sorted(unknown)}"
-    gone = (set(ROUTES) | set(NOT_OBJECT_ROUTES)) - with_object | (set(LISTS) | set(NOT_LISTS)) - without
+    without_known = set(LISTS) | set(NOT_LISTS) | set(STEWARDS_ONLY)
+    gone = (set(ROUTES) | set(NOT_OBJECT_ROUTES)) - with_object | without_known - without
     assert not gone, f"Routes that no longer exist: {sorted(gone)}"
     assert len(ROUTES) >= 55
 
@@ -460,6 +490,8 @@ def _assert_hides(response, w: World, what: str):
 def _status_ok(route: Route, method: str, status: int, *, mixed: bool) -> bool:
     if status == 405:
         return True  # the route does not offer this method, for anyone
+    if route.kind == "stewards":
+        return status == 403
     if route.kind == "public" and not mixed:
         if method == "get":
             return status == 200
@@ -530,6 +562,17 @@ def test_lists_show_an_outsider_nothing_of_another_initiative(world, name):
     if name in OWN_SHOWN:
         own = _client(world.outsider, api).get(reverse(name)).getvalue().decode()
         assert world.mine.slug in own, name
+
+
+@pytest.mark.parametrize("name", sorted(STEWARDS_ONLY))
+def test_the_shadow_ai_register_is_for_its_stewards(world, name):
+    api = _is_api(reverse(name))
+    before = _fingerprint()
+    for method in ("get", "post"):
+        assert _send(_client(world.outsider, api), method, reverse(name), {}, api).status_code == 403, method
+    assert _fingerprint() == before
+    for user in (world.leader, world.holder):
+        assert _client(user, api).get(reverse(name)).status_code == 200, user.username
 
 
 @pytest.mark.parametrize("name", sorted(NOT_LISTS))

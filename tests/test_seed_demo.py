@@ -29,6 +29,7 @@ from governance.models import (
     InitiativeControl,
     LabelMoveRequest,
     Notification,
+    ShadowAiUse,
     sha256_hex,
 )
 from governance.permissions import can_approve_security_labels, open_slots_for
@@ -63,6 +64,7 @@ def _counts() -> dict:
         "data source links": DataSource.initiatives.through.objects.count(),
         "control records": InitiativeControl.objects.count(),
         "checklist answers": ChecklistAnswer.objects.count(),
+        "shadow-ai items": ShadowAiUse.objects.count(),
     }
 
 
@@ -90,6 +92,7 @@ def test_a_second_run_changes_nothing(seeded):
     assert "0 initiative(s) created, 12 already present" in output
     assert f"Asset library already present: {first['assets']} assets" in output
     assert f"Foundation already present: {first['data sources']} data sources" in output
+    assert f"Shadow-AI register already present: {first['shadow-ai items']} items" in output
     support = Initiative.objects.get(slug="support-triage-assistant")
     line = next(line for line in output.splitlines() if support.title in line)
     points = Measurement.objects.filter(kpi__initiative=support).count()
@@ -434,3 +437,14 @@ def test_killed_initiatives_carry_no_flags_and_the_portfolio_counts_them_apart(s
     for row in rows:
         assert row[money] == "" or re.fullmatch(r"\d+\.\d\d", row[money]), row
         assert row[hours] == "" or re.fullmatch(r"\d+\.\d", row[hours]), row
+
+
+def test_the_shadow_ai_register_has_personal_chatgpt_moved_to_the_support_triage_assistant(seeded):
+    items = {item.tool: item for item in ShadowAiUse.objects.select_related("initiative", "asset")}
+    chatgpt = items["ChatGPT (personal accounts)"]
+    assert (chatgpt.status, chatgpt.initiative.slug) == ("sanctioned", "support-triage-assistant")
+    assert {item.status for item in items.values()} == {"untriaged", "needs-path", "sanctioned", "blocked"}
+    triaged = AuditEvent.objects.filter(action="shadow_ai.triaged", object_id=str(chatgpt.pk)).order_by("id")
+    assert [e.after["status"] for e in triaged] == ["needs-path", "sanctioned"]
+    assert [e.actor_username for e in triaged] == ["enablement", "enablement"]
+    assert chatgpt.created_at < chatgpt.updated_at < timezone.now() - timedelta(days=30)  # backdated to the story

@@ -19,6 +19,7 @@ from governance.models.foundation import (
     Layer,
 )
 from governance.models.gates import GateDecision, GatePolicy, GateReview
+from governance.models.shadow import ShadowAiUse
 from governance.models.tokens import ApiToken
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "GateDecision",
     "GatePolicy",
     "GateReview",
+    "ShadowAiUse",
     "canonical_json",
     "sha256_hex",
 ]

@@ -30,10 +30,13 @@ from governance.models import (
     InitiativeControl,
     LabelMoveRequest,
     Notification,
+    ShadowAiUse,
 )
+from governance.shadow import services as shadow
 from initiatives import services as initiatives
 from initiatives.demo import assets as demo_assets
 from initiatives.demo import foundation as demo_foundation
+from initiatives.demo import shadow as demo_shadow
 from initiatives.demo.assets import Adopt, AssetSpec, Label, PublishWorkflow, ScheduleReuseReview
 from initiatives.demo.portfolio import Decide, Demo, Edit, Request
 from initiatives.demo.trees import TREES, Plan, series
@@ -470,3 +473,41 @@ class LibraryReplay:
             on = timezone.localdate(self.now) + timedelta(days=step.days_ahead)
             with story_time(when):
                 library.schedule_reuse_review(initiative.pk, acting_user=initiative.created_by, on=on)
+
+
+class ShadowReplay:
+    """Records the shadow-AI register's findings and triages them (initiatives/demo/shadow.py), then backdates each."""
+
+    def __init__(self, users: dict, now: datetime):
+        self.users, self.now = users, now
+        self.day, self.tick = None, 0
+        self.items: dict[str, ShadowAiUse] = {}
+
+    def at(self, days_ago: int) -> datetime:
+        self.tick = self.tick + 1 if days_ago == self.day else 1
+        self.day = days_ago
+        return office_time(self.now, days_ago, self.tick)
+
+    def events(self) -> list[Event]:
+        steps = [*demo_shadow.FINDINGS, *demo_shadow.TRIAGES]
+        handle = {demo_shadow.Finding: self.record, demo_shadow.Triage: self.triage}
+        return [Event(step.days_ago, LIBRARY, lambda step=step: handle[type(step)](step)) for step in steps]
+
+    def record(self, finding) -> None:
+        when = self.at(finding.days_ago)
+        fields = {name: getattr(finding, name) for name in ShadowAiUse.EDITABLE_FIELDS}
+        with story_time(when):
+            item = shadow.record_shadow_use(acting_user=self.users[finding.recorded_by], **fields)
+        ShadowAiUse.objects.filter(pk=item.pk).update(created_at=when, updated_at=when)
+        self.items[finding.tool] = item
+
+    def triage(self, step) -> None:
+        when = self.at(step.days_ago)
+        initiative = Initiative.objects.get(slug=step.initiative) if step.initiative else None
+        asset = Asset.objects.get(slug=step.asset) if step.asset else None
+        item = self.items[step.tool]
+        with story_time(when):
+            shadow.triage_shadow_use(
+                item.pk, acting_user=self.users[step.by], status=step.status, initiative=initiative, asset=asset
+            )
+        ShadowAiUse.objects.filter(pk=item.pk).update(updated_at=when)

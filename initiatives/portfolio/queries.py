@@ -9,8 +9,9 @@ did not exist yet and are left out. Gate outcomes count the reviews closed by th
 
 The page runs a fixed number of statements whatever the portfolio's size (initiatives.portfolio.sql), each
 when the template first reads what it gives: the filter choices; the counts, totals and chart points; the
-table's page; the longest in stage; gate outcomes; reuse (and first, when a filter reads scorecards, the
-ids of the initiatives it keeps). The export reads the filter choices, then streams the rows.
+table's page; the longest in stage; gate outcomes; reuse; the shadow-AI register's card (and first, when a
+filter reads scorecards, the ids of the initiatives it keeps). The export reads the filter choices, then
+streams the rows.
 """
 
 from collections import Counter
@@ -23,6 +24,7 @@ from django.core.paginator import Page, Paginator
 from django.utils import timezone
 
 from governance.models import GateReview
+from governance.shadow.panels import ShadowAiFigures, shadow_ai_figures
 from initiatives.models import Initiative, Stage
 from initiatives.portfolio.figures import Point, heatmap_figure, value_risk_figure, value_risk_rows
 from initiatives.portfolio.forms import NOT_KILLED, SORT_KEYS, PortfolioFilters
@@ -303,6 +305,11 @@ class Portfolio:
         """The CTO KPI: of the prompt templates in use, the share that come from elsewhere in the library."""
         prompts = self._reuse["prompts"]
         return self._reuse["prompts_reused"] / prompts if prompts else None
+
+    @cached_property
+    def shadow_ai(self) -> ShadowAiFigures:
+        """The shadow-AI register's card: one query of its own, outside the portfolio's SQL."""
+        return shadow_ai_figures()
 
     def _row(self, record: dict) -> Row:
         return row_from(record, url=self._url, end=self.scope.end, now=self.scope.now)

@@ -9,7 +9,8 @@ is played the same way through governance.library.services: versions, label move
 requirements through a security/risk approval), adoptions, published workflows and
 reuse review dates; and step two of the framework (initiatives/demo/foundation.py)
 through governance.foundation.services: data sources (several shared between initiatives),
-controls by layer with their evidence or waiver, and a risk owner's raised tier. The
+controls by layer with their evidence or waiver, and a risk owner's raised tier. The shadow-AI
+register (initiatives/demo/shadow.py) is recorded and triaged through governance.shadow.services. The
 charter's risk answers and the executive checklist answers are part of each
 initiative's replay.
 
@@ -29,8 +30,9 @@ the first initiative started is computed from the data as it was (recompute_scor
 Running it again changes nothing: users are matched by username and initiatives by slug,
 and whatever already exists (with its tree and measurements) is skipped; the library is
 skipped as a whole once any of its assets exists, the foundation once any of its data
-sources does. Measurement noise comes from a random generator seeded with the
-initiative's slug, so every run on the same day writes the same values.
+sources does, the shadow-AI register once any of its tools is on it. Measurement noise comes
+from a random generator seeded with the initiative's slug, so every run on the same day writes
+the same values.
 """
 
 from django.conf import settings
@@ -43,12 +45,21 @@ from django.db.models import Count, Min
 from django.utils import timezone
 
 from governance import audit
-from governance.models import Asset, AssetUsage, AssetVersion, ChecklistAnswer, DataSource, InitiativeControl
+from governance.models import (
+    Asset,
+    AssetUsage,
+    AssetVersion,
+    ChecklistAnswer,
+    DataSource,
+    InitiativeControl,
+    ShadowAiUse,
+)
 from initiatives.demo.assets import ASSETS
 from initiatives.demo.foundation import SOURCES
 from initiatives.demo.people import DEMO_PASSWORD, USERS
 from initiatives.demo.portfolio import DEMOS
-from initiatives.demo.replay import FoundationReplay, LibraryReplay, Replay, play
+from initiatives.demo.replay import FoundationReplay, LibraryReplay, Replay, ShadowReplay, play
+from initiatives.demo.shadow import FINDINGS
 from initiatives.models import LEADERSHIP_GROUP, Initiative, Stage
 from kpis.models import Kpi, Measurement
 from kpis.recompute import past_days, recompute_as_of, recompute_scorecards
@@ -69,11 +80,14 @@ class Command(BaseCommand):
                 created = [demo for demo in DEMOS if not Initiative.objects.filter(slug=demo.slug).exists()]
                 library_created = not Asset.objects.filter(slug__in=[spec.slug for spec in ASSETS]).exists()
                 foundation_created = not DataSource.objects.filter(name__in=[spec.name for spec in SOURCES]).exists()
+                shadow_created = not ShadowAiUse.objects.filter(tool__in=[f.tool for f in FINDINGS]).exists()
                 events = [event for demo in created for event in Replay(demo, users, now).events()]
                 if library_created:
                     events += LibraryReplay(users, now).events()
                 if foundation_created:
                     events += FoundationReplay(users, now).events()
+                if shadow_created:
+                    events += ShadowReplay(users, now).events()
                 play(events)
         finally:
             current_request_id.reset(token)
@@ -84,7 +98,7 @@ class Command(BaseCommand):
         if created:
             first = Initiative.objects.filter(slug__in=[d.slug for d in DEMOS]).aggregate(Min("started_on"))
             recompute_as_of(past_days(first["started_on__min"]))
-        self._report(created, library_created, foundation_created)
+        self._report(created, library_created, foundation_created, shadow_created)
 
     @transaction.atomic
     def _users(self) -> dict:
@@ -111,7 +125,7 @@ class Command(BaseCommand):
         users["leader"].groups.add(Group.objects.get_or_create(name=LEADERSHIP_GROUP)[0])
         return users
 
-    def _report(self, created: list, library_created: bool, foundation_created: bool) -> None:
+    def _report(self, created: list, library_created: bool, foundation_created: bool, shadow_created: bool) -> None:
         self.stdout.write(
             f"Demo portfolio: {len(created)} initiative(s) created, {len(DEMOS) - len(created)} already present."
         )
@@ -135,6 +149,11 @@ class Command(BaseCommand):
             f"{DataSource.objects.count()} data sources ({shared} shared), "
             f"{InitiativeControl.objects.count()} control records, "
             f"{ChecklistAnswer.objects.count()} checklist answers."
+        )
+        sanctioned = ShadowAiUse.objects.filter(status=ShadowAiUse.Status.SANCTIONED).count()
+        self.stdout.write(
+            f"Shadow-AI register {'created' if shadow_created else 'already present'}: "
+            f"{ShadowAiUse.objects.count()} items, {sanctioned} with a sanctioned path."
         )
         self.stdout.write("")
         self.stdout.write(
