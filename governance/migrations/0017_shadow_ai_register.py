@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('governance', '0015_text_limits'),
+        ('governance', '0016_control_measured_by'),
         ('initiatives', '0009_text_limits_and_non_negative_cost'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
