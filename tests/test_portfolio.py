@@ -692,3 +692,17 @@ def test_the_page_and_export_stay_bounded_with_many_initiatives(
     shown = client.get(URL).context["portfolio"]
     assert shown.count == 120 and len(shown.stuck) == 20 and shown.stuck_count == 40
     assert len(client.get(f"{URL}?page=3").context["page"].object_list) == 20
+
+
+def test_a_rows_failure_modes_read_in_the_frameworks_order_once_each(login, lee, initiative):
+    stored = [
+        {"code": "behind-plan", "label": "Behind plan", "day": 30, "days": 2},
+        {"code": "pilot-theater", "label": "Pilot theater", "days": 120},
+        {"code": "pilot-theater", "label": "Pilot theater", "since_launch": 1},
+        {"code": "retired-mode", "label": "A mode no longer raised"},
+    ]
+    scorecard(initiative, "red", flags=stored)
+
+    [row] = login(lee).get(URL).context["page"].object_list
+
+    assert row.flag_labels == ["Pilot theater", "Behind plan", "A mode no longer raised"]

@@ -10,6 +10,7 @@ from django.urls import reverse
 from initiatives.models import Initiative, Stage
 from initiatives.portfolio.sql import aware
 from kpis.models import Scorecard
+from kpis.scorecards import FLAG_LABELS
 
 Health = Scorecard.Health
 # Labels by value, looked up once: a choices class builds its lists anew on every call, a third of the
@@ -67,7 +68,11 @@ class Row:
 
     @property
     def flag_labels(self) -> list[str]:
-        return list(dict.fromkeys(f["label"] for f in self.card_value("flags") or []))
+        """The failure modes' labels, each once, in the framework's order (FLAG_LABELS) as the card shows them."""
+        flags = self.card_value("flags") or []
+        codes = {f["code"] for f in flags}
+        known = [label for code, label in FLAG_LABELS.items() if code in codes]
+        return list(dict.fromkeys(known + [f["label"] for f in flags if f["code"] not in FLAG_LABELS]))
 
 
 def row_from(record: dict, *, url: Callable[[str], str], end: datetime, now: datetime) -> Row:
