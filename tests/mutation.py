@@ -33,6 +33,7 @@ from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkResult
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "mutants"
 COSMIC_RAY = Path(sys.executable).parent / "cosmic-ray"
+ADDOPTS = "-p no:cacheprovider --strict-markers"
 
 
 @dataclass
@@ -96,8 +97,9 @@ def copy_tree(target: Path) -> None:
 
 def test_command(module: Module) -> str:
     # Only pytest-django: the suite's other plugins (hypothesis, schemathesis, playwright) take a third
-    # of each run's start-up, and these test files use none of them.
-    return f"{sys.executable} -m pytest -x -q -p pytest_django.plugin " + " ".join(module.tests)
+    # of each run's start-up, and these test files use none of them. So the configured addopts, which
+    # hold playwright's options, are replaced by those that apply without it.
+    return f"{sys.executable} -m pytest -x -q -p pytest_django.plugin -o addopts= {ADDOPTS} " + " ".join(module.tests)
 
 
 def changed_line(code: str, mutation) -> tuple[str, str]:
@@ -184,7 +186,7 @@ def mutate(module: Module, excluded: re.Pattern, known: dict) -> Score:
     started = time.monotonic()
     baseline = subprocess.run(test_command(module).split(), cwd=tree, capture_output=True, text=True)
     if baseline.returncode:
-        score.error = "its tests fail without any mutant:\n" + baseline.stdout[-2000:]
+        score.error = "its tests fail without any mutant:\n" + (baseline.stdout + baseline.stderr)[-2000:]
         return score
     # A mutant that loops forever is killed by the timeout; a loaded machine must not kill the others.
     config = write_config(module, timeout=60 + 3 * (time.monotonic() - started))
