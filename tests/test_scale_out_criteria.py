@@ -157,6 +157,7 @@ class TestBaselineBeforeLaunch:
         kpi_services.update_kpi(handle_time().pk, acting_user=alice, kind=Kpi.Kind.LEADING)
 
         assert failing(launched)["baseline-before-launch"] == "No lagging KPI to compare against a baseline."
+        assert failing(launched)["lagging-kpis-moving"] == "No lagging KPI."
 
 
 class TestObservationWindow:
