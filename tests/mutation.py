@@ -105,12 +105,15 @@ def test_command(module: Module) -> str:
 def changed_line(code: str, mutation) -> tuple[str, str]:
     """The first line the mutant changes, before and after ('' for a line removed or added)."""
     operator = get_operator(mutation.operator_name)(**mutation.operator_args)
-    before, after = code.splitlines(), (mutate_code(code, operator, mutation.occurrence) or code).splitlines()
+    # Blank lines left out: a decorator removed takes the blank lines above it along, and blank lines
+    # would let the diff match them elsewhere and name another line.
+    before, after = (
+        [line.strip() for line in text.splitlines() if line.strip()]
+        for text in (code, mutate_code(code, operator, mutation.occurrence) or code)
+    )
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=before, b=after, autojunk=False).get_opcodes():
         if tag != "equal":
-            removed = [line.strip() for line in before[i1:i2] if line.strip()]
-            added = [line.strip() for line in after[j1:j2] if line.strip()]
-            return (removed[0] if removed else ""), (added[0] if added else "")
+            return (before[i1] if i2 > i1 else ""), (after[j1] if j2 > j1 else "")
     return "", ""
 
 

@@ -542,7 +542,9 @@ class TestFailureModes:
         GateReview.objects.filter(pk=review.pk).update(requested_at=timezone.now() - timedelta(days=due_days - 1))
         assert "approval-overdue" not in flags_of(initiative)  # still a day to go
 
-        GateReview.objects.filter(pk=review.pk).update(requested_at=timezone.now() - timedelta(days=due_days + 3))
+        # Whole days past, as timedelta.days counts them: 3 days and 18 hours is 3, not 4.
+        overdue = timedelta(days=due_days + 3, hours=18)
+        GateReview.objects.filter(pk=review.pk).update(requested_at=timezone.now() - overdue)
 
         assert flags_of(initiative)["approval-overdue"] == "Charter sign-off is 3 day(s) past its due date."
 
