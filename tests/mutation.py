@@ -33,6 +33,7 @@ from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkResult
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "mutants"
 COSMIC_RAY = Path(sys.executable).parent / "cosmic-ray"
+ADDOPTS = "-p no:cacheprovider --strict-markers"
 
 
 @dataclass
@@ -96,19 +97,23 @@ def copy_tree(target: Path) -> None:
 
 def test_command(module: Module) -> str:
     # Only pytest-django: the suite's other plugins (hypothesis, schemathesis, playwright) take a third
-    # of each run's start-up, and these test files use none of them.
-    return f"{sys.executable} -m pytest -x -q -p pytest_django.plugin " + " ".join(module.tests)
+    # of each run's start-up, and these test files use none of them. So the configured addopts, which
+    # hold playwright's options, are replaced by those that apply without it.
+    return f"{sys.executable} -m pytest -x -q -p pytest_django.plugin -o addopts= {ADDOPTS} " + " ".join(module.tests)
 
 
 def changed_line(code: str, mutation) -> tuple[str, str]:
     """The first line the mutant changes, before and after ('' for a line removed or added)."""
     operator = get_operator(mutation.operator_name)(**mutation.operator_args)
-    before, after = code.splitlines(), (mutate_code(code, operator, mutation.occurrence) or code).splitlines()
+    # Blank lines left out: a decorator removed takes the blank lines above it along, and blank lines
+    # would let the diff match them elsewhere and name another line.
+    before, after = (
+        [line.strip() for line in text.splitlines() if line.strip()]
+        for text in (code, mutate_code(code, operator, mutation.occurrence) or code)
+    )
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=before, b=after, autojunk=False).get_opcodes():
         if tag != "equal":
-            removed = [line.strip() for line in before[i1:i2] if line.strip()]
-            added = [line.strip() for line in after[j1:j2] if line.strip()]
-            return (removed[0] if removed else ""), (added[0] if added else "")
+            return (before[i1] if i2 > i1 else ""), (after[j1] if j2 > j1 else "")
     return "", ""
 
 
@@ -184,7 +189,7 @@ def mutate(module: Module, excluded: re.Pattern, known: dict) -> Score:
     started = time.monotonic()
     baseline = subprocess.run(test_command(module).split(), cwd=tree, capture_output=True, text=True)
     if baseline.returncode:
-        score.error = "its tests fail without any mutant:\n" + baseline.stdout[-2000:]
+        score.error = "its tests fail without any mutant:\n" + (baseline.stdout + baseline.stderr)[-2000:]
         return score
     # A mutant that loops forever is killed by the timeout; a loaded machine must not kill the others.
     config = write_config(module, timeout=60 + 3 * (time.monotonic() - started))

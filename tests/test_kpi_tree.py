@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from governance import services as governance
 from governance.models import AuditEvent
+from governance.snapshots import build_snapshot
 from kpis import services
 from kpis.catalogue import CTO_SET, PM_SET, TEMPLATES
 from kpis.models import Kpi, Measurement
@@ -24,6 +25,8 @@ HANDLE_TIME = {
     "target_value": 9.6,
     "target_date": date(2026, 12, 1),
 }
+ASSISTED = {"unit": "%", "direction": "increase", "baseline_value": 0.0, "target_value": 60.0}
+NO_BASELINE = dict.fromkeys(["baseline_value", "baseline_date", "target_value", "target_date"])
 
 
 @pytest.fixture
@@ -135,6 +138,37 @@ def test_the_charter_gate_needs_a_leading_and_a_lagging_kpi_with_baseline_and_ta
         target_value=60.0,
     )
     assert verdict().status == "pass"
+
+
+def test_the_charter_gate_names_the_first_three_kpis_of_the_missing_kind_that_need_a_baseline(
+    initiative, alice, driver
+):
+    add(initiative, alice, driver, key="support-triage.assisted", name="Assisted", kind="leading", **ASSISTED)
+    add(initiative, alice, driver, key="support-triage.drafted", name="Drafted", kind="leading", **NO_BASELINE)
+    for name in ("Wait", "Reopen", "Escalation", "Backlog"):
+        add(initiative, alice, driver, key=f"support-triage.{name.lower()}", name=name, **NO_BASELINE)
+
+    verdict = next(r for r in governance.criteria_for(initiative) if r.key == "kpis-leading-lagging")
+
+    # The leading side is met, so the leading KPI without a baseline is not named.
+    assert verdict.reason == (
+        "Needs a lagging KPI with baseline and target (Wait, Reopen, Escalation still need a baseline and target)."
+    )
+
+
+def test_the_kpi_tree_snapshot_holds_the_objective_and_each_kpi(initiative, alice, driver):
+    add(initiative, alice, driver)
+
+    tree = build_snapshot(initiative)[0]["kpi_tree"]
+
+    assert tree["objective"] == initiative.objective.statement != ""
+    assert [(k["key"], k["driver"], k["baseline_value"]) for k in tree["kpis"]] == [
+        ("support-triage.handle-time", "Faster handling", 12.0)
+    ]
+
+
+def test_the_kpi_tree_snapshot_of_an_initiative_without_a_tree_is_empty(initiative):
+    assert build_snapshot(initiative)[0]["kpi_tree"] == {"objective": "", "kpis": []}
 
 
 def test_a_tree_edit_after_approval_marks_it_stale(initiative, alice, sam, driver):

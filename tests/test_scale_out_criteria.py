@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from governance import criteria as governance_criteria
 from governance.errors import TransitionError
 from governance.models import GateReview
 from governance.services import criteria_for, request_review
@@ -127,6 +128,14 @@ class TestAllPass:
         assert [c["key"] for c in card.criteria] == SCALE_OUT
 
 
+def test_before_launch_the_launch_criteria_fail_as_not_launched(initiative, alice):
+    build_tree(initiative, alice)
+
+    results = governance_criteria.evaluate(Initiative.objects.get(pk=initiative.pk), SCALE_OUT[:2])
+
+    assert [(r.status, r.reason) for r in results] == [("fail", "Not launched yet.")] * 2
+
+
 class TestBaselineBeforeLaunch:
     def test_fails_for_a_baseline_dated_after_launch(self, launched, alice):
         launch_day = (timezone.now() - timedelta(days=LAUNCHED_DAYS_AGO)).date()
@@ -148,6 +157,7 @@ class TestBaselineBeforeLaunch:
         kpi_services.update_kpi(handle_time().pk, acting_user=alice, kind=Kpi.Kind.LEADING)
 
         assert failing(launched)["baseline-before-launch"] == "No lagging KPI to compare against a baseline."
+        assert failing(launched)["lagging-kpis-moving"] == "No lagging KPI."
 
 
 class TestObservationWindow:
@@ -170,6 +180,25 @@ class TestObservationWindow:
         reason = failing(launched)["observation-window"]
 
         assert reason == "40 days since launch, but no lagging KPI was measured after day 28."
+
+    def test_passes_on_the_day_the_window_ends(self, launched, alice):
+        backdate_launch(launched, 28)
+        push(alice, HANDLE_TIME, 10.5, days_ago=0)  # after day 28: the window's second condition holds
+
+        result = criteria(launched)["observation-window"]
+
+        assert (result.passed, result.reason) == (True, "28 days observed since launch (minimum 28).")
+
+    def test_a_lagging_point_exactly_at_the_end_of_the_window_counts(self, launched, alice):
+        launch = backdate_launch(launched, LAUNCHED_DAYS_AGO)
+        end = launch + timedelta(days=28)
+        handle_time().measurements.filter(timestamp__gt=end).delete()
+        record_measurements([{"kpi": HANDLE_TIME, "timestamp": end.isoformat(), "value": 10.5}], acting_user=alice)
+
+        assert criteria(launched)["observation-window"].passed
+
+        handle_time().measurements.filter(timestamp=end).update(timestamp=end - timedelta(microseconds=1))
+        assert not criteria(launched)["observation-window"].passed
 
     def test_the_window_comes_from_settings(self, launched, settings):
         settings.OBSERVATION_WINDOW_DAYS = 60
@@ -244,6 +273,96 @@ class TestCost:
                 "The charter needs the cost per 1,000 inferences and the expected monthly volume."
             )
         }
+
+    def test_the_cost_per_transaction_and_a_month_are_the_charter_cost_over_1000(self, launched, alice):
+        # Round figures that a divisor of 999 or 1001 would visibly change.
+        initiative_services.update_charter(
+            launched.pk, acting_user=alice, cost_per_1000_inferences=Decimal("1000"), expected_monthly_volume=1_000_000
+        )
+
+        assert criteria(launched)["cost-known-and-projected"].reason == (
+            "EUR 1.0000 per transaction; EUR 1,000,000 a month now, EUR 2,000,000 at twice the volume."
+        )
+
+
+def add_kpis(initiative, user, kind, names, **fields):
+    """More KPIs of `kind` under the handling-time driver, after the tree's own (in the order given)."""
+    driver = handle_time().driver
+    for name in names:
+        key = f"support-triage.{name.lower().replace(' ', '-')}"
+        kpi_services.add_kpi(initiative.pk, acting_user=user, driver=driver, key=key, name=name, kind=kind, **fields)
+
+
+def lagging(initiative, user, *names):
+    today = timezone.localdate()
+    add_kpis(
+        initiative,
+        user,
+        Kpi.Kind.LAGGING,
+        names,
+        unit="minutes",
+        direction=Kpi.Direction.DECREASE,
+        baseline_value=12.0,
+        baseline_date=today - timedelta(days=60),
+        target_value=9.0,
+        target_date=today + timedelta(days=60),
+    )
+
+
+def guardrails(initiative, user, *names):
+    add_kpis(initiative, user, Kpi.Kind.GUARDRAIL, names, unit="score", direction="increase", guardrail_bound=4.2)
+
+
+class TestReasonsNameTheFirstFew:
+    """A reason names at most three KPIs (two broken guardrails' own reasons), in the tree's order."""
+
+    def test_baselines_after_launch(self, launched, alice):
+        lagging(launched, alice, "Wait time", "Reopen rate", "Escalations")
+        after_launch = (timezone.now() - timedelta(days=LAUNCHED_DAYS_AGO - 3)).date()
+        for kpi in Kpi.objects.filter(kind=Kpi.Kind.LAGGING):
+            kpi_services.update_kpi(kpi.pk, acting_user=alice, baseline_date=after_launch)
+
+        reason = failing(launched)["baseline-before-launch"]
+
+        assert reason.endswith("): Average handling time, Wait time, Reopen rate.")
+
+    def test_lagging_kpis_not_moving(self, launched, alice):
+        lagging(launched, alice, "Wait time", "Reopen rate", "Escalations")  # no data: not moving
+        push(alice, HANDLE_TIME, 12.0, days_ago=0.5)  # back to baseline
+
+        reason = failing(launched)["lagging-kpis-moving"]
+
+        assert reason == "Not moving toward target (or no data): Average handling time, Wait time, Reopen rate."
+
+    def test_lagging_kpis_moving(self, launched, alice):
+        lagging(launched, alice, "Wait time", "Reopen rate", "Escalations")
+        for key, value in [("wait-time", 11.4), ("reopen-rate", 10.8), ("escalations", 9.0)]:
+            push(alice, f"support-triage.{key}", value, days_ago=1)
+
+        result = criteria(launched)["lagging-kpis-moving"]
+
+        assert result.passed
+        assert result.reason == (
+            "Average handling time 50% of the way, Wait time 20% of the way, Reopen rate 40% of the way."
+        )
+
+    def test_guardrails_outside_their_bounds(self, launched, alice):
+        guardrails(launched, alice, "Agent satisfaction", "Accuracy")
+        push(alice, CSAT, 4.0, days_ago=0.5)
+        push(alice, "support-triage.agent-satisfaction", 3.0, days_ago=0.5)
+        push(alice, "support-triage.accuracy", 2.0, days_ago=0.5)
+
+        reason = failing(launched)["guardrails-within-bounds"]
+
+        assert reason == "4 score is outside its bound (at least 4.2). 3 score is outside its bound (at least 4.2)."
+
+    def test_guardrails_without_data(self, launched, alice):
+        guardrails(launched, alice, "Agent satisfaction", "Accuracy", "Tone")
+        Kpi.objects.get(key=CSAT).measurements.all().delete()
+
+        reason = failing(launched)["guardrails-within-bounds"]
+
+        assert reason == "No data for Customer satisfaction, Agent satisfaction, Accuracy."
 
 
 def breach_guardrail(initiative, alice):

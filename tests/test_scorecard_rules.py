@@ -124,10 +124,44 @@ class TestProgressStatus:
         assert status(kpi(latest=110.0)) == AMBER  # trails by 40 points
         assert status(kpi(latest=100.0)) == RED  # trails by 50 points
 
+    def test_a_gap_equal_to_the_amber_gap_is_still_green(self, settings):
+        # 25 % of the way with 50 % expected: a gap of exactly 0.25, which a float holds exactly.
+        settings.SCORECARD_AMBER_GAP, settings.SCORECARD_RED_GAP = 0.25, 0.5
+
+        assert status(kpi(latest=125.0)) == GREEN
+
+    def test_a_gap_equal_to_the_red_gap_is_still_amber(self, settings):
+        settings.SCORECARD_AMBER_GAP, settings.SCORECARD_RED_GAP = 0.1, 0.25
+
+        assert status(kpi(latest=125.0)) == AMBER
+
     def test_a_leading_kpi_follows_the_same_rules(self):
         assert status(kpi("leading", latest=150.0)) == GREEN
         assert status(kpi("leading", latest=130.0)) == AMBER
         assert status(kpi("leading", latest=110.0)) == RED
+
+
+class TestReasons:
+    def test_progress_and_expectation_in_per_cent(self):
+        assert score_kpi(kpi(latest=140.0), HALF_WAY).reason == (
+            "40% of the way from baseline to target; 50% expected by today."
+        )
+
+    @pytest.mark.parametrize("direction", ["increase", "decrease"])
+    def test_no_change_is_0_per_cent_and_not_moving_away(self, direction):
+        # No change on a decreasing KPI is a progress of -0.0: it reads 0 %, not -0 %.
+        baseline = {"increase": 100.0, "decrease": 20.0}[direction]
+
+        score = score_kpi(kpi(direction=direction, latest=baseline), HALF_WAY)
+
+        assert score.reason == "0% of the way from baseline to target; 50% expected by today."
+
+    def test_moving_away_from_the_target_says_so(self):
+        score = score_kpi(kpi(latest=97.0), HALF_WAY)
+
+        assert score.reason == (
+            "-3% of the way from baseline to target; 50% expected by today. It moved away from the target."
+        )
 
 
 class TestNoData:
@@ -232,6 +266,19 @@ class TestExpectedProgress:
     )
     def test_linear_from_baseline_date_to_target_date(self, now, expected):
         assert score_kpi(kpi(latest=150.0, latest_at=now), now).expected == pytest.approx(expected)
+
+    def test_a_target_date_on_the_baseline_date_expects_all_the_progress(self):
+        # The services refuse such a KPI; scoring one must not divide by zero days.
+        score = score_kpi(kpi(latest=150.0, target_date=BASELINE_ON), HALF_WAY)
+
+        assert (score.expected, score.status) == (1.0, RED)  # half-way, with all of it expected
+
+    def test_a_one_day_span_expects_nothing_on_its_first_day(self):
+        day_one = datetime(2026, 1, 1, 12, tzinfo=UTC)
+        one_day = kpi(latest=150.0, latest_at=day_one, target_date=BASELINE_ON + timedelta(days=1))
+
+        assert score_kpi(one_day, day_one).expected == 0.0
+        assert score_kpi(one_day, day_one + timedelta(days=1)).expected == 1.0
 
     def test_the_expectation_moves_the_status(self):
         # 30 % of the way: green while 30 % is expected, red once 75 % is.
@@ -433,6 +480,20 @@ class TestFailureModes:
 
         assert launched_at(loaded) == approved.closed_at
 
+    def test_launch_stays_the_foundation_approval_once_a_later_gate_closes(
+        self, initiative, alice, sam, rita, dana, lee
+    ):
+        launch(initiative, pm=alice, sponsor=sam, risk=rita, data=dana)
+        approved = GateReview.objects.get(initiative=initiative, to_stage=Stage.MEASURE_IMPACT)
+        scale_out = request(initiative, alice)
+        decide(scale_out, sam)
+        decide(scale_out, lee)
+        loaded = with_scorecard_data(Initiative.objects.filter(pk=initiative.pk)).get()
+
+        assert loaded.stage == Stage.STANDARDIZE_REUSE
+        assert GateReview.objects.get(pk=scale_out.pk).closed_at > approved.closed_at
+        assert launched_at(loaded) == approved.closed_at
+
     def test_no_launch_before_measure_impact(self, initiative, alice, sam):
         pass_charter_signoff(initiative, requester=alice, approver=sam)
 
@@ -462,6 +523,17 @@ class TestFailureModes:
 
         assert "stale-data" not in flags_of(initiative, now)
 
+    def test_stale_data_names_the_first_three_stale_kpis(self, initiative, alice, sam, rita, dana):
+        names = ["rules.wait-time", "rules.reopen-rate", "rules.escalations", "rules.backlog"]
+        for key in names:
+            add_kpi(initiative, alice, key, cadence="daily")
+        launch(initiative, pm=alice, sponsor=sam, risk=rita, data=dana)
+        now = timezone.now()
+        for key in names:
+            push(alice, key, 11.0, now - timedelta(days=3))
+
+        assert flags_of(initiative, now)["stale-data"] == "No recent data for Wait time, Reopen rate, Escalations."
+
     def test_approval_overdue_when_a_review_is_open_past_its_policy_days(self, initiative, alice):
         review = request(initiative, alice)
         due_days = review.policy.review_due_days
@@ -470,7 +542,9 @@ class TestFailureModes:
         GateReview.objects.filter(pk=review.pk).update(requested_at=timezone.now() - timedelta(days=due_days - 1))
         assert "approval-overdue" not in flags_of(initiative)  # still a day to go
 
-        GateReview.objects.filter(pk=review.pk).update(requested_at=timezone.now() - timedelta(days=due_days + 3))
+        # Whole days past, as timedelta.days counts them: 3 days and 18 hours is 3, not 4.
+        overdue = timedelta(days=due_days + 3, hours=18)
+        GateReview.objects.filter(pk=review.pk).update(requested_at=timezone.now() - overdue)
 
         assert flags_of(initiative)["approval-overdue"] == "Charter sign-off is 3 day(s) past its due date."
 

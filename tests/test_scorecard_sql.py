@@ -12,7 +12,7 @@ from itertools import count
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 import governance.criteria
@@ -20,7 +20,7 @@ from governance.models import Gate, GatePolicy
 from initiatives.models import Initiative
 from kpis import services as kpi_services
 from kpis.models import Kpi, Measurement, Scorecard
-from kpis.scorecard_sql import insert_scorecards, store_scorecards
+from kpis.scorecard_sql import insert_scorecards, kpi_figures_query, store_scorecards
 from kpis.scorecards import CADENCE_PERIOD
 from opmodel.compat import UTC
 from tests.scorecards import assert_sql_matches_python, case_fields
@@ -190,3 +190,20 @@ def test_every_registered_criterion_agrees_on_the_demo_portfolio(make_initiative
     assert compared and all([c["key"] for c in card.criteria] == every for card in compared)
     statuses = {key: {c["status"] for card in compared for c in card.criteria if c["key"] == key} for key in every}
     assert all(found == {"pass", "fail"} for found in statuses.values()), statuses
+
+
+def test_the_benchmarks_kpi_query_scores_as_the_recompute_stores(initiative, kpi):
+    """kpi_figures_query, the baseline `make bench` measures the recompute against, reads the newest point
+    as the recompute does: a point stamped a little ahead of now (ingest allows a day) included."""
+    now = timezone.now()
+    Measurement.objects.create(kpi=kpi, timestamp=now - timedelta(days=2), value=11.0)
+    Measurement.objects.create(kpi=kpi, timestamp=now + timedelta(hours=1), value=10.0)
+    sql, params = kpi_figures_query()
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        [(kpi_id, initiative_id, latest_value, *_)] = cursor.fetchall()
+    insert_scorecards(timezone.now(), [initiative.pk])
+
+    assert (kpi_id, initiative_id, latest_value) == (kpi.pk, initiative.pk, 10.0)
+    assert Scorecard.objects.get(initiative=initiative).kpi_rows()[0]["latest_value"] == latest_value

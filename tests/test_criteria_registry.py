@@ -1,0 +1,25 @@
+"""The registry of gate criteria (governance/criteria.py). Pages list a gate's criteria by their `order`:
+each gate numbers its criteria 1, 2, 3... in the order PRODUCT.md section 2 (and so the default gate
+policies) lists them. A tie would leave the order to which app happens to register first."""
+
+import pytest
+
+from governance import criteria
+from governance.gates import Gate
+from governance.models import GatePolicy
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("gate", list(Gate), ids=lambda g: g.value)
+def test_each_gate_numbers_its_criteria_from_one_as_its_default_policy_lists_them(gate):
+    registered = [c for c in criteria.registered() if c.gate == gate]
+    default = GatePolicy.objects.get(gate=gate, risk_tier="medium", version=1)
+
+    assert [c.order for c in registered] == list(range(1, len(registered) + 1))
+    assert [c.key for c in registered] == default.criteria
+
+
+def test_a_criterion_is_labelled_by_its_registration_and_an_unknown_key_by_itself():
+    assert criteria.label("observation-window") == "Minimum observation window passed"
+    assert criteria.label("retired-criterion") == "retired-criterion"
