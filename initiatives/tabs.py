@@ -16,7 +16,6 @@ from governance.library.panels import library_context
 from governance.models import GateReview
 from governance.panels import history_context
 from governance.permissions import can_resume
-from initiatives import plan
 from initiatives.forms import ResumeForm, ReviewRequestForm, RoleAssignmentForm
 from initiatives.models import ACCOUNTABLE_ROLES, ROLE_DUTIES, Initiative, Role, RoleAssignment
 from initiatives.shortcuts import tab_url
@@ -58,7 +57,6 @@ def _overview(request: HttpRequest, initiative: Initiative, editable: bool) -> d
         "request_form": ReviewRequestForm(),
         "can_resume": initiative.status == Initiative.Status.ON_HOLD and can_resume(request.user, initiative),
         "resume_form": ResumeForm(),
-        "plan": plan.timeline(initiative, timezone.localdate()),
         **_scorecard(initiative),
     }
 

@@ -3,13 +3,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from governance import services as governance
 from governance.errors import TransitionError
 from governance.permissions import can_edit
 from governance.reviews import approval_inbox, page_of_reviews
-from initiatives import services
+from initiatives import plan, services
 from initiatives.forms import CharterForm, InitiativeForm, ResumeForm, ReviewRequestForm, RoleAssignmentForm
 from initiatives.models import Initiative, Stage
 from initiatives.people import person_name
@@ -101,9 +102,16 @@ def initiative_detail(request, slug):
 
 
 def _stage_track(initiative: Initiative) -> list[dict]:
+    """The five stages, each with its state and the 90-day-plan milestone it closes (initiatives.plan)."""
     current = Stage(initiative.stage).index
+    closes = {row.milestone.reached.index - 1: row for row in plan.timeline(initiative, timezone.localdate())}
     return [
-        {"value": s.value, "label": s.label, "state": "done" if i < current else "current" if i == current else "todo"}
+        {
+            "value": s.value,
+            "label": s.label,
+            "state": "done" if i < current else "current" if i == current else "todo",
+            "milestone": closes.get(i),
+        }
         for i, s in enumerate(Stage.ordered())
     ]
 

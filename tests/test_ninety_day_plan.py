@@ -1,5 +1,6 @@
 """The framework's 90-day plan tracked: the charter's three milestone dates against the gates approved."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -46,16 +47,19 @@ def test_a_milestone_is_behind_once_its_date_passed_and_met_or_late_once_its_gat
     assert statuses(initiative, today)[0] == (30, "met", 0)
 
 
-def test_the_overview_shows_the_plan(client, initiative, alice):
+def test_the_stage_track_shows_the_milestone_each_stage_closes_on_every_tab(client, initiative, alice):
     today = timezone.localdate()
     Charter.objects.filter(initiative=initiative).update(
         scorecard_due_on=today - timedelta(days=5), foundation_due_on=None, launch_due_on=today + timedelta(days=60)
     )
     client.force_login(alice)
 
-    page = client.get(initiative.get_absolute_url()).content.decode()
-
-    card = page[page.index('id="plan"') :][:3000]
-    assert "Day 30: Charter signed off" in card and "Behind plan by 5 days" in card
-    assert "Day 60: Foundation hardened and tested" in card and "no date in the charter" in card
-    assert "Day 90: Rolled out with enablement" in card and "Ahead" in card
+    for tab in ("", "?tab=history"):
+        page = client.get(initiative.get_absolute_url() + tab).content.decode()
+        track = page[page.index('class="stage-track"') :]
+        track = track[: track.index("</ol>")]
+        steps = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", "<li" + step)).strip() for step in track.split("<li")[1:]]
+        assert steps[0].startswith("Define outcome Day 30: ⚠ behind plan by 5 d")
+        assert steps[1].endswith("Day 60: no date")
+        assert steps[2].endswith(f"Day 90: due {today + timedelta(days=60):%-d %b}")
+        assert "Day" not in steps[3] + steps[4]
