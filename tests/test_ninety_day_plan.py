@@ -36,6 +36,7 @@ def test_a_milestone_is_behind_once_its_date_passed_and_met_or_late_once_its_gat
         launch_due_on=today + timedelta(days=40),
     )
     assert statuses(initiative, today) == [(30, "behind", 2), (60, "upcoming", 0), (90, "upcoming", 0)]
+    assert statuses(initiative, today - timedelta(days=2))[0] == (30, "upcoming", 0)  # due that day: not yet behind
     assert plan.missed_milestone(Stage.DEFINE_OUTCOME, initiative.charter, today).day == 30
 
     pass_charter_signoff(initiative, requester=alice, approver=sam)
