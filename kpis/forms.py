@@ -3,8 +3,7 @@ from django import forms
 from initiatives.forms import DateInput, UserChoiceField
 from kpis.catalogue import ARCHETYPES, FRAMEWORK_SETS
 from kpis.models import Kpi
-
-MAX_CSV_BYTES = 5 * 1024 * 1024
+from opmodel.csvfiles import CsvUploadForm
 
 
 class KpiForm(forms.ModelForm):
@@ -63,13 +62,7 @@ class TemplateForm(forms.Form):
     )
 
 
-class CsvUploadForm(forms.Form):
+class MeasurementsUploadForm(CsvUploadForm):
     file = forms.FileField(
         label="CSV file", help_text="Columns: kpi, timestamp, value and optionally source. Up to 10,000 rows."
     )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > MAX_CSV_BYTES:
-            raise forms.ValidationError("The file is larger than 5 MB; split it into smaller files.")
-        return upload

@@ -1,6 +1,3 @@
-import csv
-import io
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,10 +8,13 @@ from governance.permissions import can_edit_kpis
 from initiatives.models import Initiative
 from initiatives.shortcuts import get_initiative_for_user, tab_url
 from kpis import charts, services
-from kpis.forms import CsvUploadForm, DriverForm, KpiForm, ObjectiveForm, TemplateForm
+from kpis.forms import DriverForm, KpiForm, MeasurementsUploadForm, ObjectiveForm, TemplateForm
 from kpis.ingest import BatchRejected, record_measurements
 from kpis.models import Driver, IngestBatch, Kpi
+from opmodel.csvfiles import read_rows
 from opmodel.forms import apply_errors, form_page, report_error, save_form
+
+CSV_REQUIRED = ("kpi", "timestamp", "value")  # and optionally source
 
 CHART_POINTS = 2000
 
@@ -158,7 +158,7 @@ def kpi_detail(request, key):
         "latest": recent[-20:][::-1],
         "points": len(recent),
         "editable": can_edit_kpis(request.user, kpi.initiative),
-        "upload_form": CsvUploadForm(),
+        "upload_form": MeasurementsUploadForm(),
     }
     return render(request, "kpis/kpi_detail.html", context)
 
@@ -167,10 +167,10 @@ def kpi_detail(request, key):
 def measurements_upload(request, slug):
     """CSV upload for teams without a pipeline: the same validation and errors as the API, per line."""
     initiative = get_initiative_for_user(request, slug)
-    form = CsvUploadForm(request.POST or None, request.FILES or None)
+    form = MeasurementsUploadForm(request.POST or None, request.FILES or None)
     context = {"initiative": initiative, "form": form, "line_errors": [], "result": None}
     if request.method == "POST" and form.is_valid():
-        items, problem = _read_csv(form.cleaned_data["file"])
+        items, problem = read_rows(form.cleaned_data["file"], required=CSV_REQUIRED, columns=CSV_REQUIRED)
         if problem:
             form.add_error("file", problem)
         else:
@@ -185,18 +185,3 @@ def measurements_upload(request, slug):
                     {**e, "line": e["index"] + 2 if "index" in e else None} for e in rejected.errors
                 ]
     return render(request, "kpis/measurements_upload.html", context)
-
-
-def _read_csv(upload) -> tuple[list[dict], str]:
-    try:
-        text = io.TextIOWrapper(upload.file, encoding="utf-8-sig", newline="")
-        reader = csv.DictReader(text)
-        header = [h.strip().lower() for h in (reader.fieldnames or [])]
-        missing = [c for c in ("kpi", "timestamp", "value") if c not in header]
-        if missing:
-            return [], f"The first line must name the columns kpi, timestamp, value (missing: {', '.join(missing)})."
-        reader.fieldnames = header
-        items = [{k: (v.strip() if isinstance(v, str) else v) for k, v in row.items() if k} for row in reader]
-    except (UnicodeDecodeError, csv.Error) as exc:
-        return [], f"Could not read the file as UTF-8 CSV: {exc}."
-    return items, ""

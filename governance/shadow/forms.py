@@ -5,8 +5,7 @@ from django.db.models import Q
 
 from governance.models import Asset, DataSource, ShadowAiUse
 from initiatives.models import Initiative
-
-MAX_CSV_BYTES = 2 * 1024 * 1024
+from opmodel.csvfiles import CsvUploadForm
 
 
 class ShadowAiFilterForm(forms.Form):
@@ -68,15 +67,10 @@ class TriageForm(_LinkChoices, forms.ModelForm):
         pass  # as above: the service's rule, not a second copy of it
 
 
-class ImportForm(forms.Form):
+class ImportForm(CsvUploadForm):
+    max_megabytes = 2
     file = forms.FileField(
         label="CSV file",
         help_text="Columns: tool, team, people, data, classification, found_via (self-reported, survey, "
         "expense-report or proxy-log). Up to 5,000 rows; one bad row and nothing is imported.",
     )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > MAX_CSV_BYTES:
-            raise forms.ValidationError("The file is larger than 2 MB; split it into smaller files.")
-        return upload

@@ -1,8 +1,5 @@
 """The Shadow AI pages: the register with its filters, recording, editing and triaging an item, CSV import."""
 
-import csv
-import io
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -15,6 +12,7 @@ from governance.permissions import can_manage_shadow_ai
 from governance.shadow import services as shadow
 from governance.shadow.filters import ShadowAiFilter
 from governance.shadow.forms import ImportForm, ShadowAiFilterForm, ShadowAiForm, TriageForm
+from opmodel.csvfiles import read_rows
 from opmodel.forms import form_page, save_form
 
 PAGE_SIZE = 25
@@ -95,7 +93,9 @@ def shadow_import(request):
     form = ImportForm(request.POST or None, request.FILES or None)
     context = {"form": form, "line_errors": [], "columns": ",".join(shadow.IMPORT_COLUMNS)}
     if request.method == "POST" and form.is_valid():
-        rows, problem = _read_csv(form.cleaned_data["file"])
+        rows, problem = read_rows(
+            form.cleaned_data["file"], required=shadow.REQUIRED_COLUMNS, columns=shadow.IMPORT_COLUMNS
+        )
         if problem:
             form.add_error("file", problem)
         else:
@@ -108,18 +108,3 @@ def shadow_import(request):
                 messages.success(request, f"Imported {len(created)} item{'s' if len(created) != 1 else ''}.")
                 return redirect("governance:shadow_ai")
     return render(request, "governance/shadow_import.html", context)
-
-
-def _read_csv(upload) -> tuple[list[dict], str]:
-    try:
-        reader = csv.DictReader(io.TextIOWrapper(upload.file, encoding="utf-8-sig", newline=""))
-        header = [h.strip().lower() for h in (reader.fieldnames or [])]
-        missing = [c for c in shadow.REQUIRED_COLUMNS if c not in header]
-        if missing:
-            columns = ", ".join(shadow.IMPORT_COLUMNS)
-            return [], f"The first line must name the columns {columns} (missing: {', '.join(missing)})."
-        reader.fieldnames = header
-        rows = [{k: v for k, v in row.items() if k} for row in reader]
-    except (UnicodeDecodeError, csv.Error) as exc:
-        return [], f"Could not read the file as UTF-8 CSV: {exc}."
-    return rows, ""
