@@ -5,9 +5,10 @@ that checkpoint. Restoring an older backup loses what was written after it; `ver
 reports the later checkpoints' heads as a deleted tail, which is the truth about the restored copy.
 """
 
+# subprocess runs pg_dump and pg_restore with arguments from settings, never a shell.
 import os
 import sqlite3
-import subprocess  # nosec B404: runs pg_dump and pg_restore with arguments from settings, never a shell
+import subprocess  # nosec B404
 from pathlib import Path
 
 from django.conf import settings

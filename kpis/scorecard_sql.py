@@ -41,6 +41,7 @@ from kpis.scorecards import AMBER, CADENCE_PERIOD, FLAG_LABELS, GREEN, NO_DATA, 
 EARLY = (Stage.DEFINE_OUTCOME, Stage.SECURE_FOUNDATION)
 EVERY, IDS, DIRTY = "every", "ids", "dirty"  # which initiatives a statement scores
 KPI_COLUMNS = {"kpi": "id"}  # a stored KPI figure whose column in `scored` has another name
+REAL_KPI_FIELDS = ("latest_value", "progress", "expected")  # stored KPI figures that are floating point
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,13 @@ class _Dialect:
             return f"(extract(epoch FROM {later} - {earlier}) / 86400.0)"
         return f"(julianday({later}) - julianday({earlier}))"
 
+    def real_text(self, expr: str) -> str:
+        """A double as text that reads back as the same double. PostgreSQL prints the shortest such text;
+        SQLite's CAST keeps 15 digits, so 39.3 / 60 would read back as 0.655 and round the other way."""
+        if self.pg:
+            return f"CAST({expr} AS TEXT)"
+        return f"CASE WHEN {expr} IS NOT NULL THEN printf('%%!.17g', {expr}) END"  # %%: the statement has parameters
+
     def floor(self, expr: str) -> str:
         """Whole days of a non-negative number of days (as timedelta.days)."""
         return f"CAST(floor({expr}) AS INTEGER)" if self.pg else f"CAST({expr} AS INTEGER)"
@@ -130,7 +138,7 @@ class _Dialect:
         return "json_each(p.criteria) AS c", "c.value"
 
 
-def _kpi_row() -> str:
+def _kpi_row(d: _Dialect) -> str:
     """One KPI's stored figures as JSON text, in Scorecard.KPI_FIELDS order. Concatenated text, because
     building JSON values for ten thousand KPIs cost half the recompute; KPI keys and statuses need no
     escaping (the key validator allows lowercase letters, digits, dots and hyphens only)."""
@@ -141,6 +149,8 @@ def _kpi_row() -> str:
             parts.append(f"'\"' || {column} || '\"'")
         elif name == "latest_at":
             parts.append(f"coalesce('\"' || CAST({column} AS TEXT) || '\"', 'null')")
+        elif name in REAL_KPI_FIELDS:
+            parts.append(f"coalesce({d.real_text(column)}, 'null')")
         else:
             parts.append(f"coalesce(CAST({column} AS TEXT), 'null')")
     return "'[' || " + " || ',' || ".join(parts) + " || ']'"
@@ -254,7 +264,7 @@ def _per_kpi(d: _Dialect) -> str:
     stale_point = f"s.kind <> {leading} AND s.stale = 1 AND s.latest_value IS NOT NULL"
     return f"""per_kpi AS MATERIALIZED (
     SELECT s.initiative_id,
-           {d.json_text_list(_kpi_row())} AS kpis,
+           {d.json_text_list(_kpi_row(d))} AS kpis,
            min(CASE s.status WHEN {red} THEN 0 WHEN {amber} THEN 1 WHEN {green} THEN 2 END) FILTER (WHERE {counted})
                AS health_rank,
            count(*) FILTER (WHERE {counted}) AS counted,
