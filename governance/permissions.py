@@ -157,6 +157,9 @@ def can_curate_asset(user, asset) -> bool:
     return _holds_anywhere(user, CURATOR_ROLES)
 
 
+can_curate_asset.who = "the asset's owner, its initiative's team, the platform and enablement teams or a leader"
+
+
 def can_approve_security_labels(user) -> bool:
     return _holds_anywhere(user, {Role.SECURITY_RISK})
 

@@ -95,7 +95,7 @@ def publish_version(asset_id: int, *, acting_user, content: str, changelog: str,
     """A new immutable version; consumers of older versions are told (unless the caller tells them later)."""
     asset = Asset.objects.select_for_update().get(pk=asset_id)
     if not can_curate_asset(acting_user, asset):
-        raise PermissionDenied("Only the asset's owner, the platform and enablement teams or a leader may publish.")
+        raise PermissionDenied(f"Only {can_curate_asset.who} may publish.")
     content = asset_content.normalise(content)
     asset_content.validate(asset.type, content)
     if not changelog.strip():
@@ -155,7 +155,7 @@ def move_label(asset_id: int, *, acting_user, name: str, version_number: int):
     """Point a label at a version. Security requirements wait for a security/risk approval instead."""
     asset = Asset.objects.select_for_update().get(pk=asset_id)
     if not can_curate_asset(acting_user, asset):
-        raise PermissionDenied("Only the asset's owner, the platform and enablement teams or a leader may move labels.")
+        raise PermissionDenied(f"Only {can_curate_asset.who} may move labels.")
     name = slugify(name)[:40]
     if not name:
         raise ValidationError({"name": "Name the label, e.g. recommended or deprecated."})
@@ -378,7 +378,7 @@ def update_asset(
     """Change what describes an asset (its versions and slug never change); a no-op writes no audit row."""
     asset = Asset.objects.select_for_update().get(pk=asset_id)
     if not can_curate_asset(acting_user, asset):
-        raise PermissionDenied("Only the asset's owner, the platform and enablement teams or a leader may edit it.")
+        raise PermissionDenied(f"Only {can_curate_asset.who} may edit it.")
     if name is not None and not name.strip():
         raise ValidationError({"name": "Name the asset."})
     before = _describe(asset)

@@ -104,7 +104,7 @@ def asset_detail(request, slug):
     form = PublishVersionForm(request.POST or None, initial={"content": versions[0].content if versions else ""})
     if request.method == "POST":
         if not can_curate_asset(request.user, asset):
-            raise PermissionDenied("Only the asset's owner, the platform and enablement teams or a leader may publish.")
+            raise PermissionDenied(f"Only {can_curate_asset.who} may publish.")
         if form.is_valid():
             try:
                 version = library.publish_version(asset.pk, acting_user=request.user, **form.cleaned_data)
@@ -190,7 +190,7 @@ def asset_diff(request, slug):
 def label_move(request, slug):
     asset = _get_asset(request, slug)
     if not can_curate_asset(request.user, asset):
-        raise PermissionDenied("Only the asset's owner, the platform and enablement teams or a leader may move labels.")
+        raise PermissionDenied(f"Only {can_curate_asset.who} may move labels.")
     form = LabelMoveForm(request.POST, numbers=list(asset.versions.values_list("number", flat=True)))
 
     def write(data):
