@@ -15,6 +15,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -119,6 +120,8 @@ def free_port() -> int:
 
 
 def start_server(port: int) -> subprocess.Popen:
+    """`python -m opmodel web` on `port`, once it accepts connections. Its collectstatic compresses every
+    static file first, which takes a while on a busy machine: the wait allows two minutes."""
     env = {
         **os.environ,
         "DEBUG": "0",
@@ -129,21 +132,24 @@ def start_server(port: int) -> subprocess.Popen:
         "LOG_LEVEL": "WARNING",
         "API_THROTTLE_RATE": "1000000/minute",
     }
+    log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (open while the server runs)
     server = subprocess.Popen(
         [sys.executable, "-m", "opmodel", "web"],
         cwd=ROOT,
         env=env,  # noqa: S603
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=log,
     )
-    for _ in range(200):
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and server.poll() is None:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return server
         except OSError:
-            time.sleep(0.1)
+            time.sleep(0.2)
     server.kill()
-    sys.exit("gunicorn did not start")
+    log.seek(0)
+    sys.exit(f"gunicorn did not start:\n{log.read()[-2000:]}")
 
 
 def push_all(port: int, key: str, bodies: list[list[bytes]]) -> tuple[float, list[float], dict]:
