@@ -39,7 +39,10 @@ def _requested(data: dict, title: str) -> Message:
         _unit(data["initiative"]),
     ]
     if data.get("override_reason"):
-        lines.append(f"Requested with {data['criteria_unmet']} criteria unmet: {data['override_reason']}")
+        unmet = data["criteria_unmet"]
+        lines.append(
+            f"Requested with {unmet} unmet {'criterion' if unmet == 1 else 'criteria'}: {data['override_reason']}"
+        )
     return Message(
         f"Decision needed: {review['gate']['label']} for {title}",
         lines,
