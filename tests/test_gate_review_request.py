@@ -196,7 +196,7 @@ def test_approvers_are_emailed_by_the_scheduled_job_once(initiative, alice, lee,
         review = request(initiative, alice)
     # The request itself never waits on the broker: the approvers' email is the scheduled job's, and the only
     # thing queued for after the commit is the webhook kick, which publishes without retrying (outbox.kick).
-    assert [callback.__qualname__ for callback in callbacks] == ["kick"]
+    assert [callback.__name__ for callback in callbacks] == ["kick"]
     assert notify_new_reviews_task() == 2
     assert notify_new_reviews_task() == 0
     review.refresh_from_db()

@@ -334,3 +334,18 @@ def test_the_delivery_log_lists_without_a_query_per_row(
     with django_assert_max_num_queries(12):
         page = admin_client.get(reverse("admin:governance_webhookdelivery_changelist"))
     assert page.content.decode().count("Initiative created") >= 5
+
+
+def test_a_run_stops_sending_within_its_time_budget(receiver, alice, settings, django_capture_on_commit_callbacks):
+    subscribe(receiver.url)
+    with django_capture_on_commit_callbacks(execute=False):
+        services.create_initiative(acting_user=alice, title="Invoice matching", business_unit="Finance")
+    settings.CELERY_TASK_SOFT_TIME_LIMIT = 0  # no time left: what is due waits for the next run
+
+    assert send_webhooks() == 0
+
+    assert receiver.received == []
+    waiting = the_delivery()
+    assert (waiting.status, waiting.attempts) == ("pending", 0)
+    settings.CELERY_TASK_SOFT_TIME_LIMIT = 270
+    assert send_webhooks() == 1

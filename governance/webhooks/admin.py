@@ -5,7 +5,6 @@ Imported by governance/admin.py, so admin autodiscovery (which imports only `<ap
 
 from django import forms
 from django.contrib import admin, messages
-from django.db import transaction
 from django.utils import timezone
 
 from governance.models import (
@@ -16,7 +15,7 @@ from governance.models import (
     WebhookEvent,
     WebhookSubscription,
 )
-from governance.webhooks.outbox import kick
+from governance.webhooks.outbox import queue_kick
 from opmodel.admin import ReadOnlyAdmin, ReadOnlyInline
 
 
@@ -75,7 +74,7 @@ class EndpointAdmin(admin.ModelAdmin):
         if obj.is_active and obj.disabled_at:
             # Turned back on: a new run of failures starts, and the deliveries that waited go out.
             obj.consecutive_failures, obj.disabled_at, obj.disabled_reason = 0, None, ""
-            transaction.on_commit(kick, robust=True)
+            queue_kick()
         super().save_model(request, obj, form, change)
 
 
@@ -145,7 +144,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
         stopped = queryset.filter(endpoint__is_active=False).count()
         # Again with the same webhook-id, for a full round of attempts.
         count = queryset.update(status=WebhookDelivery.Status.PENDING, attempts=0, next_attempt_at=timezone.now())
-        transaction.on_commit(kick, robust=True)
+        queue_kick()
         messages.success(request, f"{count} delivery(ies) queued to be sent again.")
         if stopped:
             messages.warning(request, f"{stopped} of them go to a disabled endpoint: turn it back on to send them.")

@@ -8,8 +8,6 @@ time, so a receiver (or a chat message) needs nothing else. Nothing here sends a
 transaction commits, a worker does (governance.webhooks.delivery).
 """
 
-import logging
-
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
@@ -19,14 +17,17 @@ from governance.webhooks.tasks import send_webhooks_task
 from initiatives.models import Initiative, Stage
 from initiatives.people import person_name
 
-log = logging.getLogger(__name__)
-
 
 def emit(events: list[WebhookEvent]) -> None:
     """Write `events` in one INSERT, inside the caller's transaction; a worker sends them after the commit."""
     if not events:
         return
     WebhookEvent.objects.bulk_create(events)
+    queue_kick()
+
+
+def queue_kick() -> None:
+    """Kick the sender once the transaction commits."""
     transaction.on_commit(kick, robust=True)
 
 
