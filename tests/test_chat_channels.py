@@ -183,3 +183,25 @@ def test_the_channel_admin_offers_only_chat_kinds(admin_client):
     assert response.status_code == 200
     assert "kind" in response.context["adminform"].form.errors
     assert not WebhookEndpoint.objects.exists()
+
+
+def test_library_events_name_the_asset_and_link_to_it():
+    asset = {"name": "Triage prompt", "url": "http://127.0.0.1:8000/library/triage-prompt/"}
+    published = WebhookEvent(
+        event_type=EventType.VERSION_PUBLISHED,
+        occurred_at=timezone.now(),
+        data={"asset": asset, "version": 2, "changelog": "Names the ticket", "author": "Dana Data"},
+    )
+    moved = WebhookEvent(
+        event_type=EventType.LABEL_MOVED,
+        occurred_at=timezone.now(),
+        data={"asset": asset, "label": "recommended", "from_version": 1, "to_version": 2},
+    )
+
+    assert chat.summary(published) == chat.Message(
+        "Triage prompt: version 2 published",
+        ["Published by Dana Data: Names the ticket"],
+        "Open the asset",
+        asset["url"],
+    )
+    assert chat.summary(moved).lines == ["“recommended” now points at version 2 (was version 1)."]

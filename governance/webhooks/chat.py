@@ -24,7 +24,8 @@ def summary(event: WebhookEvent) -> Message:
     writer = _WRITERS.get(event.event_type)
     if writer:
         return writer(data, title)
-    return Message(f"{event.get_event_type_display()}: {title}", [], "Open in OpModel", initiative.get("url", ""))
+    link = initiative.get("url") or data.get("asset", {}).get("url", "")
+    return Message(f"{event.get_event_type_display()}: {title}", [], "Open in OpModel", link)
 
 
 def _unit(initiative: dict) -> str:
@@ -91,6 +92,17 @@ def _stage(data: dict, title: str) -> Message:
     )
 
 
+def _version(data: dict, title: str) -> Message:
+    lines = [f"Published by {data['author']}: {data['changelog']}" if data["changelog"] else ""]
+    return Message(f"{title}: version {data['version']} published", lines, "Open the asset", data["asset"]["url"])
+
+
+def _label(data: dict, title: str) -> Message:
+    was = f" (was version {data['from_version']})" if data["from_version"] else ""
+    line = f"“{data['label']}” now points at version {data['to_version']}{was}."
+    return Message(f"{title}: {data['label']} moved", [line], "Open the asset", data["asset"]["url"])
+
+
 def _number(value) -> str:
     return f"{value:g}" if isinstance(value, int | float) else str(value)
 
@@ -101,6 +113,8 @@ _WRITERS = {
     EventType.GUARDRAIL_BREACHED: _breached,
     EventType.HEALTH_CHANGED: _health,
     EventType.STAGE_CHANGED: _stage,
+    EventType.VERSION_PUBLISHED: _version,
+    EventType.LABEL_MOVED: _label,
 }
 
 
