@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from governance.models import (
     EventType,
@@ -18,6 +19,7 @@ from governance.models import (
     WebhookEvent,
     WebhookSubscription,
 )
+from governance.webhooks import outbox
 from governance.webhooks.delivery import backoff, send_webhooks
 from initiatives import services
 from tests.webhook_receiver import down_url, start_receiver
@@ -349,3 +351,39 @@ def test_a_run_stops_sending_within_its_time_budget(receiver, alice, settings, d
     assert (waiting.status, waiting.attempts) == ("pending", 0)
     settings.CELERY_TASK_SOFT_TIME_LIMIT = 270
     assert send_webhooks() == 1
+
+
+def test_a_broker_down_at_commit_fails_nothing_and_the_sweep_sends_the_event(
+    receiver, alice, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    receiver.secret = subscribe(receiver.url).secret
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(outbox.send_webhooks_task, "apply_async", broker_down)
+    initiative = create_initiative(alice, capture=django_capture_on_commit_callbacks)  # the request succeeds
+
+    assert initiative.pk and receiver.received == []
+    assert "Connection refused" in caplog.text  # logged by the robust on-commit callback
+    send_webhooks()  # the beat sweep, once the broker is back
+    [got] = receiver.received
+    assert got.verified and got.json["data"]["initiative"]["title"] == "Invoice matching"
+
+
+def test_an_admin_gives_a_subscription_a_new_secret(admin_client, receiver, alice, django_capture_on_commit_callbacks):
+    endpoint = subscribe(receiver.url)
+    old = endpoint.secret
+
+    response = admin_client.post(
+        reverse("admin:governance_webhooksubscription_changelist"),
+        {"action": "rotate_secret", "_selected_action": [endpoint.pk]},
+        follow=True,
+    )
+
+    endpoint.refresh_from_db()
+    assert endpoint.secret != old and endpoint.secret.startswith("whsec_")
+    assert "New secret for 1 subscription(s)" in response.content.decode()
+    receiver.secret = endpoint.secret
+    create_initiative(alice, capture=django_capture_on_commit_callbacks)
+    assert receiver.received[0].verified  # signed with the new secret

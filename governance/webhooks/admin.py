@@ -15,6 +15,7 @@ from governance.models import (
     WebhookEvent,
     WebhookSubscription,
 )
+from governance.models.webhooks import new_secret
 from governance.webhooks.outbox import queue_kick
 from opmodel.admin import ReadOnlyAdmin, ReadOnlyInline
 
@@ -85,9 +86,18 @@ class WebhookSubscriptionAdmin(EndpointAdmin):
     fields = ["name", "url", "event_types", "business_units", "is_active", "secret", *EndpointAdmin.readonly_fields]
     readonly_fields = ["secret", *EndpointAdmin.readonly_fields]
 
+    actions = ["rotate_secret"]
+
     def save_model(self, request, obj, form, change):
         obj.kind = WebhookEndpoint.Kind.WEBHOOK
         super().save_model(request, obj, form, change)
+
+    @admin.action(description="Give the selected subscriptions a new secret (the receivers need it)")
+    def rotate_secret(self, request, queryset):
+        for endpoint in queryset:
+            endpoint.secret = new_secret()
+            endpoint.save(update_fields=["secret"])
+        messages.success(request, f"New secret for {len(queryset)} subscription(s): give each receiver its new one.")
 
 
 @admin.register(ChatChannel)
