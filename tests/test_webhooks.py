@@ -336,6 +336,10 @@ def test_the_delivery_log_lists_without_a_query_per_row(
     with django_assert_max_num_queries(12):
         page = admin_client.get(reverse("admin:governance_webhookdelivery_changelist"))
     assert page.content.decode().count("Initiative created") >= 5
+    event = WebhookEvent.objects.first()
+    with django_assert_max_num_queries(12):
+        detail = admin_client.get(reverse("admin:governance_webhookevent_change", args=[event.pk]))
+    assert "Initiative 4" in detail.content.decode() and "Delivered" in detail.content.decode()
 
 
 def test_a_run_stops_sending_within_its_time_budget(receiver, alice, settings, django_capture_on_commit_callbacks):
