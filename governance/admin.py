@@ -7,8 +7,8 @@ from django.db import transaction
 from governance import audit, policies
 from governance.errors import TransitionError
 
-# Autodiscovery imports only this module: importing the foundation's, the library's and the register's admins
-# registers them.
+# Autodiscovery imports only this module: importing the foundation's, the library's, the register's and the
+# webhooks' admins registers them.
 from governance.foundation import admin as foundation_admin  # noqa: F401
 from governance.library import admin as library_admin  # noqa: F401
 from governance.models import (
@@ -21,6 +21,7 @@ from governance.models import (
 )
 from governance.services import decide
 from governance.shadow import admin as shadow_admin  # noqa: F401
+from governance.webhooks import admin as webhooks_admin  # noqa: F401
 from initiatives.models import LEADERSHIP_GROUP, leaders
 from opmodel.admin import ExplainedRefusals, ReadOnlyAdmin
 

@@ -6,7 +6,8 @@ that point, and nobody who can only write the table can recompute the chain afte
 chain alone cannot show, a deleted tail, the checkpoints show: each names the chain's head (event
 count, newest id and hash), is signed with the same key and written once to a file outside the
 database (and to the log and the auditors' email by the nightly verification). Writers call
-`record()` inside the transaction that makes the change they describe.
+`record()` inside the transaction that makes the change they describe; record() also writes the
+webhook outbox row of an event that is a domain event (governance.webhooks.outbox).
 
 An event is dated by opmodel.clock (the wall clock, or the story's day while the
 demo replays its story); `in_time_order()` lets such a replay chain its events
@@ -28,6 +29,7 @@ from django.utils import timezone
 
 from governance.models import AuditEvent, canonical_json
 from governance.models.audit import hmac_hex, key_id
+from governance.webhooks.outbox import emit_for_audit
 from opmodel import clock
 from opmodel.middleware import current_request_id
 
@@ -58,6 +60,9 @@ def record(action: str, obj, *, actor, before=None, after=None, initiative_id: i
         held.append(event)  # chained when in_time_order() ends
     else:
         _chain([event])
+    # The audit trail is the one list of what changed: those changes that are domain events go to the
+    # webhook outbox here, in the same transaction.
+    emit_for_audit(event, obj, actor)
     return event
 
 

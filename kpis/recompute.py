@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from kpis.scorecard_events import emit_scorecard_events
 from kpis.scorecard_sql import store_past_scorecards, store_scorecards
 from opmodel.compat import UTC
 
@@ -22,11 +23,16 @@ class RecomputeResult:
 def recompute_scorecards(*, full: bool = False) -> RecomputeResult:
     """In one transaction: return at once when another run is in progress; otherwise store a snapshot
     of every initiative (full) or of the dirty ones and clear the marks that did not move meanwhile
-    (kpis.scorecard_sql.store_scorecards)."""
+    (kpis.scorecard_sql.store_scorecards), and put the health changes and guardrail breaches they show
+    in the webhook outbox (kpis.scorecard_events)."""
     with transaction.atomic():
         if not _only_run():
             return RecomputeResult(0, skipped=True)
-        return RecomputeResult(store_scorecards(timezone.now(), full=full))
+        now = timezone.now()
+        written = store_scorecards(now, full=full)
+        if written:
+            emit_scorecard_events(now)
+        return RecomputeResult(written)
 
 
 def end_of_day(day: date) -> datetime:

@@ -260,6 +260,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
     }
+elif CELERY_BROKER_URL.startswith("redis"):
+    # A publish from a request (the webhook kick after a commit) fails within 2 s when Redis cannot be
+    # reached, instead of waiting out the operating system's connect timeout (minutes).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -291,6 +295,25 @@ PILOT_THEATER_DAYS = env_int("PILOT_THEATER_DAYS", 90, minimum=1)
 STUCK_AFTER_DAYS = env_int("STUCK_AFTER_DAYS", 60, minimum=1)
 
 NOTIFY_EVERY_SECONDS = env_int("NOTIFY_EVERY_SECONDS", 60, minimum=1)
+
+# Outbound webhooks and chat channels (README.md, "Webhooks"). Private, loopback and link-local
+# addresses reach this server's own network (SSRF), so they are refused unless allowed: on with
+# DEBUG (`make run`, to try a receiver on 127.0.0.1), off in production.
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", DEBUG)
+# Seconds to connect, and to wait for the answer, on every send.
+WEBHOOK_CONNECT_TIMEOUT = env_int("WEBHOOK_CONNECT_TIMEOUT", 5, minimum=1)
+WEBHOOK_READ_TIMEOUT = env_int("WEBHOOK_READ_TIMEOUT", 10, minimum=1)
+# A failed attempt is retried after RETRY_SECONDS, doubling each time up to RETRY_MAX_SECONDS; after
+# MAX_ATTEMPTS the delivery gives up (an admin can redeliver it). An endpoint whose last
+# DISABLE_AFTER attempts all failed is disabled, and the superusers are told.
+WEBHOOK_RETRY_SECONDS = env_int("WEBHOOK_RETRY_SECONDS", 30, minimum=1)
+WEBHOOK_RETRY_MAX_SECONDS = env_int("WEBHOOK_RETRY_MAX_SECONDS", 3600, minimum=1)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 12, minimum=1)
+WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", 20, minimum=1)
+# The sweep that sends what is due (retries, and events whose on-commit task never reached the broker).
+WEBHOOK_SWEEP_SECONDS = env_int("WEBHOOK_SWEEP_SECONDS", 30, minimum=1)
+# Events and their delivery logs are kept this long once every delivery is done.
+WEBHOOK_KEEP_DAYS = env_int("WEBHOOK_KEEP_DAYS", 30, minimum=1)
 
 CELERY_BEAT_SCHEDULE = {
     # Every minute: email approvers of newly requested gate reviews.
@@ -333,6 +356,11 @@ CELERY_BEAT_SCHEDULE = {
     "remind-upcoming-reuse-reviews": {
         "task": "governance.tasks.remind_reuse_reviews_task",
         "schedule": crontab(hour=8, minute=0),
+    },
+    # Every WEBHOOK_SWEEP_SECONDS (30 s, at any UTC time): send webhook and chat deliveries that are due.
+    "send-due-webhooks": {
+        "task": "governance.webhooks.tasks.send_webhooks_task",
+        "schedule": WEBHOOK_SWEEP_SECONDS,
     },
 }
 

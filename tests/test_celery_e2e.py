@@ -1,4 +1,5 @@
-"""A real Celery worker and beat, started through `python -m opmodel`, remind approvers of an overdue review once.
+"""A real Celery worker and beat, started through `python -m opmodel`, remind approvers of an overdue review once,
+and deliver a webhook whose on-commit task never reached the broker.
 
 They share pytest-django's test database, so this needs PostgreSQL (DATABASE_URL)
 and Redis (REDIS_URL); it uses Redis database 15 and flushes it first.
@@ -9,9 +10,12 @@ from datetime import timedelta
 
 import pytest
 
-from governance.models import GateReview
+from governance.models import GateReview, WebhookDelivery, WebhookEndpoint
 from governance.services import request_review
+from governance.webhooks import outbox
+from initiatives import services
 from tests.celery_processes import celery_worker_and_beat, wait_for
+from tests.webhook_receiver import start_receiver
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -22,7 +26,13 @@ TASK_RUN = re.compile(r"remind_overdue_reviews_task\[([0-9a-f-]+)\] succeeded in
 @pytest.fixture
 def celery_processes(transactional_db, tmp_path):
     with celery_worker_and_beat(
-        tmp_path, redis_db=15, env={"REVIEW_REMINDER_EVERY_SECONDS": str(BEAT_EVERY_SECONDS)}
+        tmp_path,
+        redis_db=15,
+        env={
+            "REVIEW_REMINDER_EVERY_SECONDS": str(BEAT_EVERY_SECONDS),
+            "WEBHOOK_SWEEP_SECONDS": str(BEAT_EVERY_SECONDS),
+            "WEBHOOK_ALLOW_PRIVATE": "1",  # the receiver is this test, on 127.0.0.1
+        },
     ) as processes:
         yield processes
 
@@ -53,3 +63,23 @@ def test_beat_and_worker_remind_an_overdue_review_once(celery_processes, make_in
     assert reminded_at() == first_reminder
     runs_that_mailed = [sent for sent in reminder_runs(celery_processes).values() if sent]
     assert len(runs_that_mailed) == 1, celery_processes.logs()  # Sam, the sponsor, got one reminder
+
+
+def test_the_beat_sweep_delivers_a_webhook_whose_commit_never_reached_the_broker(celery_processes, alice, monkeypatch):
+    receiver, server = start_receiver()
+    try:
+        endpoint = WebhookEndpoint.objects.create(name="BI", url=receiver.url, event_types=["initiative.created"])
+        receiver.secret = endpoint.secret
+        monkeypatch.setattr(outbox, "kick", lambda: None)  # as if the broker was down when the change committed
+
+        services.create_initiative(acting_user=alice, title="Invoice matching", business_unit="Finance")
+
+        delivered = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.DELIVERED)
+        wait_for(delivered.exists, 60, "the worker to deliver the webhook", celery_processes)
+        [got] = receiver.received
+        assert got.verified, celery_processes.logs()
+        assert got.json["data"]["initiative"]["title"] == "Invoice matching"
+        assert got.headers["webhook-id"] == delivered.get().message_id
+    finally:
+        server.shutdown()
+        server.server_close()

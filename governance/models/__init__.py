@@ -21,6 +21,14 @@ from governance.models.foundation import (
 from governance.models.gates import GateDecision, GatePolicy, GateReview
 from governance.models.shadow import ShadowAiUse
 from governance.models.tokens import ApiToken
+from governance.models.webhooks import (
+    ChatChannel,
+    EventType,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+    WebhookSubscription,
+)
 
 __all__ = [
     "LAYER_INFO",
@@ -39,6 +47,12 @@ __all__ = [
     "Notification",
     "GATE_FROM_STAGE",
     "ApiToken",
+    "ChatChannel",
+    "EventType",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
+    "WebhookSubscription",
     "AuditEvent",
     "Gate",
     "GateDecision",
