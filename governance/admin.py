@@ -4,7 +4,7 @@ from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from governance import audit, policies
+from governance import leadership, policies
 from governance.errors import TransitionError
 
 # Autodiscovery imports only this module: importing the foundation's, the library's and the register's admins
@@ -153,11 +153,6 @@ class NotificationAdmin(ReadOnlyAdmin):
         return request.user.is_superuser  # clearing out noise is harmless; notifications are not audited
 
 
-def _leads(user_id) -> bool:
-    """Whether the stored user is a portfolio leader (superuser or in the leadership group)."""
-    return leaders().filter(pk=user_id).exists()
-
-
 admin.site.unregister(User)
 
 
@@ -168,13 +163,13 @@ class UserAdmin(auth_admin.UserAdmin):
     sponsor or CTO."""
 
     def save_model(self, request, obj, form, change):
-        obj.led_before_save = change and _leads(obj.pk)
+        obj.led_before_save = change and leadership.leads(obj.pk)
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)  # the groups are saved here
         user = form.instance
-        leads = _leads(user.pk)
+        leads = leadership.leads(user.pk)
         if leads != user.led_before_save:
             after = {
                 "leader": leads,
@@ -185,7 +180,7 @@ class UserAdmin(auth_admin.UserAdmin):
 
     def delete_model(self, request, obj):
         with transaction.atomic():
-            if _leads(obj.pk):
+            if leadership.leads(obj.pk):
                 _record_leadership(request, obj, {"leader": False, "deleted": True})
             super().delete_model(request, obj)
 
@@ -197,13 +192,7 @@ class UserAdmin(auth_admin.UserAdmin):
 
 
 def _record_leadership(request, user, after: dict) -> None:
-    audit.record(
-        "leadership.granted" if after["leader"] else "leadership.revoked",
-        user,
-        actor=request.user,
-        before={"leader": not after["leader"]},
-        after=after,
-    )
+    leadership.record_change(user, actor=request.user, after=after)
 
 
 admin.site.unregister(Group)

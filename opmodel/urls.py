@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from governance import sso
 from governance.api import GateReviewViewSet
 from governance.foundation import urls as foundation_urls
 from governance.library import urls as library_urls
@@ -21,6 +22,8 @@ urlpatterns = [
     path("", include("initiatives.urls")),
     path("", include("governance.urls")),
     path("", include("kpis.urls")),
+    path("accounts/login/", sso.Login.as_view(), name="login"),
+    path("accounts/oidc/", include(sso.urlpatterns)),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/measurements/", MeasurementIngestView.as_view(), name="measurements-ingest"),

@@ -20,6 +20,7 @@ from governance.models.foundation import (
 )
 from governance.models.gates import GateDecision, GatePolicy, GateReview
 from governance.models.shadow import ShadowAiUse
+from governance.models.sso import SsoIdentity
 from governance.models.tokens import ApiToken
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "GatePolicy",
     "GateReview",
     "ShadowAiUse",
+    "SsoIdentity",
     "canonical_json",
     "sha256_hex",
 ]
