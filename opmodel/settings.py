@@ -144,7 +144,7 @@ LOGOUT_REDIRECT_URL = "login"
 OIDC_ISSUER = env_str("OIDC_ISSUER").strip().rstrip("/")
 OIDC_CLIENT_ID = env_str("OIDC_CLIENT_ID").strip()
 OIDC_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
-OIDC_SCOPES = " ".join(env_str("OIDC_SCOPES", "openid email profile").replace(",", " ").split())
+OIDC_SCOPES = " ".join(env_str("OIDC_SCOPES").replace(",", " ").split()) or "openid email profile"
 OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME", "single sign-on").strip() or "single sign-on"
 # A claim whose value (or one of whose values) names the portfolio-leadership group at the provider.
 OIDC_LEADER_CLAIM = env_str("OIDC_LEADER_CLAIM").strip()
