@@ -23,7 +23,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import SuspiciousOperation, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import path
@@ -255,6 +255,9 @@ class OidcBackend(OIDCAuthenticationBackend):
             raise ProviderUnreachable(
                 f"The sign-in provider ({settings.OIDC_PROVIDER_NAME}) did not complete the sign-in. Try again."
             ) from None
+        except (jwt.PyJWTError, KeyError, TypeError, ValueError) as exc:  # no token, no key set, a malformed one
+            log.warning("Sign-on refused: the provider's answer was malformed: %r", exc)
+            raise SsoRefused("The sign-in provider's answer did not verify, so nobody was signed in.") from None
 
     def _verify_jws(self, payload, key):
         """The ID token's signature, and that it is this issuer's, for this client, and current."""
@@ -281,7 +284,10 @@ class OidcBackend(OIDCAuthenticationBackend):
             if str(userinfo.get("sub")) != str(payload.get("sub")):
                 raise SsoRefused("The sign-in provider's user information was for someone else; nobody was signed in.")
             claims = {**userinfo, **payload}  # the signed token wins where both say something
-        return sign_in(claims, issuer=settings.OIDC_ISSUER)
+        try:
+            return sign_in(claims, issuer=settings.OIDC_ISSUER)
+        except IntegrityError:  # the same person's first sign-in, twice at once: the other one created them
+            return sign_in(claims, issuer=settings.OIDC_ISSUER)
 
     def get_user(self, user_id):
         return ModelBackend.get_user(self, user_id)

@@ -372,3 +372,28 @@ def test_with_password_sign_in_off_the_admins_login_refuses_staff_who_are_not_su
 
     assert response.status_code == 200 and "_auth_user_id" not in client.session
     assert not client.login(username="alice", password="pw-for-tests-only")
+
+
+def callback_after_start(client, monkeypatch, token_answer: dict):
+    """The callback of a sign-in this session started, with the provider's token endpoint answering
+    `token_answer` (a 200)."""
+    from mozilla_django_oidc import auth
+
+    class TokenAnswer(Answer):
+        status_code = 200
+
+    monkeypatch.setattr(sso.requests, "get", lambda url, timeout: Answer(DOCUMENT))
+    monkeypatch.setattr(auth.requests, "post", lambda url, **kwargs: TokenAnswer(token_answer))
+    session = client.session
+    session["oidc_states"] = {"st": {"nonce": "n", "code_verifier": "v" * 43}}
+    session.save()
+    return client.get("/accounts/oidc/callback/?code=c&state=st")
+
+
+@pytest.mark.parametrize("answer", [{"access_token": "a"}, {"access_token": "a", "id_token": "not.a.jwt"}])
+def test_a_token_answer_without_a_usable_id_token_is_refused_not_a_500(client, db, sso_on, monkeypatch, answer):
+    response = callback_after_start(client, monkeypatch, answer)
+
+    assert response.status_code == 400
+    assert "did not verify, so nobody was signed in" in response.content.decode()
+    assert not User.objects.exists()

@@ -53,7 +53,9 @@ def sign_in_at_provider(page, username: str) -> None:
     page.get_by_role("button", name="Sign in to the test provider").click()
 
 
-def test_a_leader_signs_in_at_the_provider_and_out_again(page, sso_on, live_server):
+def test_a_leader_signs_in_at_the_provider_and_out_again(page, sso_on, live_server, screenshot):
+    page.goto("/accounts/login/")
+    screenshot("sso-login")
     sign_in_at_provider(page, "ada")
 
     # The callback brought her back where she was going, signed in.
@@ -124,3 +126,14 @@ def test_a_replayed_callback_is_refused(page, sso_on, live_server):
     expect(page.get_by_role("heading", name="Sign-in not completed")).to_be_visible()
     page.goto("/initiatives/")
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
+
+
+def test_with_password_sign_in_off_the_login_page_offers_only_the_provider(page, sso_on, screenshot):
+    sso_on.OIDC_DISABLE_PASSWORD_LOGIN = True
+
+    page.goto("/accounts/login/")
+
+    expect(page.get_by_role("link", name="Sign in with Test Provider")).to_be_visible()
+    expect(page.get_by_label("Password")).to_have_count(0)
+    assert_accessible(page)
+    screenshot("sso-login-password-off")
