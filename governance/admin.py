@@ -4,7 +4,7 @@ from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from governance import audit, leadership, policies
+from governance import leadership, policies
 from governance.errors import TransitionError
 
 # Autodiscovery imports only this module: importing the foundation's, the library's and the register's admins
@@ -18,10 +18,10 @@ from governance.models import (
     GatePolicy,
     GateReview,
     Notification,
-    SsoIdentity,
 )
 from governance.services import decide
 from governance.shadow import admin as shadow_admin  # noqa: F401
+from governance.sso import admin as sso_admin  # noqa: F401
 from initiatives.models import LEADERSHIP_GROUP, leaders
 from opmodel.admin import ExplainedRefusals, ReadOnlyAdmin
 
@@ -213,42 +213,3 @@ class GroupAdmin(ExplainedRefusals, auth_admin.GroupAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and not (obj and obj.name == LEADERSHIP_GROUP)
-
-
-@admin.register(SsoIdentity)
-class SsoIdentityAdmin(ExplainedRefusals, admin.ModelAdmin):
-    """Who each user is at the single sign-on provider. Signing in creates these; adding one by hand links an
-    existing account to a provider subject (the way to hand over an account whose email a first sign-in
-    collided with: README, "Single sign-on"). A link is added or removed, never edited; both are audited."""
-
-    refusal = "A single sign-on identity is never edited: delete it and add the right one, each audited."
-    list_display = ["user", "issuer", "subject", "created_at", "last_login_at"]
-    list_select_related = ["user"]
-    search_fields = ["user__username", "user__email", "subject"]
-    raw_id_fields = ["user"]
-    readonly_fields = ["created_at", "last_login_at"]
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def save_model(self, request, obj, form, change):
-        with transaction.atomic():
-            super().save_model(request, obj, form, change)
-            _record_link("sso.linked", request, obj)
-
-    def delete_model(self, request, obj):
-        with transaction.atomic():
-            _record_link("sso.unlinked", request, obj)
-            super().delete_model(request, obj)
-
-    def delete_queryset(self, request, queryset):
-        with transaction.atomic():
-            for identity in queryset.select_related("user"):
-                _record_link("sso.unlinked", request, identity)
-            super().delete_queryset(request, queryset)
-
-
-def _record_link(action: str, request, identity) -> None:
-    audit.record(
-        action, identity.user, actor=request.user, after={"issuer": identity.issuer, "subject": identity.subject}
-    )

@@ -1,5 +1,5 @@
 """Making someone a portfolio leader, or no longer one, with its audit event: the admin's user page and single
-sign-on's leader claim (governance/sso.py) both go through here, so the audit trail reads the same for both."""
+sign-on's leader claim (governance/sso/services.py) both go through here, so the audit trail reads the same for both."""
 
 from django.contrib.auth.models import Group
 from django.db import transaction

@@ -140,7 +140,7 @@ LOGOUT_REDIRECT_URL = "login"
 
 # Single sign-on with OpenID Connect (README: "Single sign-on"): off unless OIDC_ISSUER is set, so `make run`
 # keeps its local logins. The provider's endpoints come from its discovery document, fetched on first use
-# (never at import) and cached; governance/sso.py holds the rest of the configuration.
+# (never at import) and cached; governance/sso/ holds the rest of the configuration.
 OIDC_ISSUER = env_str("OIDC_ISSUER").strip().rstrip("/")
 OIDC_CLIENT_ID = env_str("OIDC_CLIENT_ID").strip()
 OIDC_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
@@ -165,7 +165,7 @@ if bool(OIDC_LEADER_CLAIM) != bool(OIDC_LEADER_VALUE):
     raise ImproperlyConfigured("OIDC_LEADER_CLAIM and OIDC_LEADER_VALUE are set together or not at all.")
 # Passwords first (refused for non-superusers when OIDC_DISABLE_PASSWORD_LOGIN is on), then the sign-on callback's;
 # each is inert when not its turn.
-AUTHENTICATION_BACKENDS = ["governance.sso.PasswordBackend", "governance.sso.OidcBackend"]
+AUTHENTICATION_BACKENDS = ["governance.sso.backends.PasswordBackend", "governance.sso.backends.OidcBackend"]
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"

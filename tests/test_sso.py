@@ -10,8 +10,8 @@ import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.contrib.auth.models import Group, User
 
-from governance import sso
 from governance.models import AuditEvent, SsoIdentity
+from governance.sso import backends, provider, services
 from initiatives.models import LEADERSHIP_GROUP, is_leader
 
 ISSUER = "https://id.example.org"
@@ -25,9 +25,9 @@ def sso_on(settings):
     settings.OIDC_PROVIDER_NAME = "Example ID"
     settings.OIDC_LEADER_CLAIM = "groups"
     settings.OIDC_LEADER_VALUE = "portfolio-leaders"
-    sso.forget_discovery()
+    provider.forget_discovery()
     yield settings
-    sso.forget_discovery()
+    provider.forget_discovery()
 
 
 def claims(sub="s-1", **more):
@@ -50,28 +50,28 @@ def claims(sub="s-1", **more):
     ],
 )
 def test_the_leader_claim_matches_its_value_or_a_list_holding_it(sso_on, value, expected):
-    assert sso.leader_claim_says({"sub": "x", "groups": value}) is expected
+    assert services.leader_claim_says({"sub": "x", "groups": value}) is expected
 
 
 def test_a_boolean_leader_claim_matches_true(settings):
     settings.OIDC_LEADER_CLAIM, settings.OIDC_LEADER_VALUE = "is_leader", "true"
 
-    assert sso.leader_claim_says({"is_leader": True}) is True
-    assert sso.leader_claim_says({"is_leader": False}) is False
-    assert sso.leader_claim_says({}) is False
+    assert services.leader_claim_says({"is_leader": True}) is True
+    assert services.leader_claim_says({"is_leader": False}) is False
+    assert services.leader_claim_says({}) is False
 
 
 def test_without_a_leader_claim_sign_on_says_nothing_about_leadership(settings):
     settings.OIDC_LEADER_CLAIM = settings.OIDC_LEADER_VALUE = ""
 
-    assert sso.leader_claim_says({"groups": ["portfolio-leaders"]}) is None
+    assert services.leader_claim_says({"groups": ["portfolio-leaders"]}) is None
 
 
 # Users: created or matched by sub ----------------------------------------------------------------------------
 
 
 def test_a_first_sign_in_creates_a_user_without_a_password_linked_to_the_subject(db, sso_on):
-    user = sso.sign_in(claims(given_name="Ada", family_name="Lovelace"), issuer=ISSUER)
+    user = services.sign_in(claims(given_name="Ada", family_name="Lovelace"), issuer=ISSUER)
 
     assert (user.username, user.email, user.get_full_name()) == ("ada", "s-1@example.org", "Ada Lovelace")
     assert not user.has_usable_password()
@@ -81,25 +81,25 @@ def test_a_first_sign_in_creates_a_user_without_a_password_linked_to_the_subject
 
 
 def test_a_later_sign_in_finds_the_user_by_subject_whatever_the_email_now_says(db, sso_on):
-    first = sso.sign_in(claims(), issuer=ISSUER)
+    first = services.sign_in(claims(), issuer=ISSUER)
 
-    again = sso.sign_in(claims(email="renamed@example.org", preferred_username="someone-else"), issuer=ISSUER)
+    again = services.sign_in(claims(email="renamed@example.org", preferred_username="someone-else"), issuer=ISSUER)
 
     assert again == first
     assert User.objects.count() == 1
 
 
 def test_the_same_subject_at_another_issuer_is_another_person(db, sso_on):
-    first = sso.sign_in(claims(), issuer=ISSUER)
+    first = services.sign_in(claims(), issuer=ISSUER)
 
-    other = sso.sign_in(claims(email="other@example.net"), issuer="https://other.example.net")
+    other = services.sign_in(claims(email="other@example.net"), issuer="https://other.example.net")
 
     assert other != first
 
 
 def test_a_first_sign_in_with_the_email_of_an_existing_account_is_refused_and_changes_nothing(db, sso_on, alice):
-    with pytest.raises(sso.SsoRefused, match="already exists and is not linked"):
-        sso.sign_in(claims(email="ALICE@example.com"), issuer=ISSUER)
+    with pytest.raises(provider.SsoRefused, match="already exists and is not linked"):
+        services.sign_in(claims(email="ALICE@example.com"), issuer=ISSUER)
 
     assert User.objects.count() == 1 and not SsoIdentity.objects.exists()
     assert alice.has_usable_password()
@@ -111,7 +111,7 @@ def test_an_administrator_links_the_existing_account_then_its_owner_signs_in_to_
     )
     assert response.status_code == 302
 
-    user = sso.sign_in(claims("s-alice", email="alice@example.com"), issuer=ISSUER)
+    user = services.sign_in(claims("s-alice", email="alice@example.com"), issuer=ISSUER)
 
     assert user == alice
     linked = AuditEvent.objects.get(action="sso.linked")
@@ -119,33 +119,33 @@ def test_an_administrator_links_the_existing_account_then_its_owner_signs_in_to_
 
 
 def test_a_taken_username_gets_the_subjects_digest(db, sso_on, alice):
-    user = sso.sign_in(claims(preferred_username="alice", email="a2@example.org"), issuer=ISSUER)
+    user = services.sign_in(claims(preferred_username="alice", email="a2@example.org"), issuer=ISSUER)
 
     assert user != alice and user.username.startswith("alice-") and len(user.username) == len("alice-") + 12
 
 
 def test_a_deactivated_account_is_refused(db, sso_on):
-    user = sso.sign_in(claims(), issuer=ISSUER)
+    user = services.sign_in(claims(), issuer=ISSUER)
     User.objects.filter(pk=user.pk).update(is_active=False)
 
-    with pytest.raises(sso.SsoRefused, match="deactivated"):
-        sso.sign_in(claims(), issuer=ISSUER)
+    with pytest.raises(provider.SsoRefused, match="deactivated"):
+        services.sign_in(claims(), issuer=ISSUER)
 
 
 def test_claims_without_a_subject_are_refused(db, sso_on):
-    with pytest.raises(sso.SsoRefused, match="no sub claim"):
-        sso.sign_in({"email": "x@example.org"}, issuer=ISSUER)
+    with pytest.raises(provider.SsoRefused, match="no sub claim"):
+        services.sign_in({"email": "x@example.org"}, issuer=ISSUER)
 
 
 # Leadership from the claim, audited as the admin's grant --------------------------------------------------------
 
 
 def test_the_leader_claim_grants_leadership_then_its_absence_revokes_it_both_audited(db, sso_on):
-    user = sso.sign_in(claims(groups=["portfolio-leaders"]), issuer=ISSUER)
+    user = services.sign_in(claims(groups=["portfolio-leaders"]), issuer=ISSUER)
     assert is_leader(User.objects.get(pk=user.pk))
 
-    sso.sign_in(claims(groups=["portfolio-leaders"]), issuer=ISSUER)  # still a leader: no second event
-    sso.sign_in(claims(groups=["engineering"]), issuer=ISSUER)
+    services.sign_in(claims(groups=["portfolio-leaders"]), issuer=ISSUER)  # still a leader: no second event
+    services.sign_in(claims(groups=["engineering"]), issuer=ISSUER)
 
     assert not is_leader(User.objects.get(pk=user.pk))
     events = list(AuditEvent.objects.filter(object_id=str(user.pk), action__startswith="leadership.").order_by("id"))
@@ -160,11 +160,11 @@ def test_the_leader_claim_grants_leadership_then_its_absence_revokes_it_both_aud
 
 
 def test_without_a_leader_claim_sign_on_leaves_an_admins_grant_alone(db, sso_on):
-    user = sso.sign_in(claims(), issuer=ISSUER)
+    user = services.sign_in(claims(), issuer=ISSUER)
     user.groups.add(Group.objects.get_or_create(name=LEADERSHIP_GROUP)[0])
     sso_on.OIDC_LEADER_CLAIM = sso_on.OIDC_LEADER_VALUE = ""
 
-    sso.sign_in(claims(), issuer=ISSUER)
+    services.sign_in(claims(), issuer=ISSUER)
 
     assert is_leader(User.objects.get(pk=user.pk))
     assert not AuditEvent.objects.filter(action__startswith="leadership.").exists()
@@ -204,7 +204,7 @@ def token(key, **changes) -> str:
 
 
 def verify(key, signed: str) -> dict:
-    backend = sso.OidcBackend()
+    backend = backends.OidcBackend()
     backend.OIDC_RP_SIGN_ALGO, backend.OIDC_RP_CLIENT_ID = "RS256", "opmodel"
     return backend._verify_jws(signed, key.public_key())
 
@@ -223,7 +223,7 @@ def test_a_sound_id_token_verifies(sso_on, key):
     ],
 )
 def test_an_expired_or_misdirected_id_token_is_refused(sso_on, key, changes, message):
-    with pytest.raises(sso.SsoRefused, match=message):
+    with pytest.raises(provider.SsoRefused, match=message):
         verify(key, token(key, **changes))
 
 
@@ -231,7 +231,7 @@ def test_a_tampered_id_token_is_refused(sso_on, key):
     header, _, signature = token(key).split(".")
     _, forged, _ = token(key, sub="someone-else").split(".")
 
-    with pytest.raises(sso.SsoRefused, match="did not verify"):
+    with pytest.raises(provider.SsoRefused, match="did not verify"):
         verify(key, ".".join([header, forged, signature]))
 
 
@@ -240,7 +240,7 @@ def test_a_token_signed_with_another_key_or_the_client_secret_is_refused(sso_on,
     hs256 = jwt.encode({"iss": ISSUER, "aud": "opmodel", "sub": "s", "iat": 1, "exp": 2**40}, "secret" * 6, "HS256")
 
     for signed in (token(other), hs256):
-        with pytest.raises(sso.SsoRefused, match="did not verify"):
+        with pytest.raises(provider.SsoRefused, match="did not verify"):
             verify(key, signed)
 
 
@@ -268,17 +268,19 @@ DOCUMENT = {
 
 def test_discovery_is_fetched_once_then_kept(sso_on, monkeypatch):
     fetched = []
-    monkeypatch.setattr(sso.requests, "get", lambda url, timeout: fetched.append((url, timeout)) or Answer(DOCUMENT))
+    monkeypatch.setattr(
+        provider.requests, "get", lambda url, timeout: fetched.append((url, timeout)) or Answer(DOCUMENT)
+    )
 
-    assert sso.oidc_setting("OIDC_OP_TOKEN_ENDPOINT") == f"{ISSUER}/token"
-    assert sso.oidc_setting("OIDC_OP_JWKS_ENDPOINT") == f"{ISSUER}/jwks"
-    assert sso.oidc_setting("OIDC_OP_USER_ENDPOINT", None) is None
+    assert provider.oidc_setting("OIDC_OP_TOKEN_ENDPOINT") == f"{ISSUER}/token"
+    assert provider.oidc_setting("OIDC_OP_JWKS_ENDPOINT") == f"{ISSUER}/jwks"
+    assert provider.oidc_setting("OIDC_OP_USER_ENDPOINT", None) is None
 
     assert fetched == [(f"{ISSUER}/.well-known/openid-configuration", 5)]
 
 
 def test_the_start_redirects_to_the_discovered_endpoint_with_state_nonce_and_pkce(client, db, sso_on, monkeypatch):
-    monkeypatch.setattr(sso.requests, "get", lambda url, timeout: Answer(DOCUMENT))
+    monkeypatch.setattr(provider.requests, "get", lambda url, timeout: Answer(DOCUMENT))
 
     response = client.get("/accounts/oidc/authenticate/?next=/portfolio/")
 
@@ -294,7 +296,7 @@ def test_an_unreachable_provider_gets_a_clear_page_not_a_500(client, db, sso_on,
     def down(url, timeout):
         raise requests.ConnectionError("refused")
 
-    monkeypatch.setattr(sso.requests, "get", down)
+    monkeypatch.setattr(provider.requests, "get", down)
 
     response = client.get("/accounts/oidc/authenticate/")
 
@@ -303,7 +305,9 @@ def test_an_unreachable_provider_gets_a_clear_page_not_a_500(client, db, sso_on,
 
 
 def test_a_discovery_document_of_another_issuer_is_not_used(client, db, sso_on, monkeypatch):
-    monkeypatch.setattr(sso.requests, "get", lambda url, timeout: Answer({**DOCUMENT, "issuer": "https://x.example"}))
+    monkeypatch.setattr(
+        provider.requests, "get", lambda url, timeout: Answer({**DOCUMENT, "issuer": "https://x.example"})
+    )
 
     response = client.get("/accounts/oidc/authenticate/")
 
@@ -382,7 +386,7 @@ def callback_after_start(client, monkeypatch, token_answer: dict):
     class TokenAnswer(Answer):
         status_code = 200
 
-    monkeypatch.setattr(sso.requests, "get", lambda url, timeout: Answer(DOCUMENT))
+    monkeypatch.setattr(provider.requests, "get", lambda url, timeout: Answer(DOCUMENT))
     monkeypatch.setattr(auth.requests, "post", lambda url, **kwargs: TokenAnswer(token_answer))
     session = client.session
     session["oidc_states"] = {"st": {"nonce": "n", "code_verifier": "v" * 43}}

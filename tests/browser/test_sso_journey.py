@@ -8,18 +8,18 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import expect
 
-from governance import sso
 from governance.models import AuditEvent, SsoIdentity
+from governance.sso import provider
 from initiatives.models import is_leader
 from tests.browser.conftest import assert_accessible
-from tests.oidc_provider.process import CLIENT_SECRET, PASSWORD, provider
+from tests.oidc_provider.process import CLIENT_SECRET, PASSWORD, running_provider
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 @pytest.fixture(scope="module")
 def issuer(live_server, tmp_path_factory):
-    with provider(
+    with running_provider(
         tmp_path_factory.mktemp("provider"), redirect_uri=f"{live_server.url}/accounts/oidc/callback/"
     ) as url:
         yield url
@@ -33,9 +33,9 @@ def sso_on(settings, issuer):
     settings.OIDC_PROVIDER_NAME = "Test Provider"
     settings.OIDC_LEADER_CLAIM = "groups"
     settings.OIDC_LEADER_VALUE = "portfolio-leaders"
-    sso.forget_discovery()
+    provider.forget_discovery()
     yield settings
-    sso.forget_discovery()
+    provider.forget_discovery()
 
 
 def click_sign_in(page) -> None:

@@ -25,7 +25,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def provider(folder: Path, *, redirect_uri: str):
+def running_provider(folder: Path, *, redirect_uri: str):
     """Yields the running provider's issuer URL."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     key_file = folder / "provider-key.pem"
