@@ -360,7 +360,7 @@ def test_with_password_sign_in_off_the_form_is_gone_and_only_superusers_get_in(c
 
     refused = client.post("/accounts/login/", {"username": "alice", "password": "pw-for-tests-only"})
     assert refused.status_code == 200
-    assert "Password sign-in is turned off here: sign in with Example ID." in refused.content.decode()
+    assert "turned off here except for administrators: sign in with Example ID." in refused.content.decode()
     assert "_auth_user_id" not in client.session
 
     allowed = client.post("/accounts/login/", {"username": "bea", "password": "pw-for-tests-only"})

@@ -12,7 +12,8 @@ class PasswordLoginForm(AuthenticationForm):
         except ValidationError:
             if settings.OIDC_DISABLE_PASSWORD_LOGIN:
                 raise ValidationError(
-                    f"Password sign-in is turned off here: sign in with {settings.OIDC_PROVIDER_NAME}.",
+                    "Password sign-in is turned off here except for administrators: "
+                    f"sign in with {settings.OIDC_PROVIDER_NAME}.",
                     code="password_login_disabled",
                 ) from None
             raise
