@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("governance.urls")),
     path("", include("kpis.urls")),
     path("accounts/login/", sso_views.Login.as_view(), name="login"),
+    path("accounts/logout/", sso_views.Logout.as_view(), name="logout"),
     path("accounts/oidc/", include(sso_urls.urlpatterns)),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

@@ -401,3 +401,57 @@ def test_a_token_answer_without_a_usable_id_token_is_refused_not_a_500(client, d
     assert response.status_code == 400
     assert "did not verify, so nobody was signed in" in response.content.decode()
     assert not User.objects.exists()
+
+
+# Log-out ------------------------------------------------------------------------------------------------------
+
+
+def signed_in_by_sso(client, user):
+    client.force_login(user, backend="governance.sso.backends.OidcBackend")
+    session = client.session
+    session["oidc_id_token"] = "the.id.token"
+    session.save()
+
+
+def test_log_out_after_a_sign_on_ends_the_session_here_then_at_the_provider(client, db, sso_on, alice, monkeypatch):
+    document = {**DOCUMENT, "end_session_endpoint": f"{ISSUER}/logout"}
+    monkeypatch.setattr(provider.requests, "get", lambda url, timeout: Answer(document))
+    signed_in_by_sso(client, alice)
+
+    response = client.post("/accounts/logout/")
+
+    assert response.status_code == 302
+    assert response["Location"] == (
+        f"{ISSUER}/logout?id_token_hint=the.id.token&client_id=opmodel"
+        "&post_logout_redirect_uri=http%3A%2F%2Ftestserver%2Faccounts%2Flogin%2F"
+    )
+    assert "_auth_user_id" not in client.session
+    assert client.get("/initiatives/").status_code == 302
+
+
+@pytest.mark.parametrize("reachable", [True, False])
+def test_log_out_ends_the_session_here_when_the_provider_offers_no_end_or_is_down(
+    client, db, sso_on, alice, monkeypatch, reachable
+):
+    def answer(url, timeout):
+        if not reachable:
+            raise requests.ConnectionError("down")
+        return Answer(DOCUMENT)  # no end_session_endpoint
+
+    monkeypatch.setattr(provider.requests, "get", answer)
+    signed_in_by_sso(client, alice)
+
+    response = client.post("/accounts/logout/")
+
+    assert (response.status_code, response["Location"]) == (302, "/accounts/login/")
+    assert "_auth_user_id" not in client.session
+
+
+def test_log_out_after_a_password_log_in_stays_here(client, db, sso_on, alice, monkeypatch):
+    monkeypatch.setattr(provider.requests, "get", lambda url, timeout: pytest.fail("no call to the provider"))
+    client.force_login(alice)
+
+    response = client.post("/accounts/logout/")
+
+    assert (response.status_code, response["Location"]) == (302, "/accounts/login/")
+    assert "_auth_user_id" not in client.session

@@ -4,6 +4,7 @@ use with a timeout, cached, never at import), and the settings mozilla-django-oi
 import logging
 import threading
 import time
+from urllib.parse import urlencode
 
 import requests
 from django.conf import settings
@@ -21,6 +22,8 @@ FIXED = {
     "OIDC_CREATE_USER": True,
     "OIDC_VERIFY_SSL": True,
     "LOGIN_REDIRECT_URL_FAILURE": "login",
+    # Kept in the session for the provider's log-out (end_session_url): it names the session to end there.
+    "OIDC_STORE_ID_TOKEN": True,
 }
 DISCOVERED = {
     "OIDC_OP_AUTHORIZATION_ENDPOINT": "authorization_endpoint",
@@ -100,3 +103,19 @@ def oidc_setting(attr: str, *default):
     if attr in ours:
         return ours[attr]
     return import_from_settings(attr, *default)
+
+
+def end_session_url(id_token: str, *, then: str) -> str | None:
+    """Where to send the browser so that the provider ends its own session too, then sends it to `then`
+    (RP-initiated logout); None when the provider offers no end_session_endpoint or cannot be reached, as
+    OpModel's own session has ended either way."""
+    try:
+        endpoint = discovery().get("end_session_endpoint")
+    except SsoRefused:
+        return None
+    if not endpoint:
+        return None
+    query = urlencode(
+        {"id_token_hint": id_token, "client_id": settings.OIDC_CLIENT_ID, "post_logout_redirect_uri": then}
+    )
+    return f"{endpoint}{'&' if '?' in endpoint else '?'}{query}"

@@ -2,14 +2,14 @@
 callback; a refused sign-in gets a page that says why, never a server error."""
 
 from django.conf import settings
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, LogoutView
 from django.core.exceptions import SuspiciousOperation
-from django.http import Http404
-from django.shortcuts import render
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import render, resolve_url
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
 from governance.sso.forms import PasswordLoginForm
-from governance.sso.provider import SsoRefused, enabled, oidc_setting
+from governance.sso.provider import SsoRefused, enabled, end_session_url, oidc_setting
 
 
 def refused(request, exc: SsoRefused):
@@ -71,3 +71,19 @@ class Login(LoginView):
             "sso_provider": settings.OIDC_PROVIDER_NAME if enabled() else "",
             "password_form": not settings.OIDC_DISABLE_PASSWORD_LOGIN,
         }
+
+
+class Logout(LogoutView):
+    """Django's log-out, which ends OpModel's session; after a sign-on it then sends the browser to the
+    provider's end_session_endpoint, when it has one, to end the session there too, and back to the log-in
+    page."""
+
+    def post(self, request, *args, **kwargs):
+        id_token = request.session.get("oidc_id_token")
+        response = super().post(request, *args, **kwargs)
+        if id_token and enabled():
+            then = request.build_absolute_uri(resolve_url(settings.LOGOUT_REDIRECT_URL))
+            at_provider = end_session_url(id_token, then=then)
+            if at_provider:
+                return HttpResponseRedirect(at_provider)
+        return response

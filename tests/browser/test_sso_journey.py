@@ -1,6 +1,6 @@
 """Single sign-on end to end: OpModel's live server and a real OpenID provider (django-oauth-toolkit, its own
 process on loopback, tests/oidc_provider/), in Chromium: redirect, login at the provider, callback, session,
-the leader claim, logout; and ID tokens that were tampered with or had expired, refused."""
+the leader claim, logout here and at the provider; and ID tokens that were tampered with or had expired, refused."""
 
 import re
 
@@ -20,7 +20,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, seria
 @pytest.fixture(scope="module")
 def issuer(live_server, tmp_path_factory):
     with running_provider(
-        tmp_path_factory.mktemp("provider"), redirect_uri=f"{live_server.url}/accounts/oidc/callback/"
+        tmp_path_factory.mktemp("provider"),
+        redirect_uri=f"{live_server.url}/accounts/oidc/callback/",
+        post_logout_uri=f"{live_server.url}/accounts/login/",
     ) as url:
         yield url
 
@@ -75,7 +77,10 @@ def test_a_leader_signs_in_at_the_provider_and_out_again(page, sso_on, live_serv
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("heading", name="Log in to OpModel")).to_be_visible()
     page.goto("/initiatives/")
-    expect(page).to_have_url(re.compile(r"/accounts/login/"))  # the session ended
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))  # OpModel's session ended
+    # and so did the provider's: signing in again asks for her password there.
+    page.get_by_role("link", name="Sign in with Test Provider").click()
+    expect(page.get_by_label("Provider password")).to_be_visible()
 
 
 def test_a_second_sign_in_finds_the_same_user_and_a_non_leader_stays_one(page, sso_on, live_server):
@@ -86,8 +91,7 @@ def test_a_second_sign_in_finds_the_same_user_and_a_non_leader_stays_one(page, s
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("heading", name="Log in to OpModel")).to_be_visible()
 
-    # Logging out of OpModel ends its session only: the provider remembers Ben and sends him straight back.
-    click_sign_in(page)
+    sign_in_at_provider(page, "ben")
 
     expect(page.locator(".who")).to_have_text("Ben Okafor")
     assert User.objects.filter(sso_identity__isnull=False).count() == 1

@@ -25,7 +25,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_provider(folder: Path, *, redirect_uri: str):
+def running_provider(folder: Path, *, redirect_uri: str, post_logout_uri: str):
     """Yields the running provider's issuer URL."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     key_file = folder / "provider-key.pem"
@@ -40,6 +40,7 @@ def running_provider(folder: Path, *, redirect_uri: str):
         "OIDC_PROVIDER_KEY_FILE": str(key_file),
         "OIDC_PROVIDER_CLIENT_SECRET": CLIENT_SECRET,
         "OIDC_PROVIDER_REDIRECT_URI": redirect_uri,
+        "OIDC_PROVIDER_POST_LOGOUT_URI": post_logout_uri,
     }
     log = (folder / "provider.log").open("w")
     process = subprocess.Popen(

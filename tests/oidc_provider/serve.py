@@ -1,6 +1,7 @@
 """`python -m tests.oidc_provider.serve`: migrate the provider's SQLite file, add its users and OpModel's
 clients, then serve on 127.0.0.1:$OIDC_PROVIDER_PORT until killed. OIDC_PROVIDER_REDIRECT_URI is OpModel's
-callback; OIDC_PROVIDER_CLIENT_SECRET the clients' secret."""
+callback, OIDC_PROVIDER_POST_LOGOUT_URI where the provider's log-out returns; OIDC_PROVIDER_CLIENT_SECRET the
+clients' secret."""
 
 import os
 
@@ -42,6 +43,7 @@ def main() -> None:
             client_type=Application.CLIENT_CONFIDENTIAL,
             authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
             redirect_uris=os.environ["OIDC_PROVIDER_REDIRECT_URI"],
+            post_logout_redirect_uris=os.environ["OIDC_PROVIDER_POST_LOGOUT_URI"],
             algorithm=Application.RS256_ALGORITHM,
             skip_authorization=True,
         )

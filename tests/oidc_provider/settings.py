@@ -45,5 +45,8 @@ OAUTH2_PROVIDER = {
     "OAUTH2_VALIDATOR_CLASS": "tests.oidc_provider.urls.Validator",
     "SCOPES": {"openid": "OpenID Connect", "email": "Email address", "profile": "Profile"},
     "PKCE_REQUIRED": True,
+    # OpModel's log-out ends the provider's session too, without a question when the ID token names it.
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
 }
 LOGGING = {"version": 1, "disable_existing_loggers": False}
