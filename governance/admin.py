@@ -4,11 +4,11 @@ from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from governance import audit, policies
+from governance import leadership, policies
 from governance.errors import TransitionError
 
-# Autodiscovery imports only this module: importing the foundation's, the library's, the register's and the
-# webhooks' admins registers them.
+# Autodiscovery imports only this module: importing the foundation's, the library's, the register's,
+# single sign-on's and the webhooks' admins registers them.
 from governance.foundation import admin as foundation_admin  # noqa: F401
 from governance.library import admin as library_admin  # noqa: F401
 from governance.models import (
@@ -21,6 +21,7 @@ from governance.models import (
 )
 from governance.services import decide
 from governance.shadow import admin as shadow_admin  # noqa: F401
+from governance.sso import admin as sso_admin  # noqa: F401
 from governance.webhooks import admin as webhooks_admin  # noqa: F401
 from initiatives.models import LEADERSHIP_GROUP, leaders
 from opmodel.admin import ExplainedRefusals, ReadOnlyAdmin
@@ -154,11 +155,6 @@ class NotificationAdmin(ReadOnlyAdmin):
         return request.user.is_superuser  # clearing out noise is harmless; notifications are not audited
 
 
-def _leads(user_id) -> bool:
-    """Whether the stored user is a portfolio leader (superuser or in the leadership group)."""
-    return leaders().filter(pk=user_id).exists()
-
-
 admin.site.unregister(User)
 
 
@@ -169,13 +165,13 @@ class UserAdmin(auth_admin.UserAdmin):
     sponsor or CTO."""
 
     def save_model(self, request, obj, form, change):
-        obj.led_before_save = change and _leads(obj.pk)
+        obj.led_before_save = change and leadership.leads(obj.pk)
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)  # the groups are saved here
         user = form.instance
-        leads = _leads(user.pk)
+        leads = leadership.leads(user.pk)
         if leads != user.led_before_save:
             after = {
                 "leader": leads,
@@ -186,7 +182,7 @@ class UserAdmin(auth_admin.UserAdmin):
 
     def delete_model(self, request, obj):
         with transaction.atomic():
-            if _leads(obj.pk):
+            if leadership.leads(obj.pk):
                 _record_leadership(request, obj, {"leader": False, "deleted": True})
             super().delete_model(request, obj)
 
@@ -198,13 +194,7 @@ class UserAdmin(auth_admin.UserAdmin):
 
 
 def _record_leadership(request, user, after: dict) -> None:
-    audit.record(
-        "leadership.granted" if after["leader"] else "leadership.revoked",
-        user,
-        actor=request.user,
-        before={"leader": not after["leader"]},
-        after=after,
-    )
+    leadership.record_change(user, actor=request.user, after=after)
 
 
 admin.site.unregister(Group)

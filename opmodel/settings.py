@@ -138,6 +138,35 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
 
+# Single sign-on with OpenID Connect (README: "Single sign-on"): off unless OIDC_ISSUER is set, so `make run`
+# keeps its local logins. The provider's endpoints come from its discovery document, fetched on first use
+# (never at import) and cached; governance/sso/ holds the rest of the configuration.
+OIDC_ISSUER = env_str("OIDC_ISSUER").strip().rstrip("/")
+OIDC_CLIENT_ID = env_str("OIDC_CLIENT_ID").strip()
+OIDC_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
+OIDC_SCOPES = " ".join(env_str("OIDC_SCOPES").replace(",", " ").split()) or "openid email profile"
+OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME", "single sign-on").strip() or "single sign-on"
+# A claim whose value (or one of whose values) names the portfolio-leadership group at the provider.
+OIDC_LEADER_CLAIM = env_str("OIDC_LEADER_CLAIM").strip()
+OIDC_LEADER_VALUE = env_str("OIDC_LEADER_VALUE").strip()
+OIDC_DISABLE_PASSWORD_LOGIN = env_bool("OIDC_DISABLE_PASSWORD_LOGIN", False)
+OIDC_TIMEOUT_SECONDS = env_int("OIDC_TIMEOUT_SECONDS", 5, minimum=1)
+if OIDC_ISSUER:
+    if not OIDC_ISSUER.startswith(("https://", "http://")):
+        raise ImproperlyConfigured(f"OIDC_ISSUER must be an https:// URL; got {OIDC_ISSUER!r}.")
+    for _name, _value in (("OIDC_CLIENT_ID", OIDC_CLIENT_ID), ("OIDC_CLIENT_SECRET", OIDC_CLIENT_SECRET)):
+        if not _value:
+            raise ImproperlyConfigured(f"{_name} must be set when OIDC_ISSUER is.")
+    if "openid" not in OIDC_SCOPES.split():
+        raise ImproperlyConfigured(f"OIDC_SCOPES must include openid; got {OIDC_SCOPES!r}.")
+elif OIDC_DISABLE_PASSWORD_LOGIN:
+    raise ImproperlyConfigured("OIDC_DISABLE_PASSWORD_LOGIN needs OIDC_ISSUER: nobody could sign in but superusers.")
+if bool(OIDC_LEADER_CLAIM) != bool(OIDC_LEADER_VALUE):
+    raise ImproperlyConfigured("OIDC_LEADER_CLAIM and OIDC_LEADER_VALUE are set together or not at all.")
+# Passwords first (refused for non-superusers when OIDC_DISABLE_PASSWORD_LOGIN is on), then the sign-on callback's;
+# each is inert when not its turn.
+AUTHENTICATION_BACKENDS = ["governance.sso.backends.PasswordBackend", "governance.sso.backends.OidcBackend"]
+
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
 USE_I18N = True

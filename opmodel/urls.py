@@ -7,6 +7,8 @@ from governance.api import GateReviewViewSet
 from governance.foundation import urls as foundation_urls
 from governance.library import urls as library_urls
 from governance.shadow import urls as shadow_urls
+from governance.sso import urls as sso_urls
+from governance.sso import views as sso_views
 from initiatives.api import InitiativeViewSet
 from kpis.api import KpiViewSet, MeasurementIngestView
 from opmodel.api import unrouted
@@ -21,6 +23,9 @@ urlpatterns = [
     path("", include("initiatives.urls")),
     path("", include("governance.urls")),
     path("", include("kpis.urls")),
+    path("accounts/login/", sso_views.Login.as_view(), name="login"),
+    path("accounts/logout/", sso_views.Logout.as_view(), name="logout"),
+    path("accounts/oidc/", include(sso_urls.urlpatterns)),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/measurements/", MeasurementIngestView.as_view(), name="measurements-ingest"),

@@ -9,6 +9,8 @@ import pytest
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 STRONG_SECRET_KEY = "k8#Qz2!vW9mR4tY7uP1sL6xN3bC5dF0gH-jK8lZ2qA4wE6rT9yU1iO3pS5"
+# Single sign-on configured, with an issuer nothing listens on (port 9, discard): settings must not reach it.
+SSO = {"OIDC_ISSUER": "http://127.0.0.1:9", "OIDC_CLIENT_ID": "opmodel", "OIDC_CLIENT_SECRET": "s"}
 
 
 def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
@@ -34,6 +36,14 @@ def setup_django(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
         ({"DEBUG": "0"}, "SECRET_KEY"),
         ({"DEBUG": "1", "VALUE_CURRENCY": "euro"}, "VALUE_CURRENCY"),
         ({"DEBUG": "0", "SECRET_KEY": STRONG_SECRET_KEY}, "AUDIT_KEY"),
+        ({"DEBUG": "1", "OIDC_ISSUER": "id.example.org"}, "OIDC_ISSUER"),
+        ({"DEBUG": "1", "OIDC_ISSUER": "https://id.example.org"}, "OIDC_CLIENT_ID"),
+        ({"DEBUG": "1", "OIDC_ISSUER": "https://id.example.org", "OIDC_CLIENT_ID": "opmodel"}, "OIDC_CLIENT_SECRET"),
+        ({"DEBUG": "1", **SSO, "OIDC_SCOPES": "email profile"}, "OIDC_SCOPES"),
+        ({"DEBUG": "1", **SSO, "OIDC_DISABLE_PASSWORD_LOGIN": "maybe"}, "OIDC_DISABLE_PASSWORD_LOGIN"),
+        ({"DEBUG": "1", "OIDC_DISABLE_PASSWORD_LOGIN": "1"}, "OIDC_DISABLE_PASSWORD_LOGIN"),
+        ({"DEBUG": "1", **SSO, "OIDC_LEADER_CLAIM": "groups"}, "OIDC_LEADER_VALUE"),
+        ({"DEBUG": "1", **SSO, "OIDC_TIMEOUT_SECONDS": "0"}, "OIDC_TIMEOUT_SECONDS"),
     ],
 )
 def test_a_malformed_variable_fails_at_start_naming_it(tmp_path, env, variable):
@@ -49,6 +59,36 @@ def test_local_defaults_start_without_any_variable_but_debug(tmp_path):
     result = setup_django(tmp_path, DEBUG="1")
 
     assert result.returncode == 0, result.stderr
+
+
+def test_single_sign_on_is_off_by_default_and_its_provider_is_not_reached_at_start(tmp_path):
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.OIDC_ISSUER, s.OIDC_SCOPES, s.OIDC_PROVIDER_NAME, s.OIDC_DISABLE_PASSWORD_LOGIN, sep='|')"
+    )
+    off = run(["manage.py", "shell", "-c", code], tmp_path, DEBUG="1")
+    assert off.returncode == 0, off.stderr
+    assert off.stdout.strip().splitlines()[-1] == "|openid email profile|single sign-on|False"
+
+    on = run(
+        ["manage.py", "check"],
+        tmp_path,
+        DEBUG="1",
+        **SSO,
+        OIDC_SCOPES="openid,email groups",
+        OIDC_LEADER_CLAIM="groups",
+        OIDC_LEADER_VALUE="portfolio-leaders",
+        OIDC_DISABLE_PASSWORD_LOGIN="1",
+    )
+    assert on.returncode == 0, on.stderr
+    shown = run(
+        ["manage.py", "shell", "-c", "from django.conf import settings as s; print(s.OIDC_SCOPES)"],
+        tmp_path,
+        DEBUG="1",
+        **SSO,
+        OIDC_SCOPES="openid,email  groups",
+    )
+    assert shown.stdout.strip().splitlines()[-1] == "openid email groups"
 
 
 def test_a_production_environment_passes_check_deploy_without_warnings(tmp_path):

@@ -20,6 +20,7 @@ from governance.models.foundation import (
 )
 from governance.models.gates import GateDecision, GatePolicy, GateReview
 from governance.models.shadow import ShadowAiUse
+from governance.models.sso import SsoIdentity
 from governance.models.tokens import ApiToken
 from governance.models.webhooks import (
     ChatChannel,
@@ -59,6 +60,7 @@ __all__ = [
     "GatePolicy",
     "GateReview",
     "ShadowAiUse",
+    "SsoIdentity",
     "canonical_json",
     "sha256_hex",
 ]
