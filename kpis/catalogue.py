@@ -75,7 +75,15 @@ COHORT_SET = {
             "adoption",
             cohort="occasional",
         ),
-        K("non-adopters", "Non-adopters in target cohort", "%", "leading", "decrease", "adoption", cohort="non-adopter"),
+        K(
+            "non-adopters",
+            "Non-adopters in target cohort",
+            "%",
+            "leading",
+            "decrease",
+            "adoption",
+            cohort="non-adopter",
+        ),
     ]
 }
 

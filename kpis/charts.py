@@ -248,7 +248,8 @@ def _cohort_figure(cohorts: list, rows: list[dict], target: int | None) -> dict:
         "xaxis": {"type": "date"},
         # From 0 to a little above 100 %, or above the highest stack when the shares pushed add up to more.
         "yaxis": {"title": {"text": "% of the target cohort"}, "range": [0, 1.05 * max([100, *totals])]},
-        "legend": {"orientation": "h", "y": -0.2},
+        # Plotly lists stacked bars top first; a horizontal legend reads power users first, as the table does.
+        "legend": {"orientation": "h", "y": -0.2, "traceorder": "normal"},
         "hovermode": "x unified",
     }
     return {"data": data, "layout": layout}

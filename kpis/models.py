@@ -185,7 +185,6 @@ class Kpi(models.Model):
         if errors:
             raise ValidationError(errors)
 
-
     def _cohort_errors(self) -> dict:
         """A cohort KPI is a share of the target cohort, in %, and each cohort has one KPI per initiative, so
         the shares add up (the services check it under the initiative's lock)."""

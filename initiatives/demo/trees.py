@@ -75,9 +75,7 @@ def _cohort_plans(*, power: float, occasional: float, tau: float = 35.0) -> dict
     return {
         "power-users": Plan(0, 40, end=power, owner="enablement", tau=tau, noise=0.01),
         "occasional-users": Plan(0, 30, end=occasional, owner="enablement", tau=tau, noise=0.01),
-        "non-adopters": Plan(
-            100, 30, end=100 - power - occasional, owner="enablement", tau=tau, noise=0.01
-        ),
+        "non-adopters": Plan(100, 30, end=100 - power - occasional, owner="enablement", tau=tau, noise=0.01),
     }
 
 
