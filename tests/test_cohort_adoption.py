@@ -283,3 +283,17 @@ class TestTheDecisionPack:
         assert review.gate == Gate.CHARTER_SIGNOFF
         assert 'id="cohort-adoption"' not in html
         assert GateReview.objects.count() == 1
+
+
+def test_the_overview_scorecard_lists_the_newest_mix(client, cohort_kpis, initiative, alice):
+    record_measurements(
+        [{"kpi": f"{initiative.slug}.power-users", "timestamp": timezone.now().isoformat(), "value": 44.5}],
+        acting_user=alice,
+    )
+    recompute_scorecards(full=True)
+    client.force_login(alice)
+
+    html = client.get(initiative.get_absolute_url()).content.decode()
+
+    mix = html[html.index('id="scorecard-cohorts"') :]
+    assert 'Power users 44.5 %<br>Occasional users <span class="muted">not measured</span>' in mix
