@@ -297,3 +297,33 @@ def test_the_overview_scorecard_lists_the_newest_mix(client, cohort_kpis, initia
 
     mix = html[html.index('id="scorecard-cohorts"') :]
     assert 'Power users 44.5 %<br>Occasional users <span class="muted">not measured</span>' in mix
+
+
+def test_the_migration_adds_the_criterion_without_changing_a_version_a_review_ran_under(scale_out_review):
+    """governance/0018 on a deployment: the medium-risk scale-out v1 has a review, so the criterion comes in a
+    new published v2; the low-risk v1 no review used takes it in place."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from governance.models import GatePolicy
+
+    migration = import_module("governance.migrations.0018_scale_out_cohort_adoption")
+    scale_out = GatePolicy.objects.filter(gate=Gate.SCALE_OUT)
+    for policy in scale_out:  # as before the migration
+        scale_out.filter(pk=policy.pk).update(criteria=[k for k in policy.criteria if k != "cohort-adoption"])
+    ran_under = scale_out_review.policy
+
+    migration.forwards(apps, None)
+    migration.forwards(apps, None)  # a rerun adds nothing
+
+    ran_under.refresh_from_db()
+    assert "cohort-adoption" not in ran_under.criteria
+    current = GatePolicy.objects.current(Gate.SCALE_OUT, ran_under.risk_tier)
+    assert (current.version, current.criteria[-1], current.approver_slots) == (
+        ran_under.version + 1,
+        "cohort-adoption",
+        ran_under.approver_slots,
+    )
+    low = GatePolicy.objects.current(Gate.SCALE_OUT, "low")
+    assert (low.version, low.criteria[-1]) == (1, "cohort-adoption")
