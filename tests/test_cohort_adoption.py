@@ -272,6 +272,7 @@ class TestTheDecisionPack:
         assert "adoption target 70 %, not met yet." in html
         assert "Adoption in the target cohort at or above its target" in html
         assert "Most adopters stay occasional: look at training." in html
+        assert "<dt>Target cohort</dt><dd>140 people; adoption target 70 %</dd>" in html  # what is approved
         assert "vendor/plotly-cartesian.min.js" in html
 
     def test_an_earlier_gates_pack_has_no_mix(self, client, cohort_kpis, initiative, alice, sam):
