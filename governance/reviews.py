@@ -16,7 +16,7 @@ from governance.models import Gate, GateDecision, GatePolicy, GateReview
 from governance.permissions import check_can_decide, offered_slots, open_slots_for
 from initiatives.models import Role, RoleAssignment, is_leader
 from initiatives.people import person_name
-from kpis.charts import evidence_charts
+from kpis.charts import cohort_mix, evidence_charts
 from kpis.scorecards import latest_scorecard
 
 
@@ -110,6 +110,7 @@ def decision_pack(user, review: GateReview, form, bound: dict | None = None) -> 
         "earlier_stages": initiative.earlier_stages(),
         "scorecard": latest_scorecard(initiative),
         "evidence_charts": evidence_charts(initiative) if review.gate == Gate.SCALE_OUT else [],
+        "cohort_mix": cohort_mix(initiative) if review.gate == Gate.SCALE_OUT else None,
         **checklist_context(review, can_answer=not blocked_reason, bound=bound, due=due),
     }
 

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
@@ -209,6 +209,8 @@ class Charter(models.Model):
         "automated_decisions",
         "cost_per_1000_inferences",
         "expected_monthly_volume",
+        "target_cohort_size",
+        "adoption_target",
     )
 
     initiative = models.OneToOneField(Initiative, on_delete=models.CASCADE, related_name="charter")
@@ -287,6 +289,21 @@ class Charter(models.Model):
     )
     expected_monthly_volume = models.PositiveIntegerField(
         "Expected volume (inferences per month)", null=True, blank=True
+    )
+    # Cohort adoption (README): who the target cohort is, in people, and the share of it that should use the
+    # new workflow (power and occasional users together) before it scales out.
+    target_cohort_size = models.PositiveIntegerField(
+        "Target cohort size (people)",
+        null=True,
+        blank=True,
+        help_text="How many people the target users are; adoption by cohort is counted as shares of them.",
+    )
+    adoption_target = models.PositiveSmallIntegerField(
+        "Adoption target (% of the target cohort)",
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100)],
+        help_text="Power and occasional users together, as a share of the target cohort, needed to scale out.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -30,7 +30,7 @@ class KpiAdmin(ReadOnlyAdmin):
 
     refusal = TREE_REFUSAL
     list_display = ["key", "name", "initiative", "kind", "direction", "category", "cadence", "owner"]
-    list_filter = ["kind", "category", "cadence"]
+    list_filter = ["kind", "category", "cadence", "cohort"]
     search_fields = ["key", "name", "initiative__title"]
 
 

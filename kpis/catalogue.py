@@ -19,6 +19,7 @@ class KpiSpec:
     cadence: str = "weekly"
     guardrail_bound: float | None = None
     value_measure: str = ""
+    cohort: str = ""
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,33 @@ ENABLEMENT_SET = {
             "adoption",
         ),
         K("weekly-active-users", "Weekly active users in target cohort", "%", "leading", "increase", "adoption"),
+    ]
+}
+
+# Cohort-based adoption: "power users, occasional users, and non-adopters. This helps identify whether the
+# problem is training, workflow fit, or trust." Each KPI is the share of the charter's target cohort in one
+# group, pushed like any KPI; Kpi.cohort (not the key) tells the chart and the criterion which is which.
+COHORT_SET = {
+    "Adoption by cohort (PM KPI set)": [
+        K("power-users", "Power users in target cohort", "%", "leading", "increase", "adoption", cohort="power"),
+        K(
+            "occasional-users",
+            "Occasional users in target cohort",
+            "%",
+            "leading",
+            "increase",
+            "adoption",
+            cohort="occasional",
+        ),
+        K(
+            "non-adopters",
+            "Non-adopters in target cohort",
+            "%",
+            "leading",
+            "decrease",
+            "adoption",
+            cohort="non-adopter",
+        ),
     ]
 }
 
@@ -270,6 +298,7 @@ ARCHETYPES = [
 
 FRAMEWORK_SETS = [
     TreeTemplate("pm-kpi-set", "The framework's PM KPI set", "", PM_SET),
+    TreeTemplate("cohort-adoption", "Adoption by cohort: power, occasional and non-adopters", "", COHORT_SET),
     TreeTemplate("cto-kpi-set", "The framework's CTO KPI set", "", CTO_SET),
     TreeTemplate("enablement-kpi-set", "The framework's change-management KPI set", "", ENABLEMENT_SET),
     TreeTemplate("value-realisation", "Time returned to the business", "", VALUE_SET),

@@ -164,3 +164,92 @@ def sampled_points(kpis: list[Kpi], *, at_most: int = TREE_CHART_POINTS) -> dict
     for row in rows:
         points[row["kpi_id"]].append(row)
     return points
+
+
+COHORT_COLOURS = {Kpi.Cohort.POWER: "#1d4ed8", Kpi.Cohort.OCCASIONAL: "#60a5fa", Kpi.Cohort.NON_ADOPTER: "#9ca3af"}
+
+
+def cohort_mix(initiative, *, days: int = 365) -> dict | None:
+    """Adoption by cohort over time, for the outcome tree tab and the scale-out decision pack (two queries,
+    plus the charter if not loaded): per period (each timestamp a cohort KPI has a point), the share of the
+    target cohort that are power users, occasional users and non-adopters, stacked, with the adoption target
+    as a line the top of the occasional users should reach. None when no KPI is marked with a cohort.
+
+    A period is one timestamp; of two sources at it, the one first by name counts, as for a KPI's newest point.
+    """
+    kpis = {k.cohort: k for k in initiative.kpis.exclude(cohort="").order_by("position", "id")}
+    if not kpis:
+        return None
+    by_kpi = {k.pk: cohort for cohort, k in kpis.items()}
+    since = timezone.now() - timedelta(days=days)
+    periods: dict[datetime, dict[str, float]] = defaultdict(dict)
+    for row in (
+        Measurement.objects.filter(kpi__in=by_kpi, timestamp__gte=since)
+        .order_by("timestamp", "source")
+        .values_list("kpi_id", "timestamp", "value")
+    ):
+        periods[row[1]].setdefault(by_kpi[row[0]], row[2])
+    charter = initiative.charter
+    rows = [_cohort_row(at, shares, charter.target_cohort_size) for at, shares in sorted(periods.items())]
+    return {
+        "figure": _cohort_figure([c for c in Kpi.Cohort if c in kpis], rows, charter.adoption_target),
+        "labels": [c.label for c in Kpi.Cohort],
+        "kpis": [kpis[c] for c in Kpi.Cohort if c in kpis],
+        "rows": rows,
+        "latest": rows[-1] if rows else None,
+        "target": charter.adoption_target,
+        "size": charter.target_cohort_size,
+    }
+
+
+def _cohort_row(at: datetime, shares: dict[str, float], size: int | None) -> dict:
+    """One period of the mix; adopters (power and occasional users) only when both were measured."""
+    power, occasional = (shares.get(c) for c in Kpi.ADOPTER_COHORTS)
+    adopters = power + occasional if power is not None and occasional is not None else None
+    return {
+        "at": at,
+        "shares": [{"label": c.label, "share": shares.get(c)} for c in Kpi.Cohort],
+        "adopters": adopters,
+        "people": round(adopters * size / 100) if adopters is not None and size else None,
+    }
+
+
+def _cohort_figure(cohorts: list, rows: list[dict], target: int | None) -> dict:
+    order = list(Kpi.Cohort)
+    totals = [sum(cell["share"] for cell in row["shares"] if cell["share"] is not None) for row in rows]
+    data = [
+        {
+            "type": "bar",
+            "name": cohort.label,
+            "x": [row["at"].isoformat() for row in rows],
+            "y": [row["shares"][order.index(cohort)]["share"] for row in rows],
+            "marker": {"color": COHORT_COLOURS[cohort]},
+            "hovertemplate": "%{y:.1f} %",
+        }
+        for cohort in cohorts
+    ]
+    if target is not None and rows:
+        xs = [rows[0]["at"].isoformat(), rows[-1]["at"].isoformat()]
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": f"Adoption target ({target} %)",
+                "x": xs,
+                "y": [target, target],
+                "line": {"color": "#b3261e", "dash": "dash", "width": 2},
+                "hoverinfo": "name",
+            }
+        )
+    layout = {
+        "barmode": "stack",
+        "margin": {"l": 50, "r": 20, "t": 10, "b": 40},
+        "height": 300,
+        "xaxis": {"type": "date"},
+        # From 0 to a little above 100 %, or above the highest stack when the shares pushed add up to more.
+        "yaxis": {"title": {"text": "% of the target cohort"}, "range": [0, 1.05 * max([100, *totals])]},
+        # Plotly lists stacked bars top first; a horizontal legend reads power users first, as the table does.
+        "legend": {"orientation": "h", "y": -0.2, "traceorder": "normal"},
+        "hovermode": "x unified",
+    }
+    return {"data": data, "layout": layout}

@@ -14,7 +14,7 @@ from governance.criteria import criterion
 from governance.models import Gate
 from governance.snapshots import snapshot_part
 from kpis.models import Kpi
-from kpis.scorecards import GREEN, RED, kpis_with_latest, launched_at, score_kpi
+from kpis.scorecards import GREEN, RED, cohort_shares, kpis_with_latest, launched_at, score_kpi
 
 
 @criterion(
@@ -135,6 +135,45 @@ def cost_known_and_projected(initiative) -> tuple[bool, str]:
         f"{currency} {float(charter.cost_per_1000_inferences) / 1000:.4f} per transaction; "
         f"{currency} {monthly:,.0f} a month now, {currency} {2 * monthly:,.0f} at twice the volume."
     )
+
+
+@criterion(
+    "cohort-adoption",
+    "Adoption in the target cohort at or above its target",
+    gate=Gate.SCALE_OUT,
+    order=6,
+    # NULL (no size, target or share yet) fails, as the check does.
+    sql="f.target_cohort_size > 0 AND f.power_share + f.occasional_share >= f.adoption_target",
+)
+def cohort_adoption(initiative) -> tuple[bool, str]:
+    """Adopters (power and occasional users, the newest share of each) are at least the charter's adoption
+    target, as shares of a target cohort whose size the charter states."""
+    charter = initiative.charter
+    size, target = charter.target_cohort_size, charter.adoption_target
+    if not size or target is None:
+        return False, "The charter needs the target cohort's size (people) and its adoption target (%)."
+    shares = cohort_shares(kpis_with_latest(initiative))
+    missing = [Kpi.Cohort(c).label.lower() for c in Kpi.ADOPTER_COHORTS if shares.get(c) is None]
+    if missing:
+        return False, f"No share of {' or '.join(missing)} measured yet: mark a % KPI with each cohort and push it."
+    power, occasional = (shares[c] for c in Kpi.ADOPTER_COHORTS)
+    adopted = power + occasional
+    said = (
+        f"{adopted:.4g} % of the {size:,}-person target cohort use it (about {round(adopted * size / 100):,} people: "
+        f"power users {power:.4g} %, occasional users {occasional:.4g} %); target {target} %."
+    )
+    if adopted < target:
+        return False, said + _why_not_adopted(shares)
+    return True, said
+
+
+def _why_not_adopted(shares: dict) -> str:
+    """Where the gap sits, in the framework's words: few adopters point to trust or workflow fit, adopters
+    who stay occasional to training."""
+    power, occasional = shares[Kpi.Cohort.POWER], shares[Kpi.Cohort.OCCASIONAL]
+    if occasional > power:
+        return " Most adopters stay occasional: look at training."
+    return " Many never adopted: look at workflow fit and trust."
 
 
 @snapshot_part("kpi_tree")

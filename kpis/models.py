@@ -82,6 +82,17 @@ class Kpi(models.Model):
         COST = "cost", "Cost"
         VALUE = "value", "Value"
 
+    class Cohort(models.TextChoices):
+        """Cohort-based adoption: the share of the target cohort in each group (README, "Cohort adoption")."""
+
+        POWER = "power", "Power users"
+        OCCASIONAL = "occasional", "Occasional users"
+        NON_ADOPTER = "non-adopter", "Non-adopters"
+
+    # Adopters: the cohorts whose shares add up to adoption in the target cohort.
+    ADOPTER_COHORTS = (Cohort.POWER, Cohort.OCCASIONAL)
+    COHORT_UNIT = "%"
+
     # Set once, when the KPI is added: REST clients and CSV uploads push measurements to its key.
     CREATE_ONLY_FIELDS = ("key",)
     # What the KPI form, the KPI API, kpis.services and the admin change on an existing KPI.
@@ -99,6 +110,7 @@ class Kpi(models.Model):
         "guardrail_bound",
         "cadence",
         "value_measure",
+        "cohort",
         "owner",
     )
 
@@ -131,6 +143,13 @@ class Kpi(models.Model):
         blank=True,
         help_text="Mark the KPIs that count hours saved and hours reallocated to higher-value work.",
     )
+    cohort = models.CharField(
+        "Adoption cohort",
+        max_length=12,
+        choices=Cohort.choices,
+        blank=True,
+        help_text="For adoption by cohort: the share (%) of the target cohort this KPI counts. One KPI per cohort.",
+    )
     position = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -162,8 +181,24 @@ class Kpi(models.Model):
                 errors["target_value"] = "This KPI should increase, so its target must be above its baseline."
         if self.baseline_date and self.target_date and self.target_date <= self.baseline_date:
             errors["target_date"] = "The target date must come after the baseline date."
+        errors.update(self._cohort_errors())
         if errors:
             raise ValidationError(errors)
+
+    def _cohort_errors(self) -> dict:
+        """A cohort KPI is a share of the target cohort, in %, and each cohort has one KPI per initiative, so
+        the shares add up (the services check it under the initiative's lock)."""
+        if not self.cohort:
+            return {}
+        if self.unit.strip() != self.COHORT_UNIT:
+            return {"unit": "A cohort KPI counts a share of the target cohort: its unit is %."}
+        if self.initiative_id is None:
+            return {}
+        taken = Kpi.objects.filter(initiative_id=self.initiative_id, cohort=self.cohort).exclude(pk=self.pk).first()
+        if taken is not None:
+            label = self.Cohort(self.cohort).label.lower()
+            return {"cohort": f"This initiative counts its {label} already, in {taken.name} ({taken.key})."}
+        return {}
 
 
 class IngestBatch(models.Model):

@@ -4,14 +4,14 @@ from django.db.models import Count, Max, Prefetch
 
 from governance.permissions import can_edit_kpis
 from initiatives.models import Initiative
-from kpis.charts import kpi_trend, sampled_points, trend_facts
+from kpis.charts import cohort_mix, kpi_trend, sampled_points, trend_facts
 from kpis.forms import DriverForm, ObjectiveForm, TemplateForm
 from kpis.models import Kpi, Objective
 
 
 def tree_context(initiative: Initiative, user) -> dict:
     """The outcome tree panel of the initiative page: objective → drivers → KPIs, with point counts and a
-    trend chart per KPI that has points."""
+    trend chart per KPI that has points; and adoption by cohort, when KPIs count cohorts."""
     objective = Objective.objects.filter(initiative=initiative).first()
     drivers = []
     if objective:
@@ -32,6 +32,7 @@ def tree_context(initiative: Initiative, user) -> dict:
             initial={"statement": objective.statement if objective else initiative.charter.outcome_statement}
         ),
         "template_form": TemplateForm(),
+        "cohort_mix": cohort_mix(initiative),
     }
 
 

@@ -218,7 +218,7 @@ scored AS (
                WHEN x.expected - x.progress <= %(red_gap)s THEN {amber}
                ELSE {red} END AS status
     FROM (
-        SELECT k.id, k.initiative_id, k.key, k.position, k.kind, k.value_measure, k.baseline_date,
+        SELECT k.id, k.initiative_id, k.key, k.position, k.kind, k.value_measure, k.cohort, k.baseline_date,
                m.value AS latest_value, m."timestamp" AS latest_at, k.ready,
                -- a guardrail is inside its bound: at most it when the KPI should decrease, at least it otherwise
                CASE WHEN (k.direction = {decrease} AND m.value <= k.guardrail_bound)
@@ -231,7 +231,7 @@ scored AS (
                         WHEN k.elapsed <= 0 THEN 0.0
                         ELSE CAST(k.elapsed AS DOUBLE PRECISION) / k.span END END AS expected
         FROM (
-            SELECT k.id, k.initiative_id, k.key, k.position, k.kind, k.direction, k.cadence, k.value_measure,
+            SELECT k.id, k.initiative_id, k.key, k.position, k.kind, k.direction, k.cadence, k.value_measure, k.cohort,
                    k.baseline_value, k.baseline_date, k.target_value, k.target_date, k.guardrail_bound,
                    CASE WHEN k.baseline_value IS NOT NULL AND k.baseline_date IS NOT NULL AND k.target_value IS NOT NULL
                              AND k.target_date IS NOT NULL THEN 1 ELSE 0 END AS ready,
@@ -283,6 +283,8 @@ def _per_kpi(d: _Dialect) -> str:
            count(*) FILTER (WHERE s.kind = {guardrail} AND s.status = {red}) AS guardrails_red,
            count(*) FILTER (WHERE s.kind = {guardrail} AND s.status NOT IN ({green}, {red}))
                AS guardrails_unknown,
+           max(s.latest_value) FILTER (WHERE s.cohort = {_q(Kpi.Cohort.POWER)}) AS power_share,
+           max(s.latest_value) FILTER (WHERE s.cohort = {_q(Kpi.Cohort.OCCASIONAL)}) AS occasional_share,
            max(s.latest_at) AS last_point,
            count(*) FILTER (WHERE {stale_point}) AS stale_count,
            {d.json_text_list("CAST(s.id AS TEXT)", where=stale_point)} AS stale_kpis
@@ -378,6 +380,7 @@ def _facts(d: _Dialect) -> str:
                CAST(ch.cost_per_1000_inferences AS DOUBLE PRECISION) / 1000 AS cost_per_transaction,
                ch.expected_monthly_volume AS volume,
                ch.scorecard_due_on, ch.foundation_due_on, ch.launch_due_on,
+               ch.target_cohort_size, ch.adoption_target, k.power_share, k.occasional_share,
                k.kpis, k.health_rank, coalesce(k.counted, 0) AS counted, coalesce(k.unsure, 0) AS unsure,
                k.saved, k.reallocated, k.stale_kpis, coalesce(k.stale_count, 0) AS stale_count,
                coalesce(k.leading_ready, 0) AS leading_ready, coalesce(k.lagging_ready, 0) AS lagging_ready,

@@ -76,6 +76,22 @@ def kpis_with_latest(initiative) -> list[Kpi]:
     return list(Kpi.objects.filter(initiative=initiative).order_by("position", "id").with_latest_values())
 
 
+def cohort_shares(kpis) -> dict[str, float | None]:
+    """Adoption by cohort: each cohort's share of the target cohort (%), the newest point of the KPI marked with
+    it (None when it has none yet), in Kpi.Cohort order; empty when no KPI is marked with a cohort.
+    `kpis` carry latest_value (with_latest_values), or are a snapshot's presented rows."""
+    shares: dict[str, float | None] = {}
+    for kpi in kpis:
+        cohort = kpi["cohort"] if isinstance(kpi, dict) else kpi.cohort
+        value = kpi["latest_value"] if isinstance(kpi, dict) else kpi.latest_value
+        if cohort:
+            known = [v for v in (shares.get(cohort), value) if v is not None]
+            shares[cohort] = max(known, default=None)  # one KPI per cohort (Kpi.clean); as the recompute, if not
+    if not shares:
+        return {}
+    return {cohort.value: shares.get(cohort.value) for cohort in Kpi.Cohort}
+
+
 def launched_at(initiative) -> datetime | None:
     """When the initiative entered measure-impact (its launch), if it has."""
     if initiative.stage not in LAUNCHED:
@@ -224,8 +240,9 @@ _ROLE_ORDER = {role.value: n for n, role in enumerate(Role)}
 
 def present(card):
     """Give a stored snapshot its prose, in display order, with one query for its KPIs: each KPI row its
-    name, unit, kind and reason (from the KPI as it is now; a removed KPI keeps its key), each flag its
-    reason, each criterion its label. Returns the same, unsaved, object."""
+    name, unit, kind, cohort and reason (from the KPI as it is now; a removed KPI keeps its key), each flag its
+    reason, each criterion its label; and the cohort mix its KPI rows hold (cohort_shares). Returns the same,
+    unsaved, object."""
     criteria_order = {c.key: n for n, c in enumerate(criteria.registered())}
     stored = card.kpi_rows()
     by_id = Kpi.objects.in_bulk([row["kpi"] for row in stored])
@@ -256,11 +273,16 @@ def present(card):
                 "baseline_value": kpi.baseline_value if kpi else None,
                 "target_value": kpi.target_value if kpi else None,
                 "guardrail_bound": kpi.guardrail_bound if kpi else None,
+                "cohort": kpi.cohort if kpi else "",
                 "reason": reason,
             }
         )
     names = {row["kpi"]: row["name"] for row in rows}
     card.kpis = rows
+    card.cohort_mix = [
+        {"cohort": cohort, "label": Kpi.Cohort(cohort).label, "share": share}
+        for cohort, share in cohort_shares(rows).items()
+    ]
     card.flags = [
         # A snapshot from before figures-only flags carries its reason already.
         {**flag, **_in_display_order(flag, names), "reason": flag.get("reason") or flag_reason(flag, names)}

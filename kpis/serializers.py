@@ -91,7 +91,18 @@ class ScorecardKpiSerializer(serializers.Serializer):
     baseline_value = serializers.FloatField(allow_null=True)
     target_value = serializers.FloatField(allow_null=True)
     guardrail_bound = serializers.FloatField(allow_null=True)
+    cohort = serializers.ChoiceField(
+        choices=Kpi.Cohort.choices, allow_blank=True, help_text="The adoption cohort it counts, if any."
+    )
     reason = serializers.CharField(allow_blank=True, help_text="Why the KPI has its status, in words.")
+
+
+class ScorecardCohortSerializer(serializers.Serializer):
+    """One cohort of the adoption mix: its share of the target cohort, from the snapshot's KPI rows."""
+
+    cohort = serializers.ChoiceField(choices=Kpi.Cohort.choices)
+    label = serializers.CharField()
+    share = serializers.FloatField(allow_null=True, help_text="% of the target cohort; null before a first point.")
 
 
 class ScorecardFlagSerializer(serializers.Serializer):
@@ -125,6 +136,11 @@ class ScorecardSerializer(serializers.ModelSerializer):
     flags = ScorecardFlagSerializer(many=True, read_only=True)
     kpis = ScorecardKpiSerializer(many=True, read_only=True)
     criteria = ScorecardCriterionSerializer(many=True, read_only=True, help_text="The next gate's criteria.")
+    cohort_mix = ScorecardCohortSerializer(
+        many=True,
+        read_only=True,
+        help_text="Adoption by cohort (power, occasional, non-adopters); empty when no KPI is marked with a cohort.",
+    )
 
     class Meta:
         model = Scorecard
@@ -149,6 +165,7 @@ class ScorecardSerializer(serializers.ModelSerializer):
             "monthly_cost_at_2x",
             "kpis",
             "criteria",
+            "cohort_mix",
         ]
         read_only_fields = fields
 

@@ -207,6 +207,7 @@ def apply_template(initiative_id: int, *, acting_user, template: str) -> list[Kp
                 cadence=k.cadence,
                 guardrail_bound=k.guardrail_bound,
                 value_measure=k.value_measure,
+                cohort=k.cohort,
                 position=n,
             )
             kpi.full_clean()

@@ -146,6 +146,9 @@ CHARTER_VIOLATIONS = [
     ),
     ({"cost_per_1000_inferences": "-0.50"}, "cost_per_1000_inferences", AT_LEAST_ZERO),
     ({"expected_monthly_volume": -1}, "expected_monthly_volume", AT_LEAST_ZERO),
+    ({"target_cohort_size": -1}, "target_cohort_size", AT_LEAST_ZERO),
+    ({"adoption_target": 101}, "adoption_target", "Ensure this value is less than or equal to 100."),
+    ({"adoption_target": -5}, "adoption_target", AT_LEAST_ZERO),
     ({"owner": INACTIVE}, "owner", NOT_AN_ACTIVE_USER),
     ({"problem_user": "x" * 301}, "problem_user", too_long(300)),
     ({"outcome_statement": "x" * 1001}, "outcome_statement", too_long(1000)),
@@ -268,6 +271,8 @@ KPI_VIOLATIONS = [
     ({"unit": "x" * 41}, "unit", too_long(40)),
     ({"cadence": "hourly"}, "cadence", choice("hourly")),
     ({"owner": INACTIVE}, "owner", NOT_AN_ACTIVE_USER),
+    ({"cohort": "champions"}, "cohort", choice("champions")),
+    ({"cohort": "power"}, "unit", "A cohort KPI counts a share of the target cohort: its unit is %."),
 ]
 
 
@@ -302,11 +307,28 @@ KPI_EDIT_VIOLATIONS = [
         "The target date must come after the baseline date.",
     ),
     ({"direction": "sideways"}, "direction", choice("sideways")),
+    ({"cohort": "occasional"}, "unit", "A cohort KPI counts a share of the target cohort: its unit is %."),
+    (
+        {"cohort": "power", "unit": "%"},
+        "cohort",
+        "This initiative counts its power users already, in Power users in target cohort (support-triage.power-users).",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("values", "field", "message"), KPI_EDIT_VIOLATIONS)
 def test_a_kpi_edit_is_refused_alike_by_the_page_and_the_api(client, kpi, alice, gone, values, field, message):
+    kpi_services.add_kpi(  # the cohort a second KPI may not count again
+        kpi.initiative_id,
+        acting_user=alice,
+        driver=kpi.driver,
+        key="support-triage.power-users",
+        name="Power users in target cohort",
+        unit="%",
+        kind=Kpi.Kind.LEADING,
+        direction=Kpi.Direction.INCREASE,
+        cohort=Kpi.Cohort.POWER,
+    )
     before = kpi_services.kpi_state(kpi)
     client.force_login(alice)
     shown = KpiForm(instance=kpi, initiative=kpi.initiative)

@@ -39,9 +39,14 @@ SCALE_OUT = [
     "lagging-kpis-moving",
     "guardrails-within-bounds",
     "cost-known-and-projected",
+    "cohort-adoption",
 ]
 LAUNCHED_DAYS_AGO = 40
 HANDLE_TIME, CSAT, ASSISTED = "support-triage.handle-time", "support-triage.csat", "support-triage.assisted-share"
+# The cohort-adoption template's KPIs on the initiative (kpis.catalogue.COHORT_SET), keyed by its slug.
+POWER, OCCASIONAL, NON_ADOPTERS = (
+    f"support-triage-assistant.{k}" for k in ("power-users", "occasional-users", "non-adopters")
+)
 
 
 def build_tree(initiative, user):
@@ -68,8 +73,14 @@ def backdate_launch(initiative, days: int):
 def launched(initiative, alice, sam, rita, dana):
     """Measure-impact for 40 days, with a tree, its evidence and the charter's cost: every criterion passes."""
     build_tree(initiative, alice)
+    kpi_services.apply_template(initiative.pk, acting_user=alice, template="cohort-adoption")
     initiative_services.update_charter(
-        initiative.pk, acting_user=alice, cost_per_1000_inferences=Decimal("2.5"), expected_monthly_volume=100_000
+        initiative.pk,
+        acting_user=alice,
+        cost_per_1000_inferences=Decimal("2.5"),
+        expected_monthly_volume=100_000,
+        target_cohort_size=140,
+        adoption_target=70,
     )
     pass_charter_signoff(initiative, requester=alice, approver=sam)
     give_role(initiative, Role.SECURITY_RISK, rita, by=alice)
@@ -81,6 +92,9 @@ def launched(initiative, alice, sam, rita, dana):
     push(alice, HANDLE_TIME, 10.5, days_ago=1)
     push(alice, ASSISTED, 35.0, days_ago=1)
     push(alice, CSAT, 4.5, days_ago=1)
+    push(alice, POWER, 40.0, days_ago=1)
+    push(alice, OCCASIONAL, 35.0, days_ago=1)
+    push(alice, NON_ADOPTERS, 25.0, days_ago=1)
     return initiative
 
 
@@ -101,7 +115,7 @@ class TestAllPass:
         results = criteria_for(Initiative.objects.get(pk=launched.pk))
 
         assert [r.key for r in results] == SCALE_OUT
-        assert [r.status for r in results] == ["pass"] * 5, [r.reason for r in results]
+        assert [r.status for r in results] == ["pass"] * 6, [r.reason for r in results]
         reasons = {r.key: r.reason for r in results}
         assert reasons["baseline-before-launch"].startswith("Every lagging KPI has a baseline from before launch")
         assert reasons["observation-window"] == "40 days observed since launch (minimum 28)."
@@ -110,12 +124,16 @@ class TestAllPass:
         assert reasons["cost-known-and-projected"] == (
             "EUR 0.0025 per transaction; EUR 250 a month now, EUR 500 at twice the volume."
         )
+        assert reasons["cohort-adoption"] == (
+            "75 % of the 140-person target cohort use it (about 105 people: power users 40 %, "
+            "occasional users 35 %); target 70 %."
+        )
 
     def test_the_review_is_requested_without_an_override_and_approved(self, launched, alice, sam, lee):
         review = request_review(launched.pk, acting_user=alice)
 
         assert review.gate == "scale-out" and review.override_reason == ""
-        assert [r["status"] for r in review.criteria_results] == ["pass"] * 5
+        assert [r["status"] for r in review.criteria_results] == ["pass"] * 6
         decide(review, sam)
         decide(review, lee)
         launched.refresh_from_db()
@@ -124,7 +142,7 @@ class TestAllPass:
     def test_the_scorecard_counts_them_as_readiness(self, launched):
         [card] = compute_many(Initiative.objects.filter(pk=launched.pk))
 
-        assert (card.next_gate, card.readiness_met, card.readiness_total) == ("scale-out", 5, 5)
+        assert (card.next_gate, card.readiness_met, card.readiness_total) == ("scale-out", 6, 6)
         assert [c["key"] for c in card.criteria] == SCALE_OUT
 
 
@@ -386,6 +404,74 @@ def cost_missing(initiative, alice):
     initiative_services.update_charter(initiative.pk, acting_user=alice, cost_per_1000_inferences=None)
 
 
+def adoption_short(initiative, alice):
+    push(alice, OCCASIONAL, 29.5, days_ago=0.5)
+
+
+class TestCohortAdoption:
+    """Adopters (power and occasional users, the newest share of each) against the charter's adoption target,
+    as shares of a target cohort of a stated size."""
+
+    def test_fails_below_the_target_and_says_where_the_gap_sits(self, launched, alice):
+        push(alice, POWER, 20.0, days_ago=0.5)
+
+        assert failing(launched) == {
+            "cohort-adoption": "55 % of the 140-person target cohort use it (about 77 people: power users 20 %, "
+            "occasional users 35 %); target 70 %. Most adopters stay occasional: look at training."
+        }
+
+    def test_many_non_adopters_point_to_workflow_fit_and_trust(self, launched, alice):
+        push(alice, OCCASIONAL, 10.0, days_ago=0.5)
+
+        assert failing(launched)["cohort-adoption"].endswith("Many never adopted: look at workflow fit and trust.")
+
+    def test_passes_exactly_at_the_target(self, launched, alice):
+        push(alice, OCCASIONAL, 30.0, days_ago=0.5)
+
+        result = criteria(launched)["cohort-adoption"]
+
+        assert result.passed, result.reason
+        assert result.reason.startswith("70 % of the 140-person target cohort")
+
+    def test_the_newest_share_counts_not_the_best(self, launched, alice):
+        push(alice, POWER, 60.0, days_ago=3)  # older than the 40 % of the fixture
+        push(alice, OCCASIONAL, 20.0, days_ago=0.5)
+
+        assert "power users 40 %, occasional users 20 %" in failing(launched)["cohort-adoption"]
+
+    def test_non_adopters_alone_do_not_count_as_adoption(self, launched):
+        Kpi.objects.filter(key__in=[POWER, OCCASIONAL]).update(cohort="")
+
+        assert failing(launched)["cohort-adoption"] == (
+            "No share of power users or occasional users measured yet: mark a % KPI with each cohort and push it."
+        )
+
+    def test_a_cohort_kpi_without_a_point_fails(self, launched):
+        Kpi.objects.get(key=OCCASIONAL).measurements.all().delete()
+
+        assert failing(launched)["cohort-adoption"].startswith("No share of occasional users measured yet")
+
+    def test_the_cohort_is_the_kpis_mark_not_its_key(self, launched, alice):
+        # Cohorts swapped between two KPIs: the check follows the mark.
+        Kpi.objects.filter(key=POWER).update(cohort="")
+        Kpi.objects.filter(key=ASSISTED).update(cohort="power", unit="%")
+
+        assert "power users 35 %" in criteria(launched)["cohort-adoption"].reason
+
+    @pytest.mark.parametrize("missing", ["target_cohort_size", "adoption_target"])
+    def test_fails_while_the_charter_does_not_state_the_cohort_or_its_target(self, launched, alice, missing):
+        initiative_services.update_charter(launched.pk, acting_user=alice, **{missing: None})
+
+        assert failing(launched)["cohort-adoption"] == (
+            "The charter needs the target cohort's size (people) and its adoption target (%)."
+        )
+
+    def test_a_target_cohort_of_nobody_fails(self, launched, alice):
+        initiative_services.update_charter(launched.pk, acting_user=alice, target_cohort_size=0)
+
+        assert "cohort-adoption" in failing(launched)
+
+
 class TestRequestingTheReview:
     @pytest.mark.parametrize(
         ("spoil", "label"),
@@ -395,8 +481,9 @@ class TestRequestingTheReview:
             (lagging_flat, "Lagging KPIs moved toward target"),
             (breach_guardrail, "Every guardrail KPI within its bound"),
             (cost_missing, "Cost per transaction known and projected at 2× volume"),
+            (adoption_short, "Adoption in the target cohort at or above its target"),
         ],
-        ids=["baseline", "window", "lagging", "guardrail", "cost"],
+        ids=["baseline", "window", "lagging", "guardrail", "cost", "cohort"],
     )
     def test_refused_without_an_override_while_a_criterion_fails(self, launched, alice, spoil, label):
         spoil(launched, alice)

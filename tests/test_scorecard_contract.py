@@ -13,7 +13,7 @@ from kpis.recompute import recompute_scorecards
 from tests.lifecycle import api_as
 
 # The scorecard's own components: each must list every field it sends.
-STRICT = ("Scorecard", "ScorecardKpi", "ScorecardFlag", "ScorecardCriterion")
+STRICT = ("Scorecard", "ScorecardKpi", "ScorecardFlag", "ScorecardCriterion", "ScorecardCohort")
 
 
 def _as_json_schema(node):
@@ -46,7 +46,7 @@ def demo(db, settings):
 
 def test_every_demo_scorecard_matches_the_schema(demo, scorecard_validator):
     client = api_as(get_user_model().objects.get(username="leader"))
-    seen = {"kpis": 0, "flags": 0, "criteria": 0, "missing_roles": 0}
+    seen = {"kpis": 0, "flags": 0, "criteria": 0, "missing_roles": 0, "cohort_mix": 0}
     for slug in Initiative.objects.values_list("slug", flat=True):
         response = client.get(f"/api/v1/initiatives/{slug}/scorecard/")
         assert response.status_code == 200, slug
@@ -98,6 +98,7 @@ def test_the_validator_refuses_a_repr_string(scorecard_validator):
         "monthly_cost_at_2x": None,
         "kpis": [],
         "criteria": [],
+        "cohort_mix": [],
     }
     assert scorecard_validator.is_valid({**body, "flags": []})
     assert not scorecard_validator.is_valid(body)

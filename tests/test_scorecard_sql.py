@@ -209,3 +209,67 @@ def test_the_benchmarks_kpi_query_scores_as_the_recompute_stores(initiative, kpi
 
     assert (kpi_id, initiative_id, latest_value) == (kpi.pk, initiative.pk, 10.0)
     assert Scorecard.objects.get(initiative=initiative).kpi_rows()[0]["latest_value"] == latest_value
+
+
+def test_cohort_adoption_scores_the_same_on_every_case(make_initiative, alice):
+    """The cohort-adoption criterion (kpis/criteria.py) on each case around its rule: adopters (power and
+    occasional users, the newest share of each) at, above and below the charter's target; a share missing, a
+    cohort KPI without a point, the charter's size or target missing, a cohort of nobody; two sources at the
+    newest timestamp; and a second KPI marked with the same cohort (the services refuse it; written directly)."""
+    current = GatePolicy.objects.current(Gate.CHARTER_SIGNOFF, "medium")
+    GatePolicy.objects.create(
+        gate=Gate.CHARTER_SIGNOFF,
+        risk_tier="medium",
+        version=current.version + 1,
+        criteria=["cohort-adoption"],
+        approver_slots=current.approver_slots,
+        published_at=timezone.now(),
+    )
+    cases = {
+        "at the target": ({"power": [point(40.0)], "occasional": [point(30.0)]}, {}),
+        "above": ({"power": [point(52.5)], "occasional": [point(30.25)], "non-adopter": [point(17.25)]}, {}),
+        "below": ({"power": [point(20.0)], "occasional": [point(49.99)]}, {}),
+        "newest, not best": (
+            {"power": [point(20.0), point(60.0, NOW - timedelta(days=3))], "occasional": [point(40.0)]},
+            {},
+        ),
+        "non-adopters only": ({"non-adopter": [point(10.0)]}, {}),
+        "no occasional point": ({"power": [point(80.0)], "occasional": []}, {}),
+        "no size": ({"power": [point(40.0)], "occasional": [point(40.0)]}, {"target_cohort_size": None}),
+        "no target": ({"power": [point(40.0)], "occasional": [point(40.0)]}, {"adoption_target": None}),
+        "cohort of nobody": ({"power": [point(40.0)], "occasional": [point(40.0)]}, {"target_cohort_size": 0}),
+        "two sources": (
+            {"power": [point(10.0, source="csv"), point(45.0, source="api")], "occasional": [point(25.0)]},
+            {},
+        ),
+        "a cohort twice": ({"power": [point(40.0)], "occasional": [point(30.0)], "power-again": [point(35.0)]}, {}),
+        "no cohort KPI": ({}, {}),
+    }
+    initiatives, numbers = [], count()  # KPI keys are unique across initiatives
+    for n, (title, (shares, charter)) in enumerate(cases.items()):
+        initiative = make_initiative(
+            f"Cohort case {n}: {title}", **{"target_cohort_size": 140, "adoption_target": 70, **charter}
+        )
+        grid = KpiGrid(initiative, alice)
+        grid.numbers = numbers
+        for cohort, points in shares.items():
+            grid.add("leading", cohort=cohort.removesuffix("-again"), points=points)
+        initiatives.append(initiative)
+
+    cards = assert_sql_matches_python(initiatives, NOW)
+
+    statuses = {i.title.split(": ")[1]: card.criteria[0]["status"] for i, card in zip(initiatives, cards, strict=True)}
+    assert statuses == {
+        "at the target": "pass",
+        "above": "pass",
+        "below": "fail",
+        "newest, not best": "fail",  # 20 + 40; the older 60 would pass
+        "non-adopters only": "fail",
+        "no occasional point": "fail",
+        "no size": "fail",
+        "no target": "fail",
+        "cohort of nobody": "fail",
+        "two sources": "pass",
+        "a cohort twice": "pass",  # the higher of the two power shares: 40 + 30
+        "no cohort KPI": "fail",
+    }

@@ -152,6 +152,8 @@ DEMOS = [
             ),
             "owner": "pm",
             "target_users": "The 140 tier-1 agents across both desks; pilot cohort of 25 agents on the billing queue.",
+            "target_cohort_size": 140,
+            "adoption_target": 70,
             "guardrails": SUPPORT_GUARDRAILS_DRAFT,
             "expected_impact": (
                 "About 5,600 agent hours a quarter returned, redeployed to complex cases and proactive outreach."
@@ -242,6 +244,8 @@ DEMOS = [
             "outcome_statement": "First-time-right routing rises from 72 % to 87 % of cases within 90 days.",
             "owner": "pm",
             "target_users": "12 team leads and the 9 specialist queues they feed (about 60,000 cases a month).",
+            "target_cohort_size": 12,
+            "adoption_target": 80,
             "guardrails": (
                 "Re-assignment rate at most 8 %; median time to first specialist touch stays under 3 "
                 "hours; security incidents always go to the on-call queue."
@@ -311,6 +315,8 @@ DEMOS = [
             ),
             "owner": "pm",
             "target_users": "45 inside sales reps and 6 deal desk analysts in the UK and DACH teams.",
+            "target_cohort_size": 51,
+            "adoption_target": 75,
             "guardrails": (
                 "Pricing errors on sent quotes stay at zero; deal desk rework rate at most 10 %; win rate "
                 "does not fall below 24 %."
@@ -648,6 +654,8 @@ DEMOS = [
             ),
             "owner": "platform",
             "target_users": "260 engineers in 31 teams.",
+            "target_cohort_size": 260,
+            "adoption_target": 60,
             "guardrails": (
                 "Change failure rate at or below 12 %; secret-scanning findings do not rise; zero copyleft "
                 "snippets flagged by the licence scanner."
@@ -786,6 +794,8 @@ DEMOS = [
             ),
             "owner": "pm",
             "target_users": "120 account executives in North America.",
+            "target_cohort_size": 120,
+            "adoption_target": 70,
             "guardrails": "Factual error rate in summaries at most 3 %; no call summarised without recorded consent.",
             "expected_impact": "About 10,000 rep hours a year and better forecast accuracy from complete notes.",
             "scope": "In: recorded video and phone calls with customers. Out: internal meetings.",

@@ -69,10 +69,20 @@ def _cto_plans(*, latency: float, cost: float, spend: float, spend_end: float, r
     }
 
 
+def _cohort_plans(*, power: float, occasional: float, tau: float = 35.0) -> dict:
+    """The cohort-adoption set (kpis.catalogue.COHORT_SET): from launch, power and occasional users grow from
+    nobody while non-adopters fall from the whole target cohort, to the shares of today."""
+    return {
+        "power-users": Plan(0, 40, end=power, owner="enablement", tau=tau, noise=0.01),
+        "occasional-users": Plan(0, 30, end=occasional, owner="enablement", tau=tau, noise=0.01),
+        "non-adopters": Plan(100, 30, end=100 - power - occasional, owner="enablement", tau=tau, noise=0.01),
+    }
+
+
 TREES = {
     # On track: handling time past its 9.6-minute target, CSAT steady, adoption at 78 %.
     "support-triage-assistant": Tree(
-        templates=("support-triage", "enablement-kpi-set"),
+        templates=("support-triage", "enablement-kpi-set", "cohort-adoption"),
         launched_days_ago=209,
         plans={
             "handle-time": Plan(12.0, 9.6, end=9.3, owner="ops", cadence=DAILY, sources=BOTH),
@@ -87,11 +97,13 @@ TREES = {
             "training-completion": Plan(0, 95, end=97, owner="enablement", from_launch=True, noise=0.01),
             "support-channel-use": Plan(6, 3, end=2.4, owner="enablement", from_launch=True, noise=0.05),
             "weekly-active-users": Plan(0, 80, end=86, owner="enablement", from_launch=True, noise=0.02),
+            # Adoption by cohort: most agents became power users within ten weeks, 82 % adopters by now.
+            **_cohort_plans(power=52, occasional=30, tau=25),
         },
     ),
     # A custom tree: routing is the whole outcome, so the support-triage template would be mostly noise.
     "case-routing-classifier": Tree(
-        templates=("value-realisation",),
+        templates=("value-realisation", "cohort-adoption"),
         custom={
             "Right queue first time": [
                 K("first-time-right", "First-time-right routing", "%", LAG, UP, OUTCOME, DAILY),
@@ -108,13 +120,15 @@ TREES = {
             "reassignment-rate": Plan(28, 8, end=6.6, owner="ops", sources=BOTH, noise=0.06, tau=25),
             "time-to-specialist": Plan(2.6, end=2.1, owner="ops", noise=0.05),
             "suggestions-accepted": Plan(0, 80, end=84, owner="enablement", sources=BOTH),
+            # Nearly every team lead routes with it daily: a small cohort, won over in weeks.
+            **_cohort_plans(power=77, occasional=17, tau=25),
             "time-saved": Plan(0, 146, end=150),
             "time-reallocated": Plan(0, 100, end=95, owner="ops"),
         },
     ),
     # Quote time nearly at target, but the pricing-error guardrail broke its bound after a price-book change.
     "quote-drafting-copilot": Tree(
-        templates=("quote-creation", "cto-kpi-set"),
+        templates=("quote-creation", "cto-kpi-set", "cohort-adoption"),
         launched_days_ago=152,
         plans={
             "quote-cycle-time": Plan(16, 4, end=5.1, owner="ops", unit="business hours", cadence=DAILY, sources=BOTH),
@@ -122,6 +136,8 @@ TREES = {
             "pricing-error-rate": Plan(0.4, end=0.35, owner="ops", cadence=DAILY, noise=0.1, jump=(21, 1.7)),
             "time-saved": Plan(0, 85, end=80),
             "time-reallocated": Plan(0, 60, end=38, owner="ops"),
+            # 78 % of reps and analysts use it, but many only for renewals: occasional users are a third.
+            **_cohort_plans(power=45, occasional=33),
             **_cto_plans(latency=1400, cost=6.5, spend=60, spend_end=57, reuse=35, deploys=1.5),
         },
     ),
@@ -194,7 +210,7 @@ TREES = {
     ),
     # On track: lead time down from 4.2 to about 3.1 days, change failure rate flat under its bound.
     "coding-assistant": Tree(
-        templates=("coding-assistant", "cto-kpi-set"),
+        templates=("coding-assistant", "cto-kpi-set", "cohort-adoption"),
         launched_days_ago=224,
         plans={
             "lead-time": Plan(101, 77, end=75, cadence=DAILY, sources=BOTH, tau=45, noise=0.05),
@@ -204,6 +220,8 @@ TREES = {
             "change-failure-rate": Plan(11.0, end=10.6, bound=12, noise=0.05),
             "time-saved": Plan(0, 600, end=640, owner="enablement"),
             "time-reallocated": Plan(0, 400, end=410, owner="owner"),
+            # Seven in ten engineers use it; a quarter still never open it (mostly embedded and infra teams).
+            **_cohort_plans(power=41, occasional=32, tau=25),
             **_cto_plans(latency=650, cost=0.35, spend=525, spend_end=470, reuse=55, deploys=3),
         },
     ),
@@ -235,7 +253,7 @@ TREES = {
     ),
     # Killed: weekly active use stalled at 18 % of reps and reps rewrite a third of the summaries.
     "sales-call-summaries": Tree(
-        templates=("pm-kpi-set", "value-realisation", "enablement-kpi-set"),
+        templates=("pm-kpi-set", "value-realisation", "enablement-kpi-set", "cohort-adoption"),
         custom={
             "Complete CRM records": [
                 K("note-completeness", "CRM call-note completeness", "%", LAG, UP, OUTCOME),
@@ -258,6 +276,8 @@ TREES = {
             # Half the reps never took the course, and those who did kept asking for help.
             "training-completion": Plan(0, 90, end=44, owner="enablement", from_launch=True, tau=20),
             "support-channel-use": Plan(5, 2, end=9, owner="enablement", from_launch=True, noise=0.08),
+            # Seven in ten reps never adopted it: a trust and workflow-fit problem more than a training one.
+            **_cohort_plans(power=6, occasional=22, tau=15),
             "time-saved": Plan(0, 200, end=45),
             "time-reallocated": Plan(0, 150, end=10, owner=None),
         },

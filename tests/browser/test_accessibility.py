@@ -151,6 +151,14 @@ def test_every_chart_has_a_name_a_description_and_its_data_as_a_table(page, demo
     expect(figure.get_by_role("row").filter(has_text="Latest")).not_to_have_count(0)
     expect(figure.get_by_role("row", name="Guardrail bound")).to_be_visible()
 
+    # The mix by cohort: described by its newest period in words, every period as a table.
+    mix = page.get_by_role("img", name="Cohort mix over time")
+    expect(mix).to_have_accessible_description(
+        re.compile(r"^Latest period \(.+\): power users [\d.]+ %, .+ Adopters \(power and occasional users\): [\d.]+ %")
+    )
+    page.locator("#cohort-adoption").get_by_text("Show data").click()
+    expect(page.locator("#cohort-adoption tbody tr")).not_to_have_count(0)
+
     # 3. The decision pack's evidence: a guardrail states its bound.
     page.goto(f"/approvals/{review.pk}/")
     evidence = page.locator("#evidence [role=img]")
