@@ -309,7 +309,7 @@ def test_the_migration_adds_the_criterion_without_changing_a_version_a_review_ra
 
     from governance.models import GatePolicy
 
-    migration = import_module("governance.migrations.0018_scale_out_cohort_adoption")
+    migration = import_module("governance.migrations.0020_scale_out_cohort_adoption")
     scale_out = GatePolicy.objects.filter(gate=Gate.SCALE_OUT)
     for policy in scale_out:  # as before the migration
         scale_out.filter(pk=policy.pk).update(criteria=[k for k in policy.criteria if k != "cohort-adoption"])

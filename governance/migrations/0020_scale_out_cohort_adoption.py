@@ -36,5 +36,5 @@ def forwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("governance", "0017_shadow_ai_register")]
+    dependencies = [("governance", "0019_sso_identity")]
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
