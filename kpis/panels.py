@@ -2,8 +2,9 @@
 
 from django.db.models import Count, Max, Prefetch
 
-from governance.permissions import can_edit_kpis
-from initiatives.models import Initiative
+from governance.permissions import can_edit, can_edit_kpis
+from initiatives.models import LAUNCHED, Initiative
+from kpis.after_action import after_action_evidence
 from kpis.charts import kpi_trend, sampled_points, trend_facts
 from kpis.forms import DriverForm, ObjectiveForm, TemplateForm
 from kpis.models import Kpi, Objective
@@ -32,6 +33,8 @@ def tree_context(initiative: Initiative, user) -> dict:
             initial={"statement": objective.statement if objective else initiative.charter.outcome_statement}
         ),
         "template_form": TemplateForm(),
+        "after_action": after_action_evidence(initiative),
+        "may_write_after_action": initiative.stage in LAUNCHED and can_edit(user, initiative),
     }
 
 
