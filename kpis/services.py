@@ -266,11 +266,8 @@ def save_after_action_review(initiative_id: int, *, acting_user, **fields) -> Af
     foreign = [k.key for k in kpis if k.initiative_id != initiative.pk]
     if foreign:
         errors.setdefault("kpis", []).append(f"Not a KPI of this initiative: {', '.join(foreign)}.")
-    if review.held_on and "held_on" not in errors:
-        if review.held_on > timezone.localdate(clock.now()):
-            errors["held_on"] = ["The review is held on a day that has come: today or earlier."]
-        elif review.held_on < initiative.started_on:
-            errors["held_on"] = [f"The initiative started on {initiative.started_on:%d %b %Y}; the review comes after."]
+    if review.held_on and "held_on" not in errors and review.held_on > timezone.localdate(clock.now()):
+        errors["held_on"] = ["The review is held on a day that has come: today or earlier."]
     if errors:
         raise ValidationError(errors)
     proposed = {name: getattr(review, name) for name in AfterActionReview.EDITABLE_FIELDS if name != "kpis"}

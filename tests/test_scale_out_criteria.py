@@ -39,6 +39,7 @@ SCALE_OUT = [
     "lagging-kpis-moving",
     "guardrails-within-bounds",
     "cost-known-and-projected",
+    "after-action-review",
 ]
 LAUNCHED_DAYS_AGO = 40
 HANDLE_TIME, CSAT, ASSISTED = "support-triage.handle-time", "support-triage.csat", "support-triage.assisted-share"
@@ -81,6 +82,15 @@ def launched(initiative, alice, sam, rita, dana):
     push(alice, HANDLE_TIME, 10.5, days_ago=1)
     push(alice, ASSISTED, 35.0, days_ago=1)
     push(alice, CSAT, 4.5, days_ago=1)
+    kpi_services.save_after_action_review(
+        initiative.pk,
+        acting_user=alice,
+        held_on=timezone.localdate() - timedelta(days=LAUNCHED_DAYS_AGO - 1),
+        work_removed="Agents no longer tag tickets by hand.",
+        work_replacing="They call back customers at risk of churning.",
+        result="Handling time down from 12 to 10.5 minutes.",
+        kpis=[Kpi.objects.get(key=HANDLE_TIME)],
+    )
     return initiative
 
 
@@ -101,7 +111,7 @@ class TestAllPass:
         results = criteria_for(Initiative.objects.get(pk=launched.pk))
 
         assert [r.key for r in results] == SCALE_OUT
-        assert [r.status for r in results] == ["pass"] * 5, [r.reason for r in results]
+        assert [r.status for r in results] == ["pass"] * 6, [r.reason for r in results]
         reasons = {r.key: r.reason for r in results}
         assert reasons["baseline-before-launch"].startswith("Every lagging KPI has a baseline from before launch")
         assert reasons["observation-window"] == "40 days observed since launch (minimum 28)."
@@ -110,12 +120,14 @@ class TestAllPass:
         assert reasons["cost-known-and-projected"] == (
             "EUR 0.0025 per transaction; EUR 250 a month now, EUR 500 at twice the volume."
         )
+        held = (timezone.localdate() - timedelta(days=LAUNCHED_DAYS_AGO - 1)).strftime("%d %b %Y")
+        assert reasons["after-action-review"] == f"Held {held}; the result is shown by Average handling time."
 
     def test_the_review_is_requested_without_an_override_and_approved(self, launched, alice, sam, lee):
         review = request_review(launched.pk, acting_user=alice)
 
         assert review.gate == "scale-out" and review.override_reason == ""
-        assert [r["status"] for r in review.criteria_results] == ["pass"] * 5
+        assert [r["status"] for r in review.criteria_results] == ["pass"] * 6
         decide(review, sam)
         decide(review, lee)
         launched.refresh_from_db()
@@ -124,7 +136,7 @@ class TestAllPass:
     def test_the_scorecard_counts_them_as_readiness(self, launched):
         [card] = compute_many(Initiative.objects.filter(pk=launched.pk))
 
-        assert (card.next_gate, card.readiness_met, card.readiness_total) == ("scale-out", 5, 5)
+        assert (card.next_gate, card.readiness_met, card.readiness_total) == ("scale-out", 6, 6)
         assert [c["key"] for c in card.criteria] == SCALE_OUT
 
 

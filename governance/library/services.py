@@ -389,10 +389,6 @@ def record_reuse_review_outcome(initiative_id: int, *, acting_user, **outcome) -
         errors["reuse_review_held_on"] = "Give the day the reuse review was held."
     elif held_on > timezone.localdate(clock.now()):
         errors["reuse_review_held_on"] = "Record the outcome once the review is held: today or earlier."
-    elif held_on < initiative.started_on:
-        errors["reuse_review_held_on"] = (
-            f"The initiative started on {initiative.started_on:%d %b %Y}; the review comes after."
-        )
     for name, say in (
         ("reuse_review_adopting", "Name the adjacent teams adopting it, or write “none yet” and why."),
         ("reuse_review_changes", "Say what they need changed, or write “none”."),
