@@ -3,6 +3,7 @@ from django import forms
 from initiatives.forms import DateInput, UserChoiceField
 from kpis.catalogue import ARCHETYPES, FRAMEWORK_SETS
 from kpis.models import AfterActionReview, Kpi
+from kpis.services import after_action_problems
 from opmodel.csvfiles import CsvUploadForm
 
 
@@ -91,9 +92,18 @@ class AfterActionReviewForm(forms.ModelForm):
 
     def __init__(self, *args, initiative, **kwargs):
         super().__init__(*args, **kwargs)
+        self.initiative = initiative
         kpis = self.fields["kpis"]
         kpis.queryset = initiative.kpis.order_by("position", "id")
         kpis.error_messages["invalid_choice"] = "Not a KPI of this initiative: %(value)s."
         kpis.label_from_instance = lambda kpi: f"{kpi.name} ({kpi.get_kind_display().lower()}, {kpi.unit})"
         # None ticked is the service's refusal (kpis.services.save_after_action_review), in the API's words too.
         kpis.required = False
+
+    def clean(self):
+        data = super().clean()
+        problems = after_action_problems(self.initiative, held_on=data.get("held_on"), kpis=data.get("kpis"))
+        for name, messages in problems.items():
+            if name not in self.errors:
+                self.add_error(name, messages)
+        return data

@@ -234,6 +234,20 @@ def after_action_state(review: AfterActionReview | None) -> dict | None:
     return state
 
 
+def after_action_problems(initiative: Initiative, *, held_on, kpis) -> dict[str, list[str]]:
+    """The review's rules beyond each field's own: held by today, and at least one KPI, each of this initiative.
+    The service enforces them; the page's form asks them too, so a bad save names every field at once."""
+    problems = {}
+    if held_on and held_on > timezone.localdate(clock.now()):
+        problems["held_on"] = ["Record the review once held: choose today or an earlier day."]
+    if not kpis:
+        problems["kpis"] = ["Link at least one KPI that shows the result."]
+    foreign = [k.key for k in kpis or () if k.initiative_id != initiative.pk]
+    if foreign:
+        problems["kpis"] = [f"Not a KPI of this initiative: {', '.join(foreign)}."]
+    return problems
+
+
 @transaction.atomic
 def save_after_action_review(initiative_id: int, *, acting_user, **fields) -> AfterActionReview:
     """Write the initiative's after-action review (the scale-out gate asks for it), the whole of it each time.
@@ -261,13 +275,8 @@ def save_after_action_review(initiative_id: int, *, acting_user, **fields) -> Af
         review.full_clean(exclude=["initiative", "recorded_by"])
     except ValidationError as exc:
         errors.update(exc.message_dict)
-    if not kpis:
-        errors.setdefault("kpis", []).append("Link at least one KPI that shows the result.")
-    foreign = [k.key for k in kpis if k.initiative_id != initiative.pk]
-    if foreign:
-        errors.setdefault("kpis", []).append(f"Not a KPI of this initiative: {', '.join(foreign)}.")
-    if review.held_on and "held_on" not in errors and review.held_on > timezone.localdate(clock.now()):
-        errors["held_on"] = ["The review is held on a day that has come: today or earlier."]
+    for name, messages in after_action_problems(initiative, held_on=review.held_on, kpis=kpis).items():
+        errors.setdefault(name, messages)
     if errors:
         raise ValidationError(errors)
     proposed = {name: getattr(review, name) for name in AfterActionReview.EDITABLE_FIELDS if name != "kpis"}

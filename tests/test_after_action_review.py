@@ -102,7 +102,7 @@ def test_it_is_written_by_the_initiative_s_editors_only(launched, charlie, sam):
     ("changes", "field", "message"),
     [
         ({"kpis": []}, "kpis", "Link at least one KPI that shows the result."),
-        ({"held_on": timezone.localdate() + timedelta(days=1)}, "held_on", "held on a day that has come"),
+        ({"held_on": timezone.localdate() + timedelta(days=1)}, "held_on", "Record the review once held"),
         ({"work_replacing": ""}, "work_replacing", "This field cannot be blank."),
         ({"unknown": "x"}, "unknown", "This field cannot be set here."),
     ],
@@ -254,7 +254,7 @@ def test_the_api_answers_409_before_launch_and_403_to_a_role_holder_who_may_not_
     assert not AfterActionReview.objects.exists()
 
 
-NOT_YET = "The review is held on a day that has come: today or earlier."
+NOT_YET = "Record the review once held: choose today or an earlier day."
 VIOLATIONS = [
     ({"work_removed": ""}, "work_removed", REQUIRED),
     ({"result": "x" * 1001}, "result", too_long(1000)),
