@@ -122,11 +122,13 @@ QUOTE_SCALE_OUT = (
 )
 SALES_SCALE_OUT = (
     "Reps rewrite about a third of the summaries, over the 15 % guardrail, and weekly use has stalled at "
-    "under a fifth of reps: asking the sponsor to choose between a redesign and stopping."
+    "under a fifth of reps: asking the sponsor to choose between a redesign and stopping. No after-action review: "
+    "there is no result to review yet."
 )
 INVOICE_SCALE_OUT = (
     "Touchless processing has more than doubled and cost per invoice is falling, but extraction errors on amount and "
-    "VAT are over the 0.5 % guardrail: asking the CTO how to fix them before any scale-out."
+    "VAT are over the 0.5 % guardrail: asking the CTO how to fix them before any scale-out. The after-action "
+    "review waits for that fix."
 )
 CODING_REUSE = (
     "The coding assistant's reusable parts are the repository indexing pipeline, the model routing rule "
