@@ -36,6 +36,8 @@ ACTIONS = {
     "initiative.status_changed": "Status changed",
     "initiative.risk_tier_changed": "Risk tier changed",
     "initiative.reuse_review_scheduled": "Reuse review scheduled",
+    "initiative.reuse_review_held": "Reuse review outcome recorded",
+    "after_action_review.saved": "After-action review written",
     "charter.updated": "Charter edited",
     "role.assigned": "Role assigned",
     "role.removed": "Role removed",

@@ -17,6 +17,7 @@ EVENT_KINDS = {
     "role": "Roles",
     "gate": "Gate reviews",
     "kpi_tree": "Outcome tree",
+    "after_action_review": "After-action review",
     "control": "Controls",
     "data_source": "Data sources",
     "checklist": "Executive checklist",

@@ -32,6 +32,21 @@ def can_edit(user, initiative) -> bool:
 can_edit.who = "the initiative's product manager, sponsor, creator, charter owner or a portfolio leader"
 
 
+# Who runs a reuse review with adjacent teams (PRODUCT.md: the platform / enablement team), beside its editors.
+REUSE_REVIEW_ROLES = frozenset({Role.ENABLEMENT, Role.SERVICE_OWNER, Role.PLATFORM_ENGINEERING})
+
+
+def can_record_reuse_review(user, initiative) -> bool:
+    """The reuse review's outcome: the initiative's editors, and its enablement, service owner and platform holders."""
+    return can_edit(user, initiative) or bool(roles_held(user, initiative) & REUSE_REVIEW_ROLES)
+
+
+can_record_reuse_review.who = (
+    "the initiative's product manager, sponsor, creator, charter owner, enablement lead, service owner, "
+    "platform engineering or a portfolio leader"
+)
+
+
 def can_resume(user, initiative) -> bool:
     """Take an initiative off hold: its executive sponsor or a leader."""
     return is_leader(user) or Role.EXECUTIVE_SPONSOR in roles_held(user, initiative)

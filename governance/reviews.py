@@ -16,6 +16,7 @@ from governance.models import Gate, GateDecision, GatePolicy, GateReview
 from governance.permissions import check_can_decide, offered_slots, open_slots_for
 from initiatives.models import Role, RoleAssignment, is_leader
 from initiatives.people import person_name
+from kpis.after_action import after_action_evidence
 from kpis.charts import cohort_mix, evidence_charts
 from kpis.scorecards import latest_scorecard
 
@@ -111,6 +112,11 @@ def decision_pack(user, review: GateReview, form, bound: dict | None = None) -> 
         "scorecard": latest_scorecard(initiative),
         "evidence_charts": evidence_charts(initiative) if review.gate == Gate.SCALE_OUT else [],
         "cohort_mix": cohort_mix(initiative) if review.gate == Gate.SCALE_OUT else None,
+        # What the framework asks before funding scale-out, and what a reuse-ready approver reads back.
+        "after_action": after_action_evidence(initiative)
+        if review.gate in (Gate.SCALE_OUT, Gate.REUSE_READY)
+        else None,
+        "shows_after_action": review.gate in (Gate.SCALE_OUT, Gate.REUSE_READY),
         **checklist_context(review, can_answer=not blocked_reason, bound=bound, due=due),
     }
 

@@ -50,6 +50,8 @@ class InitiativeAdmin(ExplainedRefusals, admin.ModelAdmin):
         "status",
         "stage_entered_at",
         "started_on",
+        "reuse_review_on",
+        *Initiative.REUSE_REVIEW_OUTCOME_FIELDS,
         "created_by",
         "created_at",
         "updated_at",

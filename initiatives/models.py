@@ -120,6 +120,8 @@ class Initiative(models.Model):
     # only with gate decisions, the slug never changes, and the risk tier never goes below what the
     # charter and data sources call for (governance.foundation.services.set_risk_tier).
     EDITABLE_FIELDS = ("title", "business_unit", "risk_tier", "started_on")
+    # What the reuse review's outcome form, its API and the admin show (record_reuse_review_outcome writes them).
+    REUSE_REVIEW_OUTCOME_FIELDS = ("reuse_review_held_on", "reuse_review_adopting", "reuse_review_changes")
 
     slug = models.SlugField(max_length=80, unique=True)
     title = models.CharField(max_length=200)
@@ -140,6 +142,22 @@ class Initiative(models.Model):
         "Reuse review", null=True, blank=True, help_text="When adjacent teams review this workflow for reuse."
     )
     reuse_review_reminded_for = models.DateField(null=True, blank=True, editable=False)
+    # The reuse review's outcome, once held (governance.library.services.record_reuse_review_outcome).
+    reuse_review_held_on = models.DateField(
+        "Reuse review held on", null=True, blank=True, help_text="The day adjacent teams reviewed the workflow."
+    )
+    reuse_review_adopting = LimitedTextField(
+        "Adjacent teams adopting",
+        max_length=STATEMENT_LENGTH,
+        blank=True,
+        help_text="Which adjacent teams adopt the workflow, and how many people; or “none yet”, and why.",
+    )
+    reuse_review_changes = LimitedTextField(
+        "Changes needed",
+        max_length=STATEMENT_LENGTH,
+        blank=True,
+        help_text="What they need changed before or while adopting it; “none” when it serves as it is.",
+    )
     risk_floor = models.CharField(
         max_length=10,
         choices=RiskTier.choices,

@@ -103,7 +103,9 @@ TABS = {
     tab.key: tab
     for tab in (
         Tab(OVERVIEW, "Overview", "scorecard next-gate roles charter", "initiatives/_overview.html", _overview),
-        Tab("tree", "Outcome tree & KPIs", "outcome-tree cohort-adoption", "kpis/_tree.html", _tree),
+        Tab(
+            "tree", "Outcome tree & KPIs", "outcome-tree cohort-adoption after-action-review", "kpis/_tree.html", _tree
+        ),
         Tab("foundation", "Foundation", "foundation", "governance/_initiative_foundation.html", _foundation),
         Tab("assets", "Assets", "assets", "governance/_initiative_assets.html", _assets),
         Tab("history", "History", "gate-history audit", "governance/_initiative_history.html", _history),

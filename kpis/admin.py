@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from kpis.models import Driver, IngestBatch, Kpi, Measurement, Objective
+from kpis.models import AfterActionReview, Driver, IngestBatch, Kpi, Measurement, Objective
 from opmodel.admin import ReadOnlyAdmin, ReadOnlyInline
 
 # Gate decisions bind to the outcome tree they approved: only the audited tree edits mark them stale.
@@ -59,3 +59,18 @@ class IngestBatchAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "user", "token", "channel", "received", "created", "updated", "unchanged"]
     list_filter = ["channel"]
     search_fields = ["user__username", "request_id"]
+
+
+@admin.register(AfterActionReview)
+class AfterActionReviewAdmin(ReadOnlyAdmin):
+    """Shown, not edited: the initiative's page and the API write AfterActionReview.EDITABLE_FIELDS through
+    kpis.services.save_after_action_review, which checks them and audits the change."""
+
+    refusal = (
+        "Write the after-action review on the initiative's Outcome tree & KPIs tab (or PUT it over the API), "
+        "where it is checked and audited; the admin shows it read-only."
+    )
+    list_display = ["initiative", "held_on", "recorded_by", "updated_at"]
+    search_fields = ["initiative__title"]
+    fields = ["initiative", *AfterActionReview.EDITABLE_FIELDS, "recorded_by", "updated_at"]
+    readonly_fields = fields

@@ -3,16 +3,20 @@ from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.models import ApiToken
 from governance.permissions import can_edit_kpis
+from initiatives.models import Initiative
 from kpis import services
+from kpis.after_action import after_action_review_of
 from kpis.ingest import BatchRejected, record_measurements
 from kpis.models import Driver, Kpi, Measurement
 from kpis.serializers import (
+    AfterActionReviewSerializer,
     IngestResultSerializer,
     KpiSerializer,
     KpiUpdateSerializer,
@@ -126,3 +130,40 @@ class MeasurementIngestView(APIView):
             code = {400: "validation-error", 403: "permission-denied", 413: "batch-too-large"}[rejected.status]
             return problem_response(rejected.status, rejected.detail, errors=rejected.errors, code=code)
         return Response(result.as_dict(), status=status.HTTP_200_OK)
+
+
+SLUG = OpenApiParameter("slug", str, OpenApiParameter.PATH, description="The initiative's slug.")
+
+
+@extend_schema(tags=["after-action-review"])
+class AfterActionReviewView(APIView):
+    """`/api/v1/initiatives/<slug>/after-action-review/`: what work AI removed, what replaced it, what result
+    followed, and the KPIs that show it (the scale-out gate's `after-action-review` criterion)."""
+
+    def _initiative(self, slug: str) -> Initiative:
+        return get_object_or_404(Initiative.objects.visible_to(self.request.user), slug=slug)
+
+    @extend_schema(
+        summary="Read an initiative's after-action review", parameters=[SLUG], responses=AfterActionReviewSerializer
+    )
+    def get(self, request, slug) -> Response:
+        """The review; 404 while none is written."""
+        review = after_action_review_of(self._initiative(slug))
+        if review is None:
+            raise NotFound("No after-action review is written for this initiative yet.")
+        return Response(AfterActionReviewSerializer(review).data)
+
+    @extend_schema(
+        summary="Write an initiative's after-action review",
+        parameters=[SLUG],
+        request=AfterActionReviewSerializer,
+        responses=AfterActionReviewSerializer,
+    )
+    def put(self, request, slug) -> Response:
+        """Write the whole review (every field each time). 400 names each bad field, 403 for someone who may not
+        write it, 409 before launch."""
+        initiative = self._initiative(slug)
+        data = AfterActionReviewSerializer(data=request.data, initiative=initiative)
+        data.is_valid(raise_exception=True)
+        review = services.save_after_action_review(initiative.pk, acting_user=request.user, **data.validated_data)
+        return Response(AfterActionReviewSerializer(review).data)

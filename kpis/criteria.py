@@ -8,12 +8,14 @@ SQL condition reads the recompute's facts (kpis/scorecard_sql.py).
 from datetime import timedelta
 
 from django.conf import settings
+from django.utils import timezone
 
 from governance import criteria
 from governance.criteria import criterion
 from governance.models import Gate
 from governance.snapshots import snapshot_part
-from kpis.models import Kpi
+from kpis.after_action import after_action_review_of, linked_kpis
+from kpis.models import AfterActionReview, Kpi
 from kpis.scorecards import GREEN, RED, cohort_shares, kpis_with_latest, launched_at, score_kpi
 
 
@@ -174,6 +176,35 @@ def _why_not_adopted(shares: dict) -> str:
     if occasional > power:
         return " Most adopters stay occasional: look at training."
     return " Many never adopted: look at workflow fit and trust."
+
+
+@criterion(
+    "after-action-review",
+    "After-action review: the work AI removed, what replaced it, the result and the KPIs that show it",
+    gate=Gate.SCALE_OUT,
+    order=7,
+    sql="f.after_action_held_on <= %(today)s AND f.after_action_blank = 0 AND f.after_action_kpis > 0",
+)
+def after_action_review(initiative) -> tuple[bool, str]:
+    review = after_action_review_of(initiative)
+    if review is None:
+        return False, (
+            "No after-action review yet: what work did AI remove, what higher-value work replaced it, "
+            "and what measurable result followed?"
+        )
+    if review.held_on > timezone.localdate(criteria.now()):
+        return False, f"The after-action review is dated {review.held_on:%d %b %Y}, not held yet."
+    blank = [
+        str(AfterActionReview._meta.get_field(name).verbose_name)
+        for name in AfterActionReview.ANSWERS
+        if not getattr(review, name).strip()
+    ]
+    if blank:
+        return False, f"The after-action review leaves unanswered: {' '.join(blank)}"
+    kpis = linked_kpis(review)
+    if not kpis:
+        return False, "The after-action review links no KPI of this initiative that shows the result."
+    return True, f"Held {review.held_on:%d %b %Y}; the result is shown by {', '.join(k.name for k in kpis[:3])}."
 
 
 @snapshot_part("kpi_tree")

@@ -2,7 +2,8 @@ from django import forms
 
 from initiatives.forms import DateInput, UserChoiceField
 from kpis.catalogue import ARCHETYPES, FRAMEWORK_SETS
-from kpis.models import Kpi
+from kpis.models import AfterActionReview, Kpi
+from kpis.services import after_action_problems
 from opmodel.csvfiles import CsvUploadForm
 
 
@@ -66,3 +67,43 @@ class MeasurementsUploadForm(CsvUploadForm):
     file = forms.FileField(
         label="CSV file", help_text="Columns: kpi, timestamp, value and optionally source. Up to 10,000 rows."
     )
+
+
+class KpiCheckboxes(forms.CheckboxSelectMultiple):
+    """Checkboxes whose field label (and the error summary's link) points at the first box."""
+
+    def id_for_label(self, id_, index="0"):
+        return super().id_for_label(id_, index)
+
+
+class AfterActionReviewForm(forms.ModelForm):
+    """The after-action review page: the three questions, the day, and the initiative's KPIs to tick."""
+
+    class Meta:
+        model = AfterActionReview
+        fields = AfterActionReview.EDITABLE_FIELDS
+        widgets = {
+            "held_on": DateInput(),
+            "kpis": KpiCheckboxes,
+            "work_removed": forms.Textarea(attrs={"rows": 3}),
+            "work_replacing": forms.Textarea(attrs={"rows": 3}),
+            "result": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, initiative, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initiative = initiative
+        kpis = self.fields["kpis"]
+        kpis.queryset = initiative.kpis.order_by("position", "id")
+        kpis.error_messages["invalid_choice"] = "Not a KPI of this initiative: %(value)s."
+        kpis.label_from_instance = lambda kpi: f"{kpi.name} ({kpi.get_kind_display().lower()}, {kpi.unit})"
+        # None ticked is the service's refusal (kpis.services.save_after_action_review), in the API's words too.
+        kpis.required = False
+
+    def clean(self):
+        data = super().clean()
+        problems = after_action_problems(self.initiative, held_on=data.get("held_on"), kpis=data.get("kpis"))
+        for name, messages in problems.items():
+            if name not in self.errors:
+                self.add_error(name, messages)
+        return data

@@ -8,6 +8,7 @@ from django.db import models
 from django.urls import reverse
 
 from initiatives.models import LAUNCHED, Initiative
+from opmodel.fields import STATEMENT_LENGTH, LimitedTextField
 
 KEY_VALIDATOR = RegexValidator(
     r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*)*$",
@@ -199,6 +200,49 @@ class Kpi(models.Model):
             label = self.Cohort(self.cohort).label.lower()
             return {"cohort": f"This initiative counts its {label} already, in {taken.name} ({taken.key})."}
         return {}
+
+
+class AfterActionReview(models.Model):
+    """The framework's after-action review of a launched initiative: what work AI removed, what higher-value
+    work replaced it and what measurable result followed, with the KPIs that show that result. The
+    scale-out gate asks for it (kpis.criteria.after_action_review); kpis.services.save_after_action_review
+    writes it, audited."""
+
+    # What the page's form, the API and the admin show and kpis.services.save_after_action_review writes.
+    EDITABLE_FIELDS = ("held_on", "work_removed", "work_replacing", "result", "kpis")
+    ANSWERS = ("work_removed", "work_replacing", "result")
+
+    initiative = models.OneToOneField(Initiative, on_delete=models.CASCADE, related_name="after_action_review")
+    held_on = models.DateField("Held on", help_text="The day the team looked back; not in the future.")
+    work_removed = LimitedTextField(
+        "What work did AI remove?",
+        max_length=STATEMENT_LENGTH,
+        help_text="e.g. “Agents no longer read and tag every incoming ticket by hand.”",
+    )
+    work_replacing = LimitedTextField(
+        "What higher-value work replaced it?",
+        max_length=STATEMENT_LENGTH,
+        help_text="What people do with the time, e.g. “Tier 1 agents call back customers at risk of churning.”",
+    )
+    result = LimitedTextField(
+        "What measurable result followed?",
+        max_length=STATEMENT_LENGTH,
+        help_text="In numbers, e.g. “Handling time down from 14 to 9 minutes; 6 hours a week reallocated.”",
+    )
+    kpis = models.ManyToManyField(
+        Kpi,
+        related_name="after_action_reviews",
+        verbose_name="KPIs that show the result",
+        help_text="The initiative's KPIs whose numbers show the result; at least one.",
+    )
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "after-action review"
+
+    def __str__(self) -> str:
+        return f"After-action review of {self.initiative} ({self.held_on:%d %b %Y})"
 
 
 class IngestBatch(models.Model):

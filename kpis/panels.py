@@ -2,8 +2,9 @@
 
 from django.db.models import Count, Max, Prefetch
 
-from governance.permissions import can_edit_kpis
-from initiatives.models import Initiative
+from governance.permissions import can_edit, can_edit_kpis
+from initiatives.models import LAUNCHED, Initiative
+from kpis.after_action import after_action_evidence
 from kpis.charts import cohort_mix, kpi_trend, sampled_points, trend_facts
 from kpis.forms import DriverForm, ObjectiveForm, TemplateForm
 from kpis.models import Kpi, Objective
@@ -33,6 +34,8 @@ def tree_context(initiative: Initiative, user) -> dict:
         ),
         "template_form": TemplateForm(),
         "cohort_mix": cohort_mix(initiative),
+        "after_action": after_action_evidence(initiative),
+        "may_write_after_action": initiative.stage in LAUNCHED and can_edit(user, initiative),
     }
 
 

@@ -35,7 +35,7 @@ from governance.library.services import WORKFLOW_ASSET_TYPES
 from governance.models import GateReview, InitiativeControl
 from initiatives import plan
 from initiatives.models import LAUNCHED, Charter, Initiative, Role, Stage
-from kpis.models import Kpi, Scorecard
+from kpis.models import AfterActionReview, Kpi, Scorecard
 from kpis.scorecards import AMBER, CADENCE_PERIOD, FLAG_LABELS, GREEN, NO_DATA, RED
 
 EARLY = (Stage.DEFINE_OUTCOME, Stage.SECURE_FOUNDATION)
@@ -359,6 +359,19 @@ overdue AS MATERIALIZED (
 )"""  # noqa: S608
 
 
+def _after_action(d: _Dialect) -> str:
+    """`after_action`: each initiative's after-action review (kpis.models.AfterActionReview), for its
+    scale-out criterion: when it was held, how many of its three answers are blank and how many of the
+    initiative's own KPIs it links. Read as it is now, like the charter."""
+    answers = " + ".join(d.blank(f"r.{name}") for name in AfterActionReview.ANSWERS)
+    return f"""after_action AS MATERIALIZED (
+    SELECT r.initiative_id, r.held_on, {answers} AS blank,
+           (SELECT count(*) FROM kpis_afteractionreview_kpis l JOIN kpis_kpi k ON k.id = l.kpi_id
+            WHERE l.afteractionreview_id = r.id AND k.initiative_id = r.initiative_id) AS kpis
+    FROM kpis_afteractionreview r JOIN chosen c ON c.id = r.initiative_id
+)"""  # noqa: S608
+
+
 def _facts(d: _Dialect) -> str:
     """`facts`: one row per initiative with everything the criteria (their `sql`) and flags read."""
     return f"""facts AS (
@@ -394,7 +407,10 @@ def _facts(d: _Dialect) -> str:
                cat.controls - coalesce(co.recorded, 0) AS controls_missing,
                cat.must - coalesce(co.must_in_place, 0) AS must_controls_missing,
                coalesce(so.sources, 0) AS sources, coalesce(so.incomplete, 0) AS sources_incomplete,
-               coalesce(a.workflow_assets, 0) AS workflow_assets
+               coalesce(a.workflow_assets, 0) AS workflow_assets,
+               aa.held_on AS after_action_held_on,
+               coalesce(aa.blank, {len(AfterActionReview.ANSWERS)}) AS after_action_blank,
+               coalesce(aa.kpis, 0) AS after_action_kpis
         FROM chosen c
         CROSS JOIN catalogue cat
         LEFT JOIN initiatives_charter ch ON ch.initiative_id = c.id
@@ -404,6 +420,7 @@ def _facts(d: _Dialect) -> str:
         LEFT JOIN sources so ON so.initiative_id = c.id
         LEFT JOIN assets a ON a.initiative_id = c.id
         LEFT JOIN launch_approvals la ON la.initiative_id = c.id
+        LEFT JOIN after_action aa ON aa.initiative_id = c.id
     ) x
 )"""  # noqa: S608
 
@@ -509,6 +526,7 @@ cleared AS (
 {kpi_figures(d, chosen, past)},
 {_per_kpi(d)},
 {_per_initiative(d, past)},
+{_after_action(d)},
 -- One row per initiative with everything the criteria and flags below read.
 {_facts(d)},
 {_criteria(d, criteria)},

@@ -4,7 +4,7 @@ from governance.criteria import STATUS_CHOICES
 from governance.models import Gate
 from initiatives.models import Initiative, Role, Stage
 from initiatives.serializers import UsernameField
-from kpis.models import KEY_VALIDATOR, Kpi, Scorecard
+from kpis.models import KEY_VALIDATOR, AfterActionReview, Kpi, Scorecard
 from kpis.scorecards import FLAG_LABELS, present
 from opmodel.api import StrictModelSerializer
 
@@ -176,3 +176,27 @@ class ScorecardSerializer(serializers.ModelSerializer):
 
 class ScorecardQuerySerializer(serializers.Serializer):
     as_of = serializers.DateField(required=False, help_text="The scorecard as it stood at the end of this day (UTC).")
+
+
+class AfterActionReviewSerializer(StrictModelSerializer):
+    """The after-action review: written whole with PUT (kpis.services.save_after_action_review)."""
+
+    kpis = serializers.SlugRelatedField(
+        slug_field="key",
+        many=True,
+        queryset=Kpi.objects.none(),  # the initiative's own KPIs: see __init__
+        help_text="Keys of the initiative's KPIs that show the result; at least one.",
+    )
+    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
+
+    class Meta:
+        model = AfterActionReview
+        fields = [*AfterActionReview.EDITABLE_FIELDS, "recorded_by", "updated_at"]
+        read_only_fields = ["recorded_by", "updated_at"]
+
+    def __init__(self, *args, initiative=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if initiative is not None:
+            field = self.fields["kpis"].child_relation
+            field.queryset = Kpi.objects.filter(initiative=initiative)
+            field.error_messages["does_not_exist"] = "Not a KPI of this initiative: {value}."

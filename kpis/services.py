@@ -6,14 +6,17 @@ Every edit of the tree is material: approvals bound to an older tree go stale.
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from governance import audit
-from governance.permissions import can_edit_kpis
+from governance.errors import TransitionError
+from governance.permissions import can_edit, can_edit_kpis
 from governance.services import mark_stale_approvals
 from initiatives.locking import lock_initiative
-from initiatives.models import Initiative
+from initiatives.models import LAUNCHED, Initiative
 from kpis.catalogue import TEMPLATES
-from kpis.models import Driver, Kpi, Objective
+from kpis.models import AfterActionReview, Driver, Kpi, Objective
+from opmodel import clock
 
 # A KPI's state in its audit rows: every field a person sets (its driver is shown by name).
 KPI_FIELDS = [*Kpi.CREATE_ONLY_FIELDS, *(name for name in Kpi.EDITABLE_FIELDS if name != "driver")]
@@ -221,3 +224,79 @@ def apply_template(initiative_id: int, *, acting_user, template: str) -> list[Kp
         after={"template": template, "kpis_added": [k.key for k in created]},
     )
     return created
+
+
+def after_action_state(review: AfterActionReview | None) -> dict | None:
+    """The review in its audit rows: its answers, its date and its KPIs by key."""
+    if review is None or review.pk is None:
+        return None
+    state = {name: getattr(review, name) for name in AfterActionReview.EDITABLE_FIELDS if name != "kpis"}
+    state["kpis"] = sorted(review.kpis.values_list("key", flat=True))
+    return state
+
+
+def after_action_problems(initiative: Initiative, *, held_on, kpis) -> dict[str, list[str]]:
+    """The review's rules beyond each field's own: held by today, and at least one KPI, each of this initiative.
+    The service enforces them; the page's form asks them too, so a bad save names every field at once."""
+    problems = {}
+    if held_on and held_on > timezone.localdate(clock.now()):
+        problems["held_on"] = ["Record the review once held: choose today or an earlier day."]
+    if not kpis:
+        problems["kpis"] = ["Link at least one KPI that shows the result."]
+    foreign = [k.key for k in kpis or () if k.initiative_id != initiative.pk]
+    if foreign:
+        problems["kpis"] = [f"Not a KPI of this initiative: {', '.join(foreign)}."]
+    return problems
+
+
+@transaction.atomic
+def save_after_action_review(initiative_id: int, *, acting_user, **fields) -> AfterActionReview:
+    """Write the initiative's after-action review (the scale-out gate asks for it), the whole of it each time.
+
+    It looks back on a launched initiative: what work AI removed, what replaced it, what result followed,
+    and which of the initiative's KPIs show that result (at least one). A rewrite that changes nothing
+    writes no audit row."""
+    initiative = lock_initiative(initiative_id, acting_user, may=can_edit, to="write its after-action review")
+    unknown = set(fields) - set(AfterActionReview.EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be set here."))
+    if initiative.stage not in LAUNCHED:
+        raise TransitionError(
+            f"An after-action review looks back on a launched initiative; {initiative.title} is still at "
+            f"{initiative.get_stage_display()} (it launches when the foundation-ready gate is passed)."
+        )
+    review = AfterActionReview.objects.filter(initiative=initiative).first() or AfterActionReview(initiative=initiative)
+    before = after_action_state(review)
+    kpis = list(fields.pop("kpis", None) or [])
+    for name, value in fields.items():
+        setattr(review, name, value)
+    review.recorded_by = acting_user
+    errors = {}
+    try:
+        review.full_clean(exclude=["initiative", "recorded_by"])
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    for name, messages in after_action_problems(initiative, held_on=review.held_on, kpis=kpis).items():
+        errors.setdefault(name, messages)
+    if errors:
+        raise ValidationError(errors)
+    proposed = {name: getattr(review, name) for name in AfterActionReview.EDITABLE_FIELDS if name != "kpis"}
+    if before == {**proposed, "kpis": sorted(k.key for k in kpis)}:
+        return review  # a retried request: no second audit row
+    review.save()
+    review.kpis.set(kpis)
+    after = after_action_state(review)
+    audit.record(
+        "after_action_review.saved",
+        review,
+        actor=acting_user,
+        initiative_id=initiative.pk,
+        before=_changed(before, after) if before else None,
+        after=_changed(after, before) if before else after,
+    )
+    initiative.mark_dirty()
+    return review
+
+
+def _changed(a: dict, b: dict) -> dict:
+    return {k: v for k, v in a.items() if b.get(k) != v}

@@ -10,6 +10,7 @@ urlpatterns = [
     path("initiatives/<slug:slug>/tree/template/", views.template_apply, name="template_apply"),
     path("initiatives/<slug:slug>/kpis/new/", views.kpi_create, name="create"),
     path("initiatives/<slug:slug>/measurements/upload/", views.measurements_upload, name="upload"),
+    path("initiatives/<slug:slug>/after-action-review/", views.after_action_review, name="after_action_review"),
     path("kpis/<str:key>/", views.kpi_detail, name="detail"),
     path("kpis/<str:key>/edit/", views.kpi_edit, name="edit"),
     path("kpis/<str:key>/move/", views.kpi_move, name="move"),

@@ -4,13 +4,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from governance.permissions import can_edit_kpis
-from initiatives.models import Initiative
+from governance.errors import TransitionError
+from governance.permissions import can_edit, can_edit_kpis
+from initiatives.models import LAUNCHED, Initiative
 from initiatives.shortcuts import get_initiative_for_user, tab_url
 from kpis import charts, services
-from kpis.forms import DriverForm, KpiForm, MeasurementsUploadForm, ObjectiveForm, TemplateForm
+from kpis.after_action import after_action_review_of
+from kpis.forms import AfterActionReviewForm, DriverForm, KpiForm, MeasurementsUploadForm, ObjectiveForm, TemplateForm
 from kpis.ingest import BatchRejected, record_measurements
-from kpis.models import Driver, IngestBatch, Kpi
+from kpis.models import AfterActionReview, Driver, IngestBatch, Kpi
 from opmodel.csvfiles import read_rows
 from opmodel.forms import apply_errors, form_page, report_error, save_form
 
@@ -185,3 +187,31 @@ def measurements_upload(request, slug):
                     {**e, "line": e["index"] + 2 if "index" in e else None} for e in rejected.errors
                 ]
     return render(request, "kpis/measurements_upload.html", context)
+
+
+@login_required
+def after_action_review(request, slug):
+    """Write or rewrite the initiative's after-action review (the scale-out gate asks for it)."""
+    initiative = get_initiative_for_user(request, slug)
+    if not can_edit(request.user, initiative):
+        raise PermissionDenied(f"Only {can_edit.who} may write its after-action review.")
+    review = after_action_review_of(initiative)
+    instance = review or AfterActionReview(initiative=initiative)
+    form = AfterActionReviewForm(request.POST or None, instance=instance, initiative=initiative)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_after_action_review(initiative.pk, acting_user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        except TransitionError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "After-action review saved.")
+            return redirect(tab_url(initiative, "tree") + "#after-action-review")
+    context = {
+        "initiative": initiative,
+        "form": form,
+        "review": review,
+        "launched": initiative.stage in LAUNCHED,
+    }
+    return render(request, "kpis/after_action_review_form.html", context)

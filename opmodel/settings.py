@@ -230,6 +230,11 @@ SPECTACULAR_SETTINGS = {
         {"name": "controls", "description": "An initiative's governance, data and architecture controls by layer."},
         {"name": "data-sources", "description": "The data an initiative depends on; shared between initiatives."},
         {"name": "risk", "description": "An initiative's risk tier and why."},
+        {
+            "name": "after-action-review",
+            "description": "What work AI removed, what replaced it, what result followed, and the KPIs that show it.",
+        },
+        {"name": "reuse-review", "description": "An initiative's reuse review: its date and, once held, its outcome."},
         {"name": "gate-reviews", "description": "Gate reviews, their decisions, checklists and evidence."},
         {"name": "kpis", "description": "KPIs of the initiatives' outcome trees."},
         {"name": "measurements", "description": "KPI values: pushed in bulk, read per KPI."},

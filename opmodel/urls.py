@@ -10,7 +10,7 @@ from governance.shadow import urls as shadow_urls
 from governance.sso import urls as sso_urls
 from governance.sso import views as sso_views
 from initiatives.api import InitiativeViewSet
-from kpis.api import KpiViewSet, MeasurementIngestView
+from kpis.api import AfterActionReviewView, KpiViewSet, MeasurementIngestView
 from opmodel.api import unrouted
 
 router = DefaultRouter(trailing_slash=True)
@@ -29,6 +29,11 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/measurements/", MeasurementIngestView.as_view(), name="measurements-ingest"),
+    path(
+        "api/v1/initiatives/<slug:slug>/after-action-review/",
+        AfterActionReviewView.as_view(),
+        name="after-action-review",
+    ),
     path("api/v1/", include(library_urls.api_urlpatterns)),
     path("api/v1/", include(foundation_urls.api_urlpatterns)),
     path("api/v1/", include(shadow_urls.api_urlpatterns)),

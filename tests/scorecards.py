@@ -71,7 +71,8 @@ def _close(expected):
 
 def with_scorecard_data(initiatives):
     """Everything scorecards and gate criteria read, loaded in a fixed number of queries."""
-    return initiatives.select_related("charter").prefetch_related(
+    return initiatives.select_related("charter", "after_action_review").prefetch_related(
+        "after_action_review__kpis",
         Prefetch("role_assignments", queryset=RoleAssignment.objects.select_related("user")),
         Prefetch("kpis", queryset=Kpi.objects.order_by("position", "id").with_latest_values()),
         Prefetch("gate_reviews", queryset=GateReview.objects.select_related("policy")),

@@ -64,6 +64,8 @@ RESOURCES = [
     "controls",
     "data-sources",
     "risk",
+    "after-action-review",
+    "reuse-review",
     "gate-reviews",
     "kpis",
     "measurements",

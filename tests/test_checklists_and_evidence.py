@@ -103,7 +103,16 @@ def test_the_evidence_holds_everything_the_decision_rested_on(rita, dana, review
 
     evidence = gate_records.gate_evidence(review)
 
-    assert set(evidence) == {"review", "criteria", "decisions", "checklist", "snapshot", "control_model"}
+    assert set(evidence) == {
+        "review",
+        "criteria",
+        "decisions",
+        "checklist",
+        "snapshot",
+        "control_model",
+        "after_action_review",
+        "reuse_review",
+    }
     assert (evidence["review"]["gate"], evidence["review"]["requested_by"]) == ("foundation-ready", "Alice Product")
     assert evidence["review"]["snapshot_hash"] == review.snapshot_hash
     assert [c["key"] for c in evidence["criteria"]] == [

@@ -19,8 +19,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def v1():
-    """The default medium-risk scale-out policy from migration 0003: published."""
-    return GatePolicy.objects.get(gate="scale-out", risk_tier="medium", version=1)
+    """The medium-risk scale-out policy the migrations put in force (0003's v1, or a later version a data
+    migration published to add a criterion): published, and the newest."""
+    return GatePolicy.objects.current("scale-out", "medium")
 
 
 def _events_since(since: int) -> list[AuditEvent]:
@@ -57,8 +58,8 @@ class TestGatePolicies:
 
         response = _action(admin_client, "gatepolicy", "copy_to_draft", v1.pk)
 
-        draft = GatePolicy.objects.get(gate="scale-out", risk_tier="medium", version=2)
-        assert "draft created from v1" in response.content.decode()
+        draft = GatePolicy.objects.get(gate="scale-out", risk_tier="medium", version=v1.version + 1)
+        assert f"draft created from v{v1.version}" in response.content.decode()
         assert (draft.is_published, draft.criteria, draft.approver_slots) == (False, v1.criteria, v1.approver_slots)
         [event] = _events_since(since)
         assert (event.action, event.object_type, event.object_id, event.actor_username) == (
@@ -67,7 +68,7 @@ class TestGatePolicies:
             str(draft.pk),
             "bea",
         )
-        assert (event.before["version"], event.after["version"]) == (1, 2)
+        assert (event.before["version"], event.after["version"]) == (v1.version, v1.version + 1)
         assert event.before["published_at"] is not None and event.after["published_at"] is None
         assert verify_chain().ok
 
@@ -87,7 +88,7 @@ class TestGatePolicies:
         assert GatePolicy.objects.current("scale-out", "medium") == draft
         [event] = _events_since(since)
         assert (event.action, event.object_id, event.actor_username) == ("gate_policy.published", str(draft.pk), "bea")
-        assert event.before["version"] == 1 and event.after["version"] == 2
+        assert event.before["version"] == v1.version and event.after["version"] == v1.version + 1
         assert event.before["approver_slots"] == [["cto"], ["executive-sponsor"]]
         assert event.after["approver_slots"] == [["cto"], ["executive-sponsor"], ["security-risk"]]
         assert event.after["published_at"] is not None
@@ -106,14 +107,15 @@ class TestGatePolicies:
         assert _events_since(since) == []
 
     def test_an_older_draft_is_not_published_over_a_newer_version(self, admin_client, v1, bea):
-        older = policies.copy_policy_to_draft(v1.pk, acting_user=bea)  # v2
-        newer = policies.copy_policy_to_draft(v1.pk, acting_user=bea)  # v3
+        older = policies.copy_policy_to_draft(v1.pk, acting_user=bea)  # the next version
+        newer = policies.copy_policy_to_draft(v1.pk, acting_user=bea)  # the one after
         policies.publish_policy(newer.pk, acting_user=bea)
         since = last_event_id()
 
         response = _action(admin_client, "gatepolicy", "publish", older.pk)
 
-        assert "v3 is already published and newer than this draft (v2)" in response.content.decode()
+        said = f"v{newer.version} is already published and newer than this draft (v{older.version})"
+        assert said in response.content.decode()
         older.refresh_from_db()
         assert not older.is_published
         assert _events_since(since) == []

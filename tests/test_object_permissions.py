@@ -38,7 +38,7 @@ from initiatives import services
 from initiatives.models import Role
 from kpis import services as kpi_services
 from kpis.ingest import record_measurements
-from kpis.models import Driver, Kpi
+from kpis.models import AfterActionReview, Driver, Kpi
 from kpis.recompute import recompute_scorecards
 from opmodel.api import unrouted
 from tests.lifecycle import give_role, request, support_tree
@@ -130,6 +130,10 @@ def world(alice, sam, rita, dana, charlie, lee, make_initiative) -> World:
         status="sanctioned",
         initiative=theirs,
     )
+    # Written directly: the service takes it only once launched, and theirs is not (its GET must find one).
+    AfterActionReview.objects.create(
+        initiative=theirs, held_on=now.date(), work_removed="a", work_replacing="b", result="c", recorded_by=alice
+    ).kpis.set([kpi])
     recompute_scorecards(full=True)
     theirs.refresh_from_db()
     return World(
@@ -187,6 +191,18 @@ def _asset(w):
 
 def _shadow(w):
     return {"pk": w.shadow_use.pk}
+
+
+REUSE_OUTCOME = {
+    "reuse_review_held_on": "2026-01-05",
+    "reuse_review_adopting": "Outsider's team",
+    "reuse_review_changes": "None",
+}
+
+
+def _after_action(w, *, page: bool) -> dict:
+    kpis = [str(w.kpi.pk)] if page else [w.kpi.key]
+    return {"held_on": "2026-01-05", "work_removed": "x", "work_replacing": "y", "result": "z", "kpis": kpis}
 
 
 SHADOW_FORM = {"tool": "ChatGPT (personal accounts)", "team": "Claims", "people": 5, "found_via": "survey"}
@@ -249,6 +265,7 @@ ROUTES = {
     ),
     "governance:asset_adopt": Route("scoped", _slug, lambda w: {"asset": w.own_asset.pk}),
     "governance:reuse_review": Route("scoped", _slug, lambda w: {"on": "2030-01-01"}),
+    "governance:reuse_review_outcome": Route("scoped", _slug, lambda w: REUSE_OUTCOME),
     # The outcome tree and KPIs.
     "kpis:objective_set": Route("scoped", _slug, lambda w: {"statement": "Outsider's objective"}),
     "kpis:driver_add": Route("scoped", _slug, lambda w: {"name": "Outsider's driver"}),
@@ -273,6 +290,7 @@ ROUTES = {
         },
     ),
     "kpis:upload": Route("scoped", _slug, _csv),
+    "kpis:after_action_review": Route("scoped", _slug, lambda w: _after_action(w, page=True), holder_reads=False),
     "kpis:detail": Route("scoped", _key),
     "kpis:edit": Route("scoped", _key, lambda w: {"driver": w.driver.pk, "name": "Renamed by an outsider"}),
     "kpis:move": Route("scoped", _key, lambda w: {"direction": "down"}),
@@ -300,6 +318,8 @@ ROUTES = {
     ),
     "initiative-scorecard": Route("scoped", _slug),
     "initiative-assets": Route("scoped", _slug, lambda w: {"asset": w.own_asset.slug}),
+    "initiative-reuse-review": Route("scoped", _slug, lambda w: REUSE_OUTCOME),
+    "after-action-review": Route("scoped", _slug, lambda w: _after_action(w, page=False)),
     # API: foundation.
     "initiative-controls": Route("scoped", _slug),
     "initiative-control": Route(

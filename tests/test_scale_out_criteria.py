@@ -40,6 +40,7 @@ SCALE_OUT = [
     "guardrails-within-bounds",
     "cost-known-and-projected",
     "cohort-adoption",
+    "after-action-review",
 ]
 LAUNCHED_DAYS_AGO = 40
 HANDLE_TIME, CSAT, ASSISTED = "support-triage.handle-time", "support-triage.csat", "support-triage.assisted-share"
@@ -95,6 +96,15 @@ def launched(initiative, alice, sam, rita, dana):
     push(alice, POWER, 40.0, days_ago=1)
     push(alice, OCCASIONAL, 35.0, days_ago=1)
     push(alice, NON_ADOPTERS, 25.0, days_ago=1)
+    kpi_services.save_after_action_review(
+        initiative.pk,
+        acting_user=alice,
+        held_on=timezone.localdate() - timedelta(days=LAUNCHED_DAYS_AGO - 1),
+        work_removed="Agents no longer tag tickets by hand.",
+        work_replacing="They call back customers at risk of churning.",
+        result="Handling time down from 12 to 10.5 minutes.",
+        kpis=[Kpi.objects.get(key=HANDLE_TIME)],
+    )
     return initiative
 
 
@@ -128,6 +138,8 @@ class TestAllPass:
             "75 % of the 140-person target cohort use it (about 105 people: power users 40 %, "
             "occasional users 35 %); target 70 %."
         )
+        held = (timezone.localdate() - timedelta(days=LAUNCHED_DAYS_AGO - 1)).strftime("%d %b %Y")
+        assert reasons["after-action-review"] == f"Held {held}; the result is shown by Average handling time."
 
     def test_the_review_is_requested_without_an_override_and_approved(self, launched, alice, sam, lee):
         review = request_review(launched.pk, acting_user=alice)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from governance.foundation.services import MUST_BE_IN_PLACE, control_rows, layer_summary
 from governance.models import ChecklistAnswer, ChecklistItem, GateDecision, InitiativeControl
 from initiatives.people import person_name
+from kpis.after_action import after_action_evidence
 
 
 @dataclass(frozen=True)
@@ -177,4 +178,12 @@ def gate_evidence(review) -> dict:
         ],
         "snapshot": review.snapshot,
         "control_model": control_model(review.initiative),
+        # As they stand now, like the control model: the after-action review (null when none) and the reuse review.
+        "after_action_review": after_action_evidence(review.initiative),
+        "reuse_review": {
+            "scheduled_on": review.initiative.reuse_review_on,
+            "held_on": review.initiative.reuse_review_held_on,
+            "adjacent_teams_adopting": review.initiative.reuse_review_adopting,
+            "changes_needed": review.initiative.reuse_review_changes,
+        },
     }

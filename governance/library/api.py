@@ -22,6 +22,7 @@ from governance.library.serializers import (
     LabelDecisionSerializer,
     LabelMoveInputSerializer,
     LabelMoveRequestSerializer,
+    ReuseReviewSerializer,
 )
 from governance.models import Asset, AssetLabel, AssetVersion, LabelMoveRequest
 from initiatives.models import Initiative
@@ -190,3 +191,34 @@ class InitiativeAssetsView(APIView):
             version_number=data.validated_data["version"],
         )
         return Response(AssetUsageSerializer(usage).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["reuse-review"])
+class InitiativeReuseReviewView(APIView):
+    """`/api/v1/initiatives/<slug>/reuse-review/`: the reuse review's date and, once held, its outcome."""
+
+    def _initiative(self, slug: str) -> Initiative:
+        return get_object_or_404(Initiative.objects.visible_to(self.request.user), slug=slug)
+
+    @extend_schema(
+        summary="Read an initiative's reuse review", parameters=[INITIATIVE_SLUG], responses=ReuseReviewSerializer
+    )
+    def get(self, request, slug):
+        """The date it is scheduled, and its outcome once held (blank until then)."""
+        return Response(ReuseReviewSerializer(self._initiative(slug)).data)
+
+    @extend_schema(
+        summary="Record a reuse review's outcome",
+        parameters=[INITIATIVE_SLUG],
+        request=ReuseReviewSerializer,
+        responses=ReuseReviewSerializer,
+    )
+    def put(self, request, slug):
+        """Record, once it is held, the day, the adjacent teams adopting the workflow and the changes they need;
+        every field each time. Refusals name the field (400); 403 for someone who may not record it."""
+        initiative = self._initiative(slug)
+        data = ReuseReviewSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        outcome = {name: data.validated_data.get(name) for name in Initiative.REUSE_REVIEW_OUTCOME_FIELDS}
+        initiative = library.record_reuse_review_outcome(initiative.pk, acting_user=request.user, **outcome)
+        return Response(ReuseReviewSerializer(initiative).data)

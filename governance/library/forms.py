@@ -4,6 +4,8 @@ from django import forms
 
 from governance.library.services import WORKFLOW_ASSET_TYPES
 from governance.models import Asset, AssetVersion
+from initiatives.forms import DateInput
+from initiatives.models import Initiative
 from initiatives.templatetags.opmodel import person
 from opmodel.fields import max_length_of
 
@@ -201,3 +203,16 @@ class ReuseReviewForm(forms.Form):
         widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
         help_text="When adjacent teams review this workflow for reuse.",
     )
+
+
+class ReuseReviewOutcomeForm(forms.ModelForm):
+    """What the reuse review found, once held; record_reuse_review_outcome checks it (every path alike)."""
+
+    class Meta:
+        model = Initiative
+        fields = Initiative.REUSE_REVIEW_OUTCOME_FIELDS
+        widgets = {
+            "reuse_review_held_on": DateInput(),
+            "reuse_review_adopting": forms.Textarea(attrs={"rows": 2}),
+            "reuse_review_changes": forms.Textarea(attrs={"rows": 2}),
+        }

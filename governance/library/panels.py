@@ -2,8 +2,10 @@
 
 from django.db.models import Max
 
-from governance.library.forms import AdoptAssetForm, ReuseReviewForm
+from governance.library.forms import AdoptAssetForm, ReuseReviewForm, ReuseReviewOutcomeForm
+from governance.library.services import reuse_review_outcome
 from governance.models import AssetUsage
+from governance.permissions import can_record_reuse_review
 from initiatives.models import Initiative
 
 
@@ -20,4 +22,6 @@ def library_context(initiative: Initiative, user) -> dict:
         "asset_usages": usages,
         "adopt_form": AdoptAssetForm(),
         "reuse_review_form": ReuseReviewForm(initial={"on": initiative.reuse_review_on}),
+        "reuse_outcome_form": ReuseReviewOutcomeForm(initial=reuse_review_outcome(initiative)),
+        "may_record_reuse_review": can_record_reuse_review(user, initiative),
     }

@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from governance.models import Asset, AssetLabel, AssetUsage, AssetVersion, LabelMoveRequest
+from initiatives.models import Initiative
 from opmodel.api import StrictModelSerializer, StrictSerializer
 from opmodel.fields import max_length_of
 
@@ -130,3 +131,19 @@ class AdoptAssetSerializer(StrictSerializer):
     version = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, default=None, help_text="Defaults to the latest version."
     )
+
+
+class ReuseReviewSerializer(StrictModelSerializer):
+    """An initiative's reuse review: the date scheduled (read here; scheduled on the page) and, once held, its
+    outcome, written whole with PUT (governance.library.services.record_reuse_review_outcome)."""
+
+    reuse_review_on = serializers.DateField(read_only=True, allow_null=True, help_text="The date it is scheduled.")
+
+    class Meta:
+        model = Initiative
+        fields = ["reuse_review_on", *Initiative.REUSE_REVIEW_OUTCOME_FIELDS]
+        extra_kwargs = {
+            "reuse_review_held_on": {"help_text": "The day it was held; today or earlier."},
+            "reuse_review_adopting": {"help_text": "The adjacent teams adopting the workflow, or “none yet” and why."},
+            "reuse_review_changes": {"help_text": "What they need changed, or “none”."},
+        }

@@ -20,9 +20,10 @@ from governance.models import (
     Notification,
     sha256_hex,
 )
-from governance.permissions import can_approve_security_labels, can_curate_asset, can_edit
+from governance.permissions import can_approve_security_labels, can_curate_asset, can_edit, can_record_reuse_review
 from initiatives.locking import lock_initiative
 from initiatives.models import Initiative, Role, RoleAssignment
+from opmodel import clock
 
 # What "publish as asset" turns an initiative's workflow into.
 WORKFLOW_ASSET_TYPES = (Asset.Type.PROMPT_TEMPLATE, Asset.Type.EVALUATION_SET, Asset.Type.PLAYBOOK)
@@ -362,6 +363,57 @@ def schedule_reuse_review(initiative_id: int, *, acting_user, on) -> Initiative:
         after={"reuse_review_on": on},
     )
     initiative.mark_dirty()
+    return initiative
+
+
+def reuse_review_outcome(initiative: Initiative) -> dict:
+    """The reuse review's outcome fields as they stand (audit rows, the API)."""
+    return {name: getattr(initiative, name) for name in Initiative.REUSE_REVIEW_OUTCOME_FIELDS}
+
+
+@transaction.atomic
+def record_reuse_review_outcome(initiative_id: int, *, acting_user, **outcome) -> Initiative:
+    """Record what the reuse review found, once held: the day, the adjacent teams adopting, the changes needed.
+
+    Every field is given each time (the outcome is one record). A repeat that changes nothing writes no
+    audit row."""
+    initiative = lock_initiative(
+        initiative_id, acting_user, may=can_record_reuse_review, to="record its reuse review's outcome"
+    )
+    unknown = set(outcome) - set(Initiative.REUSE_REVIEW_OUTCOME_FIELDS)
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be set here."))
+    errors = {}
+    held_on = outcome.get("reuse_review_held_on")
+    if held_on is None:
+        errors["reuse_review_held_on"] = "Give the day the reuse review was held."
+    elif held_on > timezone.localdate(clock.now()):
+        errors["reuse_review_held_on"] = "Record the outcome once the review is held: today or earlier."
+    for name, say in (
+        ("reuse_review_adopting", "Name the adjacent teams adopting it, or write “none yet” and why."),
+        ("reuse_review_changes", "Say what they need changed, or write “none”."),
+    ):
+        if not (outcome.get(name) or "").strip():
+            errors[name] = say
+    if errors:
+        raise ValidationError(errors)
+    before = reuse_review_outcome(initiative)
+    for name, value in outcome.items():
+        setattr(initiative, name, value.strip() if isinstance(value, str) else value)
+    initiative.full_clean(exclude=[f.name for f in Initiative._meta.fields if f.name not in outcome])
+    after = reuse_review_outcome(initiative)
+    if before == after:
+        return initiative
+    initiative.save(update_fields=[*Initiative.REUSE_REVIEW_OUTCOME_FIELDS, "updated_at"])
+    changed = [name for name in after if before[name] != after[name]]
+    audit.record(
+        "initiative.reuse_review_held",
+        initiative,
+        actor=acting_user,
+        initiative_id=initiative.pk,
+        before={name: before[name] for name in changed} if before["reuse_review_held_on"] else None,
+        after={name: after[name] for name in changed},
+    )
     return initiative
 
 

@@ -21,6 +21,7 @@ urlpatterns = [
     path("initiatives/<slug:slug>/publish/", views.workflow_publish, name="workflow_publish"),
     path("initiatives/<slug:slug>/assets/", views.asset_adopt, name="asset_adopt"),
     path("initiatives/<slug:slug>/reuse-review/", views.reuse_review_schedule, name="reuse_review"),
+    path("initiatives/<slug:slug>/reuse-review/outcome/", views.reuse_review_outcome, name="reuse_review_outcome"),
 ]
 
 # The same kind of router as the project's (format suffixes, no root view), so the routes are unchanged.
@@ -31,5 +32,8 @@ router.register("label-requests", api.LabelRequestViewSet, basename="label-reque
 
 api_urlpatterns = [
     path("initiatives/<slug:slug>/assets/", api.InitiativeAssetsView.as_view(), name="initiative-assets"),
+    path(
+        "initiatives/<slug:slug>/reuse-review/", api.InitiativeReuseReviewView.as_view(), name="initiative-reuse-review"
+    ),
     path("", include(router.urls)),
 ]

@@ -21,6 +21,7 @@ from governance.library.forms import (
     LibraryFilterForm,
     PublishVersionForm,
     ReuseReviewForm,
+    ReuseReviewOutcomeForm,
     VersionPairForm,
     WorkflowPublishForm,
 )
@@ -271,6 +272,20 @@ def reuse_review_schedule(request, slug):
         back = (initiative.title, tab_url(initiative, "assets"))
         return form_page(request, form, title="Schedule the reuse review", submit="Schedule reuse review", back=back)
     messages.success(request, f"Reuse review scheduled for {form.cleaned_data['on']:%-d %B %Y}.")
+    return redirect(tab_url(initiative, "assets"))
+
+
+@login_required
+@require_POST
+def reuse_review_outcome(request, slug):
+    initiative = get_initiative_for_user(request, slug)
+    form = ReuseReviewOutcomeForm(request.POST)
+    if not save_form(
+        form, lambda data: library.record_reuse_review_outcome(initiative.pk, acting_user=request.user, **data)
+    ):
+        back = (initiative.title, tab_url(initiative, "assets"))
+        return form_page(request, form, title="Record the reuse review's outcome", submit="Record outcome", back=back)
+    messages.success(request, "Reuse review outcome recorded.")
     return redirect(tab_url(initiative, "assets"))
 
 

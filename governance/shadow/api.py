@@ -9,7 +9,18 @@ from governance.models import ShadowAiUse
 from governance.permissions import can_manage_shadow_ai
 from governance.shadow import services as shadow
 from governance.shadow.filters import ShadowAiFilter
+from governance.shadow.panels import with_users_moved
 from governance.shadow.serializers import ShadowAiUseInputSerializer, ShadowAiUseSerializer
+
+# What PUT sets a field it is not given to: the item as a new one would be.
+PUT_DEFAULTS = {
+    "data_touched": "",
+    "classification": "",
+    "notes": "",
+    "status": ShadowAiUse.Status.UNTRIAGED,
+    "initiative": None,
+    "asset": None,
+}
 
 
 @extend_schema(tags=["shadow-ai"])
@@ -17,7 +28,9 @@ from governance.shadow.serializers import ShadowAiUseInputSerializer, ShadowAiUs
     list=extend_schema(summary="List and filter the shadow-AI register"),
     retrieve=extend_schema(summary="Get a shadow-AI register item"),
 )
-class ShadowAiViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ShadowAiViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
+):
     """Unsanctioned AI use, for its stewards: security/risk and enablement role holders and leaders (403 otherwise)."""
 
     serializer_class = ShadowAiUseSerializer
@@ -33,7 +46,8 @@ class ShadowAiViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         if getattr(self, "swagger_fake_view", False):
             return ShadowAiUse.objects.none()  # the schema is built without a user
         self._check_steward()
-        return ShadowAiUse.objects.select_related("initiative", "asset", "recorded_by").order_by("-updated_at", "-pk")
+        items = ShadowAiUse.objects.select_related("initiative", "asset", "recorded_by").order_by("-updated_at", "-pk")
+        return with_users_moved(items)
 
     def _read(self, item: ShadowAiUse, status_code=status.HTTP_200_OK) -> Response:
         return Response(ShadowAiUseSerializer(self.get_queryset().get(pk=item.pk)).data, status=status_code)
@@ -60,8 +74,22 @@ class ShadowAiViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         "replaces the use, given now or already linked.",
     )
     def partial_update(self, request, pk=None):
+        return self._write(request, partial=True)
+
+    @extend_schema(
+        summary="Replace a shadow-AI register item",
+        request=ShadowAiUseInputSerializer,
+        responses=ShadowAiUseSerializer,
+        description="The whole item: tool, team, people and found_via are required; a field left out takes its "
+        "default (blank text, no classification, untriaged, no initiative or asset).",
+    )
+    def update(self, request, pk=None):
+        return self._write(request, partial=False)
+
+    def _write(self, request, *, partial: bool) -> Response:
         item = self.get_object()
-        data = ShadowAiUseInputSerializer(data=request.data, partial=True, context={"request": request})
+        data = ShadowAiUseInputSerializer(data=request.data, partial=partial, context={"request": request})
         data.is_valid(raise_exception=True)
-        shadow.update_shadow_use(item.pk, acting_user=request.user, **data.validated_data)
+        changes = data.validated_data if partial else {**PUT_DEFAULTS, **data.validated_data}
+        shadow.update_shadow_use(item.pk, acting_user=request.user, **changes)
         return self._read(item)

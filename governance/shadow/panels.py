@@ -2,10 +2,47 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Count, F, FloatField, IntegerField, OuterRef, Q, Subquery, Sum, When
+from django.db.models.functions import Cast, Coalesce, Floor, Greatest, Least
 
 from governance.models import ShadowAiUse
+from kpis.models import Measurement
+
+# The replacing initiative's adoption KPI: the framework's "Weekly active users in target cohort" (the PM and
+# change-management KPI sets), found by the end of its key. In % it is a share of the cohort; in any other
+# unit, a count of users.
+ADOPTION_KPI_SUFFIX = ".weekly-active-users"
+
+
+def with_users_moved(items):
+    """`items` (ShadowAiUse rows) annotated with `users_moved`: how many of the register's `people` the sanctioned
+    initiative has moved, from its adoption KPI's newest point (ADOPTION_KPI_SUFFIX):
+
+    - in % (a share of the initiative's target cohort): people × share ÷ 100, rounded down;
+    - in any other unit (a count of weekly active users): that count, at most `people`;
+
+    clamped to 0..people. None when the item has no sanctioned path through an initiative (an asset alone has
+    no adoption figure), or that initiative has no such KPI or no point yet. One SQL expression, so a list
+    page, the API and the portfolio card (a sum) read the same figure in the query they already run."""
+    newest = Measurement.objects.filter(
+        kpi__initiative=OuterRef("initiative"), kpi__key__endswith=ADOPTION_KPI_SUFFIX
+    ).order_by("-timestamp", "source", "kpi")
+    value, unit = Subquery(newest.values("value")[:1]), Subquery(newest.values("kpi__unit")[:1])
+    moved_by_initiative = Q(status=ShadowAiUse.Status.SANCTIONED, initiative__isnull=False)
+    people = Cast("people", FloatField())
+    share = Floor(people * Least(Greatest(F("adoption_value"), 0.0), 100.0) / 100.0)
+    count = Least(Greatest(Floor(F("adoption_value")), 0.0), people)
+    return items.annotate(adoption_value=value, adoption_unit=unit).annotate(
+        users_moved=Cast(
+            Case(
+                When(moved_by_initiative & Q(adoption_value__isnull=False, adoption_unit="%"), then=share),
+                When(moved_by_initiative & Q(adoption_value__isnull=False), then=count),
+                default=None,
+                output_field=FloatField(),
+            ),
+            IntegerField(),
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -15,6 +52,8 @@ class ShadowAiFigures:
     sanctioned: int  # a sanctioned path exists
     people: int
     people_sanctioned: int  # people on the register whose use has a sanctioned replacement
+    users_moved: int  # of those, how many the replacing initiatives' adoption KPIs show moved (with_users_moved)
+    moved_measured: int  # sanctioned items whose users moved is known
 
     @property
     def sanctioned_share(self) -> float | None:
@@ -24,12 +63,15 @@ class ShadowAiFigures:
 def shadow_ai_figures() -> ShadowAiFigures:
     """The whole register as it stands (it belongs to no initiative, so the portfolio's filters leave it be)."""
     sanctioned = Q(status=ShadowAiUse.Status.SANCTIONED)
-    figures = ShadowAiUse.objects.aggregate(
+    figures = with_users_moved(ShadowAiUse.objects.all()).aggregate(
         items=Count("pk"),
         open=Count("pk", filter=Q(status__in=ShadowAiUse.OPEN_STATUSES)),
         sanctioned=Count("pk", filter=sanctioned),
         people_total=Coalesce(Sum("people"), 0),  # an alias may not be a field's name
         people_sanctioned=Coalesce(Sum("people", filter=sanctioned), 0),
+        moved=Coalesce(Sum("users_moved"), 0),
+        moved_measured=Count("pk", filter=Q(users_moved__isnull=False)),
     )
+    figures["users_moved"] = figures.pop("moved")
     figures["people"] = figures.pop("people_total")
     return ShadowAiFigures(**figures)

@@ -17,6 +17,16 @@ class ShadowAiUseSerializer(serializers.ModelSerializer):
         choices=DataSource.Classification.choices, allow_blank=True, read_only=True
     )
 
+    users_moved = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text=(
+            "Of `people`, how many the replacing initiative's weekly-active-users KPI shows moved: its newest "
+            "point × people ÷ 100 when in % (rounded down), else that count, at most `people`; null without a "
+            "sanctioned initiative or a point of that KPI."
+        ),
+    )
+
     class Meta:
         model = ShadowAiUse
         fields = [
@@ -26,6 +36,7 @@ class ShadowAiUseSerializer(serializers.ModelSerializer):
             "initiative",
             "initiative_title",
             "asset",
+            "users_moved",
             "recorded_by",
             "created_at",
             "updated_at",

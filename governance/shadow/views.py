@@ -12,6 +12,7 @@ from governance.permissions import can_manage_shadow_ai
 from governance.shadow import services as shadow
 from governance.shadow.filters import ShadowAiFilter
 from governance.shadow.forms import ImportForm, ShadowAiFilterForm, ShadowAiForm, TriageForm
+from governance.shadow.panels import with_users_moved
 from opmodel.csvfiles import read_rows
 from opmodel.forms import form_page, save_form
 
@@ -36,7 +37,7 @@ def shadow_list(request):
     form = ShadowAiFilterForm(request.GET)
     form.is_valid()  # an unknown choice is reported beside its filter and ignored
     items = ShadowAiFilter(form.cleaned_data, queryset=ShadowAiUse.objects.order_by("-updated_at", "-pk")).qs
-    page = Paginator(items.select_related("initiative", "asset", "recorded_by"), PAGE_SIZE).get_page(
+    page = Paginator(with_users_moved(items.select_related("initiative", "asset", "recorded_by")), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     filtered = any(request.GET.get(name) for name in form.fields)

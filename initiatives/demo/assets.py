@@ -71,6 +71,17 @@ class ScheduleReuseReview:
 
 
 @dataclass(frozen=True)
+class ReuseReviewHeld:
+    """A reuse review held on its day, and what it found: the adjacent teams adopting, the changes they need."""
+
+    days_ago: int
+    initiative: str
+    by: str
+    adopting: str
+    changes: str
+
+
+@dataclass(frozen=True)
 class PublishWorkflow:
     """An initiative publishes its prompt template, evaluation set and playbook in one step."""
 
@@ -850,4 +861,21 @@ REUSE_REVIEWS = [
     ScheduleReuseReview(71, "coding-assistant", 38),
     ScheduleReuseReview(63, SUPPORT, 24),
     ScheduleReuseReview(10, "case-routing-classifier", 9),
+]
+
+# Reuse reviews held, with their outcome (the coding assistant's next one is scheduled above).
+REUSE_REVIEWS_HELD = [
+    ReuseReviewHeld(
+        21,
+        "coding-assistant",
+        "enablement",
+        adopting=(
+            "The three data science teams (46 people) adopt the assistant and its course from next month; "
+            "the analytics engineering team waits for notebook support."
+        ),
+        changes=(
+            "Index the notebooks repository, add a model routing rule for SQL completion, and a data science "
+            "module in the enablement course."
+        ),
+    ),
 ]

@@ -34,6 +34,18 @@ class Edit:
 
 
 @dataclass(frozen=True)
+class AfterAction:
+    """The creator writes the after-action review on its day (held that day): the framework's three questions
+    answered, and the suffixes of the KPIs that show the result."""
+
+    days_ago: int
+    work_removed: str
+    work_replacing: str
+    result: str
+    kpis: tuple
+
+
+@dataclass(frozen=True)
 class Assign:
     """A role given later in the initiative's life (typically the service owner)."""
 
@@ -110,11 +122,13 @@ QUOTE_SCALE_OUT = (
 )
 SALES_SCALE_OUT = (
     "Reps rewrite about a third of the summaries, over the 15 % guardrail, and weekly use has stalled at "
-    "under a fifth of reps: asking the sponsor to choose between a redesign and stopping."
+    "under a fifth of reps: asking the sponsor to choose between a redesign and stopping. No after-action review: "
+    "there is no result to review yet."
 )
 INVOICE_SCALE_OUT = (
     "Touchless processing has more than doubled and cost per invoice is falling, but extraction errors on amount and "
-    "VAT are over the 0.5 % guardrail: asking the CTO how to fix them before any scale-out."
+    "VAT are over the 0.5 % guardrail: asking the CTO how to fix them before any scale-out. The after-action "
+    "review waits for that fix."
 )
 CODING_REUSE = (
     "The coding assistant's reusable parts are the repository indexing pipeline, the model routing rule "
@@ -199,6 +213,23 @@ DEMOS = [
             Decide(
                 209, "data", APPROVE, "Ticket export and knowledge-base sync have owners and a nightly freshness SLA."
             ),
+            AfterAction(
+                146,
+                work_removed=(
+                    "Agents no longer read, tag and route every incoming ticket by hand, nor search the macro "
+                    "library for a first reply: the assistant proposes both and the agent approves."
+                ),
+                work_replacing=(
+                    "Tier-1 agents call back billing customers who wrote twice in a week, and two agents per shift "
+                    "now write knowledge-base articles for the most frequent questions."
+                ),
+                result=(
+                    "Handling time down from 12 to about 9.5 minutes (−21 %) and first response from 95 to about "
+                    "60 minutes, with CSAT flat at 4.3 and escalations inside their bound; about 300 agent hours a "
+                    "week reallocated."
+                ),
+                kpis=("handle-time", "first-response-time", "csat", "time-reallocated"),
+            ),
             Request(142),
             Decide(138, "cto", APPROVE, "3.80 per 1,000 inferences holds at twice the volume with cached retrieval."),
             Decide(
@@ -281,6 +312,21 @@ DEMOS = [
             Decide(
                 186, "risk", APPROVE, "Only case text and product metadata leave the CRM; no PII fields in the prompt."
             ),
+            AfterAction(
+                124,
+                work_removed=(
+                    "Team leads no longer read each new case to pick a queue, nor re-route the cases that bounce."
+                ),
+                work_replacing=(
+                    "Leads coach specialists on the hardest case types and review the queue catalogue monthly with "
+                    "product owners."
+                ),
+                result=(
+                    "First-time-right routing up from 72 % to about 86 % and re-assignment down from 28 % to 7 %; "
+                    "about 100 lead hours a week reallocated to coaching."
+                ),
+                kpis=("first-time-right", "reassignment-rate", "time-reallocated"),
+            ),
             Request(120),
             Decide(
                 116,
@@ -356,6 +402,19 @@ DEMOS = [
             ),
             Decide(
                 152, "data", APPROVE, "CPQ and CRM feeds classified internal; owners and a 1-hour freshness SLA agreed."
+            ),
+            AfterAction(
+                12,
+                work_removed=(
+                    "Reps no longer copy products, price tiers and discount rules from three systems into a "
+                    "quote by hand."
+                ),
+                work_replacing="Reps spend the time on discovery calls; the deal desk reviews only non-standard terms.",
+                result=(
+                    "Quote cycle time down from 16 to about 5 business hours, but pricing errors rose over their "
+                    "bound after the price-book change; time reallocated is about 38 of the 60 hours a week aimed for."
+                ),
+                kpis=("quote-cycle-time", "pricing-error-rate", "time-reallocated"),
             ),
             Request(9, QUOTE_SCALE_OUT),
             Decide(
@@ -691,6 +750,22 @@ DEMOS = [
                 "risk",
                 APPROVE,
                 "Secret filter and licence scanning verified; enterprise terms exclude training on our code.",
+            ),
+            AfterAction(
+                164,
+                work_removed=(
+                    "Engineers no longer write boilerplate, unit-test scaffolding and migration scripts by hand, "
+                    "nor search the wiki for internal library usage."
+                ),
+                work_replacing=(
+                    "The time goes to design reviews and to the reliability backlog: two teams cleared their "
+                    "flaky-test list this quarter."
+                ),
+                result=(
+                    "Lead time for changes down from 101 to about 82 hours (−19 %) with the change failure rate "
+                    "flat at 11 %; about 400 engineering hours a week reallocated."
+                ),
+                kpis=("lead-time", "change-failure-rate", "time-reallocated"),
             ),
             Request(160),
             Decide(

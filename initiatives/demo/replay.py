@@ -37,13 +37,13 @@ from initiatives import services as initiatives
 from initiatives.demo import assets as demo_assets
 from initiatives.demo import foundation as demo_foundation
 from initiatives.demo import shadow as demo_shadow
-from initiatives.demo.assets import Adopt, AssetSpec, Label, PublishWorkflow, ScheduleReuseReview
-from initiatives.demo.portfolio import Decide, Demo, Edit, Request
+from initiatives.demo.assets import Adopt, AssetSpec, Label, PublishWorkflow, ReuseReviewHeld, ScheduleReuseReview
+from initiatives.demo.portfolio import AfterAction, Decide, Demo, Edit, Request
 from initiatives.demo.trees import TREES, Plan, series
 from initiatives.models import Initiative, RoleAssignment, StageChange
 from kpis import services as kpis
 from kpis.ingest import MAX_BATCH, record_measurements
-from kpis.models import Driver, IngestBatch, Kpi
+from kpis.models import AfterActionReview, Driver, IngestBatch, Kpi
 from opmodel.clock import story_time
 from opmodel.compat import parse_iso_datetime
 
@@ -105,6 +105,8 @@ class Replay:
             self.request(step)
         elif isinstance(step, Decide):
             self.decide(step)
+        elif isinstance(step, AfterAction):
+            self.after_action(step)
         elif isinstance(step, Edit):
             with story_time(self.last + timedelta(hours=1)):  # answering the step before
                 initiatives.update_charter(self.initiative.pk, acting_user=self.creator, **step.changes)
@@ -211,6 +213,22 @@ class Replay:
             with story_time(assigned_at + timedelta(hours=2)):
                 initiatives.accept_role(assignment.pk, acting_user=user)
             RoleAssignment.objects.filter(pk=assignment.pk).update(accepted_at=assigned_at + timedelta(hours=2))
+
+    def after_action(self, step: AfterAction) -> None:
+        """The after-action review, held and written on its day, linked to the KPIs that show its result."""
+        when = self.at(step.days_ago)
+        keys = [f"{self.demo.slug}.{suffix}" for suffix in step.kpis]
+        with story_time(when):
+            review = kpis.save_after_action_review(
+                self.initiative.pk,
+                acting_user=self.creator,
+                held_on=when.date(),
+                work_removed=step.work_removed,
+                work_replacing=step.work_replacing,
+                result=step.result,
+                kpis=list(Kpi.objects.filter(key__in=keys)),
+            )
+        AfterActionReview.objects.filter(pk=review.pk).update(updated_at=when)
 
     def request(self, step: Request) -> None:
         """Request the next gate on the data as it stood that day; without a reason every criterion must pass."""
@@ -385,13 +403,14 @@ class LibraryReplay:
             for number, version in enumerate(spec.versions, start=1)
         ]
         steps = publishes + demo_assets.LABELS + demo_assets.ADOPTIONS + demo_assets.WORKFLOWS
-        steps += demo_assets.REUSE_REVIEWS
+        steps += demo_assets.REUSE_REVIEWS + demo_assets.REUSE_REVIEWS_HELD
         handlers = {
             Publish: self.publish,
             Label: self.label,
             Adopt: self.adopt,
             PublishWorkflow: self.publish_workflow,
             ScheduleReuseReview: self.schedule_reuse_review,
+            ReuseReviewHeld: self.reuse_review_held,
         }
         return [Event(step.days_ago, LIBRARY, lambda step=step: handlers[type(step)](step)) for step in steps]
 
@@ -473,6 +492,17 @@ class LibraryReplay:
             on = timezone.localdate(self.now) + timedelta(days=step.days_ahead)
             with story_time(when):
                 library.schedule_reuse_review(initiative.pk, acting_user=initiative.created_by, on=on)
+
+    def reuse_review_held(self, step: ReuseReviewHeld) -> None:
+        initiative, when = self.initiative(step.initiative), self.at(step.days_ago)
+        with story_time(when):
+            library.record_reuse_review_outcome(
+                initiative.pk,
+                acting_user=self.users[step.by],
+                reuse_review_held_on=when.date(),
+                reuse_review_adopting=step.adopting,
+                reuse_review_changes=step.changes,
+            )
 
 
 class ShadowReplay:
