@@ -301,8 +301,8 @@ def test_the_overview_scorecard_lists_the_newest_mix(client, cohort_kpis, initia
 
 
 def test_the_migration_adds_the_criterion_without_changing_a_version_a_review_ran_under(scale_out_review):
-    """governance/0018 on a deployment: the medium-risk scale-out v1 has a review, so the criterion comes in a
-    new published v2; the low-risk v1 no review used takes it in place."""
+    """governance/0020 on a deployment: the medium-risk scale-out version in force has a review, so the criterion
+    comes in a new published version; the low-risk version no review used takes it in place."""
     from importlib import import_module
 
     from django.apps import apps
@@ -314,6 +314,7 @@ def test_the_migration_adds_the_criterion_without_changing_a_version_a_review_ra
     for policy in scale_out:  # as before the migration
         scale_out.filter(pk=policy.pk).update(criteria=[k for k in policy.criteria if k != "cohort-adoption"])
     ran_under = scale_out_review.policy
+    low_before = GatePolicy.objects.current(Gate.SCALE_OUT, "low").version
 
     migration.forwards(apps, None)
     migration.forwards(apps, None)  # a rerun adds nothing
@@ -327,4 +328,4 @@ def test_the_migration_adds_the_criterion_without_changing_a_version_a_review_ra
         ran_under.approver_slots,
     )
     low = GatePolicy.objects.current(Gate.SCALE_OUT, "low")
-    assert (low.version, low.criteria[-1]) == (1, "cohort-adoption")
+    assert (low.version, low.criteria[-1]) == (low_before, "cohort-adoption")

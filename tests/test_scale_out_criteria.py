@@ -125,7 +125,7 @@ class TestAllPass:
         results = criteria_for(Initiative.objects.get(pk=launched.pk))
 
         assert [r.key for r in results] == SCALE_OUT
-        assert [r.status for r in results] == ["pass"] * 6, [r.reason for r in results]
+        assert [r.status for r in results] == ["pass"] * 7, [r.reason for r in results]
         reasons = {r.key: r.reason for r in results}
         assert reasons["baseline-before-launch"].startswith("Every lagging KPI has a baseline from before launch")
         assert reasons["observation-window"] == "40 days observed since launch (minimum 28)."
@@ -145,7 +145,7 @@ class TestAllPass:
         review = request_review(launched.pk, acting_user=alice)
 
         assert review.gate == "scale-out" and review.override_reason == ""
-        assert [r["status"] for r in review.criteria_results] == ["pass"] * 6
+        assert [r["status"] for r in review.criteria_results] == ["pass"] * 7
         decide(review, sam)
         decide(review, lee)
         launched.refresh_from_db()
@@ -154,7 +154,7 @@ class TestAllPass:
     def test_the_scorecard_counts_them_as_readiness(self, launched):
         [card] = compute_many(Initiative.objects.filter(pk=launched.pk))
 
-        assert (card.next_gate, card.readiness_met, card.readiness_total) == ("scale-out", 6, 6)
+        assert (card.next_gate, card.readiness_met, card.readiness_total) == ("scale-out", 7, 7)
         assert [c["key"] for c in card.criteria] == SCALE_OUT
 
 
