@@ -1,5 +1,6 @@
 """The scheduled scorecard recompute: single-flight, safe to rerun, and it loses no dirty mark."""
 
+import time as time_module
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -8,6 +9,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from kpis.scorecard_sql import store_past_scorecards, store_scorecards
+from opmodel import metrics
 from opmodel.compat import UTC
 
 LOCK = "recompute-scorecards"
@@ -23,10 +25,14 @@ def recompute_scorecards(*, full: bool = False) -> RecomputeResult:
     """In one transaction: return at once when another run is in progress; otherwise store a snapshot
     of every initiative (full) or of the dirty ones and clear the marks that did not move meanwhile
     (kpis.scorecard_sql.store_scorecards)."""
+    started = time_module.monotonic()
     with transaction.atomic():
         if not _only_run():
             return RecomputeResult(0, skipped=True)
-        return RecomputeResult(store_scorecards(timezone.now(), full=full))
+        recomputed = store_scorecards(timezone.now(), full=full)
+    # Counted once committed, in the process that ran it: the Celery worker's (opmodel/metrics.py).
+    metrics.record_recompute(full=full, recomputed=recomputed, seconds=time_module.monotonic() - started)
+    return RecomputeResult(recomputed)
 
 
 def end_of_day(day: date) -> datetime:

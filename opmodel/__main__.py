@@ -9,12 +9,13 @@ fills in those the environment does not set.
 """
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 
-from opmodel.env import load_local_env, read_env_file, write_local_env
+from opmodel.env import load_local_env, metrics_dir, read_env_file, write_local_env
 
 
 def _bind() -> str:
@@ -30,14 +31,30 @@ def web() -> None:
     # In DEBUG too: WhiteNoise serves only collected files, hashed and compressed (opmodel/staticfiles.py).
     call_command("collectstatic", interactive=False, verbosity=0)
     workers = os.environ.get("WEB_CONCURRENCY", "2")
-    _exec("gunicorn", "opmodel.wsgi", "--bind", _bind(), "--workers", workers, "--access-logfile", "-")
+    _metrics_files("web")
+    # Logging (plain or JSON) and the access log: opmodel/gunicorn_config.py.
+    _exec("gunicorn", "opmodel.wsgi", "-c", "python:opmodel.gunicorn_config", "--bind", _bind(), "--workers", workers)
 
 
 def worker() -> None:
     concurrency = os.environ.get("WORKER_CONCURRENCY", "2")
     # Keeps its database connection between tasks, so the scorecard recompute reuses its plan.
     os.environ.setdefault("DATABASE_CONN_MAX_AGE", "3600")
+    _metrics_files("worker")
     _exec("celery", "-A", "opmodel", "worker", "--concurrency", concurrency, "--loglevel", "INFO")
+
+
+def _metrics_files(process: str) -> None:
+    """Every process this command starts (gunicorn's or Celery's workers) keeps its Prometheus metrics in a
+    file of its own under METRICS_DIR/<process>, which /metrics adds up (opmodel/ops.py). Emptied at each
+    start, as prometheus_client's multiprocess mode requires: counters start again from zero, which
+    Prometheus reads as a restart. web and worker each have their own folder, so neither empties the
+    other's; docker-compose.yml shares METRICS_DIR between their containers."""
+    path = metrics_dir() / process
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True, exist_ok=True)
+    # Read by prometheus_client when it is first imported, in the processes started below.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
 
 
 def beat() -> None:

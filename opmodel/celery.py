@@ -10,6 +10,20 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+@signals.after_setup_logger.connect
+@signals.after_setup_task_logger.connect
+def _json_logs(logger=None, **kwargs):
+    """With LOG_FORMAT=json, the worker's and beat's lines are JSON too, a task's with its id (opmodel/logs.py).
+    Celery configures its handlers first; this only changes how they write."""
+    from django.conf import settings
+
+    from opmodel.logs import use_json
+
+    if settings.LOG_FORMAT == "json":
+        for handler in logger.handlers:
+            use_json(handler)
+
+
 @signals.task_prerun.connect
 def _check_connections(task=None, **kwargs):
     """Before a task, as Django does before a request: a connection past DATABASE_CONN_MAX_AGE, or one

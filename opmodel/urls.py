@@ -9,6 +9,7 @@ from governance.library import urls as library_urls
 from governance.shadow import urls as shadow_urls
 from initiatives.api import InitiativeViewSet
 from kpis.api import KpiViewSet, MeasurementIngestView
+from opmodel import ops
 from opmodel.api import unrouted
 
 router = DefaultRouter(trailing_slash=True)
@@ -18,6 +19,10 @@ router.register("gate-reviews", GateReviewViewSet, basename="gate-review")
 router.register("kpis", KpiViewSet, basename="kpi")
 
 urlpatterns = [
+    # For orchestrators, without login and without a trailing slash (opmodel/ops.py).
+    path("healthz", ops.healthz, name="healthz"),
+    path("readyz", ops.readyz, name="readyz"),
+    path("metrics", ops.metrics, name="metrics"),
     path("", include("initiatives.urls")),
     path("", include("governance.urls")),
     path("", include("kpis.urls")),

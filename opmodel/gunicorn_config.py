@@ -1,0 +1,20 @@
+"""gunicorn's settings for `python -m opmodel web` (`-c python:opmodel.gunicorn_config`); the command line
+adds --bind and --workers.
+
+Logs as Django does (settings.LOGGING, opmodel/logs.py). With LOG_FORMAT=json, gunicorn's own lines go
+through the JSON handler and its access log is off: Django's `opmodel.access` logger writes one JSON line
+per request instead, with the request id (opmodel.middleware.RequestIdMiddleware). In plain text,
+gunicorn keeps its usual access log on stdout.
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opmodel.settings")
+
+from django.conf import settings  # noqa: E402 - after the settings module is named
+
+if settings.LOG_FORMAT == "json":
+    logconfig_dict = settings.LOGGING
+    accesslog = None
+else:
+    accesslog = "-"
