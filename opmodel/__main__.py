@@ -1,6 +1,7 @@
 """One entry point for every OpModel process: `python -m opmodel web|worker|beat|dev|local-env`.
 
-docker-compose runs `web`, `worker` and `beat` as separate services; `make run`
+docker-compose runs `web`, `worker` and `beat` as separate services, and `healthcheck-web` and
+`healthcheck-worker` as their health checks; `make run`
 runs `local-env`, which writes VAR_DIR/local.env (opmodel/env.py), then `dev`, which
 starts all three and stops them together. Each command is configured by environment
 variables only: PORT or BIND and WEB_CONCURRENCY for `web`, WORKER_CONCURRENCY for
@@ -11,9 +12,12 @@ fills in those the environment does not set.
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 
 from opmodel.env import load_local_env, metrics_dir, read_env_file, write_local_env
 
@@ -60,6 +64,32 @@ def _metrics_files(process: str) -> None:
 def beat() -> None:
     # The schedule file is CELERY_BEAT_SCHEDULE_FILENAME, under VAR_DIR/celery.
     _exec("celery", "-A", "opmodel", "beat", "--loglevel", "INFO")
+
+
+# A health check that takes longer than this failed: docker-compose.yml gives each check 10 s.
+HEALTHCHECK_TIMEOUT_SECONDS = 8
+
+
+def healthcheck_web() -> None:
+    """Exit 0 when this container's web answers /readyz with 200 (database, broker, migrations: opmodel/ops.py)
+    on the address `web` binds (BIND or PORT); else print why and exit 1."""
+    host, _, port = _bind().rpartition(":")
+    host = {"0.0.0.0": "127.0.0.1", "[::]": "[::1]", "": "127.0.0.1"}.get(host, host)  # noqa: S104 - a listen address
+    url = f"http://{host}:{port}/readyz"
+    try:
+        with urllib.request.urlopen(url, timeout=HEALTHCHECK_TIMEOUT_SECONDS) as response:
+            print(response.read().decode(), flush=True)
+    except urllib.error.HTTPError as error:
+        sys.exit(f"{url} answered {error.code}: {error.read().decode()}")
+    except OSError as error:
+        sys.exit(f"{url}: {error}")
+
+
+def healthcheck_worker() -> None:
+    """Exit 0 when this host's Celery worker answers a ping through the broker; celery exits non-zero when
+    it does not answer within the timeout."""
+    destination = f"celery@{socket.gethostname()}"  # the worker's default name
+    _exec("celery", "-A", "opmodel", "inspect", "ping", "--destination", destination, "--timeout", "5")
 
 
 def _exec(module: str, *args: str) -> None:
@@ -120,7 +150,15 @@ def local_env() -> None:
     )
 
 
-COMMANDS = {"web": web, "worker": worker, "beat": beat, "dev": dev, "local-env": local_env}
+COMMANDS = {
+    "web": web,
+    "worker": worker,
+    "beat": beat,
+    "dev": dev,
+    "local-env": local_env,
+    "healthcheck-web": healthcheck_web,
+    "healthcheck-worker": healthcheck_worker,
+}
 
 
 def main(argv: list[str]) -> None:

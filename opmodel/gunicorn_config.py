@@ -11,7 +11,7 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opmodel.settings")
 
-from django.conf import settings  # noqa: E402 - after the settings module is named
+from django.conf import settings
 
 if settings.LOG_FORMAT == "json":
     logconfig_dict = settings.LOGGING

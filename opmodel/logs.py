@@ -56,7 +56,7 @@ class JsonFormatter(_JsonFormatter):
             reserved_attrs=[*RESERVED_ATTRS, "request"],
         )
 
-    def formatTime(self, record, datefmt=None):  # noqa: N802 - logging's name
+    def formatTime(self, record, datefmt=None):
         # ISO 8601 in UTC with milliseconds, whatever the machine's zone.
         moment = datetime.fromtimestamp(record.created, timezone.utc)
         return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -8,6 +8,11 @@
   It holds django-prometheus's request metrics and OpModel's own (opmodel/metrics.py), added up over
   every gunicorn and Celery worker process through their files under METRICS_DIR (opmodel/__main__.py
   sets PROMETHEUS_MULTIPROC_DIR), and gauges read from the database now (DATABASE_GAUGES below).
+
+OpsEndpointsMiddleware answers them, right after the request id is set and before anything reads the
+Host header: a probe sends the container's own address, which ALLOWED_HOSTS rightly does not list, and
+plain HTTP, which HTTPS_ONLY would redirect. None of them builds a URL from the Host header or touches the
+session. Probes and scrapes are thus not counted in django-prometheus's request metrics either.
 """
 
 import glob
@@ -85,6 +90,7 @@ def _check_database() -> str:
 def _check_broker() -> str:
     try:
         with celery_app.connection_for_write(
+            settings.CELERY_BROKER_URL,
             connect_timeout=BROKER_TIMEOUT_SECONDS,
             transport_options={
                 "socket_timeout": BROKER_TIMEOUT_SECONDS,
@@ -225,3 +231,16 @@ def metrics(request) -> HttpResponse:
             return _refused(403, "That is not the metrics token.")
     encode, content_type = choose_encoder(request.headers.get("Accept", ""))
     return HttpResponse(encode(_registry()), content_type=content_type)
+
+
+# The paths, without a trailing slash, and their views; opmodel/urls.py lists them too, for reverse().
+ENDPOINTS = {"healthz": healthz, "readyz": readyz, "metrics": metrics}
+
+
+class OpsEndpointsMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        view = ENDPOINTS.get(request.path_info[1:])
+        return view(request) if view else self.get_response(request)

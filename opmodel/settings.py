@@ -52,8 +52,6 @@ SECURE_HSTS_SECONDS = 31_536_000 if HTTPS_ONLY else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS_ONLY
 SECURE_HSTS_PRELOAD = HTTPS_ONLY
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# Probes and scrapes come from inside the deployment, over plain HTTP (opmodel/ops.py).
-SECURE_SSL_REDIRECT_EXEMPT = [r"^(healthz|readyz|metrics)$"]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=60)
 X_FRAME_OPTIONS = "DENY"
@@ -78,6 +76,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so every line logged while a request is handled carries its id (opmodel/logs.py).
     "opmodel.middleware.RequestIdMiddleware",
+    # /healthz, /readyz and /metrics, before the Host check and the HTTPS redirect (opmodel/ops.py).
+    "opmodel.ops.OpsEndpointsMiddleware",
     # django-prometheus times what is between its two halves: everything but the request id.
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
