@@ -45,7 +45,7 @@ def worker() -> None:
     # Keeps its database connection between tasks, so the scorecard recompute reuses its plan.
     os.environ.setdefault("DATABASE_CONN_MAX_AGE", "3600")
     _metrics_files("worker")
-    _exec("celery", "-A", "opmodel", "worker", "--concurrency", concurrency, "--loglevel", "INFO")
+    _celery("worker", "--concurrency", concurrency, "--loglevel", "INFO")
 
 
 def _metrics_files(process: str) -> None:
@@ -63,7 +63,17 @@ def _metrics_files(process: str) -> None:
 
 def beat() -> None:
     # The schedule file is CELERY_BEAT_SCHEDULE_FILENAME, under VAR_DIR/celery.
-    _exec("celery", "-A", "opmodel", "beat", "--loglevel", "INFO")
+    _celery("beat", "--loglevel", "INFO")
+
+
+def _celery(command: str, *args: str) -> None:
+    # With LOG_FORMAT=json every line is a JSON log line (opmodel/celery.py): --quiet drops the banners,
+    # which Celery prints rather than logs. Importing the settings also fails a malformed variable here.
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opmodel.settings")
+    from django.conf import settings
+
+    quiet = ["--quiet"] if settings.LOG_FORMAT == "json" else []
+    _exec("celery", "-A", "opmodel", *quiet, command, *args)
 
 
 # A health check that takes longer than this failed: docker-compose.yml gives each check 10 s.

@@ -14,7 +14,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opmodel.settings")
 from django.conf import settings
 
 if settings.LOG_FORMAT == "json":
-    logconfig_dict = settings.LOGGING
+    # gunicorn gives its error logger a plain handler of its own first: naming the logger here replaces it,
+    # so its lines go up to the JSON handler.
+    logconfig_dict = {
+        **settings.LOGGING,
+        "loggers": {**settings.LOGGING["loggers"], "gunicorn.error": {"handlers": [], "propagate": True}},
+    }
     accesslog = None
 else:
     accesslog = "-"

@@ -87,6 +87,8 @@ def logging_config(log_format: str, level: str) -> dict:
 
 def use_json(handler: logging.Handler) -> None:
     """Make a handler someone else configured (Celery's) write JSON lines with the request or task id."""
+    # Python's warnings too, as Django routes them (configure_logging): else they are raw lines on stderr.
+    logging.captureWarnings(True)
     handler.setFormatter(JsonFormatter())
     if not any(isinstance(f, RequestIdFilter) for f in handler.filters):
         handler.addFilter(RequestIdFilter())
