@@ -78,6 +78,7 @@ def _celery(command: str, *args: str) -> None:
 
 # A health check that takes longer than this failed: docker-compose.yml gives each check 10 s.
 HEALTHCHECK_TIMEOUT_SECONDS = 8
+READY_PATH = "/readyz"
 
 
 def healthcheck_web() -> None:
@@ -85,7 +86,7 @@ def healthcheck_web() -> None:
     on the address `web` binds (BIND or PORT); else print why and exit 1."""
     host, _, port = _bind().rpartition(":")
     host = {"0.0.0.0": "127.0.0.1", "[::]": "[::1]", "": "127.0.0.1"}.get(host, host)  # noqa: S104 - a listen address
-    url = f"http://{host}:{port}/readyz"
+    url = f"http://{host}:{port}{READY_PATH}"
     try:
         with urllib.request.urlopen(url, timeout=HEALTHCHECK_TIMEOUT_SECONDS) as response:
             print(response.read().decode(), flush=True)
