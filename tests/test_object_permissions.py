@@ -385,6 +385,9 @@ NOT_LISTS = {
     "password_reset_complete": "auth",
     "schema": "the OpenAPI description",
     "api-docs": "the interactive API docs",
+    "healthz": "for orchestrators: the process answers",
+    "readyz": "for orchestrators: the database, broker and migrations, by check",
+    "metrics": "counts and durations, never a name: labels are channels, outcomes, gates and views",
 }
 # Routes without a parameter for the shadow-AI register's stewards only: 403 to Charlie, 200 to Lee and Rita.
 STEWARDS_ONLY = {
