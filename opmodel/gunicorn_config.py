@@ -15,10 +15,15 @@ from django.conf import settings
 
 if settings.LOG_FORMAT == "json":
     # gunicorn gives its error logger a plain handler of its own first: naming the logger here replaces it,
-    # so its lines go up to the JSON handler.
+    # so its lines go up to the JSON handler. Its access lines, which it writes whenever logconfig_dict is
+    # set, would repeat opmodel.access's without the request id: dropped.
     logconfig_dict = {
         **settings.LOGGING,
-        "loggers": {**settings.LOGGING["loggers"], "gunicorn.error": {"handlers": [], "propagate": True}},
+        "loggers": {
+            **settings.LOGGING["loggers"],
+            "gunicorn.error": {"handlers": [], "propagate": True},
+            "gunicorn.access": {"handlers": [], "propagate": False},
+        },
     }
     accesslog = None
 else:
