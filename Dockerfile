@@ -9,7 +9,8 @@ RUN pip install -r requirements.txt
 
 COPY . .
 # Local state from a developer checkout never goes into the image.
-RUN rm -rf .venv var && useradd --system --no-create-home opmodel && mkdir var && chown opmodel var
+# var/metrics is where docker-compose.yml mounts the metrics volume, which starts with this owner.
+RUN rm -rf .venv var && useradd --system --no-create-home opmodel && mkdir -p var/metrics && chown -R opmodel var
 USER opmodel
 
 EXPOSE 8000

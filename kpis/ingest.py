@@ -10,6 +10,7 @@ table filled with executemany. Replaying a batch changes nothing.
 import io
 import logging
 import math
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -19,6 +20,7 @@ from django.utils import timezone
 from governance.permissions import is_leader, with_measurement_rights
 from initiatives.models import Initiative
 from kpis.models import IngestBatch, Kpi
+from opmodel import metrics
 from opmodel.compat import parse_iso_datetime
 from opmodel.middleware import current_request_id
 
@@ -72,17 +74,27 @@ class BatchRejected(Exception):
 
 def record_measurements(items, *, acting_user, token=None, channel=IngestBatch.Channel.API) -> IngestResult:
     """Validate every item, then upsert one value per (kpi, timestamp, source) in one statement."""
+    started = time.monotonic()
     rows = validate_batch(items, acting_user=acting_user)
     attempt = 1
     while True:
         try:
-            return _write(rows, received=len(items), acting_user=acting_user, token=token, channel=channel)
+            result = _write(rows, received=len(items), acting_user=acting_user, token=token, channel=channel)
         except OperationalError as error:
             # Inside a caller's transaction a retry cannot start over: let that caller decide.
             if attempt == WRITE_ATTEMPTS or not _retryable(error) or connection.in_atomic_block:
                 raise
             attempt += 1
             logger.warning("Ingest batch rolled back (%s); attempt %d of %d.", error, attempt, WRITE_ATTEMPTS)
+        else:
+            metrics.record_ingest(
+                channel,
+                created=result.created,
+                updated=result.updated,
+                unchanged=result.unchanged,
+                seconds=time.monotonic() - started,
+            )
+            return result
 
 
 def _retryable(error: OperationalError) -> bool:

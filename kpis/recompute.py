@@ -1,5 +1,6 @@
 """The scheduled scorecard recompute: single-flight, safe to rerun, and it loses no dirty mark."""
 
+import time as time_module
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -9,6 +10,7 @@ from django.utils import timezone
 
 from kpis.scorecard_events import emit_scorecard_events
 from kpis.scorecard_sql import store_past_scorecards, store_scorecards
+from opmodel import metrics
 from opmodel.compat import UTC
 
 LOCK = "recompute-scorecards"
@@ -25,14 +27,17 @@ def recompute_scorecards(*, full: bool = False) -> RecomputeResult:
     of every initiative (full) or of the dirty ones and clear the marks that did not move meanwhile
     (kpis.scorecard_sql.store_scorecards), and put the health changes and guardrail breaches they show
     in the webhook outbox (kpis.scorecard_events)."""
+    started = time_module.monotonic()
     with transaction.atomic():
         if not _only_run():
             return RecomputeResult(0, skipped=True)
         now = timezone.now()
-        written = store_scorecards(now, full=full)
-        if written:
+        recomputed = store_scorecards(now, full=full)
+        if recomputed:
             emit_scorecard_events(now)
-        return RecomputeResult(written)
+    # Counted once committed, in the process that ran it: the Celery worker's (opmodel/metrics.py).
+    metrics.record_recompute(full=full, recomputed=recomputed, seconds=time_module.monotonic() - started)
+    return RecomputeResult(recomputed)
 
 
 def end_of_day(day: date) -> datetime:

@@ -1,6 +1,7 @@
 """One entry point for every OpModel process: `python -m opmodel web|worker|beat|dev|local-env`.
 
-docker-compose runs `web`, `worker` and `beat` as separate services; `make run`
+docker-compose runs `web`, `worker` and `beat` as separate services, and `healthcheck-web` and
+`healthcheck-worker` as their health checks; `make run`
 runs `local-env`, which writes VAR_DIR/local.env (opmodel/env.py), then `dev`, which
 starts all three and stops them together. Each command is configured by environment
 variables only: PORT or BIND and WEB_CONCURRENCY for `web`, WORKER_CONCURRENCY for
@@ -9,12 +10,16 @@ fills in those the environment does not set.
 """
 
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 
-from opmodel.env import load_local_env, read_env_file, write_local_env
+from opmodel.env import load_local_env, metrics_dir, read_env_file, write_local_env
 
 
 def _bind() -> str:
@@ -30,19 +35,72 @@ def web() -> None:
     # In DEBUG too: WhiteNoise serves only collected files, hashed and compressed (opmodel/staticfiles.py).
     call_command("collectstatic", interactive=False, verbosity=0)
     workers = os.environ.get("WEB_CONCURRENCY", "2")
-    _exec("gunicorn", "opmodel.wsgi", "--bind", _bind(), "--workers", workers, "--access-logfile", "-")
+    _metrics_files("web")
+    # Logging (plain or JSON) and the access log: opmodel/gunicorn_config.py.
+    _exec("gunicorn", "opmodel.wsgi", "-c", "python:opmodel.gunicorn_config", "--bind", _bind(), "--workers", workers)
 
 
 def worker() -> None:
     concurrency = os.environ.get("WORKER_CONCURRENCY", "2")
     # Keeps its database connection between tasks, so the scorecard recompute reuses its plan.
     os.environ.setdefault("DATABASE_CONN_MAX_AGE", "3600")
-    _exec("celery", "-A", "opmodel", "worker", "--concurrency", concurrency, "--loglevel", "INFO")
+    _metrics_files("worker")
+    _celery("worker", "--concurrency", concurrency, "--loglevel", "INFO")
+
+
+def _metrics_files(process: str) -> None:
+    """Every process this command starts (gunicorn's or Celery's workers) keeps its Prometheus metrics in a
+    file of its own under METRICS_DIR/<process>, which /metrics adds up (opmodel/ops.py). Emptied at each
+    start, as prometheus_client's multiprocess mode requires: counters start again from zero, which
+    Prometheus reads as a restart. web and worker each have their own folder, so neither empties the
+    other's; docker-compose.yml shares METRICS_DIR between their containers."""
+    path = metrics_dir() / process
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True, exist_ok=True)
+    # Read by prometheus_client when it is first imported, in the processes started below.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
 
 
 def beat() -> None:
     # The schedule file is CELERY_BEAT_SCHEDULE_FILENAME, under VAR_DIR/celery.
-    _exec("celery", "-A", "opmodel", "beat", "--loglevel", "INFO")
+    _celery("beat", "--loglevel", "INFO")
+
+
+def _celery(command: str, *args: str) -> None:
+    # With LOG_FORMAT=json every line is a JSON log line (opmodel/celery.py): --quiet drops the banners,
+    # which Celery prints rather than logs. Importing the settings also fails a malformed variable here.
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opmodel.settings")
+    from django.conf import settings
+
+    quiet = ["--quiet"] if settings.LOG_FORMAT == "json" else []
+    _exec("celery", "-A", "opmodel", *quiet, command, *args)
+
+
+# A health check that takes longer than this failed: docker-compose.yml gives each check 10 s.
+HEALTHCHECK_TIMEOUT_SECONDS = 8
+READY_PATH = "/readyz"
+
+
+def healthcheck_web() -> None:
+    """Exit 0 when this container's web answers /readyz with 200 (database, broker, migrations: opmodel/ops.py)
+    on the address `web` binds (BIND or PORT); else print why and exit 1."""
+    host, _, port = _bind().rpartition(":")
+    host = {"0.0.0.0": "127.0.0.1", "[::]": "[::1]", "": "127.0.0.1"}.get(host, host)  # noqa: S104 - a listen address
+    url = f"http://{host}:{port}{READY_PATH}"
+    try:
+        with urllib.request.urlopen(url, timeout=HEALTHCHECK_TIMEOUT_SECONDS) as response:
+            print(response.read().decode(), flush=True)
+    except urllib.error.HTTPError as error:
+        sys.exit(f"{url} answered {error.code}: {error.read().decode()}")
+    except OSError as error:
+        sys.exit(f"{url}: {error}")
+
+
+def healthcheck_worker() -> None:
+    """Exit 0 when this host's Celery worker answers a ping through the broker; celery exits non-zero when
+    it does not answer within the timeout."""
+    destination = f"celery@{socket.gethostname()}"  # the worker's default name
+    _exec("celery", "-A", "opmodel", "inspect", "ping", "--destination", destination, "--timeout", "5")
 
 
 def _exec(module: str, *args: str) -> None:
@@ -103,7 +161,15 @@ def local_env() -> None:
     )
 
 
-COMMANDS = {"web": web, "worker": worker, "beat": beat, "dev": dev, "local-env": local_env}
+COMMANDS = {
+    "web": web,
+    "worker": worker,
+    "beat": beat,
+    "dev": dev,
+    "local-env": local_env,
+    "healthcheck-web": healthcheck_web,
+    "healthcheck-worker": healthcheck_worker,
+}
 
 
 def main(argv: list[str]) -> None:

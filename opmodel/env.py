@@ -83,6 +83,12 @@ def var_dir() -> Path:
     return Path(env_str("OPMODEL_VAR_DIR", str(BASE_DIR / "var")))
 
 
+def metrics_dir() -> Path:
+    """Where web and worker processes keep their Prometheus metrics, one folder each (opmodel/__main__.py),
+    and where /metrics reads them all (opmodel/ops.py)."""
+    return var_dir() / "metrics"
+
+
 def local_env_path() -> Path:
     return var_dir() / LOCAL_ENV_FILE_NAME
 

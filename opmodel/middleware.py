@@ -1,36 +1,52 @@
 import logging
 import re
+import time
 import uuid
-from contextvars import ContextVar
 
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template import loader
 
-current_request_id: ContextVar[str] = ContextVar("current_request_id", default="")
+# Defined beside the log filter that reads it; the audit trail and ingest import it from here.
+from opmodel.logs import current_request_id
 
 # A PostgreSQL restart takes a few seconds; clients come back after this many.
 DATABASE_RETRY_AFTER_SECONDS = 5
 
-_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 logger = logging.getLogger(__name__)
+access_logger = logging.getLogger("opmodel.access")
 
 
 class RequestIdMiddleware:
-    """Tag each request with an id (the caller's X-Request-ID when sane) for audit events and logs."""
+    """Tag each request with an id (the caller's X-Request-ID when sane) for audit events and logs, return
+    it in the X-Request-ID header, and log one access line (opmodel.logs: shown with LOG_FORMAT=json)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        started = time.monotonic()
         incoming = request.headers.get("X-Request-ID", "")
-        request.id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        request.id = incoming if _SAFE_ID.fullmatch(incoming) else uuid.uuid4().hex
         token = current_request_id.set(request.id)
         try:
             response = self.get_response(request)
+            response["X-Request-ID"] = request.id
+            access_logger.info(
+                "%s %s %s",
+                request.method,
+                request.path,
+                response.status_code,
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round((time.monotonic() - started) * 1000, 1),
+                },
+            )
         finally:
             current_request_id.reset(token)
-        response["X-Request-ID"] = request.id
         return response
 
 

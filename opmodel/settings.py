@@ -12,7 +12,8 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from whitenoise.compress import Compressor
 
-from opmodel.env import env_bool, env_database, env_int, env_list, env_str, env_url, var_dir
+from opmodel.env import env_bool, env_database, env_int, env_list, env_str, env_url, metrics_dir, var_dir
+from opmodel.logs import LOG_FORMATS, logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Local state (SQLite file, on-disk broker, beat schedule, local.env): OPMODEL_VAR_DIR or ./var; ignored by git.
@@ -51,7 +52,6 @@ SECURE_HSTS_SECONDS = 31_536_000 if HTTPS_ONLY else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS_ONLY
 SECURE_HSTS_PRELOAD = HTTPS_ONLY
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT_EXEMPT = [r"^healthz/$"]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=60)
 X_FRAME_OPTIONS = "DENY"
@@ -74,9 +74,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every line logged while a request is handled carries its id (opmodel/logs.py).
+    "opmodel.middleware.RequestIdMiddleware",
+    # /healthz, /readyz and /metrics, before the Host check and the HTTPS redirect (opmodel/ops.py).
+    "opmodel.ops.OpsEndpointsMiddleware",
+    # django-prometheus times what is between its two halves: everything but the request id.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "opmodel.middleware.RequestIdMiddleware",
     "opmodel.api.ApiProblemMiddleware",
     "opmodel.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -85,6 +90,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "opmodel.urls"
@@ -398,10 +404,12 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-}
+# Health and metrics (opmodel/ops.py). /metrics answers only `Authorization: Bearer <METRICS_TOKEN>` when set.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_DIR = metrics_dir()
+
+# plain text, or one JSON object per line with the request id (opmodel/logs.py), for Django, gunicorn and Celery.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain").strip().lower() or "plain"
+if LOG_FORMAT not in LOG_FORMATS:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json; got {LOG_FORMAT!r}.")
+LOGGING = logging_config(LOG_FORMAT, env_str("LOG_LEVEL", "INFO"))

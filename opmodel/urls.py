@@ -11,6 +11,7 @@ from governance.sso import urls as sso_urls
 from governance.sso import views as sso_views
 from initiatives.api import InitiativeViewSet
 from kpis.api import AfterActionReviewView, KpiViewSet, MeasurementIngestView
+from opmodel import ops
 from opmodel.api import unrouted
 
 router = DefaultRouter(trailing_slash=True)
@@ -20,6 +21,9 @@ router.register("gate-reviews", GateReviewViewSet, basename="gate-review")
 router.register("kpis", KpiViewSet, basename="kpi")
 
 urlpatterns = [
+    # /healthz, /readyz, /metrics: for orchestrators, without login. opmodel.ops.OpsEndpointsMiddleware
+    # answers them before the Host check; listed here for reverse() and the URL walk in the tests.
+    *(path(route, view, name=route) for route, view in ops.ENDPOINTS.items()),
     path("", include("initiatives.urls")),
     path("", include("governance.urls")),
     path("", include("kpis.urls")),

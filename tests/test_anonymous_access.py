@@ -17,6 +17,10 @@ PUBLIC = (
     r"^api/schema/",
     r"^api/docs/",
     r"^admin/",  # the admin has its own login page
+    # For orchestrators (tests/test_health_and_metrics.py); /metrics takes METRICS_TOKEN when one is set.
+    r"^healthz$",
+    r"^readyz$",
+    r"^metrics$",
 )
 SAMPLE = {
     "slug": "some-initiative",

@@ -7,6 +7,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from django.urls import resolve
+
+from opmodel import ops
+from opmodel.__main__ import COMMANDS, HEALTHCHECK_TIMEOUT_SECONDS, READY_PATH
+from opmodel.env import metrics_dir
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 APP_SERVICES = {"web", "worker", "beat"}
@@ -83,3 +88,41 @@ def test_the_compose_environment_passes_the_deploy_security_checks(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert "(security." not in result.stdout + result.stderr
+
+
+def test_web_and_worker_health_checks_run_the_entry_point():
+    for name in ("web", "worker"):
+        check = built_services()[name]["healthcheck"]
+        assert check["test"] == ["CMD", "python", "-m", "opmodel", f"healthcheck-{name}"]
+        assert f"healthcheck-{name}" in COMMANDS
+        assert _seconds(check["timeout"]) > HEALTHCHECK_TIMEOUT_SECONDS
+    assert "healthcheck" not in built_services()["beat"]  # beat serves nothing to ask
+
+
+def test_the_web_health_check_asks_readyz_on_the_port_web_binds_and_publishes():
+    web = built_services()["web"]
+    port = interpolated(web["environment"]["BIND"]).rpartition(":")[2]
+    assert f"{port}:{port}" in web["ports"]
+    assert resolve(READY_PATH).func is ops.readyz
+
+
+def test_web_and_worker_share_the_metrics_folder_the_code_reads(monkeypatch):
+    """The worker's metric files reach web's /metrics through one volume, mounted where METRICS_DIR is."""
+    monkeypatch.delenv("OPMODEL_VAR_DIR", raising=False)
+    workdir = re.search(r"^WORKDIR (\S+)$", (BASE_DIR / "Dockerfile").read_text(), re.MULTILINE).group(1)
+    mount = f"metrics:{workdir}/{metrics_dir().relative_to(BASE_DIR)}"
+    for name in ("web", "worker"):
+        assert built_services()[name]["volumes"] == [mount]
+    assert "metrics" in compose()["volumes"]
+    assert "var/metrics" in (BASE_DIR / "Dockerfile").read_text()  # created, owned by the app's user
+
+
+def test_compose_logs_json_and_passes_the_metrics_token():
+    assert built_services()["web"]["environment"]["LOG_FORMAT"] == "${LOG_FORMAT:-json}"
+    assert built_services()["web"]["environment"]["METRICS_TOKEN"] == "${METRICS_TOKEN:-}"
+    for name in APP_SERVICES | {"migrate"}:
+        assert interpolated(built_services()[name]["environment"]["LOG_FORMAT"]) == "json"
+
+
+def _seconds(duration: str) -> int:
+    return int(duration.removesuffix("s"))

@@ -405,6 +405,9 @@ NOT_LISTS = {
     "password_reset_complete": "auth",
     "schema": "the OpenAPI description",
     "api-docs": "the interactive API docs",
+    "healthz": "for orchestrators: the process answers",
+    "readyz": "for orchestrators: the database, broker and migrations, by check",
+    "metrics": "counts and durations, never a name: labels are channels, outcomes, gates and views",
 }
 # Single sign-on's routes answer 404 while it is off, as here; tests/test_sso.py covers them switched on.
 SSO_ROUTES = {"oidc_authentication_init", "oidc_authentication_callback"}
