@@ -48,7 +48,7 @@ from governance.models import (
 from governance.shadow import services as shadow
 from governance.tokens import issue_token
 from initiatives.forms import InitiativeForm
-from initiatives.models import Initiative, Role, RoleAssignment
+from initiatives.models import Initiative, Role, RoleAssignment, Stage
 from kpis import services as kpi_services
 from kpis.catalogue import FRAMEWORK_SETS
 from kpis.forms import KpiForm
@@ -199,6 +199,12 @@ def _reset_confirm(w: World) -> Probe:
     return Probe(url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}, prepare=prepare)
 
 
+def _launched(w: World) -> World:
+    """The after-action review is written once launched: the probe's initiative is moved into measure-impact."""
+    Initiative.objects.filter(pk=w.initiative.pk).update(stage=Stage.MEASURE_IMPACT)
+    return w
+
+
 def _slug(name: str) -> Callable[[World], str]:
     return lambda w: reverse(name, args=[w.initiative.slug])
 
@@ -258,6 +264,26 @@ PROBES: dict[str, Callable[[World], Probe]] = {
         w.alice,
     ),
     "governance:tokens": lambda w: Probe(reverse("governance:tokens"), {"name": "Forged token"}, w.alice),
+    "kpis:after_action_review": lambda w: Probe(
+        _slug("kpis:after_action_review")(_launched(w)),
+        {
+            "held_on": timezone.localdate(),
+            "work_removed": "Forged",
+            "work_replacing": "Forged",
+            "result": "Forged",
+            "kpis": [w.initiative.kpis.first().pk],
+        },
+        w.alice,
+    ),
+    "governance:reuse_review_outcome": lambda w: Probe(
+        _slug("governance:reuse_review_outcome")(w),
+        {
+            "reuse_review_held_on": timezone.localdate(),
+            "reuse_review_adopting": "Forged",
+            "reuse_review_changes": "None",
+        },
+        w.alice,
+    ),
     "governance:token_revoke": lambda w: Probe(reverse("governance:token_revoke", args=[w.token.pk]), {}, w.alice),
     "governance:asset_create": lambda w: Probe(
         reverse("governance:asset_create"),
