@@ -35,6 +35,7 @@ from governance.library.services import WORKFLOW_ASSET_TYPES
 from governance.models import GateReview, InitiativeControl
 from initiatives import plan
 from initiatives.models import LAUNCHED, Charter, Initiative, Role, Stage
+from kpis import telemetry
 from kpis.models import Kpi, Scorecard
 from kpis.scorecards import AMBER, CADENCE_PERIOD, FLAG_LABELS, GREEN, NO_DATA, RED
 
@@ -208,7 +209,7 @@ scored AS (
                WHEN x.expected - x.progress <= %(red_gap)s THEN {amber}
                ELSE {red} END AS status
     FROM (
-        SELECT k.id, k.initiative_id, k.key, k.position, k.kind, k.value_measure, k.baseline_date,
+        SELECT k.id, k.initiative_id, k.key, k.position, k.kind, k.value_measure, k.baseline_date, k.category,
                m.value AS latest_value, m."timestamp" AS latest_at, k.ready,
                -- a guardrail is inside its bound: at most it when the KPI should decrease, at least it otherwise
                CASE WHEN (k.direction = {decrease} AND m.value <= k.guardrail_bound)
@@ -222,7 +223,7 @@ scored AS (
                         ELSE CAST(k.elapsed AS DOUBLE PRECISION) / k.span END END AS expected
         FROM (
             SELECT k.id, k.initiative_id, k.key, k.position, k.kind, k.direction, k.cadence, k.value_measure,
-                   k.baseline_value, k.baseline_date, k.target_value, k.target_date, k.guardrail_bound,
+                   k.category, k.baseline_value, k.baseline_date, k.target_value, k.target_date, k.guardrail_bound,
                    CASE WHEN k.baseline_value IS NOT NULL AND k.baseline_date IS NOT NULL AND k.target_value IS NOT NULL
                              AND k.target_date IS NOT NULL THEN 1 ELSE 0 END AS ready,
                    CASE WHEN k.kind <> {guardrail} AND k.baseline_value IS NOT NULL AND k.baseline_date IS NOT NULL
@@ -463,7 +464,7 @@ flags AS (
     FROM overdue o
     UNION ALL
     SELECT p.id, {_flag("behind-plan", day="CAST(p.day AS TEXT)", days="CAST(p.days AS TEXT)")}
-    FROM ({_missed_milestone(d)}) p WHERE p.day IS NOT NULL
+    FROM ({_missed_milestone(d)}) p WHERE p.day IS NOT NULL{_trend_flags(d)}
 ),
 -- Flags of active initiatives only: a killed or on-hold one shows its status instead.
 flag_lists AS (
@@ -471,6 +472,116 @@ flag_lists AS (
     FROM flags fl JOIN chosen c ON c.id = fl.initiative_id AND c.status = {_q(Initiative.Status.ACTIVE)}
     GROUP BY fl.initiative_id
 )"""  # noqa: S608
+
+
+def _key_ends(suffixes) -> str:
+    """A KPI `s` whose key ends with one of the template suffixes (constants, never user input)."""
+    return "(" + " OR ".join(f"s.key LIKE {_q('%%.' + suffix)}" for suffix in suffixes) + ")"
+
+
+def _telemetry(d: _Dialect, past: bool) -> str:
+    """`trends` and `diagnoses` (kpis/telemetry.py): each cost and drift KPI's fitted rise over its last
+    %(trend_points)s points, the steepest per initiative and trend; each initiative's platform health,
+    adoption and cost levels, its diagnosis, and its measured cost per transaction."""
+    trend = " ".join(f"WHEN {_key_ends(suffixes)} THEN {_q(name)}" for name, suffixes in telemetry.TREND_KPIS.items())
+    trend = f"CASE {trend} ELSE '' END"
+    until = ' AND m."timestamp" <= %(now)s' if past else ""
+    platform, adoption = _key_ends(telemetry.PLATFORM_KPIS), f"s.category = {_q(Kpi.Category.ADOPTION)}"
+    weak, no_data = _in((AMBER, RED)), _q(NO_DATA)
+    per_request, per_thousand = _key_ends([telemetry.COST_PER_REQUEST]), _key_ends([telemetry.COST_PER_1000])
+
+    def level(group: str) -> str:
+        strong, weak_, unknown = (_q(v) for v in (telemetry.STRONG, telemetry.WEAK, telemetry.UNKNOWN))
+        return (
+            f"CASE WHEN g.{group}_weak > 0 THEN {weak_} WHEN g.{group}_known > 0 THEN {strong} ELSE {unknown} END"
+        )
+
+    rising, steady, unknown = (_q(v) for v in (telemetry.RISING, telemetry.STEADY, telemetry.UNKNOWN))
+    rules = " ".join(
+        f"WHEN {' AND '.join(f'y.{name} = {_q(value)}' for name, value in needs.items())} THEN {_q(diagnosis)}"
+        for diagnosis, needs in telemetry.DIAGNOSIS_RULES
+    )
+    span = "(max(t.x) - min(t.x))"
+    slope = (
+        "(count(*) * sum(t.x * t.value) - sum(t.x) * sum(t.value)) "
+        "/ nullif(count(*) * sum(t.x * t.x) - sum(t.x) * sum(t.x), 0)"
+    )
+    return f"""-- Telemetry: each cost and drift KPI's last points, numbered from the newest.
+trend_points AS (
+    SELECT p.* FROM (
+        SELECT s.initiative_id, s.id AS kpi, {trend} AS trend, m.value,
+               {d.ts_days('m."timestamp"', "%(now)s")} AS x,
+               row_number() OVER (PARTITION BY s.id ORDER BY m."timestamp" DESC, m.source) AS n
+        FROM scored s JOIN kpis_measurement m ON m.kpi_id = s.id{until}
+        WHERE {trend} <> ''
+    ) p WHERE p.n <= %(trend_points)s
+),
+-- The least-squares slope per day over them, times the days they span, as a share of their mean.
+trend_fits AS (
+    SELECT r.*, row_number() OVER (PARTITION BY r.initiative_id, r.trend ORDER BY r.rise DESC, r.kpi) AS steepest
+    FROM (
+        SELECT t.initiative_id, t.kpi, t.trend, count(*) AS points, {slope} * {span} / avg(t.value) AS rise
+        FROM trend_points t
+        GROUP BY t.initiative_id, t.kpi, t.trend
+        HAVING count(*) >= {telemetry.TREND_MIN_POINTS} AND max(t.x) > min(t.x) AND avg(t.value) > 0
+    ) r WHERE r.rise IS NOT NULL
+),
+trends AS MATERIALIZED (
+    SELECT t.*, {d.floor("100 * t.rise + 0.5")} AS pct FROM trend_fits t WHERE t.steepest = 1
+),
+-- Platform health and adoption: how many of their KPIs have a status, how many of those are amber or red.
+signals AS MATERIALIZED (
+    SELECT s.initiative_id,
+           count(*) FILTER (WHERE {platform} AND s.status <> {no_data}) AS platform_known,
+           count(*) FILTER (WHERE {platform} AND s.status IN {weak}) AS platform_weak,
+           {d.json_text_list("CAST(s.id AS TEXT)", where=f"{platform} AND s.status <> {no_data}")} AS platform_kpis,
+           count(*) FILTER (WHERE {adoption} AND s.status <> {no_data}) AS adoption_known,
+           count(*) FILTER (WHERE {adoption} AND s.status IN {weak}) AS adoption_weak,
+           {d.json_text_list("CAST(s.id AS TEXT)", where=f"{adoption} AND s.status <> {no_data}")} AS adoption_kpis,
+           max(s.latest_value) FILTER (WHERE {per_request}) AS per_request,
+           max(s.latest_value) FILTER (WHERE {per_thousand}) / 1000 AS per_thousand
+    FROM scored s
+    WHERE {platform} OR {adoption} OR {per_request} OR {per_thousand}
+    GROUP BY s.initiative_id
+),
+diagnoses AS (
+    SELECT y.*, CASE {rules} ELSE {_q(telemetry.Diagnosis.NOT_ENOUGH_DATA)} END AS diagnosis
+    FROM (
+        SELECT c.id AS initiative_id, {level("platform")} AS platform, {level("adoption")} AS adoption,
+               CASE WHEN t.rise > %(trend_rise)s THEN {rising} WHEN t.rise IS NOT NULL THEN {steady}
+                    ELSE {unknown} END AS cost,
+               coalesce(g.platform_kpis, '[]') AS platform_kpis, coalesce(g.adoption_kpis, '[]') AS adoption_kpis,
+               t.kpi AS cost_kpi, t.points AS cost_points, CASE WHEN t.rise > %(trend_rise)s THEN t.pct END AS cost_rise,
+               coalesce(g.per_request, g.per_thousand) AS measured_cost
+        FROM chosen c
+        LEFT JOIN signals g ON g.initiative_id = c.id
+        LEFT JOIN trends t ON t.initiative_id = c.id AND t.trend = {_q(telemetry.COST)}
+    ) y
+)"""  # noqa: S608
+
+
+def _telemetry_json() -> str:
+    """A diagnosis's figures (`dg`) as JSON text, for Scorecard.telemetry."""
+    text = "'{'"
+    for n, name in enumerate(("platform", "adoption", "cost")):
+        text += f" || '{', ' if n else ''}\"{name}\": \"' || dg.{name} || '\"'"
+    for name in ("platform_kpis", "adoption_kpis"):
+        text += f" || ', \"{name}\": ' || dg.{name}"
+    for name in ("cost_kpi", "cost_points", "cost_rise"):
+        text += f" || ', \"{name}\": ' || coalesce(CAST(dg.{name} AS TEXT), 'null')"
+    return text + " || '}'"
+
+
+def _trend_flags(d: _Dialect) -> str:
+    """The "cost rising" and "drift rising" flags: the steepest trend's KPI, rise in percent and points."""
+    flags = ""
+    for trend in telemetry.TREND_KPIS:
+        figures = {"kpi": "CAST(t.kpi AS TEXT)", "rise": "CAST(t.pct AS TEXT)", "points": "CAST(t.points AS TEXT)"}
+        flags += f"""
+    UNION ALL
+    SELECT t.initiative_id, {_flag(f"{trend}-rising", **figures)}
+    FROM trends t WHERE t.trend = {_q(trend)} AND t.rise > %(trend_rise)s"""  # noqa: S608
+    return flags
 
 
 @functools.cache
@@ -492,6 +603,8 @@ cleared AS (
 )"""
     health = " ".join(f"WHEN {rank} THEN {_q(status)}" for rank, status in enumerate((RED, AMBER, GREEN)))
     stale, fresh = _q(Scorecard.Confidence.STALE), _q(Scorecard.Confidence.FRESH)
+    # The measured cost per transaction when a cost KPI has data, the charter's estimate otherwise.
+    cost = "coalesce(dg.measured_cost, f.cost_per_transaction)"
     return f"""
 {kpi_figures(d, chosen, past)},
 {_per_kpi(d)},
@@ -499,24 +612,30 @@ cleared AS (
 -- One row per initiative with everything the criteria and flags below read.
 {_facts(d)},
 {_criteria(d, criteria)},
+{_telemetry(d, past)},
 {_flags(d)}{clear_marks}
 INSERT INTO kpis_scorecard (
     initiative_id, computed_at, stage, status, health, confidence, next_gate, readiness_met, readiness_total,
     missing_roles, flags, time_saved_hours, time_reallocated_hours, modelled_value, realised_value,
-    cost_per_transaction, monthly_cost, monthly_cost_at_2x, kpis, criteria)
+    cost_per_transaction, monthly_cost, monthly_cost_at_2x, kpis, criteria,
+    cost_source, diagnosis, telemetry)
 SELECT f.id, %(now)s, f.stage, f.status,
        CASE f.health_rank {health} ELSE {_q(NO_DATA)} END,
        CASE WHEN f.counted = 0 OR f.unsure > 0 THEN {stale} ELSE {fresh} END,
        f.gate, coalesce(cr.met, 0), coalesce(cr.total, 0),
        {d.missing_roles("f.held", [role.value for role in Role])}, coalesce(fl.flags, '[]'),
        f.saved, f.reallocated, f.saved * %(hourly_rate)s, f.reallocated * %(hourly_rate)s,
-       f.cost_per_transaction,
-       CASE WHEN f.volume <> 0 THEN f.cost_per_transaction * f.volume END,
-       CASE WHEN f.volume <> 0 THEN f.cost_per_transaction * f.volume * 2 END,
-       coalesce(f.kpis, '[]'), coalesce(cr.results, '[]')
+       {cost},
+       CASE WHEN f.volume <> 0 THEN {cost} * f.volume END,
+       CASE WHEN f.volume <> 0 THEN {cost} * f.volume * 2 END,
+       coalesce(f.kpis, '[]'), coalesce(cr.results, '[]'),
+       CASE WHEN dg.measured_cost IS NOT NULL THEN {_q(Scorecard.CostSource.MEASURED)}
+            WHEN f.cost_per_transaction IS NOT NULL THEN {_q(Scorecard.CostSource.CHARTER)} ELSE '' END,
+       dg.diagnosis, {_telemetry_json()}
 FROM facts f
 LEFT JOIN criteria cr ON cr.initiative_id = f.id
 LEFT JOIN flag_lists fl ON fl.initiative_id = f.id
+LEFT JOIN diagnoses dg ON dg.initiative_id = f.id
 """  # noqa: S608
 
 
@@ -531,6 +650,8 @@ def parameters(now: datetime, ids: list[int] | None) -> dict:
         "window_days": settings.OBSERVATION_WINDOW_DAYS,
         "pilot_theater_days": settings.PILOT_THEATER_DAYS,
         "hourly_rate": settings.VALUE_HOURLY_RATE,
+        "trend_points": settings.TREND_POINTS,
+        "trend_rise": settings.TREND_RISE,
     }
     if ids is not None:
         params["ids"] = ids if connection.vendor == "postgresql" else json.dumps(ids)
@@ -589,6 +710,8 @@ PARAMETER_TYPES = {
     "window_days": "integer",
     "pilot_theater_days": "integer",
     "hourly_rate": "float8",
+    "trend_points": "integer",
+    "trend_rise": "float8",
     "ids": "bigint[]",
 }
 

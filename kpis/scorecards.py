@@ -32,6 +32,7 @@ from governance.gates import Gate
 from governance.models import GateReview
 from initiatives import plan
 from initiatives.models import LAUNCHED, Role, Stage
+from kpis import telemetry
 from kpis.models import Kpi, Scorecard
 from opmodel.compat import UTC
 
@@ -47,6 +48,8 @@ FLAG_LABELS = {
     "stale-data": "Stale data",
     "approval-overdue": "Approval overdue",
     "behind-plan": "Behind plan",
+    "cost-rising": "Cost rising",
+    "drift-rising": "Drift rising",
 }
 
 
@@ -209,6 +212,9 @@ def flag_reason(flag: dict, kpi_names: dict[int, str]) -> str:
             return f"{Gate(gate).label} is {days} day(s) past its due date."
         case "behind-plan", {"day": day, "days": days} if day in plan.BY_DAY:
             return f"Day {day} milestone ({plan.BY_DAY[day].label.lower()}) is {days} day(s) past its date."
+        case "cost-rising" | "drift-rising", {"kpi": kpi, "rise": rise, "points": points}:
+            name = kpi_names.get(kpi, "A KPI")
+            return f"{name} up {rise} % over its last {points} points (fitted trend)."
     return flag.get("label", flag["code"])
 
 
@@ -271,6 +277,10 @@ def present(card):
         for c in sorted(card.criteria, key=lambda c: criteria_order.get(c["key"], len(criteria_order)))
     ]
     card.missing_roles = sorted(card.missing_roles, key=lambda role: _ROLE_ORDER.get(role, len(_ROLE_ORDER)))
+    for name in ("platform_kpis", "adoption_kpis"):
+        if name in card.telemetry:
+            card.telemetry[name] = [pk for pk in names if pk in set(card.telemetry[name])]
+    card.diagnosis_reasons = telemetry.reasons(card.telemetry, rows)
     return card
 
 

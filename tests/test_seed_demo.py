@@ -102,7 +102,7 @@ def test_a_second_run_changes_nothing(seeded):
 def test_every_initiative_has_an_outcome_tree(seeded):
     for initiative in Initiative.objects.all():
         assert Objective.objects.filter(initiative=initiative).exists(), initiative.slug
-        assert 6 <= initiative.kpis.count() <= 15, initiative.slug
+        assert 6 <= initiative.kpis.count() <= 18, initiative.slug  # 18: an archetype with the whole CTO set
         assert initiative.kpis.filter(owner__isnull=False).exists(), initiative.slug
     # The deliberately incomplete draft: KPIs, but no targets and no data yet.
     claims = Kpi.objects.filter(initiative__slug="claims-intake-triage")
