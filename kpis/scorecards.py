@@ -277,10 +277,13 @@ def present(card):
         for c in sorted(card.criteria, key=lambda c: criteria_order.get(c["key"], len(criteria_order)))
     ]
     card.missing_roles = sorted(card.missing_roles, key=lambda role: _ROLE_ORDER.get(role, len(_ROLE_ORDER)))
+    figures = card.telemetry or {}
     for name in ("platform_kpis", "adoption_kpis"):
-        if name in card.telemetry:
-            card.telemetry[name] = [pk for pk in names if pk in set(card.telemetry[name])]
-    card.diagnosis_reasons = telemetry.reasons(card.telemetry, rows)
+        if name in figures:
+            figures[name] = [pk for pk in names if pk in set(figures[name])]
+    card.diagnosis_reasons = telemetry.reasons(figures, rows)
+    card.cost_assumptions = telemetry.cost_assumptions(card, rows)
+    card.telemetry = figures or None  # a snapshot from before diagnoses has none
     return card
 
 

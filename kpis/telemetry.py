@@ -145,3 +145,29 @@ def reasons(telemetry: dict, rows: list[dict]) -> list[str]:
         case _:
             lines.append(f"Cost trend unknown: fewer than {TREND_MIN_POINTS} points of cost per request.")
     return lines
+
+
+def cost_assumptions(card, rows: list[dict]) -> list[str]:
+    """What the scale-out cost projection assumes, in words: where the cost per transaction comes from (a
+    measured cost KPI, else the charter's estimate) and the volume it is multiplied by."""
+    if card.cost_per_transaction is None:
+        return ["No cost per transaction: neither a cost KPI with data nor the charter's cost per 1,000 inferences."]
+    if card.cost_source == Scorecard.CostSource.MEASURED:
+        measured = [r for r in rows if r["latest_value"] is not None and has_suffix(r["key"], COST_PER_REQUEST)]
+        per_thousand = [r for r in rows if r["latest_value"] is not None and has_suffix(r["key"], COST_PER_1000)]
+        row, divided = (measured[0], "") if measured else (per_thousand[0] if per_thousand else None, " ÷ 1,000")
+        source = "measured" if row is None else f"measured: the latest point of {row['name']}{divided}"
+        if row is not None and row["latest_at"]:
+            source += f" ({row['latest_at']:%d %b %Y})"
+    else:
+        source = "the charter's estimate (cost per 1,000 inferences ÷ 1,000); no cost KPI has data yet"
+    lines = [f"Cost per transaction: {source}."]
+    if card.monthly_cost is not None and card.cost_per_transaction:
+        volume = round(card.monthly_cost / card.cost_per_transaction)
+        lines.append(
+            f"Volume: the charter's expected {volume:,} transactions a month; at 2× volume the cost per "
+            "transaction is assumed unchanged."
+        )
+    else:
+        lines.append("Volume: the charter has no expected monthly volume, so no monthly cost is projected.")
+    return lines

@@ -123,7 +123,7 @@ def trends(scores: list[KpiScore], now: datetime) -> dict[str, dict]:
         trend = telemetry.trend_of(score.key)
         if not trend:
             continue
-        newest = Measurement.objects.filter(kpi_id=score.kpi_id, timestamp__lte=now).order_by("-timestamp", "source")
+        newest = Measurement.objects.filter(kpi_id=score.kpi_id).order_by("-timestamp", "source")
         points = [((m.timestamp - now).total_seconds() / 86400, m.value) for m in newest[: settings.TREND_POINTS]]
         rise = telemetry.fitted_rise(points)
         if rise is not None and (trend not in steepest or rise > steepest[trend]["rise"]):
