@@ -320,7 +320,7 @@ class Scorecard(models.Model):
     diagnosis = models.CharField(max_length=20, choices=Diagnosis.choices, default=Diagnosis.NOT_ENOUGH_DATA)
     telemetry = JSONTextField(
         default=dict,
-        help_text="The figures behind the diagnosis: platform, adoption and cost levels, the KPIs they read, the trend.",
+        help_text="The figures behind the diagnosis: platform, adoption and cost levels, their KPIs, the trend.",
     )
     kpis = JSONTextField(default=list, help_text="Each KPI as a list of KPI_FIELDS.")
     criteria = JSONTextField(default=list, help_text="The next gate's criteria, each {key, status}.")

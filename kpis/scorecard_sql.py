@@ -492,9 +492,7 @@ def _telemetry(d: _Dialect, past: bool) -> str:
 
     def level(group: str) -> str:
         strong, weak_, unknown = (_q(v) for v in (telemetry.STRONG, telemetry.WEAK, telemetry.UNKNOWN))
-        return (
-            f"CASE WHEN g.{group}_weak > 0 THEN {weak_} WHEN g.{group}_known > 0 THEN {strong} ELSE {unknown} END"
-        )
+        return f"CASE WHEN g.{group}_weak > 0 THEN {weak_} WHEN g.{group}_known > 0 THEN {strong} ELSE {unknown} END"
 
     rising, steady, unknown = (_q(v) for v in (telemetry.RISING, telemetry.STEADY, telemetry.UNKNOWN))
     rules = " ".join(
@@ -551,7 +549,8 @@ diagnoses AS (
                CASE WHEN t.rise > %(trend_rise)s THEN {rising} WHEN t.rise IS NOT NULL THEN {steady}
                     ELSE {unknown} END AS cost,
                coalesce(g.platform_kpis, '[]') AS platform_kpis, coalesce(g.adoption_kpis, '[]') AS adoption_kpis,
-               t.kpi AS cost_kpi, t.points AS cost_points, CASE WHEN t.rise > %(trend_rise)s THEN t.pct END AS cost_rise,
+               t.kpi AS cost_kpi, t.points AS cost_points,
+               CASE WHEN t.rise > %(trend_rise)s THEN t.pct END AS cost_rise,
                coalesce(g.per_request, g.per_thousand) AS measured_cost
         FROM chosen c
         LEFT JOIN signals g ON g.initiative_id = c.id

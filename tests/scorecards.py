@@ -193,7 +193,8 @@ def failure_modes(initiative, scores: list[KpiScore], launch: datetime | None, n
         flags.append(_flag("behind-plan", day=missed.day, days=(today - due).days))
     for trend, fit in trends(scores, now).items():
         if fit["rise"] > settings.TREND_RISE:
-            flags.append(_flag(f"{trend}-rising", kpi=fit["kpi"], rise=telemetry.percent(fit["rise"]), points=fit["points"]))
+            rise = telemetry.percent(fit["rise"])
+            flags.append(_flag(f"{trend}-rising", kpi=fit["kpi"], rise=rise, points=fit["points"]))
     return flags
 
 

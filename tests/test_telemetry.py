@@ -6,13 +6,16 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
 from initiatives import services as initiative_services
+from initiatives.models import Initiative
 from kpis import services as kpi_services
 from kpis import telemetry
 from kpis.models import Kpi, Measurement, Scorecard
 from kpis.scorecard_sql import insert_scorecards, store_past_scorecards
+from kpis.scorecards import latest_scorecard
 from opmodel.compat import UTC
 from tests.lifecycle import api_as, assert_problem
 from tests.scorecards import assert_sql_matches_python
@@ -319,8 +322,14 @@ def test_the_scorecard_api_carries_the_diagnosis_and_its_reasons(alice, diagnose
 
 
 def test_a_snapshot_from_before_diagnoses_says_so(alice, initiative):
-    Scorecard.objects.create(initiative=initiative, computed_at=NOW, stage=initiative.stage, status="active",
-                             health="green", confidence="fresh")
+    Scorecard.objects.create(
+        initiative=initiative,
+        computed_at=NOW,
+        stage=initiative.stage,
+        status="active",
+        health="green",
+        confidence="fresh",
+    )
     body = api_as(alice).get(f"/api/v1/initiatives/{initiative.slug}/scorecard/").json()
     assert body["diagnosis"] == "not-enough-data" and body["telemetry"] is None
     assert body["diagnosis_reasons"] == ["Computed before diagnoses were: the next recompute adds one."]
@@ -361,3 +370,13 @@ def test_the_diagnosis_reads_adoption_by_category_not_by_name(initiative, tree):
     assert card(initiative).telemetry["adoption"] == "unknown"
     Kpi.objects.filter(key__endswith="assisted-tickets").update(category="adoption")
     assert card(initiative).telemetry["adoption"] == "weak"
+
+
+def test_the_demo_shows_weak_adoption_on_a_strong_platform_and_a_rising_cost_per_request():
+    call_command("seed_demo", verbosity=0)
+    underwriting = latest_scorecard(Initiative.objects.get(slug="underwriting-decision-support"))
+    coding = latest_scorecard(Initiative.objects.get(slug="coding-assistant"))
+
+    assert (underwriting.telemetry["platform"], underwriting.diagnosis) == ("strong", "change-management")
+    assert (coding.diagnosis, coding.cost_source) == ("architecture", "measured")
+    assert "cost-rising" in {flag["code"] for flag in coding.flags}

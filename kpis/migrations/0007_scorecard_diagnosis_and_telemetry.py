@@ -39,9 +39,7 @@ class Migration(migrations.Migration):
             name="telemetry",
             field=kpis.models.JSONTextField(
                 default=dict,
-                help_text=(
-                    "The figures behind the diagnosis: platform, adoption and cost levels, the KPIs they read, the trend."
-                ),
+                help_text="The figures behind the diagnosis: platform, adoption and cost levels, their KPIs, the trend.",
             ),
         ),
     ]
