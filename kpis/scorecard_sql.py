@@ -63,6 +63,24 @@ class _Dialect:
             return f'LEFT JOIN LATERAL (SELECT value, "timestamp" {newest}) m ON true'
         return f"LEFT JOIN kpis_measurement m ON m.id = (SELECT id {newest})"
 
+    def last_points(self, trend: str, past: bool = False) -> str:
+        """SELECT the last %(trend_points)s points (newest first, ties by source) of each KPI `s` of `scored`
+        that has a trend: its initiative, id, trend, value and x, the days from %(now)s. PostgreSQL reads no
+        more than those from the index; SQLite numbers every point of those KPIs and keeps the newest."""
+        until = ' AND m."timestamp" <= %(now)s' if past else ""
+        days = self.ts_days('m."timestamp"', "%(now)s")
+        columns = f"s.initiative_id, s.id AS kpi, {trend} AS trend, m.value, {days} AS x"
+        if self.pg:
+            newest = f'FROM kpis_measurement m WHERE m.kpi_id = s.id{until} ORDER BY m."timestamp" DESC, m.source'
+            return f"""SELECT {columns}
+    FROM scored s CROSS JOIN LATERAL (SELECT m.value, m."timestamp" {newest} LIMIT %(trend_points)s) m
+    WHERE {trend} <> ''"""  # noqa: S608
+        return f"""SELECT p.* FROM (
+        SELECT {columns}, row_number() OVER (PARTITION BY s.id ORDER BY m."timestamp" DESC, m.source) AS n
+        FROM scored s JOIN kpis_measurement m ON m.kpi_id = s.id{until}
+        WHERE {trend} <> ''
+    ) p WHERE p.n <= %(trend_points)s"""  # noqa: S608
+
     def initiatives(self, chosen: str) -> str:
         """FROM the chosen initiatives: every one, those whose ids are in %(ids)s, or (PostgreSQL) the
         dirty ones. The dirty ones are read into an array like the ids, so both get the same plan:
@@ -485,7 +503,6 @@ def _telemetry(d: _Dialect, past: bool) -> str:
     adoption and cost levels, its diagnosis, and its measured cost per transaction."""
     trend = " ".join(f"WHEN {_key_ends(suffixes)} THEN {_q(name)}" for name, suffixes in telemetry.TREND_KPIS.items())
     trend = f"CASE {trend} ELSE '' END"
-    until = ' AND m."timestamp" <= %(now)s' if past else ""
     platform, adoption = _key_ends(telemetry.PLATFORM_KPIS), f"s.category = {_q(Kpi.Category.ADOPTION)}"
     weak, no_data = _in((AMBER, RED)), _q(NO_DATA)
     per_request, per_thousand = _key_ends([telemetry.COST_PER_REQUEST]), _key_ends([telemetry.COST_PER_1000])
@@ -506,13 +523,7 @@ def _telemetry(d: _Dialect, past: bool) -> str:
     )
     return f"""-- Telemetry: each cost and drift KPI's last points, numbered from the newest.
 trend_points AS (
-    SELECT p.* FROM (
-        SELECT s.initiative_id, s.id AS kpi, {trend} AS trend, m.value,
-               {d.ts_days('m."timestamp"', "%(now)s")} AS x,
-               row_number() OVER (PARTITION BY s.id ORDER BY m."timestamp" DESC, m.source) AS n
-        FROM scored s JOIN kpis_measurement m ON m.kpi_id = s.id{until}
-        WHERE {trend} <> ''
-    ) p WHERE p.n <= %(trend_points)s
+    {d.last_points(trend, past)}
 ),
 -- The least-squares slope per day over them, times the days they span, as a share of their mean.
 trend_fits AS (
