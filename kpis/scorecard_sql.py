@@ -63,22 +63,21 @@ class _Dialect:
             return f'LEFT JOIN LATERAL (SELECT value, "timestamp" {newest}) m ON true'
         return f"LEFT JOIN kpis_measurement m ON m.id = (SELECT id {newest})"
 
-    def last_points(self, trend: str, past: bool = False) -> str:
-        """SELECT the last %(trend_points)s points (newest first, ties by source) of each KPI `s` of `scored`
-        that has a trend: its initiative, id, trend, value and x, the days from %(now)s. PostgreSQL reads no
-        more than those from the index; SQLite numbers every point of those KPIs and keeps the newest."""
+    def last_points(self, past: bool = False) -> str:
+        """SELECT the last %(trend_points)s points (newest first, ties by source) of each KPI of `trend_kpis`:
+        its initiative, id, trend, value and x, the days from %(now)s, each computed once per point.
+        PostgreSQL reads no more than those from the index; SQLite numbers every point of those KPIs."""
         until = ' AND m."timestamp" <= %(now)s' if past else ""
-        days = self.ts_days('m."timestamp"', "%(now)s")
-        columns = f"s.initiative_id, s.id AS kpi, {trend} AS trend, m.value, {days} AS x"
         if self.pg:
+            # In double precision: extract() gives numeric, whose arithmetic costs several times as much.
+            x = 'CAST(extract(epoch FROM m."timestamp" - %(now)s) AS DOUBLE PRECISION) / 86400'
             newest = f'FROM kpis_measurement m WHERE m.kpi_id = s.id{until} ORDER BY m."timestamp" DESC, m.source'
-            return f"""SELECT {columns}
-    FROM scored s CROSS JOIN LATERAL (SELECT m.value, m."timestamp" {newest} LIMIT %(trend_points)s) m
-    WHERE {trend} <> ''"""  # noqa: S608
+            return f"""SELECT s.initiative_id, s.id AS kpi, s.trend, m.value, m.x
+    FROM trend_kpis s CROSS JOIN LATERAL (SELECT m.value, {x} AS x {newest} LIMIT %(trend_points)s) m"""  # noqa: S608
         return f"""SELECT p.* FROM (
-        SELECT {columns}, row_number() OVER (PARTITION BY s.id ORDER BY m."timestamp" DESC, m.source) AS n
-        FROM scored s JOIN kpis_measurement m ON m.kpi_id = s.id{until}
-        WHERE {trend} <> ''
+        SELECT s.initiative_id, s.id AS kpi, s.trend, m.value, {self.ts_days('m."timestamp"', "%(now)s")} AS x,
+               row_number() OVER (PARTITION BY s.id ORDER BY m."timestamp" DESC, m.source) AS n
+        FROM trend_kpis s JOIN kpis_measurement m ON m.kpi_id = s.id{until}
     ) p WHERE p.n <= %(trend_points)s"""  # noqa: S608
 
     def initiatives(self, chosen: str) -> str:
@@ -521,9 +520,12 @@ def _telemetry(d: _Dialect, past: bool) -> str:
         "(count(*) * sum(t.x * t.value) - sum(t.x) * sum(t.value)) "
         "/ nullif(count(*) * sum(t.x * t.x) - sum(t.x) * sum(t.x), 0)"
     )
-    return f"""-- Telemetry: each cost and drift KPI's last points, numbered from the newest.
+    return f"""-- Telemetry: the cost and drift KPIs, and their last points.
+trend_kpis AS MATERIALIZED (
+    SELECT k.* FROM (SELECT s.initiative_id, s.id, {trend} AS trend FROM scored s) k WHERE k.trend <> ''
+),
 trend_points AS (
-    {d.last_points(trend, past)}
+    {d.last_points(past)}
 ),
 -- The least-squares slope per day over them, times the days they span, as a share of their mean.
 trend_fits AS (
