@@ -63,6 +63,10 @@ class _Dialect:
             return f'LEFT JOIN LATERAL (SELECT value, "timestamp" {newest}) m ON true'
         return f"LEFT JOIN kpis_measurement m ON m.id = (SELECT id {newest})"
 
+    def suffix(self, key: str) -> str:
+        """What follows a KPI key's first dot: the template suffix of <initiative>.<suffix> (kpis.telemetry.suffix)."""
+        return f"substr({key}, {'strpos' if self.pg else 'instr'}({key}, '.') + 1)"
+
     def last_points(self, past: bool = False) -> str:
         """SELECT the last %(trend_points)s points (newest first, ties by source) of each KPI of `trend_kpis`:
         its initiative, id, trend, value and x, the days from %(now)s, each computed once per point.
@@ -491,20 +495,22 @@ flag_lists AS (
 )"""  # noqa: S608
 
 
-def _key_ends(suffixes) -> str:
-    """A KPI `s` whose key ends with one of the template suffixes (constants, never user input)."""
-    return "(" + " OR ".join(f"s.key LIKE {_q('%%.' + suffix)}" for suffix in suffixes) + ")"
-
-
 def _telemetry(d: _Dialect, past: bool) -> str:
     """`trends` and `diagnoses` (kpis/telemetry.py): each cost and drift KPI's fitted rise over its last
     %(trend_points)s points, the steepest per initiative and trend; each initiative's platform health,
     adoption and cost levels, its diagnosis, and its measured cost per transaction."""
-    trend = " ".join(f"WHEN {_key_ends(suffixes)} THEN {_q(name)}" for name, suffixes in telemetry.TREND_KPIS.items())
+    trend = " ".join(
+        f"WHEN s.suffix IN {_in(suffixes)} THEN {_q(name)}" for name, suffixes in telemetry.TREND_KPIS.items()
+    )
     trend = f"CASE {trend} ELSE '' END"
-    platform, adoption = _key_ends(telemetry.PLATFORM_KPIS), f"s.category = {_q(Kpi.Category.ADOPTION)}"
+    platform, adoption = f"s.suffix IN {_in(telemetry.PLATFORM_KPIS)}", f"s.category = {_q(Kpi.Category.ADOPTION)}"
     weak, no_data = _in((AMBER, RED)), _q(NO_DATA)
-    per_request, per_thousand = _key_ends([telemetry.COST_PER_REQUEST]), _key_ends([telemetry.COST_PER_1000])
+    per_request, per_thousand = (
+        f"s.suffix = {_q(suffix)}" for suffix in (telemetry.COST_PER_REQUEST, telemetry.COST_PER_1000)
+    )
+    every = _in(
+        [*telemetry.PLATFORM_KPIS, *(suffix for suffixes in telemetry.TREND_KPIS.values() for suffix in suffixes)]
+    )
 
     def level(group: str) -> str:
         strong, weak_, unknown = (_q(v) for v in (telemetry.STRONG, telemetry.WEAK, telemetry.UNKNOWN))
@@ -520,9 +526,14 @@ def _telemetry(d: _Dialect, past: bool) -> str:
         "(count(*) * sum(t.x * t.value) - sum(t.x) * sum(t.value)) "
         "/ nullif(count(*) * sum(t.x * t.x) - sum(t.x) * sum(t.x), 0)"
     )
-    return f"""-- Telemetry: the cost and drift KPIs, and their last points.
+    return f"""-- Telemetry: the KPIs the diagnosis and the trends read, each with its template suffix, read once.
+telemetry_kpis AS MATERIALIZED (
+    SELECT k.* FROM (
+        SELECT s.initiative_id, s.id, s.status, s.latest_value, s.category, {d.suffix("s.key")} AS suffix FROM scored s
+    ) k WHERE k.suffix IN {every} OR k.category = {_q(Kpi.Category.ADOPTION)}
+),
 trend_kpis AS MATERIALIZED (
-    SELECT k.* FROM (SELECT s.initiative_id, s.id, {trend} AS trend FROM scored s) k WHERE k.trend <> ''
+    SELECT k.* FROM (SELECT s.initiative_id, s.id, {trend} AS trend FROM telemetry_kpis s) k WHERE k.trend <> ''
 ),
 trend_points AS (
     {d.last_points(past)}
@@ -551,8 +562,7 @@ signals AS MATERIALIZED (
            {d.json_text_list("CAST(s.id AS TEXT)", where=f"{adoption} AND s.status <> {no_data}")} AS adoption_kpis,
            max(s.latest_value) FILTER (WHERE {per_request}) AS per_request,
            max(s.latest_value) FILTER (WHERE {per_thousand}) / 1000 AS per_thousand
-    FROM scored s
-    WHERE {platform} OR {adoption} OR {per_request} OR {per_thousand}
+    FROM telemetry_kpis s
     GROUP BY s.initiative_id
 ),
 diagnoses AS (

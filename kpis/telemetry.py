@@ -44,9 +44,14 @@ DIAGNOSIS_RULES = (
 )
 
 
-def has_suffix(key: str, suffix: str) -> bool:
-    """A KPI key made from a template's suffix: <initiative>.<suffix> (kpis.services.apply_template)."""
-    return key.endswith("." + suffix)
+def suffix(key: str) -> str:
+    """What follows a KPI key's first dot: the template's suffix of a key made from a template,
+    <initiative>.<suffix> (kpis.services.apply_template); the whole key when it has no dot."""
+    return key[key.find(".") + 1 :]
+
+
+def has_suffix(key: str, template_suffix: str) -> bool:
+    return suffix(key) == template_suffix
 
 
 def is_platform(key: str) -> bool:
