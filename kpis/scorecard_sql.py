@@ -556,10 +556,8 @@ signals AS MATERIALIZED (
     SELECT s.initiative_id,
            count(*) FILTER (WHERE {platform} AND s.status <> {no_data}) AS platform_known,
            count(*) FILTER (WHERE {platform} AND s.status IN {weak}) AS platform_weak,
-           {d.json_text_list("CAST(s.id AS TEXT)", where=f"{platform} AND s.status <> {no_data}")} AS platform_kpis,
            count(*) FILTER (WHERE {adoption} AND s.status <> {no_data}) AS adoption_known,
            count(*) FILTER (WHERE {adoption} AND s.status IN {weak}) AS adoption_weak,
-           {d.json_text_list("CAST(s.id AS TEXT)", where=f"{adoption} AND s.status <> {no_data}")} AS adoption_kpis,
            max(s.latest_value) FILTER (WHERE {per_request}) AS per_request,
            max(s.latest_value) FILTER (WHERE {per_thousand}) / 1000 AS per_thousand
     FROM telemetry_kpis s
@@ -571,7 +569,6 @@ diagnoses AS (
         SELECT c.id AS initiative_id, {level("platform")} AS platform, {level("adoption")} AS adoption,
                CASE WHEN t.rise > %(trend_rise)s THEN {rising} WHEN t.rise IS NOT NULL THEN {steady}
                     ELSE {unknown} END AS cost,
-               coalesce(g.platform_kpis, '[]') AS platform_kpis, coalesce(g.adoption_kpis, '[]') AS adoption_kpis,
                t.kpi AS cost_kpi, t.points AS cost_points,
                CASE WHEN t.rise > %(trend_rise)s THEN t.pct END AS cost_rise,
                coalesce(g.per_request, g.per_thousand) AS measured_cost
@@ -587,8 +584,6 @@ def _telemetry_json() -> str:
     text = "'{'"
     for n, name in enumerate(("platform", "adoption", "cost")):
         text += f" || '{', ' if n else ''}\"{name}\": \"' || dg.{name} || '\"'"
-    for name in ("platform_kpis", "adoption_kpis"):
-        text += f" || ', \"{name}\": ' || dg.{name}"
     for name in ("cost_kpi", "cost_points", "cost_rise"):
         text += f" || ', \"{name}\": ' || coalesce(CAST(dg.{name} AS TEXT), 'null')"
     return text + " || '}'"

@@ -278,9 +278,13 @@ def present(card):
     ]
     card.missing_roles = sorted(card.missing_roles, key=lambda role: _ROLE_ORDER.get(role, len(_ROLE_ORDER)))
     figures = card.telemetry or {}
-    for name in ("platform_kpis", "adoption_kpis"):
-        if name in figures:
-            figures[name] = [pk for pk in names if pk in set(figures[name])]
+    if figures:  # the KPIs behind platform health and adoption, by their keys and their categories now
+        known = [row for row in rows if row["status"] != NO_DATA]
+        figures["platform_kpis"] = [row["kpi"] for row in known if telemetry.is_platform(row["key"])]
+        adoption = [
+            row for row in known if by_id.get(row["kpi"]) and by_id[row["kpi"]].category == Kpi.Category.ADOPTION
+        ]
+        figures["adoption_kpis"] = [row["kpi"] for row in adoption]
     card.diagnosis_reasons = telemetry.reasons(figures, rows)
     card.cost_assumptions = telemetry.cost_assumptions(card, rows)
     card.telemetry = figures or None  # a snapshot from before diagnoses has none

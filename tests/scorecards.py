@@ -134,6 +134,7 @@ def trends(scores: list[KpiScore], now: datetime) -> dict[str, dict]:
 def diagnosis_and_telemetry(initiative, scores: list[KpiScore], now: datetime) -> tuple[str, dict]:
     """The framework's diagnosis and the figures behind it, as Scorecard.telemetry stores them."""
     categories = dict(Kpi.objects.filter(initiative=initiative).values_list("pk", "category"))
+    # The KPIs behind each level are listed when the snapshot is read (kpis.scorecards.present).
     platform = [s for s in scores if telemetry.is_platform(s.key)]
     adoption = [s for s in scores if categories.get(s.kpi_id) == Kpi.Category.ADOPTION]
     cost = trends(scores, now).get(telemetry.COST)
@@ -145,8 +146,6 @@ def diagnosis_and_telemetry(initiative, scores: list[KpiScore], now: datetime) -
     rising = levels["cost"] == telemetry.RISING
     figures = {
         **levels,
-        "platform_kpis": [s.kpi_id for s in platform if s.status != NO_DATA],
-        "adoption_kpis": [s.kpi_id for s in adoption if s.status != NO_DATA],
         "cost_kpi": cost["kpi"] if cost else None,
         "cost_points": cost["points"] if cost else None,
         "cost_rise": telemetry.percent(cost["rise"]) if rising else None,
