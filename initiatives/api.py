@@ -1,7 +1,8 @@
 from datetime import datetime, time
 
 import django_filters
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -36,9 +37,19 @@ class InitiativeFilter(django_filters.FilterSet):
         newest = Scorecard.objects.filter(initiative=OuterRef("pk")).newest_first().values("health")[:1]
         return queryset.alias(latest_health=Subquery(newest)).filter(latest_health=value)
 
+    diagnosis = django_filters.ChoiceFilter(
+        choices=Scorecard.Diagnosis.choices, method="filter_diagnosis", label="Diagnosis on the latest scorecard"
+    )
+
+    def filter_diagnosis(self, queryset, name, value):
+        """As filter_health; an initiative without a scorecard yet has not enough data to diagnose."""
+        newest = Scorecard.objects.filter(initiative=OuterRef("pk")).newest_first().values("diagnosis")[:1]
+        latest = Coalesce(Subquery(newest), Value(Scorecard.Diagnosis.NOT_ENOUGH_DATA.value))
+        return queryset.alias(latest_diagnosis=latest).filter(latest_diagnosis=value)
+
     class Meta:
         model = Initiative
-        fields = ["stage", "status", "risk_tier", "business_unit", "owner", "health"]
+        fields = ["stage", "status", "risk_tier", "business_unit", "owner", "health", "diagnosis"]
 
 
 @extend_schema(tags=["initiatives"])

@@ -133,6 +133,29 @@ CTO_SET = {
             guardrail_bound=99,
         ),
         K("cost-per-1000-inferences", "Cost per 1,000 inferences", "EUR", "lagging", "decrease", "cost", "monthly"),
+        # Operational telemetry (kpis/telemetry.py): drift, low-confidence outputs and cost per request, whose
+        # trends raise "drift rising" and "cost rising"; cost per request also prices the scale-out projection.
+        K(
+            "drift-score",
+            "Input drift (population stability index)",
+            "PSI",
+            "guardrail",
+            "decrease",
+            "platform",
+            "daily",
+            guardrail_bound=0.2,
+        ),
+        K(
+            "low-confidence-rate",
+            "Low-confidence output rate",
+            "%",
+            "guardrail",
+            "decrease",
+            "platform",
+            "daily",
+            guardrail_bound=10,
+        ),
+        K("cost-per-request", "Cost per request", "EUR", "leading", "decrease", "cost"),
     ]
 }
 

@@ -353,6 +353,19 @@ class Scorecard(models.Model):
         FRESH = "fresh", "Fresh"
         STALE = "stale", "Stale"
 
+    class Diagnosis(models.TextChoices):
+        """The framework's diagnosis from platform health, adoption and the cost trend (kpis/telemetry.py)."""
+
+        ARCHITECTURE = "architecture", "Next optimization: architecture"
+        CHANGE_MANAGEMENT = "change-management", "Bottleneck: change management"
+        PLATFORM_HEALTH = "platform-health", "Bottleneck: platform health"
+        ON_TRACK = "on-track", "Platform and adoption on track"
+        NOT_ENOUGH_DATA = "not-enough-data", "Not enough data to diagnose"
+
+    class CostSource(models.TextChoices):
+        MEASURED = "measured", "Measured (latest cost KPI point)"
+        CHARTER = "charter", "Charter estimate"
+
     # No database-level foreign key or index of its own: snapshots are written only by the recompute,
     # from initiatives that exist, and checking 2,000 of them at commit took as long as a sixth of the
     # recompute; Django's CASCADE still removes them with their initiative, and kpis_scorecard_latest
@@ -377,6 +390,17 @@ class Scorecard(models.Model):
     cost_per_transaction = models.FloatField(null=True, blank=True)
     monthly_cost = models.FloatField(null=True, blank=True)
     monthly_cost_at_2x = models.FloatField(null=True, blank=True)
+    cost_source = models.CharField(
+        max_length=10,
+        choices=CostSource.choices,
+        blank=True,
+        help_text="Where the cost per transaction comes from; blank when it is unknown.",
+    )
+    diagnosis = models.CharField(max_length=20, choices=Diagnosis.choices, default=Diagnosis.NOT_ENOUGH_DATA)
+    telemetry = JSONTextField(
+        default=dict,
+        help_text="The figures behind the diagnosis: platform, adoption and cost levels, their KPIs, the trend.",
+    )
     kpis = JSONTextField(default=list, help_text="Each KPI as a list of KPI_FIELDS.")
     criteria = JSONTextField(default=list, help_text="The next gate's criteria, each {key, status}.")
 

@@ -35,6 +35,7 @@ from governance.library.services import WORKFLOW_ASSET_TYPES
 from governance.models import GateReview, InitiativeControl
 from initiatives import plan
 from initiatives.models import LAUNCHED, Charter, Initiative, Role, Stage
+from kpis import telemetry
 from kpis.models import AfterActionReview, Kpi, Scorecard
 from kpis.scorecards import AMBER, CADENCE_PERIOD, FLAG_LABELS, GREEN, NO_DATA, RED
 
@@ -62,6 +63,27 @@ class _Dialect:
         if self.pg:
             return f'LEFT JOIN LATERAL (SELECT value, "timestamp" {newest}) m ON true'
         return f"LEFT JOIN kpis_measurement m ON m.id = (SELECT id {newest})"
+
+    def suffix(self, key: str) -> str:
+        """What follows a KPI key's first dot: the template suffix of <initiative>.<suffix> (kpis.telemetry.suffix)."""
+        return f"substr({key}, {'strpos' if self.pg else 'instr'}({key}, '.') + 1)"
+
+    def last_points(self, past: bool = False) -> str:
+        """SELECT the last %(trend_points)s points (newest first, ties by source) of each KPI of `trend_kpis`:
+        its initiative, id, trend, value and x, the days from %(now)s, each computed once per point.
+        PostgreSQL reads no more than those from the index; SQLite numbers every point of those KPIs."""
+        until = ' AND m."timestamp" <= %(now)s' if past else ""
+        if self.pg:
+            # In double precision: extract() gives numeric, whose arithmetic costs several times as much.
+            x = 'CAST(extract(epoch FROM m."timestamp" - %(now)s) AS DOUBLE PRECISION) / 86400'
+            newest = f'FROM kpis_measurement m WHERE m.kpi_id = s.id{until} ORDER BY m."timestamp" DESC, m.source'
+            return f"""SELECT s.initiative_id, s.id AS kpi, s.trend, m.value, m.x
+    FROM trend_kpis s CROSS JOIN LATERAL (SELECT m.value, {x} AS x {newest} LIMIT %(trend_points)s) m"""  # noqa: S608
+        return f"""SELECT p.* FROM (
+        SELECT s.initiative_id, s.id AS kpi, s.trend, m.value, {self.ts_days('m."timestamp"', "%(now)s")} AS x,
+               row_number() OVER (PARTITION BY s.id ORDER BY m."timestamp" DESC, m.source) AS n
+        FROM trend_kpis s JOIN kpis_measurement m ON m.kpi_id = s.id{until}
+    ) p WHERE p.n <= %(trend_points)s"""  # noqa: S608
 
     def initiatives(self, chosen: str) -> str:
         """FROM the chosen initiatives: every one, those whose ids are in %(ids)s, or (PostgreSQL) the
@@ -218,7 +240,7 @@ scored AS (
                WHEN x.expected - x.progress <= %(red_gap)s THEN {amber}
                ELSE {red} END AS status
     FROM (
-        SELECT k.id, k.initiative_id, k.key, k.position, k.kind, k.value_measure, k.cohort, k.baseline_date,
+        SELECT k.id, k.initiative_id, k.key, k.position, k.kind, k.value_measure, k.cohort, k.baseline_date, k.category,
                m.value AS latest_value, m."timestamp" AS latest_at, k.ready,
                -- a guardrail is inside its bound: at most it when the KPI should decrease, at least it otherwise
                CASE WHEN (k.direction = {decrease} AND m.value <= k.guardrail_bound)
@@ -232,7 +254,7 @@ scored AS (
                         ELSE CAST(k.elapsed AS DOUBLE PRECISION) / k.span END END AS expected
         FROM (
             SELECT k.id, k.initiative_id, k.key, k.position, k.kind, k.direction, k.cadence, k.value_measure, k.cohort,
-                   k.baseline_value, k.baseline_date, k.target_value, k.target_date, k.guardrail_bound,
+                   k.category, k.baseline_value, k.baseline_date, k.target_value, k.target_date, k.guardrail_bound,
                    CASE WHEN k.baseline_value IS NOT NULL AND k.baseline_date IS NOT NULL AND k.target_value IS NOT NULL
                              AND k.target_date IS NOT NULL THEN 1 ELSE 0 END AS ready,
                    CASE WHEN k.kind <> {guardrail} AND k.baseline_value IS NOT NULL AND k.baseline_date IS NOT NULL
@@ -493,7 +515,7 @@ flags AS (
     FROM overdue o
     UNION ALL
     SELECT p.id, {_flag("behind-plan", day="CAST(p.day AS TEXT)", days="CAST(p.days AS TEXT)")}
-    FROM ({_missed_milestone(d)}) p WHERE p.day IS NOT NULL
+    FROM ({_missed_milestone(d)}) p WHERE p.day IS NOT NULL{_trend_flags(d)}
 ),
 -- Flags of active initiatives only: a killed or on-hold one shows its status instead.
 flag_lists AS (
@@ -501,6 +523,112 @@ flag_lists AS (
     FROM flags fl JOIN chosen c ON c.id = fl.initiative_id AND c.status = {_q(Initiative.Status.ACTIVE)}
     GROUP BY fl.initiative_id
 )"""  # noqa: S608
+
+
+def _telemetry(d: _Dialect, past: bool) -> str:
+    """`trends` and `diagnoses` (kpis/telemetry.py): each cost and drift KPI's fitted rise over its last
+    %(trend_points)s points, the steepest per initiative and trend; each initiative's platform health,
+    adoption and cost levels, its diagnosis, and its measured cost per transaction."""
+    trend = " ".join(
+        f"WHEN s.suffix IN {_in(suffixes)} THEN {_q(name)}" for name, suffixes in telemetry.TREND_KPIS.items()
+    )
+    trend = f"CASE {trend} ELSE '' END"
+    platform, adoption = f"s.suffix IN {_in(telemetry.PLATFORM_KPIS)}", f"s.category = {_q(Kpi.Category.ADOPTION)}"
+    weak, no_data = _in((AMBER, RED)), _q(NO_DATA)
+    per_request, per_thousand = (
+        f"s.suffix = {_q(suffix)}" for suffix in (telemetry.COST_PER_REQUEST, telemetry.COST_PER_1000)
+    )
+    every = _in(
+        [*telemetry.PLATFORM_KPIS, *(suffix for suffixes in telemetry.TREND_KPIS.values() for suffix in suffixes)]
+    )
+
+    def level(group: str) -> str:
+        strong, weak_, unknown = (_q(v) for v in (telemetry.STRONG, telemetry.WEAK, telemetry.UNKNOWN))
+        return f"CASE WHEN g.{group}_weak > 0 THEN {weak_} WHEN g.{group}_known > 0 THEN {strong} ELSE {unknown} END"
+
+    rising, steady, unknown = (_q(v) for v in (telemetry.RISING, telemetry.STEADY, telemetry.UNKNOWN))
+    rules = " ".join(
+        f"WHEN {' AND '.join(f'y.{name} = {_q(value)}' for name, value in needs.items())} THEN {_q(diagnosis)}"
+        for diagnosis, needs in telemetry.DIAGNOSIS_RULES
+    )
+    span = "(max(t.x) - min(t.x))"
+    slope = (
+        "(count(*) * sum(t.x * t.value) - sum(t.x) * sum(t.value)) "
+        "/ nullif(count(*) * sum(t.x * t.x) - sum(t.x) * sum(t.x), 0)"
+    )
+    return f"""-- Telemetry: the KPIs the diagnosis and the trends read, each with its template suffix, read once.
+telemetry_kpis AS MATERIALIZED (
+    SELECT k.* FROM (
+        SELECT s.initiative_id, s.id, s.status, s.latest_value, s.category, {d.suffix("s.key")} AS suffix FROM scored s
+    ) k WHERE k.suffix IN {every} OR k.category = {_q(Kpi.Category.ADOPTION)}
+),
+trend_kpis AS MATERIALIZED (
+    SELECT k.* FROM (SELECT s.initiative_id, s.id, {trend} AS trend FROM telemetry_kpis s) k WHERE k.trend <> ''
+),
+trend_points AS (
+    {d.last_points(past)}
+),
+-- The least-squares slope per day over them, times the days they span, as a share of their mean.
+trend_fits AS (
+    SELECT r.*, row_number() OVER (PARTITION BY r.initiative_id, r.trend ORDER BY r.rise DESC, r.kpi) AS steepest
+    FROM (
+        SELECT t.initiative_id, t.kpi, t.trend, count(*) AS points, {slope} * {span} / avg(t.value) AS rise
+        FROM trend_points t
+        GROUP BY t.initiative_id, t.kpi, t.trend
+        HAVING count(*) >= {telemetry.TREND_MIN_POINTS} AND max(t.x) > min(t.x) AND avg(t.value) > 0
+    ) r WHERE r.rise IS NOT NULL
+),
+trends AS MATERIALIZED (
+    SELECT t.*, {d.floor("100 * t.rise + 0.5")} AS pct FROM trend_fits t WHERE t.steepest = 1
+),
+-- Platform health and adoption: how many of their KPIs have a status, how many of those are amber or red.
+signals AS MATERIALIZED (
+    SELECT s.initiative_id,
+           count(*) FILTER (WHERE {platform} AND s.status <> {no_data}) AS platform_known,
+           count(*) FILTER (WHERE {platform} AND s.status IN {weak}) AS platform_weak,
+           count(*) FILTER (WHERE {adoption} AND s.status <> {no_data}) AS adoption_known,
+           count(*) FILTER (WHERE {adoption} AND s.status IN {weak}) AS adoption_weak,
+           max(s.latest_value) FILTER (WHERE {per_request}) AS per_request,
+           max(s.latest_value) FILTER (WHERE {per_thousand}) / 1000 AS per_thousand
+    FROM telemetry_kpis s
+    GROUP BY s.initiative_id
+),
+diagnoses AS (
+    SELECT y.*, CASE {rules} ELSE {_q(telemetry.Diagnosis.NOT_ENOUGH_DATA)} END AS diagnosis
+    FROM (
+        SELECT c.id AS initiative_id, {level("platform")} AS platform, {level("adoption")} AS adoption,
+               CASE WHEN t.rise > %(trend_rise)s THEN {rising} WHEN t.rise IS NOT NULL THEN {steady}
+                    ELSE {unknown} END AS cost,
+               t.kpi AS cost_kpi, t.points AS cost_points,
+               CASE WHEN t.rise > %(trend_rise)s THEN t.pct END AS cost_rise,
+               coalesce(g.per_request, g.per_thousand) AS measured_cost
+        FROM chosen c
+        LEFT JOIN signals g ON g.initiative_id = c.id
+        LEFT JOIN trends t ON t.initiative_id = c.id AND t.trend = {_q(telemetry.COST)}
+    ) y
+)"""  # noqa: S608
+
+
+def _telemetry_json() -> str:
+    """A diagnosis's figures (`dg`) as JSON text, for Scorecard.telemetry."""
+    text = "'{'"
+    for n, name in enumerate(("platform", "adoption", "cost")):
+        text += f" || '{', ' if n else ''}\"{name}\": \"' || dg.{name} || '\"'"
+    for name in ("cost_kpi", "cost_points", "cost_rise"):
+        text += f" || ', \"{name}\": ' || coalesce(CAST(dg.{name} AS TEXT), 'null')"
+    return text + " || '}'"
+
+
+def _trend_flags(d: _Dialect) -> str:
+    """The "cost rising" and "drift rising" flags: the steepest trend's KPI, rise in percent and points."""
+    flags = ""
+    for trend in telemetry.TREND_KPIS:
+        figures = {"kpi": "CAST(t.kpi AS TEXT)", "rise": "CAST(t.pct AS TEXT)", "points": "CAST(t.points AS TEXT)"}
+        flags += f"""
+    UNION ALL
+    SELECT t.initiative_id, {_flag(f"{trend}-rising", **figures)}
+    FROM trends t WHERE t.trend = {_q(trend)} AND t.rise > %(trend_rise)s"""  # noqa: S608
+    return flags
 
 
 @functools.cache
@@ -522,6 +650,8 @@ cleared AS (
 )"""
     health = " ".join(f"WHEN {rank} THEN {_q(status)}" for rank, status in enumerate((RED, AMBER, GREEN)))
     stale, fresh = _q(Scorecard.Confidence.STALE), _q(Scorecard.Confidence.FRESH)
+    # The measured cost per transaction when a cost KPI has data, the charter's estimate otherwise.
+    cost = "coalesce(dg.measured_cost, f.cost_per_transaction)"
     return f"""
 {kpi_figures(d, chosen, past)},
 {_per_kpi(d)},
@@ -530,24 +660,30 @@ cleared AS (
 -- One row per initiative with everything the criteria and flags below read.
 {_facts(d)},
 {_criteria(d, criteria)},
+{_telemetry(d, past)},
 {_flags(d)}{clear_marks}
 INSERT INTO kpis_scorecard (
     initiative_id, computed_at, stage, status, health, confidence, next_gate, readiness_met, readiness_total,
     missing_roles, flags, time_saved_hours, time_reallocated_hours, modelled_value, realised_value,
-    cost_per_transaction, monthly_cost, monthly_cost_at_2x, kpis, criteria)
+    cost_per_transaction, monthly_cost, monthly_cost_at_2x, kpis, criteria,
+    cost_source, diagnosis, telemetry)
 SELECT f.id, %(now)s, f.stage, f.status,
        CASE f.health_rank {health} ELSE {_q(NO_DATA)} END,
        CASE WHEN f.counted = 0 OR f.unsure > 0 THEN {stale} ELSE {fresh} END,
        f.gate, coalesce(cr.met, 0), coalesce(cr.total, 0),
        {d.missing_roles("f.held", [role.value for role in Role])}, coalesce(fl.flags, '[]'),
        f.saved, f.reallocated, f.saved * %(hourly_rate)s, f.reallocated * %(hourly_rate)s,
-       f.cost_per_transaction,
-       CASE WHEN f.volume <> 0 THEN f.cost_per_transaction * f.volume END,
-       CASE WHEN f.volume <> 0 THEN f.cost_per_transaction * f.volume * 2 END,
-       coalesce(f.kpis, '[]'), coalesce(cr.results, '[]')
+       {cost},
+       CASE WHEN f.volume <> 0 THEN {cost} * f.volume END,
+       CASE WHEN f.volume <> 0 THEN {cost} * f.volume * 2 END,
+       coalesce(f.kpis, '[]'), coalesce(cr.results, '[]'),
+       CASE WHEN dg.measured_cost IS NOT NULL THEN {_q(Scorecard.CostSource.MEASURED)}
+            WHEN f.cost_per_transaction IS NOT NULL THEN {_q(Scorecard.CostSource.CHARTER)} ELSE '' END,
+       dg.diagnosis, {_telemetry_json()}
 FROM facts f
 LEFT JOIN criteria cr ON cr.initiative_id = f.id
 LEFT JOIN flag_lists fl ON fl.initiative_id = f.id
+LEFT JOIN diagnoses dg ON dg.initiative_id = f.id
 """  # noqa: S608
 
 
@@ -562,6 +698,8 @@ def parameters(now: datetime, ids: list[int] | None) -> dict:
         "window_days": settings.OBSERVATION_WINDOW_DAYS,
         "pilot_theater_days": settings.PILOT_THEATER_DAYS,
         "hourly_rate": settings.VALUE_HOURLY_RATE,
+        "trend_points": settings.TREND_POINTS,
+        "trend_rise": settings.TREND_RISE,
     }
     if ids is not None:
         params["ids"] = ids if connection.vendor == "postgresql" else json.dumps(ids)
@@ -620,6 +758,8 @@ PARAMETER_TYPES = {
     "window_days": "integer",
     "pilot_theater_days": "integer",
     "hourly_rate": "float8",
+    "trend_points": "integer",
+    "trend_rise": "float8",
     "ids": "bigint[]",
 }
 

@@ -32,6 +32,7 @@ from governance.gates import Gate
 from governance.models import GateReview
 from initiatives import plan
 from initiatives.models import LAUNCHED, Role, Stage
+from kpis import telemetry
 from kpis.models import Kpi, Scorecard
 from opmodel.compat import UTC
 
@@ -47,6 +48,8 @@ FLAG_LABELS = {
     "stale-data": "Stale data",
     "approval-overdue": "Approval overdue",
     "behind-plan": "Behind plan",
+    "cost-rising": "Cost rising",
+    "drift-rising": "Drift rising",
 }
 
 
@@ -225,6 +228,9 @@ def flag_reason(flag: dict, kpi_names: dict[int, str]) -> str:
             return f"{Gate(gate).label} is {days} day(s) past its due date."
         case "behind-plan", {"day": day, "days": days} if day in plan.BY_DAY:
             return f"Day {day} milestone ({plan.BY_DAY[day].label.lower()}) is {days} day(s) past its date."
+        case "cost-rising" | "drift-rising", {"kpi": kpi, "rise": rise, "points": points}:
+            name = kpi_names.get(kpi, "A KPI")
+            return f"{name} up {rise} % over its last {points} points (fitted trend)."
     return flag.get("label", flag["code"])
 
 
@@ -293,6 +299,17 @@ def present(card):
         for c in sorted(card.criteria, key=lambda c: criteria_order.get(c["key"], len(criteria_order)))
     ]
     card.missing_roles = sorted(card.missing_roles, key=lambda role: _ROLE_ORDER.get(role, len(_ROLE_ORDER)))
+    figures = card.telemetry or {}
+    if figures:  # the KPIs behind platform health and adoption, by their keys and their categories now
+        known = [row for row in rows if row["status"] != NO_DATA]
+        figures["platform_kpis"] = [row["kpi"] for row in known if telemetry.is_platform(row["key"])]
+        adoption = [
+            row for row in known if by_id.get(row["kpi"]) and by_id[row["kpi"]].category == Kpi.Category.ADOPTION
+        ]
+        figures["adoption_kpis"] = [row["kpi"] for row in adoption]
+    card.diagnosis_reasons = telemetry.reasons(figures, rows)
+    card.cost_assumptions = telemetry.cost_assumptions(card, rows)
+    card.telemetry = figures or None  # a snapshot from before diagnoses has none
     return card
 
 

@@ -4,6 +4,7 @@ from governance.criteria import STATUS_CHOICES
 from governance.models import Gate
 from initiatives.models import Initiative, Role, Stage
 from initiatives.serializers import UsernameField
+from kpis import telemetry
 from kpis.models import KEY_VALIDATOR, AfterActionReview, Kpi, Scorecard
 from kpis.scorecards import FLAG_LABELS, present
 from opmodel.api import StrictModelSerializer
@@ -119,6 +120,30 @@ class ScorecardFlagSerializer(serializers.Serializer):
         child=serializers.IntegerField(), required=False, help_text="stale-data: the stale KPIs' ids."
     )
     gate = serializers.ChoiceField(choices=Gate.choices, required=False, help_text="approval-overdue: the gate.")
+    kpi = serializers.IntegerField(required=False, help_text="cost-rising, drift-rising: the steepest KPI's id.")
+    rise = serializers.IntegerField(
+        required=False, help_text="cost-rising, drift-rising: the fitted rise over its last points, in % of their mean."
+    )
+    points = serializers.IntegerField(required=False, help_text="cost-rising, drift-rising: the points fitted.")
+
+
+LEVELS = [(telemetry.STRONG, "Strong"), (telemetry.WEAK, "Weak"), (telemetry.UNKNOWN, "Unknown")]
+COST_LEVELS = [(telemetry.RISING, "Rising"), (telemetry.STEADY, "Steady"), (telemetry.UNKNOWN, "Unknown")]
+
+
+class ScorecardTelemetrySerializer(serializers.Serializer):
+    """The figures behind the diagnosis (README.md, "Telemetry and diagnosis")."""
+
+    platform = serializers.ChoiceField(
+        choices=LEVELS, help_text="Latency, failure rate and guardrail trigger rate: all green, any amber or red, none."
+    )
+    adoption = serializers.ChoiceField(choices=LEVELS, help_text="The Adoption KPIs, read the same way.")
+    cost = serializers.ChoiceField(choices=COST_LEVELS, help_text="The steepest cost-per-request trend.")
+    platform_kpis = serializers.ListField(child=serializers.IntegerField(), help_text="Platform KPIs with a status.")
+    adoption_kpis = serializers.ListField(child=serializers.IntegerField(), help_text="Adoption KPIs with a status.")
+    cost_kpi = serializers.IntegerField(allow_null=True, help_text="The cost KPI whose trend was read.")
+    cost_points = serializers.IntegerField(allow_null=True, help_text="How many of its last points were fitted.")
+    cost_rise = serializers.IntegerField(allow_null=True, help_text="When rising: the fitted rise, in % of the mean.")
 
 
 class ScorecardCriterionSerializer(serializers.Serializer):
@@ -141,6 +166,19 @@ class ScorecardSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="Adoption by cohort (power, occasional, non-adopters); empty when no KPI is marked with a cohort.",
     )
+    cost_source = serializers.ChoiceField(
+        choices=Scorecard.CostSource.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="measured: the latest cost-per-request point (or cost per 1,000 inferences ÷ 1,000); "
+        "charter: the charter's estimate; blank when unknown.",
+    )
+    diagnosis = serializers.ChoiceField(choices=Scorecard.Diagnosis.choices, read_only=True)
+    diagnosis_label = serializers.CharField(source="get_diagnosis_display", read_only=True)
+    diagnosis_reasons = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text="Platform health, adoption and cost, in words."
+    )
+    telemetry = ScorecardTelemetrySerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Scorecard
@@ -163,6 +201,11 @@ class ScorecardSerializer(serializers.ModelSerializer):
             "cost_per_transaction",
             "monthly_cost",
             "monthly_cost_at_2x",
+            "cost_source",
+            "diagnosis",
+            "diagnosis_label",
+            "diagnosis_reasons",
+            "telemetry",
             "kpis",
             "criteria",
             "cohort_mix",

@@ -333,6 +333,10 @@ if not (len(VALUE_CURRENCY) == 3 and VALUE_CURRENCY.isascii() and VALUE_CURRENCY
 OBSERVATION_WINDOW_DAYS = env_int("OBSERVATION_WINDOW_DAYS", 28, minimum=0)
 PILOT_THEATER_DAYS = env_int("PILOT_THEATER_DAYS", 90, minimum=1)
 STUCK_AFTER_DAYS = env_int("STUCK_AFTER_DAYS", 60, minimum=1)
+# Telemetry trends (README.md, "Telemetry and diagnosis"): the fitted rise over a cost or drift KPI's last
+# TREND_POINTS points that raises "cost rising" / "drift rising", as a share of their mean.
+TREND_POINTS = env_int("TREND_POINTS", 6, minimum=3)
+TREND_RISE = env_int("TREND_RISE_PERCENT", 10, minimum=1) / 100
 
 NOTIFY_EVERY_SECONDS = env_int("NOTIFY_EVERY_SECONDS", 60, minimum=1)
 

@@ -17,7 +17,8 @@ from governance.criteria import evaluate, evaluated_as_of
 from governance.models import Asset, DataSource, Gate, GatePolicy, GateReview, InitiativeControl
 from initiatives import plan
 from initiatives.models import Initiative, Role, RoleAssignment, Stage
-from kpis.models import Kpi, Scorecard
+from kpis import telemetry
+from kpis.models import Kpi, Measurement, Scorecard
 from kpis.scorecard_sql import insert_scorecards
 from kpis.scorecards import (
     AMBER,
@@ -43,6 +44,9 @@ COMPARED = (
     "missing_roles",
     "flags",
     "criteria",
+    "cost_source",
+    "diagnosis",
+    "telemetry",
 )
 NUMBERS = (
     "time_saved_hours",
@@ -112,6 +116,55 @@ def _flag(code: str, **details) -> dict:
     return {"code": code, "label": FLAG_LABELS[code], **details}
 
 
+def trends(scores: list[KpiScore], now: datetime) -> dict[str, dict]:
+    """Per trend (cost, drift), the steepest of its KPIs' fitted rises over their last TREND_POINTS points
+    (kpis.telemetry.fitted_rise): {kpi, rise, points}; a trend none of whose KPIs has one is left out."""
+    steepest = {}
+    for score in sorted(scores, key=lambda s: s.kpi_id):
+        trend = telemetry.trend_of(score.key)
+        if not trend:
+            continue
+        newest = Measurement.objects.filter(kpi_id=score.kpi_id).order_by("-timestamp", "source")
+        points = [((m.timestamp - now).total_seconds() / 86400, m.value) for m in newest[: settings.TREND_POINTS]]
+        rise = telemetry.fitted_rise(points)
+        if rise is not None and (trend not in steepest or rise > steepest[trend]["rise"]):
+            steepest[trend] = {"kpi": score.kpi_id, "rise": rise, "points": len(points)}
+    return steepest
+
+
+def diagnosis_and_telemetry(initiative, scores: list[KpiScore], now: datetime) -> tuple[str, dict]:
+    """The framework's diagnosis and the figures behind it, as Scorecard.telemetry stores them."""
+    categories = dict(Kpi.objects.filter(initiative=initiative).values_list("pk", "category"))
+    # The KPIs behind each level are listed when the snapshot is read (kpis.scorecards.present).
+    platform = [s for s in scores if telemetry.is_platform(s.key)]
+    adoption = [s for s in scores if categories.get(s.kpi_id) == Kpi.Category.ADOPTION]
+    cost = trends(scores, now).get(telemetry.COST)
+    levels = {
+        "platform": telemetry.level([s.status for s in platform]),
+        "adoption": telemetry.level([s.status for s in adoption]),
+        "cost": telemetry.cost_level(cost["rise"] if cost else None),
+    }
+    rising = levels["cost"] == telemetry.RISING
+    figures = {
+        **levels,
+        "cost_kpi": cost["kpi"] if cost else None,
+        "cost_points": cost["points"] if cost else None,
+        "cost_rise": telemetry.percent(cost["rise"]) if rising else None,
+    }
+    return telemetry.diagnose(levels), figures
+
+
+def measured_cost(scores: list[KpiScore]) -> float | None:
+    """The latest cost per request, or cost per 1,000 inferences ÷ 1,000; None when neither has data."""
+
+    def latest(suffix: str) -> float | None:
+        values = [s.latest_value for s in scores if telemetry.has_suffix(s.key, suffix) and s.latest_value is not None]
+        return max(values) if values else None
+
+    per_request, per_thousand = latest(telemetry.COST_PER_REQUEST), latest(telemetry.COST_PER_1000)
+    return per_request if per_request is not None else (per_thousand / 1000 if per_thousand is not None else None)
+
+
 def failure_modes(initiative, scores: list[KpiScore], launch: datetime | None, now: datetime) -> list[dict]:
     """The framework's failure modes this initiative shows now, as snapshots store them (see flag_reason).
 
@@ -138,6 +191,10 @@ def failure_modes(initiative, scores: list[KpiScore], launch: datetime | None, n
     if missed:
         due = getattr(initiative.charter, missed.due_field)
         flags.append(_flag("behind-plan", day=missed.day, days=(today - due).days))
+    for trend, fit in trends(scores, now).items():
+        if fit["rise"] > settings.TREND_RISE:
+            rise = telemetry.percent(fit["rise"])
+            flags.append(_flag(f"{trend}-rising", kpi=fit["kpi"], rise=rise, points=fit["points"]))
     return flags
 
 
@@ -146,8 +203,9 @@ def missing_roles(initiative) -> list[str]:
     return [role.value for role in Role if role not in held]
 
 
-def value_and_cost(initiative, kpis: list[Kpi]) -> dict:
-    """Time returned to the business beside modelled value; cost per transaction and at twice the volume."""
+def value_and_cost(initiative, kpis: list[Kpi], measured: float | None = None) -> dict:
+    """Time returned to the business beside modelled value; cost per transaction (`measured` when a cost KPI
+    has data, the charter's estimate otherwise) and at twice the volume."""
 
     def latest_hours(measure: str) -> float | None:
         values = [k.latest_value for k in kpis if k.value_measure == measure and k.latest_value is not None]
@@ -158,6 +216,9 @@ def value_and_cost(initiative, kpis: list[Kpi]) -> dict:
     charter = initiative.charter
     per_thousand = float(charter.cost_per_1000_inferences) if charter.cost_per_1000_inferences is not None else None
     per_transaction = per_thousand / 1000 if per_thousand is not None else None
+    source = Scorecard.CostSource.CHARTER if per_transaction is not None else ""
+    if measured is not None:
+        per_transaction, source = measured, Scorecard.CostSource.MEASURED
     volume = charter.expected_monthly_volume
     monthly = per_transaction * volume if per_transaction is not None and volume else None
     return {
@@ -168,6 +229,7 @@ def value_and_cost(initiative, kpis: list[Kpi]) -> dict:
         "cost_per_transaction": per_transaction,
         "monthly_cost": monthly,
         "monthly_cost_at_2x": monthly * 2 if monthly is not None else None,
+        "cost_source": source,
     }
 
 
@@ -182,6 +244,7 @@ def compute(initiative, policies: dict, now: datetime | None = None):
     policy = policies.get((gate, initiative.risk_tier)) if gate else None
     with evaluated_as_of(now):
         criteria = evaluate(initiative, policy.criteria) if policy else []
+    diagnosis, figures = diagnosis_and_telemetry(initiative, scores, now)
     return Scorecard(
         initiative=initiative,
         computed_at=now,
@@ -196,7 +259,9 @@ def compute(initiative, policies: dict, now: datetime | None = None):
         flags=failure_modes(initiative, scores, launched_at(initiative), now),
         kpis=[stored(s) for s in scores],
         criteria=[{"key": c.key, "status": c.status} for c in criteria],
-        **value_and_cost(initiative, kpis),
+        diagnosis=diagnosis,
+        telemetry=figures,
+        **value_and_cost(initiative, kpis, measured_cost(scores)),
     )
 
 

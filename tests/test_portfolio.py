@@ -346,6 +346,8 @@ def test_the_failure_mode_summary_counts_initiatives_not_flags(login, lee, portf
         ("Stale data", 0),
         ("Approval overdue", 0),
         ("Behind plan", 0),
+        ("Cost rising", 0),
+        ("Drift rising", 0),
     ]
 
 
@@ -401,7 +403,9 @@ QUERY_BOUND = 13
 
 @pytest.mark.parametrize("n", [3, 30])
 @pytest.mark.parametrize("who", ["lee", "alice"])
-@pytest.mark.parametrize("url", [URL, f"{URL}?owner=sam&as_of=2020-01-01&health=no-data", EXPORT])
+@pytest.mark.parametrize(
+    "url", [URL, f"{URL}?owner=sam&as_of=2020-01-01&health=no-data", f"{URL}?diagnosis=not-enough-data", EXPORT]
+)
 def test_the_page_and_export_run_a_constant_number_of_queries(
     login, request, alice, sam, lee, django_assert_max_num_queries, n, who, url
 ):

@@ -102,8 +102,8 @@ def test_a_second_run_changes_nothing(seeded):
 def test_every_initiative_has_an_outcome_tree(seeded):
     for initiative in Initiative.objects.all():
         assert Objective.objects.filter(initiative=initiative).exists(), initiative.slug
-        # At most an archetype with the CTO KPI set and the three adoption-by-cohort KPIs.
-        assert 6 <= initiative.kpis.count() <= 18, initiative.slug
+        # At most an archetype with the whole CTO KPI set and the three adoption-by-cohort KPIs.
+        assert 6 <= initiative.kpis.count() <= 21, initiative.slug
         assert initiative.kpis.filter(owner__isnull=False).exists(), initiative.slug
     # The deliberately incomplete draft: KPIs, but no targets and no data yet.
     claims = Kpi.objects.filter(initiative__slug="claims-intake-triage")

@@ -33,6 +33,8 @@ class Plan:
     tau: float = 35.0  # days for the level to move about two thirds of the way to `end`
     jump: tuple | None = None  # (days ago, level): a step change, e.g. a guardrail breach
     from_launch: bool = False  # no points before launch (there was nothing to measure)
+    climb: tuple | None = None  # (days ago, level): from then the series climbs in a straight line to `level` today
+    digits: int = 2  # decimals kept (a cost per request needs more than cents)
 
 
 @dataclass(frozen=True)
@@ -51,8 +53,13 @@ DOWN, UP = Kpi.Direction.DECREASE, Kpi.Direction.INCREASE
 OUTCOME, ADOPTION, VALUE, COST = Kpi.Category.OUTCOME, Kpi.Category.ADOPTION, Kpi.Category.VALUE, Kpi.Category.COST
 
 
-def _cto_plans(*, latency: float, cost: float, spend: float, spend_end: float, reuse: float, deploys: float) -> dict:
-    """The CTO KPI set, scaled to one initiative's cost model (charter cost and volume)."""
+def _cto_plans(
+    *, latency: float, cost: float, spend: float, spend_end: float, reuse: float, deploys: float, climb=None
+) -> dict:
+    """The CTO KPI set, scaled to one initiative's cost model (charter cost and volume); `climb` makes the cost
+    per request rise by that factor over the last five weeks."""
+    per_request = round(cost / 1000, 6)
+    rise = (35, round(per_request * climb, 6)) if climb else None
     return {
         "inference-latency": Plan(
             round(latency * 1.1), end=latency, owner="platform", sources=("api", "gateway"), noise=0.06
@@ -66,6 +73,9 @@ def _cto_plans(*, latency: float, cost: float, spend: float, spend_end: float, r
         "rollback-rate": Plan(3.0, end=1.5, owner="platform", noise=0.2),
         "audit-log-completeness": Plan(99.5, end=99.9, owner="risk", noise=0.001),
         "cost-per-1000-inferences": Plan(round(cost * 1.15, 2), cost, end=round(cost * 0.98, 2), owner="cto"),
+        "drift-score": Plan(0.05, end=0.06, owner="data", noise=0.04, digits=3),
+        "low-confidence-rate": Plan(7.0, end=4.5, owner="data", noise=0.05),
+        "cost-per-request": Plan(per_request, end=per_request, owner="cto", noise=0.01, digits=6, climb=rise),
     }
 
 
@@ -222,7 +232,8 @@ TREES = {
             "time-reallocated": Plan(0, 400, end=410, owner="owner"),
             # Seven in ten engineers use it; a quarter still never open it (mostly embedded and infra teams).
             **_cohort_plans(power=41, occasional=32, tau=25),
-            **_cto_plans(latency=650, cost=0.35, spend=525, spend_end=470, reuse=55, deploys=3),
+            # Since a longer-context model went live five weeks ago, each request costs 40 % more: rising cost.
+            **_cto_plans(latency=650, cost=0.35, spend=525, spend_end=470, reuse=55, deploys=3, climb=1.4),
         },
     ),
     # Not launched: the baseline is captured (flat), and the evaluation set is still short of 95 %.
@@ -347,8 +358,10 @@ def series(tree: Tree, demo: Demo, now: datetime) -> list[dict]:
             level = _level(start, plan, since=ramp_from - days_ago, span=ramp_from - tree.stopped_days_ago)
             if plan.jump and days_ago <= plan.jump[0]:
                 level = plan.jump[1]
+            if plan.climb and days_ago <= plan.climb[0]:
+                level += (plan.climb[1] - level) * (1 - days_ago / plan.climb[0])
             for source in plan.sources:
-                value = _clamp(level * (1 + rng.gauss(0, plan.noise)), kpi.unit)
+                value = _clamp(level * (1 + rng.gauss(0, plan.noise)), kpi.unit, plan.digits)
                 items.append({"kpi": kpi.key, "timestamp": at.isoformat(), "value": value, "source": source})
     return items
 
@@ -368,11 +381,11 @@ def _level(start: float, plan: Plan, *, since: int, span: int) -> float:
     return start + (plan.end - start) * progress
 
 
-def _clamp(value: float, unit: str) -> float:
+def _clamp(value: float, unit: str, digits: int = 2) -> float:
     if unit == "%":
         value = min(value, 100.0)
     elif unit.startswith("score"):
         value = min(value, 5.0)
     elif unit == "count":
         value = round(value)
-    return round(max(value, 0.0), 2)
+    return round(max(value, 0.0), digits)

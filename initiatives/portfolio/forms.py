@@ -34,6 +34,9 @@ class PortfolioFilters(forms.Form):
     )
     health = forms.ChoiceField(label="Health", required=False, choices=[("", "Any health"), *Scorecard.Health.choices])
     flag = forms.ChoiceField(label="Failure mode", required=False, choices=[("", "Any or none"), *FLAG_LABELS.items()])
+    diagnosis = forms.ChoiceField(
+        label="Diagnosis", required=False, choices=[("", "Any diagnosis"), *Scorecard.Diagnosis.choices]
+    )
     risk_tier = forms.ChoiceField(
         label="Risk tier", required=False, choices=[("", "Any risk tier"), *Initiative.RiskTier.choices]
     )
@@ -46,7 +49,7 @@ class PortfolioFilters(forms.Form):
         choices=[(f"{direction}{key}", key) for key in SORT_KEYS for direction in ("", "-")],
     )
 
-    FILTERS = ("stage", "status", "health", "flag", "risk_tier", "business_unit", "owner")
+    FILTERS = ("stage", "status", "health", "flag", "diagnosis", "risk_tier", "business_unit", "owner")
 
     def __init__(self, data, *, business_units: list[str], owners: list[tuple[str, str]]):
         self.today = timezone.localdate()

@@ -29,7 +29,8 @@ from initiatives.models import Initiative, Stage
 from initiatives.portfolio.figures import Point, heatmap_figure, value_risk_figure, value_risk_rows
 from initiatives.portfolio.forms import NOT_KILLED, SORT_KEYS, PortfolioFilters
 from initiatives.portfolio.rows import Health, Row, owner_name, row_from, url_maker
-from initiatives.portfolio.sql import FLAG_COLUMNS, KILLED, Scope, fetch, fetch_each
+from initiatives.portfolio.sql import DIAGNOSIS_COLUMNS, FLAG_COLUMNS, KILLED, Scope, fetch, fetch_each
+from kpis.models import Scorecard
 from kpis.scorecards import FLAG_LABELS
 from opmodel.compat import UTC
 
@@ -88,6 +89,7 @@ class Summary:
     measured: int  # with a realised value
     stuck: int
     flags: Counter  # flag code -> initiatives
+    diagnoses: Counter  # diagnosis -> initiatives
     totals: dict  # MONEY -> sum, None when no initiative has the figure
     points: list[dict]  # the largest realised values, largest first
 
@@ -107,6 +109,7 @@ class Summary:
             measured=total("measured"),
             stuck=total("stuck"),
             flags=Counter({code: total(column) for code, column in FLAG_COLUMNS.items()}),
+            diagnoses=Counter({value: total(column) for value, column in DIAGNOSIS_COLUMNS.items()}),
             totals={name: total(name) if any(g[name] is not None for g in groups) else None for name in MONEY},
             points=sorted(points, key=lambda g: (-g["realised_value"], g["title"])),
         )
@@ -199,6 +202,15 @@ class Portfolio:
         """Each failure mode: code, label, initiatives flagged, and the table filtered to them."""
         flags = self.summary.flags
         return [(code, label, flags[code], self.form.query(flag=code)) for code, label in FLAG_LABELS.items()]
+
+    @property
+    def diagnosis_counts(self) -> list[tuple[str, str, int, str]]:
+        """Each diagnosis (kpis/telemetry.py): value, label, initiatives, and the table filtered to them."""
+        counts = self.summary.diagnoses
+        return [
+            (value, label, counts[value], self.form.query(diagnosis=value))
+            for value, label in Scorecard.Diagnosis.choices
+        ]
 
     @cached_property
     def points(self) -> list[Point]:

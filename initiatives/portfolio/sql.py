@@ -32,6 +32,9 @@ ACTIVE = Initiative.Status.ACTIVE.value
 NO_DATA = Scorecard.Health.NO_DATA.value
 HEALTH = f"COALESCE(c.health, '{NO_DATA}')"
 FLAG_COLUMNS = {code: f"flag_{n}" for n, code in enumerate(FLAG_LABELS)}
+# An initiative without a scorecard has not enough data to diagnose.
+DIAGNOSIS = f"COALESCE(c.diagnosis, '{Scorecard.Diagnosis.NOT_ENOUGH_DATA.value}')"
+DIAGNOSIS_COLUMNS = {value: f"diagnosis_{n}" for n, value in enumerate(Scorecard.Diagnosis.values)}
 
 INITIATIVE_COLUMNS = (
     "i.id, i.slug, i.title, i.business_unit, i.risk_tier, {stage} AS stage, {status} AS status, "
@@ -40,11 +43,12 @@ INITIATIVE_COLUMNS = (
 )
 CARD_COLUMNS = (
     f"c.id AS card_id, c.computed_at, {HEALTH} AS health, c.confidence, c.stage AS card_stage, c.readiness_met, "
-    "c.readiness_total, c.flags, c.time_reallocated_hours, c.realised_value, c.modelled_value, c.monthly_cost"
+    "c.readiness_total, c.flags, c.time_reallocated_hours, c.realised_value, c.modelled_value, c.monthly_cost, "
+    f"{DIAGNOSIS} AS diagnosis"
 )
 _CARD_FIELDS = (
     "id, computed_at, health, confidence, stage, readiness_met, readiness_total, flags, time_reallocated_hours, "
-    "realised_value, modelled_value, monthly_cost"
+    "realised_value, modelled_value, monthly_cost, diagnosis"
 )
 
 
@@ -72,11 +76,12 @@ FILTER_SQL = {
     "status": "{status} = %(status)s",
     "health": f"{HEALTH} = %(health)s",
     "flag": "c.flags LIKE %(flag)s",
+    "diagnosis": f"{DIAGNOSIS} = %(diagnosis)s",
     "risk_tier": "i.risk_tier = %(risk_tier)s",
     "business_unit": "i.business_unit = %(business_unit)s",
     "owner": "u.username = %(owner)s",
 }
-CARD_FILTERS = {"health", "flag"}
+CARD_FILTERS = {"health", "flag", "diagnosis"}
 
 
 def flag_pattern(code: str) -> str:
@@ -127,6 +132,10 @@ class Scope:
         flag_sums = "".join(
             f",\n       SUM(CASE WHEN r.flags LIKE %({column})s THEN 1 ELSE 0 END) AS {column}"
             for column in FLAG_COLUMNS.values()
+        )
+        flag_sums += "".join(
+            f",\n       SUM(CASE WHEN r.diagnosis = '{value}' THEN 1 ELSE 0 END) AS {column}"
+            for value, column in DIAGNOSIS_COLUMNS.items()
         )
         return f"""SELECT r.stage, r.cell, r.point, MIN(r.title) AS title, MIN(r.risk_tier) AS risk_tier,
        MIN(r.health) AS health, COUNT(*) AS initiatives, COUNT(r.card_id) AS with_card,
