@@ -263,6 +263,7 @@ SPECTACULAR_SETTINGS = {
         "HealthEnum": "kpis.models.Scorecard.Health",
         "CriterionStatusEnum": "governance.criteria.STATUS_CHOICES",
         "ShadowAiStatusEnum": "governance.models.ShadowAiUse.Status",
+        "TelemetryLevelEnum": "kpis.serializers.LEVELS",
     },
 }
 

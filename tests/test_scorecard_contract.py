@@ -99,6 +99,11 @@ def test_the_validator_refuses_a_repr_string(scorecard_validator):
         "kpis": [],
         "criteria": [],
         "cohort_mix": [],
+        "cost_source": "",
+        "diagnosis": "not-enough-data",
+        "diagnosis_label": "Not enough data to diagnose",
+        "diagnosis_reasons": [],
+        "telemetry": None,
     }
     assert scorecard_validator.is_valid({**body, "flags": []})
     assert not scorecard_validator.is_valid(body)

@@ -592,5 +592,5 @@ class TestFailureModes:
         [card] = compute_many(Initiative.objects.filter(pk=initiative.pk))
 
         assert {f["code"] for f in card.flags} == {"pilot-theater", "no-scale-owner"}
-        assert card.next_gate == "scale-out" and card.readiness_total == 6
+        assert card.next_gate == "scale-out" and card.readiness_total == 7
         assert "service-owner" in card.missing_roles
