@@ -1,5 +1,6 @@
 """A real Celery worker and beat, started through `python -m opmodel`, remind approvers of an overdue review once,
-and deliver a webhook whose on-commit task never reached the broker.
+deliver a webhook whose on-commit task never reached the broker, and deliver, once, what waited in the outbox
+while the worker was killed.
 
 They share pytest-django's test database, so this needs PostgreSQL (DATABASE_URL)
 and Redis (REDIS_URL); it uses Redis database 15 and flushes it first.
@@ -80,6 +81,35 @@ def test_the_beat_sweep_delivers_a_webhook_whose_commit_never_reached_the_broker
         assert got.verified, celery_processes.logs()
         assert got.json["data"]["initiative"]["title"] == "Invoice matching"
         assert got.headers["webhook-id"] == delivered.get().message_id
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_outbox_outlives_a_killed_worker_and_is_delivered_once_when_one_is_back(celery_processes, alice):
+    receiver, server = start_receiver()
+    try:
+        endpoint = WebhookEndpoint.objects.create(name="BI", url=receiver.url, event_types=["initiative.created"])
+        receiver.secret = endpoint.secret
+        worker = next(process for process, log in celery_processes.started if log.name == "worker.log")
+        celery_processes.kill(worker)  # SIGKILL, pool and all, as a lost machine
+
+        services.create_initiative(acting_user=alice, title="Invoice matching", business_unit="Finance")
+        pending = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING)
+        assert pending.count() == 1  # written with the change, whatever became of the worker
+        # Beat keeps queueing sweeps meanwhile; a new worker takes them all, and the kick, at once.
+        wait_for(
+            lambda: celery_processes.beat_log.read_text().count("send-due-webhooks") >= 2,
+            30,
+            "two sweeps queued while no worker runs",
+            celery_processes,
+        )
+        celery_processes.start("worker", "worker-2")
+
+        delivered = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.DELIVERED)
+        wait_for(delivered.exists, 60, "the new worker to deliver the webhook", celery_processes)
+        [got] = receiver.received  # once, though several runs were queued for it
+        assert got.verified and got.headers["webhook-id"] == delivered.get().message_id
     finally:
         server.shutdown()
         server.server_close()
