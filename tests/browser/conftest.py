@@ -76,16 +76,18 @@ def _fail_fast(page):
     page.set_default_timeout(10_000)
 
 
+def log_in_as(page, username: str, password: str = PASSWORD) -> None:
+    """Log in through the login page, as a person would."""
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
 @pytest.fixture
 def login(page):
-    def log_in(user) -> None:
-        page.goto("/accounts/login/")
-        page.get_by_label("Username").fill(user.username)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(lambda url: "/accounts/login/" not in url)
-
-    return log_in
+    return lambda user: log_in_as(page, user.username)
 
 
 def open_tab(page, name: str) -> None:

@@ -14,7 +14,7 @@ from governance.models import Asset, GateReview
 from initiatives.demo.people import DEMO_PASSWORD
 from initiatives.tabs import TABS
 from kpis.models import Kpi
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, log_in_as
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -30,11 +30,7 @@ def demo(settings):
 
 
 def log_in(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    log_in_as(page, username, DEMO_PASSWORD)
 
 
 STRUCTURE = """() => ({
