@@ -361,7 +361,16 @@ def test_it_exports_the_evidence(alice, rita, charlie, review):
 
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"review", "criteria", "decisions", "checklist", "snapshot", "control_model"}
+    assert set(body) == {
+        "review",
+        "criteria",
+        "decisions",
+        "checklist",
+        "snapshot",
+        "control_model",
+        "after_action_review",
+        "reuse_review",
+    }
     assert body["review"]["id"] == review.pk
     assert [(d["by"], d["decision"]) for d in body["decisions"]] == [("Rita Risk", "approve")]
     assert len(body["control_model"]["layers"]) == 5

@@ -150,19 +150,19 @@ class TestControlLayers:
         assert '<progress max="4" value="3" aria-label="Governance: 3 of 4 controls in place">' in governance
         assert "3 of 4 in place · 1 waived</span>" in governance
         controls = html[html.index('id="controls"') : html.index('id="layer-governance"')]
-        assert '<progress max="17" value="3"' in controls
-        assert '3 of 17 in place · 1 waived · <strong class="missing">13 missing</strong>' in controls
+        assert '<progress max="19" value="3"' in controls
+        assert '3 of 19 in place · 1 waived · <strong class="missing">15 missing</strong>' in controls
 
     def test_missing_only_lists_the_missing_controls_and_says_how_many(self, client, in_foundation, rita):
         set_in_place(in_foundation, rita, *GOVERNANCE[:3])
         client.force_login(rita)
         everything = client.get(url("foundation", in_foundation)).content.decode()
-        assert len(shown_controls(everything)) == 17
-        assert "?missing=1#controls" in everything and "Missing only (14)" in everything
+        assert len(shown_controls(everything)) == 19
+        assert "?missing=1#controls" in everything and "Missing only (16)" in everything
 
         html = client.get(url("foundation", in_foundation), {"missing": "1"}).content.decode()
         shown = shown_controls(html)
-        assert len(shown) == 14 and GOVERNANCE[3] in shown and not set(GOVERNANCE[:3]) & set(shown)
+        assert len(shown) == 16 and GOVERNANCE[3] in shown and not set(GOVERNANCE[:3]) & set(shown)
         assert "3 of 4 in place · " in html, "the progress still counts every control"
 
     def test_a_layer_with_nothing_missing_says_so_under_the_filter(self, client, in_foundation, rita):
@@ -350,11 +350,27 @@ class TestMeasuredControls:
         kpis.apply_template(initiative.pk, acting_user=alice, template="enablement-kpi-set")
         return Kpi.objects.get(key=f"{initiative.slug}.training-completion")
 
-    def test_the_migration_links_training_and_support_channel_to_the_set(self):
+    def test_the_migrations_link_every_adoption_control_to_the_set(self):
         suffixes = {k.suffix for specs in TEMPLATES["enablement-kpi-set"].drivers.values() for k in specs}
         linked = dict(Control.objects.exclude(measured_by="").values_list("key", "measured_by"))
-        assert linked == {"training": "training-completion", "support-channel": "support-channel-use"}
+        assert linked == {
+            "training": "training-completion",
+            "support-channel": "support-channel-use",
+            "change-management": "training-completion",
+            "usage": "weekly-active-users",
+        }
         assert set(linked.values()) <= suffixes
+
+    def test_the_adoption_layer_is_training_change_management_and_usage(self):
+        """The framework's row: "Training, change management, usage", owned by enablement, in that order
+        after the support channel."""
+        adoption = Control.objects.filter(layer=Layer.ADOPTION, is_active=True)
+        assert list(adoption.values_list("key", "name", "owner_role")) == [
+            ("training", "Training", "enablement"),
+            ("support-channel", "Support channel", "enablement"),
+            ("change-management", "Change management", "enablement"),
+            ("usage", "Usage tracked", "enablement"),
+        ]
 
     def test_the_page_says_when_the_initiative_does_not_track_it(self, client, in_foundation, alice):
         client.force_login(alice)
@@ -374,8 +390,10 @@ class TestMeasuredControls:
         training = page[page.index('id="control-training"') :][:3000]
         assert f'href="{reverse("kpis:detail", args=[kpi.key])}"' in training
         assert "72.5 %" in training and "8 Oct 2026" in training
-        support = page[page.index('id="control-support-channel"') :][:3000]
+        support = page[page.index('id="control-support-channel"') : page.index('id="control-change-management"')]
         assert "no data yet" in support and "72.5" not in support
+        change = page[page.index('id="control-change-management"') : page.index('id="control-usage"')]
+        assert "72.5 %" in change, "change management reads the same training completion"
 
     def test_the_api_gives_the_same_measure(self, in_foundation, alice):
         kpi = self._training_kpi(in_foundation, alice)
@@ -390,7 +408,37 @@ class TestMeasuredControls:
             "latest_value": 72.5,
             "latest_at": "2026-10-08T00:00:00Z",
         }
+        assert controls["change-management"]["measure"] == controls["training"]["measure"]
         assert controls["rollback-plan"]["measured_by"] == "" and controls["rollback-plan"]["measure"] is None
+
+    def test_usage_shows_weekly_active_users_on_the_page_and_in_the_api(self, client, in_foundation, alice):
+        kpis.apply_template(in_foundation.pk, acting_user=alice, template="enablement-kpi-set")
+        kpi = Kpi.objects.get(key=f"{in_foundation.slug}.weekly-active-users")
+        client.force_login(alice)
+        page = client.get(url("foundation", in_foundation)).content.decode()
+        assert "no data yet" in page[page.index('id="control-usage"') :][:3000]
+
+        Measurement.objects.create(kpi=kpi, timestamp="2026-10-01T00:00:00Z", value=31)
+        Measurement.objects.create(kpi=kpi, timestamp="2026-10-08T00:00:00Z", value=64.5)
+        page = client.get(url("foundation", in_foundation)).content.decode()
+        usage = page[page.index('id="control-usage"') :][:3000]
+        assert f'href="{reverse("kpis:detail", args=[kpi.key])}"' in usage
+        assert "64.5 %" in usage and "8 Oct 2026" in usage
+        change = page[page.index('id="control-change-management"') : page.index('id="control-usage"')]
+        assert "no data yet" in change and "64.5" not in change
+
+        body = api_as(alice).get(f"/api/v1/initiatives/{in_foundation.slug}/controls/").json()
+        controls = {c["key"]: c for layer in body for c in layer["controls"]}
+        assert controls["usage"]["measured_by"] == "weekly-active-users"
+        assert controls["usage"]["measure"] == {
+            "kpi": kpi.key,
+            "name": "Weekly active users in target cohort",
+            "unit": "%",
+            "latest_value": 64.5,
+            "latest_at": "2026-10-08T00:00:00Z",
+        }
+        assert controls["change-management"]["measure"]["kpi"] == f"{in_foundation.slug}.training-completion"
+        assert controls["change-management"]["measure"]["latest_value"] is None
 
     def test_measures_cost_one_query_however_many_controls_are_measured(
         self, client, in_foundation, alice, django_assert_max_num_queries

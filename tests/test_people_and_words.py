@@ -41,8 +41,9 @@ OWN_WORDS = {"pre", "q", "textarea"}
 OWN_WORDS_CLASSES = {"asset-content", "tag", "diff"}
 NOT_SHOWN = {"script", "style", "template"}
 VOID = {"br", "hr", "img", "input", "link", "meta"}
-# An identifier that is also plain English, written so in people's own comments and reasons.
-ENGLISH = {"scale-out"}
+# An identifier that is also plain English, written so in people's own comments and reasons (and the
+# framework's own "change-management lead", as in "the change-management KPI set").
+ENGLISH = {"scale-out", "change-management"}
 # Where a username would stand for a person: alone in a cell, in brackets, after "by" or "owner".
 PERSON_CONTEXT = r"^{u}$|\({u}\)|\b(?:by|owner|Owner:) {u}\b"
 

@@ -78,20 +78,25 @@ def control_rows(initiative) -> dict[str, list[ControlRow]]:
 
 def measured_control_rows(initiative) -> dict[str, list[ControlRow]]:
     """control_rows with each measured control's KPI on this initiative and its latest value: one query more,
-    none when no control names a KPI."""
+    none when no control names a KPI. Several controls may name the same KPI (training and change management
+    both read training completion)."""
     rows = control_rows(initiative)
     wanted = {
-        f"{initiative.slug}.{row.control.measured_by}": row.control.key
+        f"{initiative.slug}.{row.control.measured_by}"
         for layer in rows.values()
         for row in layer
         if row.control.measured_by
     }
     if not wanted:
         return rows
-    kpis = Kpi.objects.filter(initiative=initiative, key__in=wanted).with_latest_values()
-    measures = {wanted[kpi.key]: kpi for kpi in kpis}
+    measures = {kpi.key: kpi for kpi in Kpi.objects.filter(initiative=initiative, key__in=wanted).with_latest_values()}
     return {
-        layer: [replace(row, measure=measures.get(row.control.key)) for row in layer_rows]
+        layer: [
+            replace(row, measure=measures.get(f"{initiative.slug}.{row.control.measured_by}"))
+            if row.control.measured_by
+            else row
+            for row in layer_rows
+        ]
         for layer, layer_rows in rows.items()
     }
 

@@ -226,6 +226,10 @@ EVIDENCE = {
     "rollback-plan": "Feature flag ai-{slug} switches the AI step off; tested in the last game day",
     "training": "LMS course 'Working with {code}' completed by the pilot cohort",
     "support-channel": "Slack #help-{slug} staffed by the service owner's rota",
+    "change-management": "Change note '{code}: what changes for you' briefed by every team lead: the new steps, "
+    "the manual steps retired, the desk champion to ask",
+    "usage": "Weekly active users in the target cohort on the {code} adoption dashboard, reviewed at the Monday "
+    "ops meeting",
 }
 
 
