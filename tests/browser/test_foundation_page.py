@@ -38,7 +38,7 @@ def test_a_risk_owner_opens_a_folded_layer_and_works_through_the_missing_control
     expect(governance.locator("> summary")).to_contain_text("4 of 4 in place")
     expect(governance.get_by_role("article", name="Access policy")).to_be_hidden()
     expect(page.locator("#layer-workflow").get_by_role("article", name="Human review")).to_be_visible()
-    expect(page.locator("#controls")).to_contain_text("4 of 17 in place · 13 missing")
+    expect(page.locator("#controls")).to_contain_text("4 of 19 in place · 15 missing")
     assert_accessible(page)
     screenshot("foundation-folded")
 
@@ -51,7 +51,7 @@ def test_a_risk_owner_opens_a_folded_layer_and_works_through_the_missing_control
     expect(access.get_by_label("Evidence")).to_have_value("wiki")
 
     # 3. Missing only: the work left, and a control saved there leaves the list.
-    page.get_by_role("link", name="Missing only (13)").click()
+    page.get_by_role("link", name="Missing only (15)").click()
     expect(page).to_have_url(re.compile(r"\?missing=1#controls$"))
     expect(page.get_by_role("article", name="Access policy")).to_have_count(0)
     review = page.get_by_role("article", name="Human review")
@@ -62,4 +62,4 @@ def test_a_risk_owner_opens_a_folded_layer_and_works_through_the_missing_control
     expect(page).to_have_url(re.compile(r"\?missing=1#control-human-review$"))
     expect(page.get_by_role("article", name="Human review")).to_have_count(0)
     expect(page.locator("#layer-workflow > summary")).to_contain_text("1 of 5 in place · 4 missing")
-    expect(page.get_by_role("link", name="Missing only (12)")).to_be_visible()
+    expect(page.get_by_role("link", name="Missing only (14)")).to_be_visible()
