@@ -142,6 +142,27 @@ def sql_status(initiative) -> str:
     return {c["key"]: c["status"] for c in card.criteria}["after-action-review"]
 
 
+def test_the_criterion_names_three_of_the_kpis_that_show_the_result(launched, alice, kpi):
+    for n in range(3):
+        Kpi.objects.create(
+            initiative=launched,
+            driver=kpi.driver,
+            key=f"{launched.slug}.extra-{n}",
+            name=f"Extra KPI {n}",
+            unit="x",
+            kind=Kpi.Kind.LEADING,
+            direction=kpi.direction,
+            category=kpi.category,
+            position=10 + n,
+        )
+    write(launched, alice)
+
+    status, reason = verdict(launched)
+
+    assert status == "pass"
+    assert len(reason.split("the result is shown by ")[1].rstrip(".").split(", ")) == 3  # of the four linked
+
+
 def test_the_scale_out_criterion_passes_on_a_complete_review_in_python_and_sql(launched, alice, kpi):
     assert verdict(launched) == (
         "fail",

@@ -437,6 +437,12 @@ class TestCohortAdoption:
 
         assert failing(launched)["cohort-adoption"].endswith("Many never adopted: look at workflow fit and trust.")
 
+    def test_as_many_power_as_occasional_users_point_to_workflow_fit_and_trust(self, launched, alice):
+        push(alice, POWER, 30.0, days_ago=0.5)
+        push(alice, OCCASIONAL, 30.0, days_ago=0.5)
+
+        assert failing(launched)["cohort-adoption"].endswith("Many never adopted: look at workflow fit and trust.")
+
     def test_passes_exactly_at_the_target(self, launched, alice):
         push(alice, OCCASIONAL, 30.0, days_ago=0.5)
 
