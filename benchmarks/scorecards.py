@@ -30,7 +30,7 @@ TARGET_RATIO = 2.0
 CREATE_INITIATIVES = """
 INSERT INTO initiatives_initiative (slug, title, business_unit, risk_tier, stage, status, started_on,
                                     stage_entered_at, scorecard_dirty_at, risk_floor, risk_floor_reason, risk_reason,
-                                    created_by_id, created_at, updated_at)
+                                    reuse_review_adopting, reuse_review_changes, created_by_id, created_at, updated_at)
 SELECT 'bench-sc-' || lpad(g::text, 4, '0'), 'Bench scorecard ' || g,
        (ARRAY['Sales', 'Support', 'Finance', 'Operations', 'People', 'Legal', 'Marketing', 'IT'])[1 + mod(g, 8)],
        (ARRAY['low', 'medium', 'high'])[1 + mod(g, 3)],
@@ -38,7 +38,7 @@ SELECT 'bench-sc-' || lpad(g::text, 4, '0'), 'Bench scorecard ' || g,
            [1 + mod(g / 3, 5)],
        CASE WHEN mod(g, 25) = 0 THEN 'on-hold' WHEN mod(g, 40) = 1 THEN 'killed' ELSE 'active' END,
        current_date - (20 + mod(g, 300)), now() - make_interval(days => 5 + mod(g, 120)),
-       NULL, '', '', '', %(user)s, now(), now()
+       NULL, '', '', '', '', '', %(user)s, now(), now()
 FROM generate_series(1, %(initiatives)s) g
 """
 
@@ -102,8 +102,8 @@ FROM b JOIN kpis_objective o ON o.initiative_id = b.id, generate_series(0, 1 + m
 CREATE_KPIS = """
 WITH b AS (SELECT id, substr(slug, 10)::int AS g FROM initiatives_initiative WHERE starts_with(slug, 'bench-sc-'))
 INSERT INTO kpis_kpi (initiative_id, driver_id, key, name, unit, kind, direction, category, baseline_value,
-                      baseline_date, target_value, target_date, guardrail_bound, cadence, value_measure, position,
-                      created_at, updated_at)
+                      baseline_date, target_value, target_date, guardrail_bound, cadence, value_measure, cohort,
+                      position, created_at, updated_at)
 SELECT k.id, d.id, 'bench-sc-' || lpad(k.g::text, 4, '0') || '.kpi-' || k.p, 'Bench KPI ' || k.g || '.' || k.p,
        (ARRAY['minutes', '%%', 'EUR', 'hours/week', 'count'])[1 + k.p], k.kind, k.direction,
        (ARRAY['outcome', 'adoption', 'platform', 'cost', 'value'])[1 + k.p],
@@ -114,7 +114,7 @@ SELECT k.id, d.id, 'bench-sc-' || lpad(k.g::text, 4, '0') || '.kpi-' || k.p, 'Be
        CASE WHEN k.kind <> 'guardrail' THEN NULL WHEN k.direction = 'increase' THEN k.base * 0.9 ELSE k.base * 1.1 END,
        (ARRAY['daily', 'weekly', 'monthly'])[1 + mod(k.g + k.p, 3)],
        CASE WHEN k.p = 4 THEN 'time-saved' WHEN k.p = 1 AND mod(k.g, 2) = 0 THEN 'time-reallocated' ELSE '' END,
-       k.p, now(), now()
+       '', k.p, now(), now()
 FROM (
     SELECT b.id, b.g, p,
            (ARRAY['leading', 'lagging', 'lagging', 'guardrail', 'leading'])[1 + mod(b.g + p, 5)] AS kind,
