@@ -9,12 +9,14 @@ bench initiative created on the day it started. Both get 90 days of nightly snap
 product's own recompute as of each past day (kpis.recompute.recompute_as_of, as `recompute_scorecards
 --as-of` does), and today's snapshots, so the two sets differ only in the number of initiatives.
 
-The script runs itself once per database (settings read DATABASE_URL at startup). Each run logs in as
-the demo's `leader` with Django's test client (DEBUG off, in process: no network, no server) and, per
-page, makes one warm-up request and one whose queries it counts, then times three (in rounds over
-every page) from the call until the response is complete (a streamed one consumed) and keeps the
-fastest. It prints one table; pages that miss a target are marked NOT MET, and the exit status is 0
-either way.
+The script runs itself once per database, as two child processes that stay up (settings read
+DATABASE_URL at startup), each logged in as the demo's `leader` with Django's test client (DEBUG off,
+in process: no network, no server). Per page, each makes one warm-up request and one whose queries it
+counts. Then the parent times every page RUNS times in each set, from the call until the response is
+complete (a streamed one consumed), asking the small set and then the large one in turn, page by
+page, and keeps each one's fastest: this machine's speed drifts by a quarter over a minute, and sets
+measured minutes apart would compare the drift, not the pages. It prints one table; pages that miss
+a target are marked NOT MET, and the exit status is 0 either way.
 """
 
 import argparse
@@ -23,7 +25,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -120,10 +121,8 @@ def ensure_today() -> bool:
     return bool(stale)
 
 
-def measure(client) -> dict:
-    """Per page, one warm-up request and one whose queries are counted; then RUNS rounds timing every
-    page in turn, keeping each page's fastest, so a burst of load elsewhere costs a page one of its runs
-    rather than all of them."""
+def count(client) -> dict:
+    """Per page, one warm-up request, then one whose queries are counted."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -134,12 +133,14 @@ def measure(client) -> dict:
             status, size = fetch(client, path)
         # Counted now: the next request clears the connection's query log.
         pages[label] = {"ms": float("inf"), "queries": len(queries), "status": status, "kb": size / 1024}
-    for _ in range(RUNS):
-        for label, path, _ in PAGES:
-            began = time.perf_counter()
-            fetch(client, path)
-            pages[label]["ms"] = min(pages[label]["ms"], (time.perf_counter() - began) * 1000)
     return pages
+
+
+def timed(client, path: str) -> float:
+    """Milliseconds from the call until the whole body of `path` is read."""
+    began = time.perf_counter()
+    fetch(client, path)
+    return (time.perf_counter() - began) * 1000
 
 
 def fetch(client, path: str) -> tuple[int, int]:
@@ -164,8 +165,12 @@ def sizes() -> dict:
     }
 
 
-def measure_set(*, large: bool, out: str) -> None:
-    """In the process of one database: build the set, then measure every page as the leader."""
+def serve(*, large: bool) -> None:
+    """In the process of one database: build the set, log in as the leader, then answer the parent, one
+    JSON line on stdout for each line it sends: "count" (the pages' statuses, sizes and query counts,
+    and the set's size), or a page's label (its time in ms). Everything else this process prints goes
+    to stderr."""
+    replies, sys.stdout = sys.stdout, sys.stderr
     os.environ["DEBUG"] = "0"
     os.environ["ALLOWED_HOSTS"] = "testserver"  # the test client's host name
     os.environ.setdefault("API_THROTTLE_RATE", "1000000/minute")
@@ -181,19 +186,47 @@ def measure_set(*, large: bool, out: str) -> None:
     override_settings(STORAGES={**settings.STORAGES, "staticfiles": {"BACKEND": STATIC_BACKEND}}).enable()
     client = Client(raise_request_exception=False)
     client.force_login(get_user_model().objects.get(username="leader"))
+    paths = {label: path for label, path, _ in PAGES}
+    for line in sys.stdin:
+        asked = line.strip()
+        reply = {"sizes": sizes(), "pages": count(client)} if asked == "count" else timed(client, paths[asked])
+        print(json.dumps(reply), file=replies, flush=True)
+
+
+class Child:
+    """This script serving the set at `url` in a process of its own (serve)."""
+
+    def __init__(self, url: str, name: str):
+        args = [sys.executable, __file__, "--serve", name]
+        env = {**os.environ, "DATABASE_URL": url}
+        self.process = subprocess.Popen(args, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # noqa: S603
+
+    def ask(self, what: str):
+        self.process.stdin.write(what + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            sys.exit(f"The benchmark's process for {self.process.args[-1]} stopped; its output is above.")
+        return json.loads(line)
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def measure(small: Child, large: Child) -> dict:
+    """Both sets' counts, then RUNS rounds timing every page in the small set and then in the large one,
+    keeping each one's fastest."""
     load = os.getloadavg()[0]
-    pages = measure(client)
-    result = {"sizes": sizes(), "load": [load, os.getloadavg()[0]], "pages": pages}
-    Path(out).write_text(json.dumps(result))
-
-
-def measure_in_child(url: str, name: str) -> dict:
-    """Run this script on the database at `url`, in its own process, and return what it measured."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "result.json"
-        args = [sys.executable, __file__, "--measure", name, "--out", str(out)]
-        subprocess.run(args, env={**os.environ, "DATABASE_URL": url}, check=True)  # noqa: S603
-        return json.loads(out.read_text())
+    results = {"small": small.ask("count"), "large": large.ask("count")}
+    for _ in range(RUNS):
+        for label, _, _ in PAGES:
+            for name, child in (("small", small), ("large", large)):
+                page = results[name]["pages"][label]
+                page["ms"] = min(page["ms"], child.ask(label))
+    for result in results.values():
+        result["load"] = [load, os.getloadavg()[0]]
+    return results
 
 
 def verdict(small: dict, large: dict, grows: bool) -> list[str]:
@@ -213,7 +246,7 @@ def verdict(small: dict, large: dict, grows: bool) -> list[str]:
 def print_table(small: dict, large: dict) -> None:
     print(
         f"\nPage benchmark on PostgreSQL, as `leader`, Django test client in process (DEBUG off), best of {RUNS} "
-        f"after a warm-up, {os.cpu_count()} CPUs"
+        f"after a warm-up, the two sets timed in turn, {os.cpu_count()} CPUs"
     )
     for name, data in (("small", small), ("large", large)):
         counts = ", ".join(f"{n:,} {what}" for what, n in data["sizes"].items())
@@ -243,24 +276,30 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Page times and query counts at 12 and at 2,000 initiatives.")
     parser.add_argument("--small", help="PostgreSQL URL of the small set's database (the demo)")
     parser.add_argument("--large", help="PostgreSQL URL of the large set's database")
-    parser.add_argument("--measure", choices=["small", "large"], help="internal: measure that set at DATABASE_URL")
-    parser.add_argument("--out", help="internal: where --measure writes its result")
+    parser.add_argument("--serve", choices=["small", "large"], help="internal: serve that set at DATABASE_URL")
     arguments = parser.parse_args(argv)
-    if not arguments.measure and not (arguments.small and arguments.large):
+    if not arguments.serve and not (arguments.small and arguments.large):
         parser.error("--small URL and --large URL are required")
     return arguments
 
 
 def main(argv: list[str]) -> None:
     arguments = parse_args(argv)
-    if arguments.measure:
-        measure_set(large=arguments.measure == "large", out=arguments.out)
+    if arguments.serve:
+        serve(large=arguments.serve == "large")
         return
-    results = {}
-    for name in ("small", "large"):
-        url = getattr(arguments, name)
-        print(f"Page benchmark: the {name} set, database {url.rsplit('/', 1)[-1]}", flush=True)
-        results[name] = measure_in_child(url, name)
+    children = {}
+    try:
+        # One after the other: each builds its set first, the large one for minutes on its first run.
+        for name in ("small", "large"):
+            url = getattr(arguments, name)
+            print(f"Page benchmark: the {name} set, database {url.rsplit('/', 1)[-1]}", flush=True)
+            children[name] = Child(url, name)
+            children[name].ask("count")
+        results = measure(children["small"], children["large"])
+    finally:
+        for child in children.values():
+            child.close()
     print_table(results["small"], results["large"])
 
 
