@@ -1,8 +1,7 @@
 from datetime import datetime, time
 
 import django_filters
-from django.db.models import OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -25,6 +24,10 @@ from opmodel.api import NarrowPagination
 from opmodel.compat import UTC
 
 
+def _latest_cards():
+    return Scorecard.objects.latest_per_initiative()
+
+
 class InitiativeFilter(django_filters.FilterSet):
     owner = django_filters.CharFilter(field_name="charter__owner__username", label="Charter owner (username)")
     business_unit = django_filters.CharFilter(lookup_expr="iexact")
@@ -33,9 +36,8 @@ class InitiativeFilter(django_filters.FilterSet):
     )
 
     def filter_health(self, queryset, name, value):
-        """On each initiative's newest scorecard only: one index probe per initiative, never the history."""
-        newest = Scorecard.objects.filter(initiative=OuterRef("pk")).newest_first().values("health")[:1]
-        return queryset.alias(latest_health=Subquery(newest)).filter(latest_health=value)
+        """On each initiative's newest scorecard only (is_latest), never the history."""
+        return queryset.filter(pk__in=_latest_cards().filter(health=value).values("initiative_id"))
 
     diagnosis = django_filters.ChoiceFilter(
         choices=Scorecard.Diagnosis.choices, method="filter_diagnosis", label="Diagnosis on the latest scorecard"
@@ -43,9 +45,10 @@ class InitiativeFilter(django_filters.FilterSet):
 
     def filter_diagnosis(self, queryset, name, value):
         """As filter_health; an initiative without a scorecard yet has not enough data to diagnose."""
-        newest = Scorecard.objects.filter(initiative=OuterRef("pk")).newest_first().values("diagnosis")[:1]
-        latest = Coalesce(Subquery(newest), Value(Scorecard.Diagnosis.NOT_ENOUGH_DATA.value))
-        return queryset.alias(latest_diagnosis=latest).filter(latest_diagnosis=value)
+        diagnosed = Q(pk__in=_latest_cards().filter(diagnosis=value).values("initiative_id"))
+        if value == Scorecard.Diagnosis.NOT_ENOUGH_DATA:
+            diagnosed |= ~Q(pk__in=_latest_cards().values("initiative_id"))
+        return queryset.filter(diagnosed)
 
     class Meta:
         model = Initiative

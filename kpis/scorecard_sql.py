@@ -25,6 +25,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import connection
 from django.db.backends.signals import connection_created
+from django.db.models import Max
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -735,15 +736,21 @@ def store_past_scorecards(at: datetime) -> int:
 
 
 def _insert(chosen: str, now: datetime, ids: list[int] | None = None, *, past: bool = False) -> int:
+    """Run the statement, then mark the newest snapshot of each initiative it wrote for (settle_latest)."""
     dialect = _Dialect(connection.vendor)
     sql, params = statement(dialect, chosen, registered(), past), parameters(now, ids)
+    before = Scorecard.objects.aggregate(last=Max("id"))["last"] or 0
     with connection.cursor() as cursor:
         if dialect.pg:
-            return _execute_prepared(cursor, sql, params)
-        cursor.execute(sql, params)
-        # sqlite3 counts rows only for statements that start with INSERT, not WITH ... INSERT.
-        cursor.execute("SELECT changes()")
-        return cursor.fetchone()[0]
+            written = _execute_prepared(cursor, sql, params)
+        else:
+            cursor.execute(sql, params)
+            # sqlite3 counts rows only for statements that start with INSERT, not WITH ... INSERT.
+            cursor.execute("SELECT changes()")
+            written = cursor.fetchone()[0]
+    if written:
+        Scorecard.objects.settle_latest(Scorecard.objects.filter(id__gt=before).values("initiative_id"))
+    return written
 
 
 # PostgreSQL types of the statement's parameters, for PREPARE.

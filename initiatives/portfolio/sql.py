@@ -1,11 +1,12 @@
 """The portfolio's statements: the shown initiatives as of a day, each with its newest scorecard by then,
 counted, summed, sorted and cut by the database.
 
-Each initiative's newest scorecard is found once per initiative, by one probe of kpis_scorecard_latest:
-a LATERAL join on PostgreSQL; on SQLite, which has no LATERAL, a join on the id of the newest card, which
-its nested loop looks up once per initiative. (On PostgreSQL that second form hashes the whole scorecard
-history instead, and `id IN (newest per initiative)` ran the subquery three times per initiative.) A
-statement joins the scorecards only when a figure, a filter or the sort reads them.
+Each initiative's newest scorecard: today, the one the recompute marked is_latest, joined from the
+partial index that holds those marks alone. As of a day gone by, found once per initiative, by one probe
+of kpis_scorecard_latest: a LATERAL join on PostgreSQL; on SQLite, which has no LATERAL, a join on the id
+of the newest card, which its nested loop looks up once per initiative. (On PostgreSQL that second form
+hashes the whole scorecard history instead, and `id IN (newest per initiative)` ran the subquery three
+times per initiative.) A statement joins the scorecards only when a figure, a filter or the sort reads them.
 
 As of a past day, stage, status and stage entry are those the first later change left
 (initiatives.models.StageChange), or the current ones when nothing changed since.
@@ -209,7 +210,10 @@ LEFT JOIN auth_user u ON u.id = ch.owner_id
 {self._history_join()}{self._card_join("i.id") if joined else ""}WHERE {self._where(stage, status)}"""  # noqa: S608
 
     def _card_join(self, initiative_id: str) -> str:
-        """Join `c`, the newest scorecard of the initiative `initiative_id` computed by %(end)s."""
+        """Join `c`, the newest scorecard of the initiative `initiative_id` computed by %(end)s: today, the one
+        marked is_latest (a hash join over today's cards); as of a day gone by, one probe per initiative."""
+        if not self.is_past:
+            return f"LEFT JOIN kpis_scorecard c ON c.initiative_id = {initiative_id} AND c.is_latest\n"
         newest = (
             f"FROM kpis_scorecard WHERE initiative_id = {initiative_id} AND computed_at <= %(end)s "
             "ORDER BY computed_at DESC, id DESC LIMIT 1"
