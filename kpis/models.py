@@ -335,9 +335,9 @@ class ScorecardQuerySet(models.QuerySet):
         return self.filter(id__in=_newest_ids(initiatives, as_of=as_of)).order_by()
 
     def settle_latest(self, initiatives) -> None:
-        """Mark each of `initiatives`' newest snapshot is_latest, and unmark the one it replaced: every writer
-        of snapshots calls this once it has written (the recompute, in the same transaction, and save).
-        Unmarking first keeps at most one mark per initiative at every step (kpis_scorecard_one_latest)."""
+        """Mark each of `initiatives`' newest snapshot is_latest, and unmark the one it replaced: what a writer
+        of snapshots that may not be the newest calls once it has written (save; the recompute as of a day
+        gone by). The scheduled recompute marks its own (kpis.scorecard_sql)."""
         newest = _newest_ids(Initiative.objects.filter(pk__in=initiatives))
         replaced = Scorecard.objects.filter(is_latest=True, initiative__in=initiatives).exclude(id__in=newest)
         replaced.update(is_latest=False)
@@ -434,11 +434,11 @@ class Scorecard(models.Model):
     class Meta:
         ordering = ["-computed_at", "-id"]
         # Newest first to the last tie-breaker, as newest_first orders: the probe reads one entry, no sort.
-        indexes = [models.Index(fields=["initiative", "-computed_at", "-id"], name="kpis_scorecard_latest")]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["initiative"], condition=models.Q(is_latest=True), name="kpis_scorecard_one_latest"
-            )
+        indexes = [
+            models.Index(fields=["initiative", "-computed_at", "-id"], name="kpis_scorecard_latest"),
+            # Today's cards alone: one per initiative, read in one scan. (Not a unique index: the recompute
+            # writes the new mark before it clears the old one, in one transaction.)
+            models.Index(fields=["initiative"], condition=models.Q(is_latest=True), name="kpis_scorecard_today"),
         ]
 
     def __str__(self) -> str:

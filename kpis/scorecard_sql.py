@@ -667,7 +667,7 @@ INSERT INTO kpis_scorecard (
     initiative_id, computed_at, stage, status, health, confidence, next_gate, readiness_met, readiness_total,
     missing_roles, flags, time_saved_hours, time_reallocated_hours, modelled_value, realised_value,
     cost_per_transaction, monthly_cost, monthly_cost_at_2x, kpis, criteria,
-    cost_source, diagnosis, telemetry)
+    cost_source, diagnosis, telemetry, is_latest)
 SELECT f.id, %(now)s, f.stage, f.status,
        CASE f.health_rank {health} ELSE {_q(NO_DATA)} END,
        CASE WHEN f.counted = 0 OR f.unsure > 0 THEN {stale} ELSE {fresh} END,
@@ -680,7 +680,7 @@ SELECT f.id, %(now)s, f.stage, f.status,
        coalesce(f.kpis, '[]'), coalesce(cr.results, '[]'),
        CASE WHEN dg.measured_cost IS NOT NULL THEN {_q(Scorecard.CostSource.MEASURED)}
             WHEN f.cost_per_transaction IS NOT NULL THEN {_q(Scorecard.CostSource.CHARTER)} ELSE '' END,
-       dg.diagnosis, {_telemetry_json()}
+       dg.diagnosis, {_telemetry_json()}, {"false" if past else "true"}
 FROM facts f
 LEFT JOIN criteria cr ON cr.initiative_id = f.id
 LEFT JOIN flag_lists fl ON fl.initiative_id = f.id
@@ -735,8 +735,19 @@ def store_past_scorecards(at: datetime) -> int:
     return _insert(EVERY, at, past=True)
 
 
+# A snapshot of now is its initiative's newest, so the statement marks it is_latest; this then unmarks
+# the one it replaces, written before the statement (ids up to %(before)s): one narrow pass over the
+# marks, each replaced card rewritten once.
+SUPERSEDE = """
+UPDATE kpis_scorecard SET is_latest = false
+WHERE is_latest AND id <= %(before)s
+  AND initiative_id IN (SELECT initiative_id FROM kpis_scorecard WHERE id > %(before)s)
+"""
+
+
 def _insert(chosen: str, now: datetime, ids: list[int] | None = None, *, past: bool = False) -> int:
-    """Run the statement, then mark the newest snapshot of each initiative it wrote for (settle_latest)."""
+    """Run the statement, then leave the is_latest mark on each initiative's newest snapshot: the one just
+    written at now; as of a moment gone by, whichever is newest (settle_latest)."""
     dialect = _Dialect(connection.vendor)
     sql, params = statement(dialect, chosen, registered(), past), parameters(now, ids)
     before = Scorecard.objects.aggregate(last=Max("id"))["last"] or 0
@@ -748,7 +759,9 @@ def _insert(chosen: str, now: datetime, ids: list[int] | None = None, *, past: b
             # sqlite3 counts rows only for statements that start with INSERT, not WITH ... INSERT.
             cursor.execute("SELECT changes()")
             written = cursor.fetchone()[0]
-    if written:
+        if written and not past:
+            cursor.execute(SUPERSEDE, {"before": before})
+    if written and past:
         Scorecard.objects.settle_latest(Scorecard.objects.filter(id__gt=before).values("initiative_id"))
     return written
 

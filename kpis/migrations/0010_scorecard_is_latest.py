@@ -35,10 +35,10 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunSQL(MARK_NEWEST, migrations.RunSQL.noop, elidable=True),
-        migrations.AddConstraint(
+        migrations.AddIndex(
             model_name="scorecard",
-            constraint=models.UniqueConstraint(
-                condition=models.Q(("is_latest", True)), fields=("initiative",), name="kpis_scorecard_one_latest"
+            index=models.Index(
+                condition=models.Q(("is_latest", True)), fields=["initiative"], name="kpis_scorecard_today"
             ),
         ),
         migrations.RunPython(analyze, migrations.RunPython.noop, elidable=True),
