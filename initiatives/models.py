@@ -178,6 +178,8 @@ class Initiative(models.Model):
             models.Index(fields=["stage", "status"]),
             # Lists and the API page initiatives by title (id breaks ties): read in order, never sorted whole.
             models.Index(fields=["title", "id"], name="initiatives_title_id"),
+            # The portfolio's "time in stage": the longest in their stage first, the first few read in order.
+            models.Index(fields=["stage_entered_at", "id"], name="initiatives_in_stage_since"),
         ]
 
     def __str__(self) -> str:
