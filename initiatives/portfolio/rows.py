@@ -4,11 +4,13 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from django.urls import reverse
 
 from initiatives.models import Initiative, Stage
 from initiatives.portfolio.sql import aware
+from initiatives.templatetags.opmodel import money, number
 from kpis.models import Scorecard
 from kpis.scorecards import FLAG_LABELS
 
@@ -58,6 +60,20 @@ class Row:
     @property
     def health_label(self) -> str:
         return HEALTH_LABELS[self.health]
+
+    @cached_property
+    def shown(self) -> dict[str, str]:
+        """The card's figures as the table shows them, formatted here once: a template filter per figure and
+        row took a fifth of a 50-row page."""
+        card = self.card or {}
+        computed = card.get("computed_at")
+        return {
+            "computed_at": f"{computed.day} {computed:%b %H:%M}" if computed else "",
+            "realised": money(card.get("realised_value")),
+            "hours": number(card.get("time_reallocated_hours"), 1),
+            "modelled": money(card.get("modelled_value")),
+            "cost": money(card.get("monthly_cost")),
+        }
 
     def card_value(self, name: str):
         return self.card.get(name) if self.card else None
