@@ -101,17 +101,29 @@ def offered_slots(
     `approvals` are the live approvals as (slot, decided_by_id); `held` the user's roles on the initiative;
     `others` the roles other people hold there (they only order the slots, never remove one).
     """
-    if any(decided_by == user_id for _, decided_by in approvals):
-        return []  # one person counts for one required role only
-    filled = {slot for slot, _ in approvals}
     mine = held | LEADERSHIP_ROLES if leader else held
     slots = [
         (index, sorted(slot, key=lambda role: role not in held))
-        for index, slot in enumerate(approver_slots)
-        if index not in filled and mine.intersection(slot)
+        for index, slot in _fillable(approver_slots, approvals, user_id=user_id, mine=mine)
     ]
     slots.sort(key=lambda item: (not held.intersection(item[1]), bool(others.intersection(item[1]))))
     return [(index, next(role for role in slot if role in mine)) for index, slot in slots]
+
+
+def offers_a_slot(approver_slots: list, approvals: list[tuple[int, int]], *, user_id: int, held: set, leader: bool):
+    """Whether offered_slots would offer any, without ordering them: what the inbox asks of every open review."""
+    mine = held | LEADERSHIP_ROLES if leader else held
+    return any(True for _ in _fillable(approver_slots, approvals, user_id=user_id, mine=mine))
+
+
+def _fillable(approver_slots: list, approvals: list[tuple[int, int]], *, user_id: int, mine: set):
+    """(index, roles) of each required slot still empty that one of the roles in `mine` fills."""
+    if any(decided_by == user_id for _, decided_by in approvals):
+        return  # one person counts for one required role only
+    filled = {slot for slot, _ in approvals}
+    yield from (
+        (index, slot) for index, slot in enumerate(approver_slots) if index not in filled and not mine.isdisjoint(slot)
+    )
 
 
 def _assignments(initiative):

@@ -13,7 +13,7 @@ from governance import services
 from governance.criteria import compare, evaluate, readiness
 from governance.foundation.panels import checklist_context
 from governance.models import Gate, GateDecision, GatePolicy, GateReview
-from governance.permissions import check_can_decide, offered_slots, open_slots_for
+from governance.permissions import check_can_decide, offers_a_slot, open_slots_for
 from initiatives.models import Role, RoleAssignment, is_leader
 from initiatives.people import person_name
 from kpis.after_action import after_action_evidence
@@ -27,8 +27,8 @@ class Inbox(NamedTuple):
 
 
 def approval_inbox(user) -> Inbox:
-    """The open reviews this user can see, split by open_slots_for's rule: those awaiting them (the
-    longest waiting first) and the others (the newest first).
+    """The open reviews this user can see, split by open_slots_for's rule (offers_a_slot): those awaiting
+    them (the longest waiting first) and the others (the newest first).
 
     It reads a few narrow rows for all open reviews at once (ids, live approvals, the user's roles) and
     no review twice, so a page then loads whole rows only for the reviews it shows (page_of_reviews).
@@ -37,11 +37,12 @@ def approval_inbox(user) -> Inbox:
     rows = list(open_reviews.order_by("requested_at", "id").values_list("pk", "policy", "initiative", "requested_by"))
     slots = dict(GatePolicy.objects.order_by().values_list("pk", "approver_slots"))  # a few dozen versions at most
     approvals, held, leader = _live_approvals(open_reviews), _roles_by_initiative(user), is_leader(user)
+    me = user.pk
     awaiting = [
         pk
         for pk, policy_id, initiative_id, requested_by in rows
-        if requested_by != user.pk
-        and offered_slots(slots[policy_id], approvals[pk], user_id=user.pk, held=held[initiative_id], leader=leader)
+        if requested_by != me
+        and offers_a_slot(slots[policy_id], approvals[pk], user_id=me, held=held[initiative_id], leader=leader)
     ]
     waiting = set(awaiting)
     return Inbox(awaiting, [pk for pk, *_ in reversed(rows) if pk not in waiting])
