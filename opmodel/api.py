@@ -49,8 +49,19 @@ class NarrowPagination(Pagination):
         ids = super().paginate_queryset(queryset.values_list("pk", flat=True), request, view)
         if ids is None:
             return None
-        rows = queryset.order_by().in_bulk(ids)
+        rows = _by_id(queryset).in_bulk(ids)
         return [rows[pk] for pk in ids if pk in rows]
+
+
+def _by_id(queryset):
+    """`queryset`'s rows, with its joins, deferred fields and prefetches but not its filters, for ids that came
+    through them: a filter on each initiative's latest scorecard, say, need not run again for one page."""
+    if queryset.query.annotations:  # an annotation may read what the filters joined
+        return queryset.order_by()
+    rows = queryset.model._default_manager.order_by().prefetch_related(*queryset._prefetch_related_lookups)
+    rows.query.select_related = queryset.query.select_related
+    rows.query.deferred_loading = queryset.query.deferred_loading
+    return rows
 
 
 class Conflict(exceptions.APIException):

@@ -98,3 +98,17 @@ def test_the_scorecard_is_looked_up_for_its_initiative_alone(history, make_initi
     assert response.json()["health"] == "green"
     (lookup,) = [q["sql"] for q in queries.captured_queries if 'FROM "kpis_scorecard"' in q["sql"]]
     assert "initiatives_initiative" not in lookup  # never every initiative's newest card, then one kept
+
+
+def test_a_page_of_initiatives_filtered_by_health_reads_the_scorecards_to_find_them_not_to_load_them(
+    history, make_initiative, alice
+):
+    """NarrowPagination: the count and the page's ids go through the filter; the rows are then loaded by id."""
+    red = make_initiative("Quote creation")
+    card(red, datetime(2026, 10, 2, tzinfo=UTC), "red")
+    with CaptureQueriesContext(connection) as queries:
+        response = api_as(alice).get("/api/v1/initiatives/", {"health": "red"})
+    assert [i["slug"] for i in response.json()["results"]] == [red.slug, history.slug]
+    initiative_reads = [q["sql"] for q in queries.captured_queries if 'FROM "initiatives_initiative"' in q["sql"]]
+    assert len(initiative_reads) == 3  # the count, the page's ids, its rows
+    assert ["kpis_scorecard" in sql for sql in initiative_reads] == [True, True, False]

@@ -44,6 +44,14 @@ def setup_django(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
         ({"DEBUG": "1", "OIDC_DISABLE_PASSWORD_LOGIN": "1"}, "OIDC_DISABLE_PASSWORD_LOGIN"),
         ({"DEBUG": "1", **SSO, "OIDC_LEADER_CLAIM": "groups"}, "OIDC_LEADER_VALUE"),
         ({"DEBUG": "1", **SSO, "OIDC_TIMEOUT_SECONDS": "0"}, "OIDC_TIMEOUT_SECONDS"),
+        (
+            {"DEBUG": "1", "DATABASE_URL": "postgres://u@127.0.0.1:9/x", "DATABASE_RANDOM_PAGE_COST": "fast"},
+            "DATABASE_RANDOM_PAGE_COST",
+        ),
+        (
+            {"DEBUG": "1", "DATABASE_URL": "postgres://u@127.0.0.1:9/x", "DATABASE_RANDOM_PAGE_COST": "0"},
+            "DATABASE_RANDOM_PAGE_COST",
+        ),
     ],
 )
 def test_a_malformed_variable_fails_at_start_naming_it(tmp_path, env, variable):
