@@ -144,8 +144,9 @@ class Scope:
 
     def summary(self, points: int) -> str:
         """The shown initiatives counted and summed per stage and heatmap column (a health, or killed),
-        and the chart's `points` largest realised values, in one pass over their scorecards: each of those
-        is a group of its own (`point`, its id), so the same rows also give its title, tier and health."""
+        and the chart's `points` largest realised values, in one pass over their scorecards (`b`, which
+        PostgreSQL reads once for both uses): each of those is a group of its own (`point`, its id, picked
+        by a top-N sort, not a sort of all), so the same rows also give its title, tier and health."""
 
         def point_only(column: str) -> str:
             # A point's group is one initiative; the other groups never show these, so they skip comparing
@@ -160,7 +161,9 @@ class Scope:
             f",\n       SUM(CASE WHEN r.diagnosis = '{value}' THEN 1 ELSE 0 END) AS {column}"
             for value, column in DIAGNOSIS_COLUMNS.items()
         )
-        return f"""SELECT r.stage, r.cell, r.point, MIN({point_only("r.title")}) AS title,
+        return f"""WITH b AS ({self.relation(summary=True)}),
+top AS (SELECT id FROM b WHERE realised_value IS NOT NULL ORDER BY realised_value DESC, id LIMIT {int(points)})
+SELECT r.stage, r.cell, r.point, MIN({point_only("r.title")}) AS title,
        MIN({point_only("r.risk_tier")}) AS risk_tier, MIN({point_only("r.health")}) AS health,
        COUNT(*) AS initiatives, COUNT(r.card_id) AS with_card,
        COUNT(r.realised_value) AS measured,
@@ -168,11 +171,8 @@ class Scope:
        SUM(r.realised_value) AS realised_value, SUM(r.modelled_value) AS modelled_value,
        SUM(r.monthly_cost) AS monthly_cost{flag_sums}
 FROM (
-    SELECT b.*, CASE WHEN b.status = '{KILLED}' THEN '{KILLED}' ELSE b.health END AS cell,
-           CASE WHEN b.realised_value IS NOT NULL AND ROW_NUMBER() OVER (
-               ORDER BY b.realised_value IS NULL, b.realised_value DESC, b.id) <= {int(points)}
-           THEN b.id END AS point
-    FROM ({self.relation(summary=True)}) b
+    SELECT b.*, CASE WHEN b.status = '{KILLED}' THEN '{KILLED}' ELSE b.health END AS cell, top.id AS point
+    FROM b LEFT JOIN top ON top.id = b.id
 ) r
 GROUP BY r.stage, r.cell, r.point"""  # noqa: S608
 
