@@ -36,8 +36,9 @@ class InitiativeFilter(django_filters.FilterSet):
     )
 
     def filter_health(self, queryset, name, value):
-        """On each initiative's newest scorecard only (is_latest), never the history."""
-        return queryset.filter(pk__in=_latest_cards().filter(health=value).values("initiative_id"))
+        """On each initiative's newest scorecard only (is_latest, one an initiative), never the history: a join
+        with today's cards, cheaper to count than `pk IN (...)`."""
+        return queryset.filter(scorecards__is_latest=True, scorecards__health=value)
 
     diagnosis = django_filters.ChoiceFilter(
         choices=Scorecard.Diagnosis.choices, method="filter_diagnosis", label="Diagnosis on the latest scorecard"
