@@ -20,12 +20,14 @@ from datetime import date, datetime, time, timedelta
 from functools import cache, cached_property
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
+from django.db.models import CharField, Value
 from django.utils import timezone
 
 from governance.models import GateReview
 from governance.shadow.panels import ShadowAiFigures, shadow_ai_figures
-from initiatives.models import Initiative, Stage
+from initiatives.models import Charter, Initiative, Stage
 from initiatives.portfolio.figures import Point, heatmap_figure, value_risk_figure, value_risk_rows
 from initiatives.portfolio.forms import NOT_KILLED, SORT_KEYS, PortfolioFilters
 from initiatives.portfolio.rows import Health, Row, owner_name, row_from, url_maker
@@ -367,10 +369,16 @@ def _choices(visible) -> tuple[list[int] | None, list[str], list[tuple[str, str]
     if visible.query.has_filters():
         lines = list(visible.values_list("id", *fields))
         ids = [line[0] for line in lines]
-    else:  # the whole portfolio: its distinct units and owners are enough
-        lines = [(None, *line) for line in visible.order_by().values_list(*fields).distinct()]
+    else:  # the whole portfolio: its distinct units, then its distinct owners, each found apart (no join)
+        units = visible.order_by().values_list("business_unit", *[Value(None, CharField())] * 3).distinct()
+        owners = (
+            get_user_model()
+            .objects.filter(pk__in=Charter.objects.values("owner"))
+            .values_list(Value(None, CharField()), "username", "first_name", "last_name")
+        )
+        lines = [(None, *line) for line in units.union(owners, all=True)]
         ids = None
-    units = sorted({line[1] for line in lines}, key=str.casefold)
+    units = sorted({line[1] for line in lines if line[1] is not None}, key=str.casefold)
     # The URL carries the username; the list shows the name.
     owners = {line[2]: owner_name(*line[2:]) for line in lines if line[2]}
     return ids, units, sorted(owners.items(), key=lambda choice: choice[1].casefold())
