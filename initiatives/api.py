@@ -1,7 +1,7 @@
 from datetime import datetime, time
 
 import django_filters
-from django.db.models import Q
+from django.db.models import F, Q
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -76,6 +76,11 @@ class InitiativeViewSet(
 
     def get_queryset(self):
         return Initiative.objects.visible_to(self.request.user).select_related("charter__owner").order_by("title", "id")
+
+    def page_rows(self):
+        """A list page's rows (NarrowPagination), with their charter owner's username and not the charter
+        and the user it is read from."""
+        return Initiative.objects.order_by().annotate(owner_username=F("charter__owner__username"))
 
     def get_serializer_class(self):
         if self.action == "retrieve":

@@ -64,6 +64,10 @@ class KpiViewSet(
     def get_queryset(self):
         return Kpi.objects.visible_to(self.request.user).select_related("initiative", "driver", "owner").order_by("key")
 
+    def page_rows(self):
+        """A list page's rows (NarrowPagination), with what a KPI's row shows of its initiative, driver and owner."""
+        return Kpi.objects.order_by().select_related("initiative", "driver", "owner")
+
     def get_serializer_class(self):
         return KpiUpdateSerializer if self.action == "partial_update" else KpiSerializer
 

@@ -10,6 +10,7 @@ from django.core import signals, validators
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from django.http import Http404, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils.log import log_response
@@ -22,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from governance.errors import TransitionError
+from opmodel.compat import UTC
 from opmodel.middleware import (
     DATABASE_RETRY_AFTER_SECONDS,
     database_unavailable,
@@ -38,7 +40,9 @@ class Pagination(PageNumberPagination):
 
 
 class NarrowPagination(Pagination):
-    """Pages by primary key first, then loads that page's rows alone, with their joins; the response is
+    """Pages by primary key first, then loads that page's rows alone, by id, from the view's `page_rows()`:
+    the rows with what the serializer reads, without the filters the ids already went through (a filter on
+    each initiative's latest scorecard, say, need not run again for one page). The response is
     Pagination's (count, next, previous, results).
 
     For long lists of wide rows: the database sorts (sort key, id) pairs, which stay in memory, instead
@@ -49,19 +53,8 @@ class NarrowPagination(Pagination):
         ids = super().paginate_queryset(queryset.values_list("pk", flat=True), request, view)
         if ids is None:
             return None
-        rows = _by_id(queryset).in_bulk(ids)
+        rows = view.page_rows().in_bulk(ids)
         return [rows[pk] for pk in ids if pk in rows]
-
-
-def _by_id(queryset):
-    """`queryset`'s rows, with its joins, deferred fields and prefetches but not its filters, for ids that came
-    through them: a filter on each initiative's latest scorecard, say, need not run again for one page."""
-    if queryset.query.annotations:  # an annotation may read what the filters joined
-        return queryset.order_by()
-    rows = queryset.model._default_manager.order_by().prefetch_related(*queryset._prefetch_related_lookups)
-    rows.query.select_related = queryset.query.select_related
-    rows.query.deferred_loading = queryset.query.deferred_loading
-    return rows
 
 
 class Conflict(exceptions.APIException):
@@ -148,8 +141,20 @@ class StrictSerializer(StrictFieldsMixin, serializers.Serializer):
     pass
 
 
+class UtcDateTimeField(serializers.DateTimeField):
+    """A moment as the API writes and reads it: ISO 8601 in UTC ("Z"). Naming the zone spares each value
+    a look-up of the request's current one, a third of the time of serializing a page of initiatives."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("default_timezone", UTC)
+        super().__init__(**kwargs)
+
+
 class StrictModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
-    pass
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: UtcDateTimeField,
+    }
 
 
 def problem_exception_handler(exc, context):
