@@ -205,7 +205,7 @@ LIMIT {int(limit)}"""  # noqa: S608
        SUM(CASE WHEN g.requested_at <= %(end)s AND (g.closed_at IS NULL OR g.closed_at > %(end)s)
            THEN 1 ELSE 0 END) AS still_open
 FROM governance_gatereview g
-WHERE g.initiative_id IN (SELECT r.id FROM ({self.relation()}) r)
+WHERE {self._shown("g.initiative_id")}
 GROUP BY g.status"""  # noqa: S608
 
     def reuse(self) -> str:
@@ -217,7 +217,14 @@ GROUP BY g.status"""  # noqa: S608
        SUM(CASE WHEN a.type = 'prompt-template' THEN 1 ELSE 0 END) AS prompts,
        SUM(CASE WHEN a.type = 'prompt-template' AND {elsewhere} THEN 1 ELSE 0 END) AS prompts_reused
 FROM governance_assetusage au JOIN governance_asset a ON a.id = au.asset_id
-WHERE au.adopted_at <= %(end)s AND au.initiative_id IN (SELECT r.id FROM ({self.relation()}) r)"""  # noqa: S608
+WHERE au.adopted_at <= %(end)s AND {self._shown("au.initiative_id")}"""  # noqa: S608
+
+    def _shown(self, initiative_id: str) -> str:
+        """The condition that `initiative_id` is a shown initiative. The whole portfolio, unfiltered, needs
+        none: a review or a pin by the as-of day is of an initiative that existed then."""
+        if self.ids is None and not any(self.chosen[name] for name in FILTER_SQL):
+            return "true"
+        return f"{initiative_id} IN (SELECT r.id FROM ({self.relation()}) r)"  # noqa: S608
 
     def relation(self, *, card: bool = False, sort: str = "", summary: bool = False) -> str:
         """SELECT one row per shown initiative: the initiative's columns, then the scorecard's when `card`,
