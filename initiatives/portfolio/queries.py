@@ -46,7 +46,7 @@ GATE_OUTCOMES = [
     GateReview.Status.REJECTED,
 ]
 PAGE_SIZE = 50
-POINTS_SHOWN = 100  # the chart's largest realised values; past a hundred in three columns, points hide each other
+POINTS_SHOWN = 50  # the chart's largest realised values: past fifty in three columns, bubbles hide each other
 STUCK_SHOWN = 20
 EXPORT_BATCH = 500
 MONEY = ("realised_value", "modelled_value", "monthly_cost")
