@@ -110,7 +110,9 @@ def offered_slots(
     return [(index, next(role for role in slot if role in mine)) for index, slot in slots]
 
 
-def offers_a_slot(approver_slots: list, approvals: list[tuple[int, int]], *, user_id: int, held: set, leader: bool):
+def offers_a_slot(
+    approver_slots: list, approvals: list[tuple[int, int]], *, user_id: int, held: set, leader: bool
+) -> bool:
     """Whether offered_slots would offer any, without ordering them: what the inbox asks of every open review."""
     mine = held | LEADERSHIP_ROLES if leader else held
     return any(True for _ in _fillable(approver_slots, approvals, user_id=user_id, mine=mine))
