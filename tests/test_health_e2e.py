@@ -11,7 +11,6 @@ and `worker` (Celery), on PostgreSQL and Redis.
 """
 
 import json
-import os
 import subprocess
 import sys
 
@@ -58,22 +57,7 @@ def healthcheck(name: str, environment: dict[str, str]) -> subprocess.CompletedP
 
 def test_readyz_follows_a_real_postgresql_through_migrate_stop_and_start(cluster, tmp_path):  # noqa: F811
     port = free_port()
-    environment = {
-        **os.environ,
-        "DATABASE_URL": cluster.url,
-        "DEBUG": "0",
-        "HTTPS_ONLY": "0",
-        "SECRET_KEY": os.environ.get("SECRET_KEY") or "health-e2e",
-        "AUDIT_KEY": os.environ.get("AUDIT_KEY") or "health-e2e-audit",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "OPMODEL_VAR_DIR": str(tmp_path),
-        "BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "2",
-        "PYTHONUNBUFFERED": "1",
-        "LOG_FORMAT": "json",
-    }
-    for name in ("CELERY_BROKER_URL", "CELERY_TASK_ALWAYS_EAGER"):
-        environment.pop(name, None)
+    environment = cluster.web_environment(tmp_path, port) | {"LOG_FORMAT": "json"}
     base = f"http://127.0.0.1:{port}"
     processes = CeleryProcesses(tmp_path, environment)
     processes.start("web")

@@ -118,6 +118,26 @@ class Cluster:
         conn.close()
         return row
 
+    def web_environment(self, var_dir: Path, port: int) -> dict[str, str]:
+        """The environment of `python -m opmodel web` on this cluster, serving 127.0.0.1:`port` with two
+        gunicorn workers, its local state under `var_dir`, the broker left to its default."""
+        environment = {
+            **os.environ,
+            "DATABASE_URL": self.url,
+            "DEBUG": "0",
+            "HTTPS_ONLY": "0",
+            "SECRET_KEY": os.environ.get("SECRET_KEY") or "pg-cluster-test",
+            "AUDIT_KEY": os.environ.get("AUDIT_KEY") or "pg-cluster-test-audit",
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "OPMODEL_VAR_DIR": str(var_dir),
+            "BIND": f"127.0.0.1:{port}",
+            "WEB_CONCURRENCY": "2",
+            "PYTHONUNBUFFERED": "1",
+        }
+        for name in ("CELERY_BROKER_URL", "CELERY_TASK_ALWAYS_EAGER"):
+            environment.pop(name, None)
+        return environment
+
     def destroy(self) -> None:
         subprocess.run(
             [*self.run_as, str(self.bin_dir / "pg_ctl"), "stop", "-D", str(self.data), "-m", "immediate"],
@@ -157,21 +177,7 @@ def cluster():
 def web(cluster, tmp_path):
     """Migrate and seed the private cluster, create pm's token, serve it; yields (base URL, token, processes)."""
     port = free_port()
-    environment = {
-        **os.environ,
-        "DATABASE_URL": cluster.url,
-        "DEBUG": "0",
-        "HTTPS_ONLY": "0",
-        "SECRET_KEY": os.environ.get("SECRET_KEY") or "pg-restart-test",
-        "AUDIT_KEY": os.environ.get("AUDIT_KEY") or "pg-restart-test-audit",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "OPMODEL_VAR_DIR": str(tmp_path),
-        "BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "2",
-        "PYTHONUNBUFFERED": "1",
-    }
-    for name in ("CELERY_BROKER_URL", "CELERY_TASK_ALWAYS_EAGER"):
-        environment.pop(name, None)
+    environment = cluster.web_environment(tmp_path, port)
 
     def manage(*args: str) -> str:
         done = subprocess.run(
