@@ -197,14 +197,16 @@ def is_api_request(request) -> bool:
     return request.path.startswith("/api/")
 
 
-def problem_json(status_code: int, detail: str, code: str) -> JsonResponse:
-    """A problem+json answer for plain Django code paths (no DRF request or renderer at hand)."""
+def problem_json(status_code: int, detail: str, code: str, *, errors=(), **members) -> JsonResponse:
+    """A problem+json answer for plain Django code paths (no DRF request or renderer at hand); `members`
+    are the problem type's own, after the standard ones."""
     body = {
         "type": f"urn:opmodel:problem:{code}",
         "title": HTTPStatus(status_code).phrase,
         "status": status_code,
         "detail": detail,
-        "errors": [],
+        "errors": list(errors),
+        **members,
     }
     return JsonResponse(body, status=status_code, content_type=PROBLEM_CONTENT_TYPE)
 

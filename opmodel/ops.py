@@ -37,6 +37,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from governance.models import Gate, GateReview, WebhookDelivery, WebhookEndpoint
 from initiatives.models import Initiative
+from opmodel.api import problem_json
 from opmodel.celery import app as celery_app
 
 logger = logging.getLogger(__name__)
@@ -44,7 +45,6 @@ logger = logging.getLogger(__name__)
 # How long /readyz waits for the broker; a probe's own timeout is usually a few seconds.
 BROKER_TIMEOUT_SECONDS = 2
 READY_RETRY_AFTER_SECONDS = 5
-PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 
 @never_cache
@@ -61,15 +61,13 @@ def readyz(request) -> JsonResponse:
     failed = [name for name, result in checks.items() if result != "ok"]
     if not failed:
         return JsonResponse({"status": "ready", "checks": checks})
-    body = {
-        "type": "urn:opmodel:problem:not-ready",
-        "title": "Service Unavailable",
-        "status": 503,
-        "detail": f"Not ready: {', '.join(f'{name} {checks[name]}' for name in failed)}.",
-        "errors": [{"field": name, "message": checks[name]} for name in failed],
-        "checks": checks,
-    }
-    response = JsonResponse(body, status=503, content_type=PROBLEM_CONTENT_TYPE)
+    response = problem_json(
+        503,
+        f"Not ready: {', '.join(f'{name} {checks[name]}' for name in failed)}.",
+        "not-ready",
+        errors=[{"field": name, "message": checks[name]} for name in failed],
+        checks=checks,
+    )
     response["Retry-After"] = str(READY_RETRY_AFTER_SECONDS)
     return response
 
@@ -225,14 +223,7 @@ def _registry() -> CollectorRegistry:
 
 
 def _refused(status: int, detail: str) -> JsonResponse:
-    body = {
-        "type": "urn:opmodel:problem:not-authenticated" if status == 401 else "urn:opmodel:problem:permission-denied",
-        "title": "Unauthorized" if status == 401 else "Forbidden",
-        "status": status,
-        "detail": detail,
-        "errors": [],
-    }
-    response = JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE)
+    response = problem_json(status, detail, "not-authenticated" if status == 401 else "permission-denied")
     if status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
     return response
