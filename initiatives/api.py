@@ -24,10 +24,6 @@ from opmodel.api import NarrowPagination
 from opmodel.compat import UTC
 
 
-def _latest_cards():
-    return Scorecard.objects.latest_per_initiative()
-
-
 class InitiativeFilter(django_filters.FilterSet):
     owner = django_filters.CharFilter(field_name="charter__owner__username", label="Charter owner (username)")
     business_unit = django_filters.CharFilter(lookup_expr="iexact")
@@ -36,7 +32,7 @@ class InitiativeFilter(django_filters.FilterSet):
     )
 
     def filter_health(self, queryset, name, value):
-        """On each initiative's newest scorecard only (is_latest, one an initiative), never the history: a join
+        """On each initiative's newest scorecard only (is_latest: one per initiative), never the history: a join
         with today's cards, cheaper to count than `pk IN (...)`."""
         return queryset.filter(scorecards__is_latest=True, scorecards__health=value)
 
@@ -46,10 +42,12 @@ class InitiativeFilter(django_filters.FilterSet):
 
     def filter_diagnosis(self, queryset, name, value):
         """As filter_health; an initiative without a scorecard yet has not enough data to diagnose."""
-        diagnosed = Q(pk__in=_latest_cards().filter(diagnosis=value).values("initiative_id"))
-        if value == Scorecard.Diagnosis.NOT_ENOUGH_DATA:
-            diagnosed |= ~Q(pk__in=_latest_cards().values("initiative_id"))
-        return queryset.filter(diagnosed)
+        if value != Scorecard.Diagnosis.NOT_ENOUGH_DATA:
+            return queryset.filter(scorecards__is_latest=True, scorecards__diagnosis=value)
+        latest = Scorecard.objects.latest_per_initiative()
+        return queryset.filter(
+            Q(pk__in=latest.filter(diagnosis=value).values("initiative_id")) | ~Q(pk__in=latest.values("initiative_id"))
+        )
 
     class Meta:
         model = Initiative
