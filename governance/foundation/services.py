@@ -81,20 +81,14 @@ def measured_control_rows(initiative) -> dict[str, list[ControlRow]]:
     none when no control names a KPI. Several controls may name the same KPI (training and change management
     both read training completion)."""
     rows = control_rows(initiative)
-    wanted = {
-        f"{initiative.slug}.{row.control.measured_by}"
-        for layer in rows.values()
-        for row in layer
-        if row.control.measured_by
-    }
+    key = {row.control.key: f"{initiative.slug}.{row.control.measured_by}" for layer in rows.values() for row in layer}
+    wanted = {key[row.control.key] for layer in rows.values() for row in layer if row.control.measured_by}
     if not wanted:
         return rows
     measures = {kpi.key: kpi for kpi in Kpi.objects.filter(initiative=initiative, key__in=wanted).with_latest_values()}
     return {
         layer: [
-            replace(row, measure=measures.get(f"{initiative.slug}.{row.control.measured_by}"))
-            if row.control.measured_by
-            else row
+            replace(row, measure=measures.get(key[row.control.key])) if row.control.measured_by else row
             for row in layer_rows
         ]
         for layer, layer_rows in rows.items()
