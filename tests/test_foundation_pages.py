@@ -342,6 +342,18 @@ def test_pages_read_who_updated_each_control_in_one_query(
         assert client.get(path).status_code == 200
 
 
+def control_html(page: str, key: str, until: str | None = None) -> str:
+    """The foundation page's HTML of one control: up to the control `until`, else its next 3,000 characters."""
+    start = page.index(f'id="control-{key}"')
+    return page[start : page.index(f'id="control-{until}"')] if until else page[start:][:3000]
+
+
+def api_controls(initiative, user) -> dict:
+    """The controls API's controls of `initiative`, by key."""
+    body = api_as(user).get(f"/api/v1/initiatives/{initiative.slug}/controls/").json()
+    return {c["key"]: c for layer in body for c in layer["controls"]}
+
+
 class TestMeasuredControls:
     """The adoption layer's controls show the KPI that proves them (Control.measured_by), from the
     change-management KPI set, with its newest point."""
@@ -375,31 +387,30 @@ class TestMeasuredControls:
     def test_the_page_says_when_the_initiative_does_not_track_it(self, client, in_foundation, alice):
         client.force_login(alice)
         page = client.get(url("foundation", in_foundation)).content.decode()
-        training = page[page.index('id="control-training"') :][:3000]
+        training = control_html(page, "training")
         assert "not tracked: add the change-management KPI set" in training
 
     def test_the_page_shows_the_newest_point_beside_the_control(self, client, in_foundation, alice):
         kpi = self._training_kpi(in_foundation, alice)
         client.force_login(alice)
         page = client.get(url("foundation", in_foundation)).content.decode()
-        assert "no data yet" in page[page.index('id="control-training"') :][:3000]
+        assert "no data yet" in control_html(page, "training")
 
         Measurement.objects.create(kpi=kpi, timestamp="2026-10-01T00:00:00Z", value=40)
         Measurement.objects.create(kpi=kpi, timestamp="2026-10-08T00:00:00Z", value=72.5)
         page = client.get(url("foundation", in_foundation)).content.decode()
-        training = page[page.index('id="control-training"') :][:3000]
+        training = control_html(page, "training")
         assert f'href="{reverse("kpis:detail", args=[kpi.key])}"' in training
         assert "72.5 %" in training and "8 Oct 2026" in training
-        support = page[page.index('id="control-support-channel"') : page.index('id="control-change-management"')]
+        support = control_html(page, "support-channel", until="change-management")
         assert "no data yet" in support and "72.5" not in support
-        change = page[page.index('id="control-change-management"') : page.index('id="control-usage"')]
+        change = control_html(page, "change-management", until="usage")
         assert "72.5 %" in change, "change management reads the same training completion"
 
     def test_the_api_gives_the_same_measure(self, in_foundation, alice):
         kpi = self._training_kpi(in_foundation, alice)
         Measurement.objects.create(kpi=kpi, timestamp="2026-10-08T00:00:00Z", value=72.5)
-        body = api_as(alice).get(f"/api/v1/initiatives/{in_foundation.slug}/controls/").json()
-        controls = {c["key"]: c for layer in body for c in layer["controls"]}
+        controls = api_controls(in_foundation, alice)
         assert controls["training"]["measured_by"] == "training-completion"
         assert controls["training"]["measure"] == {
             "kpi": kpi.key,
@@ -416,19 +427,18 @@ class TestMeasuredControls:
         kpi = Kpi.objects.get(key=f"{in_foundation.slug}.weekly-active-users")
         client.force_login(alice)
         page = client.get(url("foundation", in_foundation)).content.decode()
-        assert "no data yet" in page[page.index('id="control-usage"') :][:3000]
+        assert "no data yet" in control_html(page, "usage")
 
         Measurement.objects.create(kpi=kpi, timestamp="2026-10-01T00:00:00Z", value=31)
         Measurement.objects.create(kpi=kpi, timestamp="2026-10-08T00:00:00Z", value=64.5)
         page = client.get(url("foundation", in_foundation)).content.decode()
-        usage = page[page.index('id="control-usage"') :][:3000]
+        usage = control_html(page, "usage")
         assert f'href="{reverse("kpis:detail", args=[kpi.key])}"' in usage
         assert "64.5 %" in usage and "8 Oct 2026" in usage
-        change = page[page.index('id="control-change-management"') : page.index('id="control-usage"')]
+        change = control_html(page, "change-management", until="usage")
         assert "no data yet" in change and "64.5" not in change
 
-        body = api_as(alice).get(f"/api/v1/initiatives/{in_foundation.slug}/controls/").json()
-        controls = {c["key"]: c for layer in body for c in layer["controls"]}
+        controls = api_controls(in_foundation, alice)
         assert controls["usage"]["measured_by"] == "weekly-active-users"
         assert controls["usage"]["measure"] == {
             "kpi": kpi.key,
