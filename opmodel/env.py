@@ -39,28 +39,23 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 def env_int(name: str, default: int, *, minimum: int = 0) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a whole number; got {raw!r}.") from None
-    if value < minimum:
-        raise ImproperlyConfigured(f"{name} must be at least {minimum}; got {value}.")
-    return value
+    return _env_number(name, default, int, "a whole number", minimum)
 
 
 def env_float(name: str, default: float, *, minimum: float = 0.0) -> float:
+    return _env_number(name, default, float, "a number such as 1.5", minimum)
+
+
+def _env_number(name: str, default, parse, kind: str, minimum):
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
-        value = float(raw)
+        value = parse(raw)
     except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number such as 1.5; got {raw!r}.") from None
+        raise ImproperlyConfigured(f"{name} must be {kind}; got {raw!r}.") from None
     if not value >= minimum:  # NaN too
-        raise ImproperlyConfigured(f"{name} must be at least {minimum}; got {raw!r}.")
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}; got {raw.strip()}.")
     return value
 
 
