@@ -439,6 +439,12 @@ class Scorecard(models.Model):
             # Today's cards alone: one per initiative, read in one scan. (Not a unique index: the recompute
             # writes the new mark before it clears the old one, in one transaction.)
             models.Index(fields=["initiative"], condition=models.Q(is_latest=True), name="kpis_scorecard_today"),
+            # Today's cards by realised value: the portfolio chart's largest fifty are its first entries.
+            models.Index(
+                fields=["-realised_value", "initiative"],
+                condition=models.Q(is_latest=True, realised_value__isnull=False),
+                name="kpis_scorecard_top_value",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -96,14 +96,17 @@ class Summary:
     points: list[dict]  # the largest realised values, largest first
 
     @classmethod
-    def of(cls, groups: list[dict]) -> "Summary":
+    def of(cls, lines: list[dict]) -> "Summary":
+        """From Scope.summary's lines: the groups' counts and sums, and the points (those with a `point`)."""
+        groups = [line for line in lines if line["point"] is None]
+        points = [line for line in lines if line["point"] is not None]
+
         def total(name: str):
             return sum(g[name] or 0 for g in groups)
 
         cells = Counter()
         for g in groups:
             cells[(g["stage"], g["cell"])] += g["initiatives"]
-        points = [g for g in groups if g["point"] is not None]
         return cls(
             cells=cells,
             count=total("initiatives"),
