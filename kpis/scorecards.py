@@ -33,7 +33,7 @@ from governance.models import GateReview
 from initiatives import plan
 from initiatives.models import LAUNCHED, Role, Stage
 from kpis import telemetry
-from kpis.models import Kpi, Scorecard
+from kpis.models import FLAG_LABELS, Kpi, Scorecard
 from opmodel.compat import UTC
 
 GREEN, AMBER, RED, NO_DATA = "green", "amber", "red", "no-data"
@@ -41,15 +41,6 @@ CADENCE_PERIOD = {
     Kpi.Cadence.DAILY: timedelta(days=1),
     Kpi.Cadence.WEEKLY: timedelta(days=7),
     Kpi.Cadence.MONTHLY: timedelta(days=31),
-}
-FLAG_LABELS = {
-    "pilot-theater": "Pilot theater",
-    "no-scale-owner": "No scale owner",
-    "stale-data": "Stale data",
-    "approval-overdue": "Approval overdue",
-    "behind-plan": "Behind plan",
-    "cost-rising": "Cost rising",
-    "drift-rising": "Drift rising",
 }
 
 
