@@ -22,13 +22,15 @@ OVERRIDE = mark_safe(' <span class="badge warn">override</span>')  # noqa: S308 
 OVERDUE = mark_safe(' <span class="badge warn">overdue</span>')  # noqa: S308 (a constant)
 
 
-@register.simple_tag(takes_context=True)
-def review_row(context, review: GateReview) -> SafeString:
-    """The review's <tr>: initiative, gate, risk tier, who asked and when, status (GateReview.for_review_rows
-    loads what it reads)."""
-    urls = context.render_context.get("review_urls")
-    if urls is None:  # one reverse() per page: the URLs differ by the review's id only
-        urls = context.render_context["review_urls"] = reverse("governance:approval_detail", args=[0]).rsplit("0", 1)
+@register.simple_tag
+def review_rows(reviews) -> SafeString:
+    """A <tr> per review: initiative, gate, risk tier, who asked and when, status (GateReview.for_review_rows
+    loads what it reads). One reverse() for them all: their URLs differ by the review's id only."""
+    urls = reverse("governance:approval_detail", args=[0]).rsplit("0", 1)
+    return SafeString("".join(_review_row(review, urls) for review in reviews))
+
+
+def _review_row(review: GateReview, urls: list[str]) -> SafeString:
     requested = timezone.localtime(review.requested_at)
     initiative = review.initiative
     return format_row(

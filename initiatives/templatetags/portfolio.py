@@ -21,8 +21,33 @@ NOT_MEASURED = mark_safe('<span class="muted">not measured</span>')  # noqa: S30
 
 
 @register.simple_tag
-def portfolio_row(row) -> SafeString:
-    """One initiative's <tr> (initiatives.portfolio.rows.Row), its figures formatted by Row.shown."""
+def portfolio_rows(rows) -> SafeString:
+    """The table's <tr>s, one per initiative (initiatives.portfolio.rows.Row), their figures formatted by
+    Row.shown."""
+    return SafeString("".join(_portfolio_row(row) for row in rows))
+
+
+@register.simple_tag
+def stuck_rows(rows) -> SafeString:
+    """The time-in-stage list's <tr>s: initiative, stage, days in it, business unit."""
+    return SafeString(
+        "".join(
+            format_row(
+                '<tr><td><a href="{}">{}</a></td><td><span class="badge stage-{}">{}</span></td>'
+                '<td class="num">{}</td><td>{}</td></tr>',
+                row.url,
+                row.title,
+                row.stage,
+                row.stage_label,
+                row.days_in_stage,
+                row.business_unit,
+            )
+            for row in rows
+        )
+    )
+
+
+def _portfolio_row(row) -> SafeString:
     card, shown = row.card or {}, row.shown
     health_note = NOT_COMPUTED if not row.card else STALE if card["confidence"] == "stale" else ""
     if card.get("readiness_total") and card["stage"] == row.stage:
