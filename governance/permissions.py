@@ -114,18 +114,20 @@ def offers_a_slot(
     approver_slots: list, approvals: list[tuple[int, int]], *, user_id: int, held: set, leader: bool
 ) -> bool:
     """Whether offered_slots would offer any, without ordering them: what the inbox asks of every open review."""
-    mine = held | LEADERSHIP_ROLES if leader else held
-    return any(True for _ in _fillable(approver_slots, approvals, user_id=user_id, mine=mine))
+    mine = (held | LEADERSHIP_ROLES if held else LEADERSHIP_ROLES) if leader else held
+    return next(_fillable(approver_slots, approvals, user_id=user_id, mine=mine), None) is not None
 
 
 def _fillable(approver_slots: list, approvals: list[tuple[int, int]], *, user_id: int, mine: set):
     """(index, roles) of each required slot still empty that one of the roles in `mine` fills."""
-    if any(decided_by == user_id for _, decided_by in approvals):
-        return  # one person counts for one required role only
-    filled = {slot for slot, _ in approvals}
-    yield from (
-        (index, slot) for index, slot in enumerate(approver_slots) if index not in filled and not mine.isdisjoint(slot)
-    )
+    filled = set()
+    for slot, decided_by in approvals:
+        if decided_by == user_id:
+            return  # one person counts for one required role only
+        filled.add(slot)
+    for index, slot in enumerate(approver_slots):
+        if index not in filled and not mine.isdisjoint(slot):
+            yield index, slot
 
 
 def _assignments(initiative):

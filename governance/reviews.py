@@ -2,6 +2,8 @@
 decide from. Pages of every app read these; none of them is a view."""
 
 from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
 from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
@@ -13,12 +15,19 @@ from governance import services
 from governance.criteria import compare, evaluate, readiness
 from governance.foundation.panels import checklist_context
 from governance.models import Gate, GateDecision, GatePolicy, GateReview
+from governance.models.gates import is_overdue
 from governance.permissions import check_can_decide, offers_a_slot, open_slots_for
-from initiatives.models import Role, RoleAssignment, is_leader
-from initiatives.people import person_name
+from initiatives.models import Initiative, Role, RoleAssignment, is_leader
+from initiatives.people import name_from_columns, person_name
 from kpis.after_action import after_action_evidence
 from kpis.charts import cohort_mix, evidence_charts
 from kpis.scorecards import latest_scorecard
+
+# Labels by value, looked up once: get_FOO_display rebuilds its choices on every call.
+GATE_LABELS = dict(Gate.choices)
+STATUS_LABELS = dict(GateReview.Status.choices)
+TIER_LABELS = dict(Initiative.RiskTier.choices)
+NO_ROLES = frozenset()
 
 
 class Inbox(NamedTuple):
@@ -42,7 +51,9 @@ def approval_inbox(user) -> Inbox:
         pk
         for pk, policy_id, initiative_id, requested_by in rows
         if requested_by != me
-        and offers_a_slot(slots[policy_id], approvals[pk], user_id=me, held=held[initiative_id], leader=leader)
+        and offers_a_slot(
+            slots[policy_id], approvals.get(pk, ()), user_id=me, held=held.get(initiative_id, NO_ROLES), leader=leader
+        )
     ]
     waiting = set(awaiting)
     return Inbox(awaiting, [pk for pk, *_ in reversed(rows) if pk not in waiting])
@@ -64,12 +75,54 @@ def _roles_by_initiative(user) -> dict[int, set[str]]:
     return held
 
 
+@dataclass(frozen=True)
+class ReviewRow:
+    """A gate review as a list of reviews shows it, from one narrow row (GateReviewQuerySet.for_review_rows)."""
+
+    pk: int
+    gate: str
+    status: str
+    override_reason: str
+    requested_at: datetime
+    title: str  # the initiative's
+    risk_tier: str
+    due_days: int  # the policy's review_due_days
+    requester: str  # a username
+    requester_first_name: str
+    requester_last_name: str
+
+    @property
+    def gate_label(self) -> str:
+        return GATE_LABELS.get(self.gate, self.gate)
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def risk_tier_label(self) -> str:
+        return TIER_LABELS.get(self.risk_tier, self.risk_tier)
+
+    @property
+    def requester_name(self) -> str:
+        return name_from_columns(self.requester, self.requester_first_name, self.requester_last_name)
+
+    @property
+    def is_overdue(self) -> bool:
+        return is_overdue(self.status, self.requested_at, self.due_days)
+
+
+def as_review_rows(reviews) -> list[ReviewRow]:
+    """`reviews` (a GateReview queryset) as ReviewRows, in its order."""
+    return [ReviewRow(**row) for row in reviews.for_review_rows()]
+
+
 def page_of_reviews(ids: list[int], number, *, per_page: int) -> Page:
     """One page of `ids` (a page number from the query string; a bad one gives the first or last page),
-    its reviews loaded with what a row of reviews shows, in one query, in the order of `ids`."""
+    as ReviewRows, in one query, in the order of `ids`."""
     page = Paginator(ids, per_page).get_page(number)
-    reviews = GateReview.objects.for_review_rows().in_bulk(page.object_list)
-    page.object_list = [reviews[pk] for pk in page.object_list if pk in reviews]
+    rows = {row.pk: row for row in as_review_rows(GateReview.objects.filter(pk__in=page.object_list))}
+    page.object_list = [rows[pk] for pk in page.object_list if pk in rows]
     return page
 
 

@@ -15,7 +15,7 @@ from governance.forms import DecisionForm, TokenForm
 from governance.foundation import services as foundation
 from governance.foundation.forms import ChecklistAnswerForm
 from governance.models import ApiToken, GateReview
-from governance.reviews import approval_inbox, decision_pack, page_of_reviews
+from governance.reviews import approval_inbox, as_review_rows, decision_pack, page_of_reviews
 from governance.tokens import issue_token, revoke_token
 from opmodel.forms import apply_errors, save_form
 
@@ -29,7 +29,7 @@ def approval_list(request):
     context = {
         "awaiting": page_of_reviews(inbox.awaiting, request.GET.get("waiting_page"), per_page=REVIEWS_PER_PAGE),
         "others": page_of_reviews(inbox.others, request.GET.get("others_page"), per_page=REVIEWS_PER_PAGE),
-        "decided": decided.for_review_rows().order_by("-closed_at", "-id")[:20],
+        "decided": as_review_rows(decided.order_by("-closed_at", "-id")[:20]),
     }
     return render(request, "governance/approval_list.html", context)
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Prefetch, Q
+from django.db.models import F, Prefetch, Q
 from django.utils import timezone
 
 from governance.criteria import registered
@@ -83,8 +83,10 @@ class GatePolicy(models.Model):
 
 class GateReviewQuerySet(models.QuerySet):
     def visible_to(self, user) -> "GateReviewQuerySet":
-        """Reviews of the initiatives this user may see: pages and API agree on who sees a review."""
-        return self.filter(initiative__in=Initiative.objects.visible_to(user))
+        """Reviews of the initiatives this user may see: pages and API agree on who sees a review. The whole
+        portfolio (a leader's) needs no condition, rather than a join with every initiative."""
+        visible = Initiative.objects.visible_to(user)
+        return self.filter(initiative__in=visible) if visible.query.has_filters() else self.all()
 
     def for_approval_pages(self) -> "GateReviewQuerySet":
         """With each review, what the approval pages read: its initiative, policy and requester, its
@@ -95,20 +97,21 @@ class GateReviewQuerySet(models.QuerySet):
         )
 
     def for_review_rows(self) -> "GateReviewQuerySet":
-        """With each review, only what a row of a review list shows (governance/templatetags/reviews.py): its
-        initiative's title and risk tier, its requester's name, its policy's due days. Loading whole rows of
-        four tables cost more than rendering them."""
-        return self.select_related("initiative", "policy", "requested_by").only(
+        """Each review as a dict of only what a row of a review list shows (governance.reviews.ReviewRow): its
+        initiative's title and risk tier, its requester's names, its policy's due days. Model instances of
+        four tables cost more than rendering the rows."""
+        return self.values(
+            "pk",
             "gate",
             "status",
             "override_reason",
             "requested_at",
-            "initiative__title",
-            "initiative__risk_tier",
-            "policy__review_due_days",
-            "requested_by__username",
-            "requested_by__first_name",
-            "requested_by__last_name",
+            title=F("initiative__title"),
+            risk_tier=F("initiative__risk_tier"),
+            due_days=F("policy__review_due_days"),
+            requester=F("requested_by__username"),
+            requester_first_name=F("requested_by__first_name"),
+            requester_last_name=F("requested_by__last_name"),
         )
 
 
@@ -161,7 +164,12 @@ class GateReview(models.Model):
 
     @property
     def is_overdue(self) -> bool:
-        return self.is_open and timezone.now() > self.due_at
+        return is_overdue(self.status, self.requested_at, self.policy.review_due_days)
+
+
+def is_overdue(status: str, requested_at, due_days: int, now=None) -> bool:
+    """An open review not decided within its policy's review_due_days of its request."""
+    return status == GateReview.Status.OPEN and (now or timezone.now()) > requested_at + timedelta(days=due_days)
 
 
 class GateDecision(models.Model):

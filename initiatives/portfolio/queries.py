@@ -28,9 +28,10 @@ from django.utils import timezone
 from governance.models import GateReview
 from governance.shadow.panels import ShadowAiFigures, shadow_ai_figures
 from initiatives.models import Charter, Initiative, Stage
+from initiatives.people import name_from_columns
 from initiatives.portfolio.figures import Point, heatmap_figure, value_risk_figure, value_risk_rows
 from initiatives.portfolio.forms import NOT_KILLED, SORT_KEYS, PortfolioFilters
-from initiatives.portfolio.rows import Health, Row, owner_name, row_from, url_maker
+from initiatives.portfolio.rows import Health, Row, row_from, url_maker
 from initiatives.portfolio.sql import DIAGNOSIS_COLUMNS, FLAG_COLUMNS, KILLED, Scope, fetch, fetch_each
 from kpis.models import Scorecard
 from kpis.scorecards import FLAG_LABELS
@@ -383,5 +384,5 @@ def _choices(visible) -> tuple[list[int] | None, list[str], list[tuple[str, str]
         ids = None
     units = sorted({line[1] for line in lines if line[1] is not None}, key=str.casefold)
     # The URL carries the username; the list shows the name.
-    owners = {line[2]: owner_name(*line[2:]) for line in lines if line[2]}
+    owners = {line[2]: name_from_columns(*line[2:]) for line in lines if line[2]}
     return ids, units, sorted(owners.items(), key=lambda choice: choice[1].casefold())

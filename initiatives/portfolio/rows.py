@@ -9,6 +9,7 @@ from functools import cached_property
 from django.urls import reverse
 
 from initiatives.models import Initiative, Stage
+from initiatives.people import name_from_columns
 from initiatives.portfolio.sql import aware
 from initiatives.templatetags.opmodel import money, number
 from kpis.models import Scorecard
@@ -103,7 +104,7 @@ def row_from(record: dict, *, url: Callable[[str], str], end: datetime, now: dat
         stage=record["stage"],
         status=record["status"],
         owner=record["owner"] or "",
-        owner_name=owner_name(record["owner"], record["owner_first_name"], record["owner_last_name"]),
+        owner_name=name_from_columns(record["owner"], record["owner_first_name"], record["owner_last_name"]),
         url=url(record["slug"]),
     )
     if record.get("card_id") is not None:
@@ -115,11 +116,6 @@ def row_from(record: dict, *, url: Callable[[str], str], end: datetime, now: dat
     if entered <= end:
         row.days_in_stage = (min(end, now) - entered).days
     return row
-
-
-def owner_name(username: str | None, first_name: str | None, last_name: str | None) -> str:
-    full = f"{first_name or ''} {last_name or ''}".strip()
-    return full or username or ""
 
 
 def url_maker() -> Callable[[str], str]:
