@@ -15,7 +15,7 @@ from governance import services
 from governance.criteria import compare, evaluate, readiness
 from governance.foundation.panels import checklist_context
 from governance.models import Gate, GateDecision, GatePolicy, GateReview
-from governance.models.gates import is_overdue
+from governance.models.gates import past_due
 from governance.permissions import check_can_decide, offers_a_slot, open_slots_for
 from initiatives.models import Initiative, Role, RoleAssignment, is_leader
 from initiatives.people import name_from_columns, person_name
@@ -109,7 +109,7 @@ class ReviewRow:
 
     @property
     def is_overdue(self) -> bool:
-        return is_overdue(self.status, self.requested_at, self.due_days)
+        return past_due(self.status, self.requested_at, self.due_days)
 
 
 def as_review_rows(reviews) -> list[ReviewRow]:

@@ -164,10 +164,10 @@ class GateReview(models.Model):
 
     @property
     def is_overdue(self) -> bool:
-        return is_overdue(self.status, self.requested_at, self.policy.review_due_days)
+        return past_due(self.status, self.requested_at, self.policy.review_due_days)
 
 
-def is_overdue(status: str, requested_at, due_days: int, now=None) -> bool:
+def past_due(status: str, requested_at, due_days: int, now=None) -> bool:
     """An open review not decided within its policy's review_due_days of its request."""
     return status == GateReview.Status.OPEN and (now or timezone.now()) > requested_at + timedelta(days=due_days)
 
