@@ -24,23 +24,27 @@ def with_users_moved(items):
     clamped to 0..people. None when the item has no sanctioned path through an initiative (an asset alone has
     no adoption figure), or that initiative has no such KPI or no point yet. One SQL expression, so a list
     page, the API and the portfolio card (a sum) read the same figure in the query they already run."""
-    newest = Measurement.objects.filter(
-        kpi__initiative=OuterRef("initiative"), kpi__key__endswith=ADOPTION_KPI_SUFFIX
-    ).order_by("-timestamp", "source", "kpi")
-    value, unit = Subquery(newest.values("value")[:1]), Subquery(newest.values("kpi__unit")[:1])
-    moved_by_initiative = Q(status=ShadowAiUse.Status.SANCTIONED, initiative__isnull=False)
-    people = Cast("people", FloatField())
-    share = Floor(people * Least(Greatest(F("adoption_value"), 0.0), 100.0) / 100.0)
-    count = Least(Greatest(Floor(F("adoption_value")), 0.0), people)
-    return items.annotate(adoption_value=value, adoption_unit=unit).annotate(
-        users_moved=Cast(
-            Case(
-                When(moved_by_initiative & Q(adoption_value__isnull=False, adoption_unit="%"), then=share),
-                When(moved_by_initiative & Q(adoption_value__isnull=False), then=count),
-                default=None,
+    people = Cast(OuterRef("people"), FloatField())
+    # Worked out inside the subquery, from the newest point and its KPI's unit, so the statement holds it once
+    # (reading the value and the unit apart put five copies of it in every aggregate over this figure).
+    newest_moved = (
+        Measurement.objects.filter(kpi__initiative=OuterRef("initiative"), kpi__key__endswith=ADOPTION_KPI_SUFFIX)
+        .order_by("-timestamp", "source", "kpi")
+        .annotate(
+            moved=Case(
+                When(kpi__unit="%", then=Floor(people * Least(Greatest(F("value"), 0.0), 100.0) / 100.0)),
+                default=Least(Greatest(Floor(F("value")), 0.0), people),
                 output_field=FloatField(),
-            ),
-            IntegerField(),
+            )
+        )
+        .values("moved")[:1]
+    )
+    moved_by_initiative = Q(status=ShadowAiUse.Status.SANCTIONED, initiative__isnull=False)
+    return items.annotate(
+        users_moved=Case(
+            When(moved_by_initiative, then=Cast(Subquery(newest_moved), IntegerField())),
+            default=None,
+            output_field=IntegerField(),
         )
     )
 
