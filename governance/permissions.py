@@ -101,7 +101,7 @@ def offered_slots(
     `approvals` are the live approvals as (slot, decided_by_id); `held` the user's roles on the initiative;
     `others` the roles other people hold there (they only order the slots, never remove one).
     """
-    mine = held | LEADERSHIP_ROLES if leader else held
+    mine = _fillable_roles(held, leader)
     slots = [
         (index, sorted(slot, key=lambda role: role not in held))
         for index, slot in _fillable(approver_slots, approvals, user_id=user_id, mine=mine)
@@ -114,8 +114,15 @@ def offers_a_slot(
     approver_slots: list, approvals: list[tuple[int, int]], *, user_id: int, held: set, leader: bool
 ) -> bool:
     """Whether offered_slots would offer any, without ordering them: what the inbox asks of every open review."""
-    mine = (held | LEADERSHIP_ROLES if held else LEADERSHIP_ROLES) if leader else held
+    mine = _fillable_roles(held, leader)
     return next(_fillable(approver_slots, approvals, user_id=user_id, mine=mine), None) is not None
+
+
+def _fillable_roles(held: set, leader: bool) -> set:
+    """The roles whose slots a user may fill: those they hold, and a leader's the leadership roles too."""
+    if not leader:
+        return held
+    return held | LEADERSHIP_ROLES if held else LEADERSHIP_ROLES
 
 
 def _fillable(approver_slots: list, approvals: list[tuple[int, int]], *, user_id: int, mine: set):

@@ -8,10 +8,10 @@ def person_name(user) -> str:
     """
     if user is None:
         return "—"
-    return user.get_full_name() or user.username
+    return name_from_columns(user.username, user.first_name, user.last_name)
 
 
 def name_from_columns(username: str | None, first_name: str | None, last_name: str | None) -> str:
-    """What person_name gives, from a row's columns, for lists that load no user: the full name, else the
-    username ("" when there is nobody)."""
+    """A person's name from a row's columns, for lists that load no user (person_name reads it too): the full
+    name, else the username ("" when there is nobody)."""
     return f"{first_name or ''} {last_name or ''}".strip() or username or ""

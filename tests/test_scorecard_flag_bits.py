@@ -42,9 +42,3 @@ def test_the_recompute_s_cards_have_the_bits_of_their_flags(settings):
     assert len({flag["code"] for card in cards for flag in card.flags}) >= 3  # the demo raises several kinds
     for card in cards:
         assert card.flag_bits == bits_of(card.flags), card
-
-
-def test_each_flag_has_its_own_bit():
-    assert sorted(FLAG_BITS) == sorted(FLAG_LABELS)
-    assert len(set(FLAG_BITS.values())) == len(FLAG_BITS)
-    assert all(bit & (bit - 1) == 0 for bit in FLAG_BITS.values())

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 
 from initiatives.models import Initiative, Role, is_leader
+from initiatives.people import person_name
 from opmodel.fields import NOTE_LENGTH, STATEMENT_LENGTH, LimitedTextField
 
 
@@ -215,6 +216,6 @@ class ChecklistAnswer(models.Model):
             "audience": self.item.audience,
             "answer": self.answer,
             "note": self.note,
-            "answered_by": self.answered_by.get_full_name() or self.answered_by.username,
+            "answered_by": person_name(self.answered_by),
             "answered_at": self.answered_at.isoformat(),
         }
